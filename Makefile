@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+CLI    := $(VENV)/bin/attention-transport
+
+.PHONY: demo test bench clean
+
+$(VENV)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.full: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[harness,test]'
+	touch $(VENV)/.core $@
+
+## demo: create .venv, install the core, run the main job on embedded defaults
+demo: $(VENV)/.core
+	$(CLI) check uniform-causal --n 3 10 100 1000 1000000
+	$(CLI) check window:w=16 --n 100 1000 10000
+	$(CLI) check sink-window:s=4,w=16 --n 1000
+	$(CLI) check bidirectional-window:w=16 --n 1000
+
+## test: create .venv, install everything (harness and test extras), run the whole suite
+test: $(VENV)/.full
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+## bench: performance benchmarks (ratios against baselines measured in the same run)
+bench: $(VENV)/.full
+	$(VENV)/bin/pytest benchmarks -q -p no:cacheprovider --benchmark-only \
+		--benchmark-json=benchmarks/results.json
+	$(PY) benchmarks/report.py benchmarks/results.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis

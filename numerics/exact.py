@@ -1,0 +1,75 @@
+"""The prefix landscape in exact rational arithmetic.
+
+For a matrix of exact rationals (``fractions.Fraction``, ``int`` or sympy
+``Rational``) the prefix landscape is computed from the same definitions as the
+float path (THEORY.md §1), with no rounding at all: the exact tier against
+which the float64 and high-precision tiers are checked.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+__all__ = ["exact_prefix_landscape", "exact_prefix_capacity"]
+
+
+def _as_fraction(x):
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int):
+        return Fraction(x)
+    p, q = getattr(x, "p", None), getattr(x, "q", None)  # sympy Rational
+    if isinstance(p, int) and isinstance(q, int):
+        return Fraction(p, q)
+    raise TypeError(f"exact landscapes need rational entries; got {x!r} of type {type(x).__name__}.")
+
+
+def exact_prefix_landscape(A):
+    """Exact ``φ_A(t)`` for t = 1..n−1 as ``Fraction`` (``None`` where undefined).
+
+    Parameters
+    ----------
+    A : sequence of sequences of rationals, shape (n, n)
+        Nonnegative.
+
+    Returns
+    -------
+    list of Fraction or None, length n − 1
+
+    Raises
+    ------
+    ValueError
+        Non-square, n < 2, or a negative entry.
+
+    Examples
+    --------
+    >>> A = [[Fraction(1, i + 1) if j <= i else 0 for j in range(3)] for i in range(3)]
+    >>> exact_prefix_landscape(A)
+    [Fraction(5, 17), Fraction(1, 3)]
+    """
+    rows = [[_as_fraction(x) for x in row] for row in A]
+    n = len(rows)
+    if n < 2 or any(len(row) != n for row in rows):
+        raise ValueError(f"A must be a square matrix with n >= 2; got {n} rows of lengths "
+                         f"{sorted({len(row) for row in rows})}.")
+    for i, row in enumerate(rows):
+        for j, x in enumerate(row):
+            if x < 0:
+                raise ValueError(f"A must be nonnegative; got A[{i}, {j}] = {x}.")
+    total = sum(sum(row) for row in rows) * 2
+    out = []
+    for t in range(1, n):
+        cut = sum(rows[i][j] for i in range(t) for j in range(t, n)) + sum(
+            rows[i][j] for i in range(t, n) for j in range(t))
+        vol = sum(sum(rows[i]) for i in range(t)) + sum(rows[i][j] for i in range(n) for j in range(t))
+        denom = min(vol, total - vol)
+        out.append(cut / denom if denom > 0 else None)
+    return out
+
+
+def exact_prefix_capacity(A):
+    """Exact prefix capacity and the smallest worst cut ``t*``: ``(Fraction, int)``."""
+    land = exact_prefix_landscape(A)
+    defined = [(v, t) for t, v in enumerate(land, start=1) if v is not None]
+    if not defined:
+        raise ValueError("no prefix cut has positive volume on both sides.")
+    return min(defined)
