@@ -1,9 +1,11 @@
 """The prefix landscape in exact rational arithmetic.
 
 For a matrix of exact rationals (``fractions.Fraction``, ``int`` or sympy
-``Rational``) the prefix landscape is computed from the same definitions as the
-float path (THEORY.md §1), with no rounding at all: the exact tier against
-which the float64 and high-precision tiers are checked.
+``Rational``) the prefix landscape is computed with no rounding at all, through
+the same sums as the float path (the in-degree identity C1 with the
+strictly-upper correction for non-causal A): the exact tier against which the
+float64 and high-precision tiers are checked.  The tests check it against a
+brute-force enumeration of the cut edges.
 """
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def exact_prefix_landscape(A):
     --------
     >>> A = [[Fraction(1, i + 1) if j <= i else 0 for j in range(3)] for i in range(3)]
     >>> exact_prefix_landscape(A)
-    [Fraction(5, 17), Fraction(1, 3)]
+    [Fraction(5, 17), Fraction(1, 2)]
     """
     rows = [[_as_fraction(x) for x in row] for row in A]
     n = len(rows)
@@ -55,12 +57,19 @@ def exact_prefix_landscape(A):
         for j, x in enumerate(row):
             if x < 0:
                 raise ValueError(f"A must be nonnegative; got A[{i}, {j}] = {x}.")
-    total = sum(sum(row) for row in rows) * 2
+    # cut(t) = Σ_{k≤t} (c_k − r_k) + 2 Σ_{k≤t} (s_k − u_k), vol(t) = Σ_{k≤t} (r_k + c_k), with s, u the
+    # strictly-upper row and column sums (the identity of C1, exact): O(n²) rational operations.
+    r = [sum(row) for row in rows]
+    c = [sum(rows[i][j] for i in range(n)) for j in range(n)]
+    s = [sum(rows[i][i + 1:]) for i in range(n)]
+    u = [sum(rows[i][j] for i in range(j)) for j in range(n)]
+    total = sum(r) + sum(c)
     out = []
+    cut = vol = Fraction(0)
     for t in range(1, n):
-        cut = sum(rows[i][j] for i in range(t) for j in range(t, n)) + sum(
-            rows[i][j] for i in range(t, n) for j in range(t))
-        vol = sum(sum(rows[i]) for i in range(t)) + sum(rows[i][j] for i in range(n) for j in range(t))
+        k = t - 1
+        cut += c[k] - r[k] + 2 * (s[k] - u[k])
+        vol += r[k] + c[k]
         denom = min(vol, total - vol)
         out.append(cut / denom if denom > 0 else None)
     return out

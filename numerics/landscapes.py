@@ -175,8 +175,7 @@ def _streamed_sums(A):
         blk = A[i0:i1]
         rb = blk.sum(axis=1, dtype=np.float64)
         if not (np.isfinite(rb).all() and blk.min() >= 0):
-            validate_attention(blk, min_n=1, name=f"A[{i0}:{i1}]")  # raises the precise error
-            validate_attention(A)  # pragma: no cover - defensive
+            validate_attention(A, dtype=None)  # raises naming the offending entry
         r[i0:i1] = rb
         c += blk.sum(axis=0, dtype=np.float64)
         rect = blk[:, i1:]

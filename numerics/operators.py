@@ -183,7 +183,8 @@ def normalised_operator(A):
 
     Notes
     -----
-    ``d`` is symmetric in ``r`` and ``c``, so ``N(Aᵀ) = N(A)ᵀ`` exactly (C6).
+    ``d`` is symmetric in ``r`` and ``c``, so ``N(Aᵀ) = N(A)ᵀ`` (C6); in floating
+    point up to the rounding of the row and column sums (≈ 1e-16 relative).
     """
     A = validate_attention(A)
     s = _inverse_sqrt_degrees(A)

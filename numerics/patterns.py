@@ -113,8 +113,15 @@ class Pattern:
 
     @property
     def causal(self):
-        """True when every matrix of the pattern is lower triangular."""
-        return self.name not in ("block-causal", "bidirectional-uniform", "bidirectional-window")
+        """True when every matrix of the pattern is lower triangular.
+
+        ``block-causal:b=1`` and ``bidirectional-window:w=1`` are diagonal, hence causal.
+        """
+        if self.name == "block-causal":
+            return self.params["b"] == 1
+        if self.name == "bidirectional-window":
+            return self.params["w"] == 1
+        return self.name != "bidirectional-uniform"
 
     @property
     def rational(self):
@@ -192,6 +199,12 @@ class Pattern:
             If ``n < 2``, or n exceeds :data:`RANDOM_SOFTMAX_MAX_N` for
             random-softmax.
         """
+        sums = self._sums(n)
+        if self.causal and sums.s is not None:  # degenerate bidirectional forms: drop the zeros
+            return StructuralSums(sums.r, sums.c)
+        return sums
+
+    def _sums(self, n):
         _check_n(n)
         p = self.params
         ones = np.ones(n)

@@ -9,6 +9,7 @@ stated size limits, and the record says which and why.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "check_matrix",
     "load_matrix",
     "scaling_summary",
+    "floor_decision",
 ]
 
 #: The paper's capacity floor for uniform causal attention (C4).
@@ -44,6 +46,10 @@ SPECTRAL_MAX_N = 2048
 EXACT_MAX_N = 64
 #: Exact Cheeger enumeration up to this n.
 CHEEGER_EXACT_MAX_N = 14
+#: ``|φ − 1/5|`` below this is a tie that float64 cannot decide.
+FLOOR_TIE = 1e-12
+#: Ties with the floor are decided in exact arithmetic up to this n.
+EXACT_DECIDE_MAX_N = 400
 #: The floor-crossing scan visits every n up to this bound (random-softmax: less).
 SCAN_MAX_N = 4096
 
@@ -53,9 +59,37 @@ def _prefix_fields(land, n):
         "phi": land.capacity,
         "t_star": land.t_star,
         "t_star_over_n": land.t_star / n,
-        "below_floor": bool(land.capacity < FLOOR),
         "causal": bool(land.causal),
     }
+
+
+def floor_decision(pattern, n, phi):
+    """Whether ``φ < 1/5``, decided in exact arithmetic when float64 is within rounding.
+
+    Parameters
+    ----------
+    pattern : Pattern or None
+        Exact arithmetic needs a mask-uniform pattern (``pattern.rational``).
+    n : int
+    phi : float
+        The float64 prefix capacity.
+
+    Returns
+    -------
+    bool or None
+        ``None`` when ``|φ − 1/5| ≤ FLOOR_TIE`` and no exact decision is available.
+
+    Examples
+    --------
+    >>> from attention_transport.numerics.patterns import parse_pattern
+    >>> floor_decision(parse_pattern("window:w=16"), 38, 0.19999999999999998)  # φ₃₈ = 1/5 exactly
+    False
+    """
+    if abs(phi - FLOOR) > FLOOR_TIE:
+        return bool(phi < FLOOR)
+    if pattern is not None and pattern.rational and n <= EXACT_DECIDE_MAX_N:
+        return exact_prefix_capacity(pattern.exact_dense(n))[0] < Fraction(1, 5)
+    return None
 
 
 def _dense_fields(A, rec, skipped, spectral_max):
@@ -132,6 +166,9 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
         phi_q, t_q = exact_prefix_capacity(pattern.exact_dense(n))
         rec["phi_exact"] = f"{phi_q.numerator}/{phi_q.denominator}"
         rec["t_star_exact"] = t_q
+        rec["below_floor"] = phi_q < Fraction(1, 5)
+    else:
+        rec["below_floor"] = floor_decision(pattern, n, land.capacity)
     if n > dense_max:
         reason = f"n = {n} exceeds the dense limit {dense_max} (needs the n×n matrix)"
         for key in _DENSE_KEYS:
@@ -195,6 +232,9 @@ def check_matrix(A, *, source="matrix", row_tol="auto", spectral_max=SPECTRAL_MA
     rec["dtype"] = str(A.dtype)
     rec.update(_prefix_fields(prefix_landscape(A), n))
     skipped = {}
+    rec["below_floor"] = floor_decision(None, n, rec["phi"])
+    if rec["below_floor"] is None:
+        skipped["below_floor"] = f"φ is within {FLOOR_TIE:g} of 1/5; float64 cannot decide"
     _dense_fields(A.astype(np.float64), rec, skipped, spectral_max)
     rec["skipped"] = skipped
     return _ordered(rec)
@@ -210,8 +250,9 @@ def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):
         n (``None`` with fewer than two distinct n or a zero φ);
         ``first_n_below_floor``: the first n with φ(n) < 1/5 in an exhaustive
         scan of ``n = 2..scanned_up_to`` (``None`` if none there), where
-        ``scanned_up_to = min(max n, scan_max)``; ``given_n_below_floor``: the
-        given n with φ < 1/5.
+        ``scanned_up_to = min(max n, scan_max)``, ties with 1/5 decided by
+        :func:`floor_decision` (``undecided_n`` lists those it could not);
+        ``given_n_below_floor``: the given n with φ < 1/5.
     """
     pattern = parse_pattern(spec) if isinstance(spec, str) else spec
     ns = np.array([r["n"] for r in records], dtype=float)
@@ -222,16 +263,21 @@ def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):
     limit = scan_max if pattern.name != "random-softmax" else min(scan_max, 256)
     top = int(min(ns.max(), limit))
     first = None
+    undecided = []
     for m in range(2, top + 1):
         s = pattern.sums(m)
-        if prefix_landscape_from_sums(s.r, s.c, s.s, s.u).capacity < FLOOR:
+        below = floor_decision(pattern, m, prefix_landscape_from_sums(s.r, s.c, s.s, s.u).capacity)
+        if below is None:
+            undecided.append(m)
+        elif below:
             first = m
             break
     return {
         "exponent": exponent,
         "first_n_below_floor": first,
         "scanned_up_to": top,
-        "given_n_below_floor": [int(r["n"]) for r in records if r["phi"] < FLOOR],
+        "undecided_n": undecided,
+        "given_n_below_floor": [int(r["n"]) for r in records if r["below_floor"]],
     }
 
 

@@ -1,0 +1,20 @@
+"""The docstring examples of every public module run as tests."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "attention_transport.numerics.operators",
+    "attention_transport.numerics.landscapes",
+    "attention_transport.numerics.spectral",
+    "attention_transport.numerics.patterns",
+    "attention_transport.numerics.exact",
+    "attention_transport.check",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

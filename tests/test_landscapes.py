@@ -1,0 +1,228 @@
+"""Prefix and bipartite landscapes against brute-force oracles kept in this module."""
+from fractions import Fraction
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from attention_strategies import attention_matrices, bidirectional_matrices, causal_matrices, nonnegative_matrices
+from attention_transport.numerics import landscapes
+from attention_transport.numerics.exact import exact_prefix_capacity, exact_prefix_landscape
+from attention_transport.numerics.landscapes import (
+    bipartite_landscape,
+    bipartite_minimum,
+    conductance,
+    prefix_capacity,
+    prefix_landscape,
+    prefix_landscape_from_sums,
+)
+
+
+# ---------------------------------------------------------------- oracles
+def oracle_phi(A, queries, keys):
+    """Conductance of X = {q_i : i ∈ queries} ∪ {k_j : j ∈ keys} from the definition, by loops."""
+    n = len(A)
+    Q, K = set(queries), set(keys)
+    cut = sum(A[i][j] for i in range(n) for j in range(n) if (i in Q) != (j in K))
+    vol = sum(A[i][j] for i in Q for j in range(n)) + sum(A[i][j] for i in range(n) for j in K)
+    comp = sum(A[i][j] for i in range(n) if i not in Q for j in range(n)) + sum(
+        A[i][j] for i in range(n) for j in range(n) if j not in K)
+    denom = min(vol, comp)
+    return None if denom == 0 else cut / denom
+
+
+def oracle_prefix(A):
+    return [oracle_phi(A, range(t), range(t)) for t in range(1, len(A))]
+
+
+def oracle_bipartite(A):
+    n = len(A)
+    return {(a, b): oracle_phi(A, range(b), range(a)) for a in range(n + 1) for b in range(n + 1)}
+
+
+def nan_to_none(x):
+    return [None if np.isnan(v) else v for v in x]
+
+
+# ---------------------------------------------------------------- exact tables
+def uniform_causal(n, exact=False):
+    one = Fraction(1) if exact else 1.0
+    return [[one / (i + 1) if j <= i else 0 * one for j in range(n)] for i in range(n)]
+
+
+@pytest.mark.parametrize("n, phi, t", [(2, Fraction(1, 3), 1), (3, Fraction(5, 17), 1),
+                                        (4, Fraction(13, 37), 1)])
+def test_uniform_causal_exact_table(n, phi, t):
+    # n = 4: cut(1) = H4 − H1 = 13/12, vol(1) = 2 + 13/12 = 37/12 ≤ 8 − 37/12
+    assert exact_prefix_capacity(uniform_causal(n, exact=True)) == (phi, t)
+    land = prefix_landscape(np.array(uniform_causal(n)))
+    assert land.capacity == pytest.approx(float(phi), rel=1e-15) and land.t_star == t
+
+
+def test_exact_matches_oracle_in_rationals():
+    A = uniform_causal(7, exact=True)
+    assert exact_prefix_landscape(A) == oracle_prefix(A)
+
+
+# ---------------------------------------------------------------- fast paths vs oracles
+@given(attention_matrices())
+def test_prefix_landscape_matches_oracle(A):
+    land = prefix_landscape(A)
+    expected = oracle_prefix(A.tolist())
+    got = nan_to_none(land.phi)
+    assert [e is None for e in expected] == [g is None for g in got]
+    np.testing.assert_allclose([g for g in got if g is not None], [e for e in expected if e is not None],
+                               rtol=1e-10, atol=1e-12)
+    assert land.causal == (not np.triu(A, 1).any())
+
+
+@given(nonnegative_matrices())
+def test_prefix_landscape_on_unnormalised_matrices(A):
+    np.testing.assert_allclose(prefix_landscape(A).phi, oracle_prefix(A.tolist()), rtol=1e-10, atol=1e-12)
+
+
+@given(causal_matrices())
+def test_in_degree_identity_C1(A):
+    """C1: cut(t) = Σ_{k≤t}(c_k − r_k), vol(t) = Σ_{k≤t}(r_k + c_k) for causal A."""
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    land = prefix_landscape_from_sums(r, c)
+    for t in range(1, len(A)):
+        assert land.cut[t - 1] == pytest.approx(A[t:, :t].sum() + A[:t, t:].sum(), abs=1e-12)
+        assert land.vol[t - 1] == pytest.approx(A[:t].sum() + A[:, :t].sum(), abs=1e-12)
+
+
+@given(attention_matrices(max_n=7))
+def test_bipartite_minimum_matches_oracle(A):
+    table = oracle_bipartite(A.tolist())
+    defined = {k: v for k, v in table.items() if v is not None}
+    best = min(defined.values())
+    bm = bipartite_minimum(A)
+    assert bm.phi == pytest.approx(best, rel=1e-10, abs=1e-12)
+    assert table[(bm.a_star, bm.b_star)] == pytest.approx(bm.phi, rel=1e-10, abs=1e-12)
+    full = bipartite_landscape(A)
+    for (a, b), v in table.items():
+        if v is None:
+            assert np.isnan(full[b, a])
+        else:
+            assert full[b, a] == pytest.approx(v, rel=1e-10, abs=1e-12)
+
+
+def test_bipartite_blocking_is_invisible(monkeypatch):
+    """Several query blocks must give the same minimum as one block."""
+    rng = np.random.default_rng(3)
+    A = rng.random((300, 300)) * np.tri(300)
+    A /= A.sum(axis=1, keepdims=True)
+    one = bipartite_minimum(A)
+    monkeypatch.setattr(landscapes, "_BLOCK_BYTES", 4096)
+    assert landscapes._block_rows(A) < 300
+    assert prefix_landscape(A).capacity == pytest.approx(prefix_capacity(A)[0], rel=0)
+    full = bipartite_landscape(A)
+    assert one.phi == pytest.approx(np.nanmin(full), rel=1e-12)
+    assert full[one.b_star, one.a_star] == pytest.approx(one.phi, rel=1e-12)
+
+
+def test_prefix_blocks_agree(monkeypatch):
+    rng = np.random.default_rng(5)
+    A = rng.random((257, 257)).astype(np.float32)
+    ref = prefix_landscape(A)
+    monkeypatch.setattr(landscapes, "_BLOCK_BYTES", 3000)
+    small = prefix_landscape(A)
+    np.testing.assert_allclose(small.phi, ref.phi, rtol=1e-12)
+    np.testing.assert_allclose(ref.phi, oracle_prefix(A.astype(np.float64).tolist()), rtol=1e-9)
+
+
+@given(attention_matrices(max_n=8), st.data())
+def test_conductance_matches_networkx(A, data):
+    n = len(A)
+    G = nx.Graph()
+    G.add_nodes_from([("q", i) for i in range(n)] + [("k", j) for j in range(n)])
+    for i in range(n):
+        for j in range(n):
+            if A[i, j] > 0:
+                G.add_edge(("q", i), ("k", j), weight=A[i, j])
+    Q = data.draw(st.sets(st.integers(0, n - 1), min_size=1))
+    Kset = data.draw(st.sets(st.integers(0, n - 1)))
+    X = [("q", i) for i in Q] + [("k", j) for j in Kset]
+    if oracle_phi(A.tolist(), Q, Kset) is None:
+        with pytest.raises(ValueError, match="undefined when vol"):
+            conductance(A, Q, Kset)
+    else:
+        assert conductance(A, Q, Kset) == pytest.approx(nx.conductance(G, X, weight="weight"), rel=1e-10)
+
+
+# ---------------------------------------------------------------- invariants
+@given(attention_matrices())
+def test_transpose_invariance(A):
+    """C6: every conductance quantity is the same for A and Aᵀ."""
+    a, at = prefix_landscape(A), prefix_landscape(A.T)
+    np.testing.assert_allclose(a.phi, at.phi, rtol=1e-10, atol=1e-13)
+    b, bt = bipartite_minimum(A), bipartite_minimum(A.T)
+    assert b.phi == pytest.approx(bt.phi, rel=1e-10, abs=1e-13)
+
+
+@given(attention_matrices())
+@example(np.eye(3))
+def test_bounds(A):
+    land = prefix_landscape(A)
+    phi = land.phi[~np.isnan(land.phi)]
+    assert np.all(phi >= 0) and np.all(phi <= 1 + 1e-12)
+    assert bipartite_minimum(A).phi <= land.capacity + 1e-12
+
+
+def test_float16_input_is_read_in_place():
+    rng = np.random.default_rng(0)
+    A = np.tril(rng.random((40, 40))) + 0.01 * np.eye(40)
+    A /= A.sum(axis=1, keepdims=True)
+    h = A.astype(np.float16)
+    land = prefix_landscape(h)
+    np.testing.assert_allclose(land.phi, oracle_prefix(h.astype(np.float64).tolist()), rtol=1e-9)
+    assert land.causal
+
+
+def test_not_quite_causal_takes_general_path():
+    A = np.array(uniform_causal(6))
+    A[1, 4] = 1e-9
+    land = prefix_landscape(A)
+    assert not land.causal
+    np.testing.assert_allclose(land.phi, oracle_prefix(A.tolist()), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- errors
+def test_disconnected_cut_is_zero_and_undefined_cut_excluded():
+    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    assert prefix_capacity(A) == (0.0, 1)
+    B = np.zeros((3, 3))
+    B[0, 0] = 1.0
+    with pytest.raises(ValueError, match="no prefix cut has positive volume"):
+        prefix_landscape(B)
+    with pytest.raises(ValueError, match="no bipartite cut"):
+        bipartite_minimum(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("A, message", [
+    (np.array([[0.5, 0.5], [-1.0, 2.0]]), r"nonnegative; got A\[1, 0\] = -1"),
+    (np.array([[0.5, np.nan], [0.5, 0.5]]), r"finite; got A\[0, 1\] = nan"),
+    (np.ones((3, 2)), r"must be square"),
+    (np.ones((1, 1)), r"n >= 2"),
+])
+def test_prefix_errors(A, message):
+    with pytest.raises(ValueError, match=message):
+        prefix_landscape(A)
+
+
+@pytest.mark.parametrize("r, c, message", [
+    ([1.0], [1.0], "n >= 2"),
+    ([1.0, 1.0], [1.0], "equal length"),
+    ([1.0, -1.0], [1.0, 1.0], "row sums must be finite and nonnegative; got entry 1 = -1.0"),
+    ([1.0, 1.0], [np.nan, 1.0], "column sums must be finite and nonnegative; got entry 0 = nan"),
+])
+def test_from_sums_errors(r, c, message):
+    with pytest.raises(ValueError, match=message):
+        prefix_landscape_from_sums(r, c)
+
+
+def test_conductance_undefined():
+    with pytest.raises(ValueError, match="undefined when vol"):
+        conductance(np.eye(2), [], [])
