@@ -72,11 +72,12 @@ class _Param:
     doc: str
 
 
-def _banded_sums(n, offsets, value):
-    """Sums of a banded matrix with ``A[i, i + k] = value(i, k)`` for k in offsets.
+def _banded_sums(n, offsets, row_value):
+    """Sums of a banded matrix with ``A[i, i + k] = row_value[i]`` for k in offsets.
 
-    ``value`` receives 1-based row indices (int array) and the offset; rows with
-    ``i + k`` outside ``1..n`` are skipped.  O(n · len(offsets)).
+    ``row_value`` has shape (n,) (the entry depends on the row only, as for every
+    mask-uniform pattern); rows with ``i + k`` outside the matrix are skipped.
+    O(n · len(offsets)) with slice arithmetic only.
     """
     r = np.zeros(n)
     c = np.zeros(n)
@@ -86,13 +87,13 @@ def _banded_sums(n, offsets, value):
         lo, hi = max(1, 1 - k), min(n, n - k)
         if lo > hi:
             continue
-        i = np.arange(lo, hi + 1)
-        v = np.broadcast_to(np.asarray(value(i, k), dtype=np.float64), i.shape)
-        r[i - 1] += v
-        c[i + k - 1] += v
+        v = row_value[lo - 1:hi]
+        rows, cols = slice(lo - 1, hi), slice(lo - 1 + k, hi + k)
+        r[rows] += v
+        c[cols] += v
         if k > 0:
-            s[i - 1] += v
-            u[i + k - 1] += v
+            s[rows] += v
+            u[cols] += v
     return r, c, s, u
 
 
@@ -214,7 +215,7 @@ class Pattern:
             return StructuralSums(ones, special.digamma(n + 1.0) - special.digamma(idx.astype(float)))
         if self.name == "window":
             w = p["w"]
-            r, c, _, _ = _banded_sums(n, range(-(w - 1), 1), lambda i, k: 1.0 / np.minimum(i, w))
+            r, c, _, _ = _banded_sums(n, range(-(w - 1), 1), 1.0 / np.minimum(idx, w))
             return StructuralSums(r, c)
         if self.name == "sink-window":
             s_, w = p["s"], p["w"]
@@ -222,7 +223,7 @@ class Pattern:
             sink = np.minimum(s_, idx)
             m_i = sink + (idx - lo + 1) - np.maximum(0, sink - lo + 1)
             inv = 1.0 / m_i
-            r, c, _, _ = _banded_sums(n, range(-(w - 1), 1), lambda i, k: inv[i - 1])
+            r, c, _, _ = _banded_sums(n, range(-(w - 1), 1), inv)
             # sink column j ≤ s lies outside the window of every row i ≥ j + w
             tail = np.cumsum(inv[::-1])[::-1]  # tail[a] = Σ_{i ≥ a + 1} 1/m_i (0-based a)
             for jj in range(1, min(s_, n) + 1):
@@ -232,7 +233,7 @@ class Pattern:
         if self.name == "dilated":
             w, k = p["w"], p["k"]
             cnt = np.minimum(w, (idx - 1) // k + 1)
-            r, c, _, _ = _banded_sums(n, [-m * k for m in range(w)], lambda i, kk: 1.0 / cnt[i - 1])
+            r, c, _, _ = _banded_sums(n, [-m * k for m in range(w)], 1.0 / cnt)
             return StructuralSums(r, c)
         if self.name == "block-causal":
             b = p["b"]
@@ -266,7 +267,7 @@ class Pattern:
         if self.name == "bidirectional-window":
             w = p["w"]
             m_i = np.minimum(n, idx + w - 1) - np.maximum(1, idx - w + 1) + 1
-            r, c, s, u = _banded_sums(n, range(-(w - 1), w), lambda i, k: 1.0 / m_i[i - 1])
+            r, c, s, u = _banded_sums(n, range(-(w - 1), w), 1.0 / m_i)
             return StructuralSums(r, c, s, u)
         raise ValueError(f"unknown pattern {self.name!r}")  # unreachable via parse_pattern
 
