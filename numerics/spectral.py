@@ -57,9 +57,16 @@ def laplacian_spectrum(A):
     return linalg.eigvalsh(np.eye(S.shape[0]) - S)
 
 
+def _fiedler_pair(A):
+    """``(λ₂, v₂)`` of ``L = I − S`` for a validated A (one partial eigensolve)."""
+    S = symmetric_part(A)
+    vals, vecs = linalg.eigh(np.eye(S.shape[0]) - S, subset_by_index=[1, 1])
+    return float(vals[0]), vecs[:, 0]
+
+
 def spectral_gap(A):
     """Fiedler value ``λ₂(L)``: zero iff W is disconnected."""
-    return float(laplacian_spectrum(A)[1])
+    return _fiedler_pair(validate_attention(A))[0]
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,12 @@ def fiedler_sweep_cut(A):
     prefix conductance of W equals that of the transport graph (THEORY.md §1).
     """
     A = validate_attention(A)
-    S = symmetric_part(A)
-    n = S.shape[0]
-    _, vecs = linalg.eigh(np.eye(n) - S, subset_by_index=[1, 1])
+    return _sweep(A, _fiedler_pair(A)[1])
+
+
+def _sweep(A, v2):
     d = 0.5 * (A.sum(axis=0) + A.sum(axis=1))
-    order = np.argsort(vecs[:, 0] / np.sqrt(d), kind="stable")
+    order = np.argsort(v2 / np.sqrt(d), kind="stable")
     W = 0.5 * (A + A.T)
     land = prefix_landscape(W[np.ix_(order, order)])
     return SweepCut(conductance=land.capacity, vertices=np.sort(order[: land.t_star]))
@@ -172,8 +180,9 @@ def cheeger_bounds(A, exact_max_n=14):
     CheegerBounds
     """
     A = validate_attention(A)
-    lam2 = max(spectral_gap(A), 0.0)
-    sweep = fiedler_sweep_cut(A)
+    lam2, v2 = _fiedler_pair(A)
+    lam2 = max(lam2, 0.0)  # λ₂ ≥ 0; rounding can leave −1e-17
+    sweep = _sweep(A, v2)
     exact = cheeger_exact(A) if A.shape[0] <= exact_max_n else None
     return CheegerBounds(lambda2=lam2, lower=lam2 / 2, upper_spectral=float(np.sqrt(2 * lam2)),
                          upper_sweep=sweep.conductance, exact=exact)
