@@ -24,15 +24,17 @@ linear-arithmetic
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import sympy as sp
+from mpmath import iv
 from scipy.optimize import linprog
 
 __all__ = ["KINDS", "CheckFailed", "require", "Context", "Step", "Claim", "StepResult", "ClaimResult",
-           "run_claim", "symbolic_zero", "infeasible"]
+           "run_claim", "symbolic_zero", "infeasible", "interval_dps"]
 
 KINDS = ("symbolic", "exact", "interval", "enumeration", "linear-arithmetic")
 
@@ -159,3 +161,14 @@ def infeasible(variables, constraints, what):
                   bounds=[(None, None)] * len(variables), method="highs")
     require(res.status == 2, f"{what}: the negation is feasible (linprog status {res.status})")
     return f"{what}: negation infeasible over the reals"
+
+
+@contextmanager
+def interval_dps(dps):
+    """Scoped precision for ``mpmath.iv`` (which has no ``workdps``): restored on exit."""
+    saved = iv.prec
+    iv.dps = dps
+    try:
+        yield iv
+    finally:
+        iv.prec = saved
