@@ -131,6 +131,8 @@ def run_claim(claim, context=None):
 def symbolic_zero(expr, what):
     """Require that sympy simplifies ``expr`` to 0; return the evidence string."""
     simplified = sp.simplify(expr)
+    if simplified != 0:  # harmonic numbers of shifted arguments need their recurrence expanded
+        simplified = sp.simplify(sp.expand_func(expr))
     require(simplified == 0, f"{what}: simplifies to {simplified}, not 0")
     return f"{what}: simplify(lhs − rhs) = 0"
 

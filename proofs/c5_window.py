@@ -1,0 +1,118 @@
+"""C5 — window attention pierces the floor: capacity O(w/n)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+
+from attention_transport.numerics.exact import exact_prefix_landscape
+from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.proofs.core import Claim, Step, require, symbolic_zero
+from attention_transport.theory import window as wd
+
+H = sp.harmonic
+W_MAX, N_MAX = 12, 64
+
+
+def _columns(ctx):
+    e = [symbolic_zero(wd.column_sum_plateau() - 1, "plateau c_j = 1"),
+         symbolic_zero(wd.column_sum_left() - (H(wd.w - 1) - H(wd.j - 1) + wd.j / wd.w), "left c_j"),
+         symbolic_zero(wd.column_sum_right() - (wd.n - wd.j + 1) / wd.w, "right c_j")]
+    for w in range(1, 9):
+        for n in range(2, 30):
+            A = parse_pattern(f"window:w={w}").exact_dense(n)
+            for jj in range(1, n + 1):
+                c = sum(A[a][jj - 1] for a in range(n))
+                if jj < w:
+                    f = wd.column_sum_left()
+                elif jj <= n - w + 1:
+                    f = wd.column_sum_plateau()
+                else:
+                    f = wd.column_sum_right()
+                if jj < w and jj > n - w + 1:
+                    continue  # short matrices (n < 2w − 1): both boundary pieces apply at once
+                val = f.subs({wd.w: w, wd.j: jj, wd.n: n})
+                require(Fraction(str(val)) == c, f"c_{jj} at n={n}, w={w}: {val} ≠ {c}")
+    return "; ".join(e) + "; exact against the matrix for w ≤ 8, n < 30"
+
+
+def _plateau(ctx):
+    e1 = symbolic_zero(wd.plateau_cut() - (wd.w - 1) / 2, "cut = (w − 1)/2")
+    e2 = symbolic_zero(wd.plateau_volume() - (2 * wd.t + (wd.w - 1) / 2), "vol = 2t + (w − 1)/2")
+    return f"{e1}; {e2} (c_k = 1 on the plateau, so the cut stays at Σ_(k<w) (c_k − 1))"
+
+
+def _real(ctx):
+    tb, phi = wd.real_minimum()
+    e1 = symbolic_zero(tb - (wd.n / 2 - (wd.w - 1) / 4), "balance t = n/2 − (w − 1)/4")
+    e2 = symbolic_zero(phi - (wd.w - 1) / (2 * wd.n), "φ_min = (w − 1)/(2n)")
+    return f"{e1}; {e2}; below the balance φ = cut/vol decreases, above it cut/(2n − vol) increases"
+
+
+def _tails(ctx):
+    m, w = wd.m, wd.w
+    phi = wd.right_tail_landscape()
+    e1 = symbolic_zero(phi - (2 * w - 1 - m) / (2 * w + 1 + m), "right tail φ(m)")
+    e2 = symbolic_zero(sp.diff(phi, m) + 4 * w / (2 * w + 1 + m) ** 2, "dφ/dm = −4w/(2w + 1 + m)² < 0")
+    require(sp.simplify(phi.subs(m, w - 1) - sp.Rational(1, 3)) == 0, "φ(w − 1) ≠ 1/3")
+    k = sp.Symbol("k", integer=True, positive=True)
+    ck = wd.column_sum_left().subs(wd.j, k)
+    e3 = symbolic_zero(ck - ck.subs(k, k + 1) - (1 / k - 1 / w), "c_k − c_(k+1) = 1/k − 1/w ≥ 0 for k < w")
+    total = sp.simplify(wd.plateau_cut() + (w - 1))
+    e4 = symbolic_zero(total - sp.Rational(3, 2) * (w - 1), "Σ_(k<w) c_k = 3(w − 1)/2")
+    return (f"{e1}; {e2}; φ(w − 1) = 1/3, so the right tail has φ ≥ 1/3; {e3}; {e4}: prefix averages of a "
+            "decreasing sequence are ≥ 3/2, so 5 cut ≥ vol and φ ≥ 1/5 left of the plateau")
+
+
+def _integer(ctx):
+    count = 0
+    for w in range(2, W_MAX + 1):
+        for n in range(-(-5 * (w - 1) // 2), N_MAX + 1):
+            if n < 2:
+                continue
+            land = exact_prefix_landscape(parse_pattern(f"window:w={w}").exact_dense(n))
+            got = min(v for v in land if v is not None)
+            require(got == wd.integer_minimum(n, w), f"n={n}, w={w}: min {got} ≠ {wd.integer_minimum(n, w)}")
+            count += 1
+    return f"(w − 1)/(2(n − δ)) equals the exact minimum over every t in {count} cases (w ≤ {W_MAX}, n ≤ {N_MAX})"
+
+
+def _threshold(ctx):
+    for w in range(2, 25):
+        first = wd.first_piercing_n(w)
+        for n in range(2, first + 1):
+            land = exact_prefix_landscape(parse_pattern(f"window:w={w}").exact_dense(n))
+            below = min(v for v in land if v is not None) < Fraction(1, 5)
+            require(below == (n == first), f"w={w}, n={n}: below = {below}, first = {first}")
+    # for n ≥ 5(w−1)/2 the integer minimum is < 1/5 iff n − δ > 5(w − 1)/2; the formula follows by parity
+    return ("the first n with φ < 1/5 is ⌊5(w − 1)/2⌋ + 2, exact for every w ≤ 24 and every n up to it; at "
+            "n = 5(w − 1)/2 + 1/2 (w even) φ = 1/5 exactly")
+
+
+CLAIM = Claim(
+    id="C5",
+    title="Window attention pierces the floor",
+    statement=("For $A_{ij} = 1/\\min(i, w)$, $i - w < j \\le i$: on the plateau $w - 1 \\le t \\le n - w + 1$ the cut "
+               "is $(w-1)/2$ and $\\mathrm{vol}(t) = 2t + (w-1)/2$; the minimum over real $t$ is $(w-1)/(2n)$ at "
+               "$t = n/2 - (w-1)/4$; over integer $t$ (for $n \\ge 5(w-1)/2$) it is $(w-1)/(2(n - \\delta))$, "
+               "$\\delta$ the distance from $n - (w-1)/2$ to the nearest even integer; and $\\varphi < 1/5$ first "
+               "happens at $n = \\lfloor 5(w-1)/2 \\rfloor + 2$ — one past the real-$t$ threshold $5(w-1)/2$."),
+    steps=(
+        Step("Column sums: $c_j = H_{w-1} - H_{j-1} + j/w$ for $j < w$, $c_j = 1$ for $w \\le j \\le n-w+1$, "
+             "$c_j = (n-j+1)/w$ beyond.", "symbolic", "sympy `summation`; exact against the matrix", _columns),
+        Step("On the plateau, by C1: $\\mathrm{cut}(t) = \\sum_{k<w}(c_k - 1) = (w-1)/2$ and "
+             "$\\mathrm{vol}(t) = 2t + (w-1)/2$.", "symbolic", "sympy `summation` with the C2 exchange", _plateau),
+        Step("Minimum over real $t$: the balance $\\mathrm{vol} = n$ at $t = n/2 - (w-1)/4$ gives $(w-1)/(2n)$.",
+             "symbolic", "sympy `solve`", _real),
+        Step("Off the plateau: the right tail ($m = n - t < w$) has $\\varphi = (2w-1-m)/(2w+1+m) \\ge 1/3$; left of "
+             "it $c_k$ decreases with mean $3/2$ over $k < w$, so $\\varphi \\ge 1/5$ (equality at $t = w-1$).",
+             "symbolic", "sympy `summation`, derivative and differences", _tails),
+        Step(f"Integer minimum: $(w-1)/(2(n-\\delta))$ equals the exact minimum for all $w \\le {W_MAX}$, "
+             f"$5(w-1)/2 \\le n \\le {N_MAX}$.", "exact", "exact rational landscapes", _integer),
+        Step("Threshold: $\\varphi < 1/5$ first at $n = \\lfloor 5(w-1)/2 \\rfloor + 2$, checked exactly for every "
+             "$w \\le 24$ and every smaller $n$.", "exact", "exact rational landscapes", _threshold),
+    ),
+    notes=("The paper's 'below 1/5 as soon as $n > 5(w-1)/2$' is the real-$t$ statement; at integer $t$, "
+           "$n = 5(w-1)/2 + 1/2$ (even $w$) gives $\\varphi = 1/5$ exactly, and the first $n$ below is one later. "
+           "The bipartite minimum for window attention is not derived yet."),
+)

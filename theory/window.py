@@ -1,0 +1,92 @@
+"""Window attention ``A[i, j] = 1/min(i, w)`` for ``i − w < j ≤ i`` (C5), derived by sympy.
+
+Column sums (1-based)::
+
+    j < w:              c_j = Σ_{i=j}^{w−1} 1/i + Σ_{i=w}^{j+w−1} 1/w = H_{w−1} − H_{j−1} + j/w
+    w ≤ j ≤ n − w + 1:  c_j = Σ_{i=j}^{j+w−1} 1/w = 1
+    j > n − w + 1:      c_j = (n − j + 1)/w
+
+By C1 the cut on the plateau ``w − 1 ≤ t ≤ n − w + 1`` is the constant
+``Σ_{k<w} (c_k − 1) = (w − 1)/2`` and ``vol(t) = 2t + (w − 1)/2``.  The
+minimum over real t is ``(w − 1)/(2n)`` at ``t = n/2 − (w − 1)/4``; over integer
+t (for ``n ≥ 5(w − 1)/2``) it is ``(w − 1) / (2(n − δ))`` with ``δ`` the distance
+from ``n − (w − 1)/2`` to the nearest even integer; and ``φ < 1/5`` first
+happens at ``n = ⌊5(w − 1)/2⌋ + 2``.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+
+from attention_transport.theory import uniform_causal as uc
+
+__all__ = ["n", "t", "w", "j", "i", "column_sum_left", "column_sum_plateau", "column_sum_right",
+           "plateau_cut", "plateau_volume", "real_minimum", "right_tail_landscape",
+           "integer_minimum", "first_piercing_n"]
+
+n, t, w, j, i, m = sp.symbols("n t w j i m", integer=True, positive=True)
+T = sp.Symbol("T", positive=True)  # a real cut position
+H = sp.harmonic
+
+
+def column_sum_left():
+    """``c_j`` for ``j < w``: rows ``j..w−1`` give ``1/i``, rows ``w..j+w−1`` give ``1/w``."""
+    first = sp.summation(1 / i, (i, 1, w - 1)) - sp.summation(1 / i, (i, 1, j - 1))
+    return first + sp.summation(1 / w, (i, w, j + w - 1))
+
+
+def column_sum_plateau():
+    """``c_j = Σ_{i=j}^{j+w−1} 1/w`` for ``w ≤ j ≤ n − w + 1``."""
+    return sp.summation(1 / w, (i, j, j + w - 1))
+
+
+def column_sum_right():
+    """``c_j = Σ_{i=j}^{n} 1/w`` for ``j > n − w + 1``."""
+    return sp.summation(1 / w, (i, j, n))
+
+
+def plateau_cut():
+    """``Σ_{k=1}^{w−1} (c_k − 1)``: the cut for every t on the plateau."""
+    k = sp.Symbol("k", integer=True, positive=True)
+    c_left = column_sum_left().subs(j, k)
+    # Σ_k H_{k−1} over k ≤ w − 1 is the C2 exchange with t → w − 1
+    s_h = uc.harmonic_prefix_sum().subs(uc.t, w - 1)
+    total = (w - 1) * H(w - 1) - s_h + sp.summation((c_left - H(w - 1) + H(k - 1)), (k, 1, w - 1)) - (w - 1)
+    return sp.simplify(sp.expand(total).subs(H(w - 2), H(w - 1) - 1 / (w - 1)))
+
+
+def plateau_volume():
+    """``vol(t) = Σ_{k ≤ t} (1 + c_k) = t + (t + cut) = 2t + (w − 1)/2`` on the plateau."""
+    return 2 * t + plateau_cut()
+
+
+def real_minimum():
+    """``(t_balance, φ_min)`` over real t on the plateau: where ``vol = n``."""
+    vol = plateau_volume().subs(t, T)
+    tb = sp.solve(sp.Eq(vol, n), T)[0]
+    return sp.simplify(tb), sp.simplify(plateau_cut() / vol.subs(T, tb))
+
+
+def right_tail_landscape():
+    """``φ`` at ``m = n − t ≤ w − 1`` tokens right of the cut: ``(1 − (m+1)/(2w)) / (1 + (m+1)/(2w))``."""
+    k = sp.Symbol("k", integer=True, positive=True)
+    cut = sp.summation(1 - column_sum_right().subs(j, k), (k, n - m + 1, n))
+    comp = sp.summation(1 + column_sum_right().subs(j, k), (k, n - m + 1, n))
+    return sp.simplify(cut / comp)
+
+
+def _delta(n_val, w_val):
+    target = Fraction(n_val) - Fraction(w_val - 1, 2)
+    below = 2 * (target // 2)
+    return min(target - below, below + 2 - target)
+
+
+def integer_minimum(n_val, w_val):
+    """``(w − 1) / (2(n − δ))`` as a Fraction (valid for ``n ≥ 5(w − 1)/2``)."""
+    return Fraction(w_val - 1, 2) / (n_val - _delta(n_val, w_val))
+
+
+def first_piercing_n(w_val):
+    """First n with ``φ < 1/5``: ``⌊5(w − 1)/2⌋ + 2``."""
+    return (5 * (w_val - 1)) // 2 + 2
