@@ -72,12 +72,15 @@ def bipartite_star(dps=30):
 
 
 def constants(dps=30):
-    """All constants as decimal strings of ``dps`` significant digits."""
+    """All constants as decimal strings of exactly ``dps`` significant digits."""
     phi_b, a, b = bipartite_star(dps)
+    def digits(v):
+        return mpmath.nstr(v, dps, strip_zeros=False)
+
     return {
-        "x_star": mpmath.nstr(x_star(dps), dps),
-        "phi_star": mpmath.nstr(phi_star(dps), dps),
-        "phi_bip_star": mpmath.nstr(phi_b, dps),
-        "a_star": mpmath.nstr(a, dps),
-        "b_star": mpmath.nstr(b, dps),
+        "x_star": digits(x_star(dps)),
+        "phi_star": digits(phi_star(dps)),
+        "phi_bip_star": digits(phi_b),
+        "a_star": digits(a),
+        "b_star": digits(b),
     }

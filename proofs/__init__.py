@@ -1,5 +1,36 @@
-"""Machine-checked claims: each claim a statement and an ordered list of checked steps.
+"""Machine-checked claims of THEORY.md (C1–C7).
 
-The proof modules (and ``attention-transport verify``) are the subject of the
-theory-and-proofs issue and land here.
+Each claim module defines a :class:`~attention_transport.proofs.core.Claim`:
+a statement and an ordered list of steps, each with one checker (symbolic,
+exact, interval, enumeration or linear-arithmetic).  :data:`CLAIMS` lists them
+in order; ``attention-transport verify`` runs them and
+:mod:`~attention_transport.proofs.document` renders ``docs/proofs/`` from the
+same objects, so prose and checks cannot drift apart.
 """
+from attention_transport.proofs.c1_indegree import CLAIM as C1
+from attention_transport.proofs.c2_uniform import CLAIM as C2
+from attention_transport.proofs.c3_continuum import CLAIM as C3
+from attention_transport.proofs.c4_floor import CLAIM as C4
+from attention_transport.proofs.c4_floor import CLAIM_BIP as C4b
+from attention_transport.proofs.c5_window import CLAIM as C5
+from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6
+from attention_transport.proofs.c6_c7_orientation import CLAIM_C7 as C7
+
+#: Every claim, in the order of THEORY.md.
+CLAIMS = (C1, C2, C3, C4, C4b, C5, C6, C7)
+
+__all__ = ["CLAIMS", "claim_by_id"]
+
+
+def claim_by_id(claim_id):
+    """The claim with this id (case-insensitive).
+
+    Raises
+    ------
+    ValueError
+        For an unknown id; the message lists the known ones.
+    """
+    for claim in CLAIMS:
+        if claim.id.lower() == str(claim_id).lower():
+            return claim
+    raise ValueError(f"unknown claim {claim_id!r}; known claims: {', '.join(c.id for c in CLAIMS)}.")

@@ -1,0 +1,161 @@
+"""Machine-checked claims: every claim passes, checkers can fail, documents cannot drift."""
+import io
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from attention_transport import proofs
+from attention_transport.cli import main
+from attention_transport.proofs import CLAIMS, c4_floor, claim_by_id
+from attention_transport.proofs.core import (
+    CheckFailed,
+    Claim,
+    Context,
+    Step,
+    infeasible,
+    interval_dps,
+    run_claim,
+    symbolic_zero,
+)
+from attention_transport.proofs.document import render_all
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "proofs"
+
+
+@pytest.fixture(scope="module")
+def verify_json():
+    out = io.StringIO()
+    code = main(["verify", "--json", "--dps", "40"], out=out)
+    return code, json.loads(out.getvalue())
+
+
+def test_verify_passes_every_claim(verify_json):
+    code, payload = verify_json
+    assert code == 0
+    assert [c["id"] for c in payload["claims"]] == ["C1", "C2", "C3", "C4", "C4b", "C5", "C6", "C7"]
+    for c in payload["claims"]:
+        assert c["status"] == "pass", c
+        assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
+
+
+def test_verify_constants_at_40_digits(verify_json):
+    _, payload = verify_json
+    consts = payload["constants"]
+    assert set(consts) == {"x_star", "phi_star", "phi_bip_star", "a_star", "b_star"}
+    for value in consts.values():
+        assert len(value.replace("0.", "", 1)) == 40
+    # THEORY.md reference values (expected values, never inputs)
+    assert consts["x_star"].startswith("0.3178444328993726838")
+    assert consts["phi_star"].startswith("0.3643111342012546323")
+    assert consts["phi_bip_star"].startswith("0.2480608780823195711")
+    assert consts["a_star"].startswith("0.2168441985")
+    assert consts["b_star"].startswith("0.4516929286")
+
+
+def test_documents_are_generated_from_the_claims():
+    expected = render_all()
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in DOCS.glob("*.md")}
+    assert set(on_disk) == set(expected), "docs/proofs has missing or stale files: run verify --write-docs docs/proofs"
+    for name, text in expected.items():
+        assert on_disk[name] == text, f"docs/proofs/{name} differs from its claim: run verify --write-docs"
+
+
+def test_every_step_has_a_known_kind_and_words():
+    for claim in CLAIMS:
+        assert claim.statement and claim.steps
+        for step in claim.steps:
+            assert step.statement and step.method and callable(step.check)
+
+
+# ---------------------------------------------------------------- the checkers can fail
+def test_failing_and_crashing_steps_are_reported():
+    def bad(ctx):
+        raise CheckFailed("1 ≠ 2")
+
+    def crash(ctx):
+        return 1 / 0
+
+    claim = Claim("X", "broken", "a false claim", (Step("false", "exact", "none", bad),
+                                                   Step("crash", "exact", "none", crash),
+                                                   Step("true", "exact", "none", lambda ctx: "ok")))
+    result = run_claim(claim)
+    assert result.status == "fail"
+    assert [s.ok for s in result.steps] == [False, False, True]
+    assert result.steps[0].evidence == "FAILED: 1 ≠ 2"
+    assert result.steps[1].evidence.startswith("ERROR: ZeroDivisionError")
+
+
+def test_unknown_step_kind():
+    with pytest.raises(ValueError, match="step kind must be one of"):
+        Step("s", "vibes", "none", lambda ctx: "")
+
+
+def test_symbolic_zero_rejects_nonzero():
+    x = sp.Symbol("x")
+    with pytest.raises(CheckFailed, match="simplifies to"):
+        symbolic_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 2, "wrong identity")
+
+
+def test_infeasible_rejects_feasible_systems():
+    i, t = sp.symbols("i t", integer=True)
+    with pytest.raises(CheckFailed, match="negation is feasible"):
+        infeasible([i, t], [i >= 1, i <= t], "i ≤ t is satisfiable")
+
+
+def test_c4_tail_fails_for_a_constant_above_phi_star(monkeypatch):
+    """The interval step is not vacuous: with c = 2/5 > φ* the tail inequality must fail."""
+    monkeypatch.setattr(c4_floor, "C", Fraction(2, 5))
+    with pytest.raises(CheckFailed):
+        c4_floor._branch_complement(Context())
+
+
+def test_c4_finite_part_fails_on_a_higher_floor(monkeypatch):
+    monkeypatch.setattr(c4_floor, "N0", 10)
+    c4_floor._finite(Context())  # still true below 10
+    monkeypatch.setattr(c4_floor, "harmonic_table", lambda m: [Fraction(0)] + [Fraction(1)] * m)
+    with pytest.raises(CheckFailed):
+        c4_floor._finite(Context())
+
+
+def test_interval_precision_is_restored():
+    from mpmath import iv
+    before = iv.prec
+    with interval_dps(80):
+        assert iv.dps >= 80
+    assert iv.prec == before
+
+
+# ---------------------------------------------------------------- CLI
+def test_verify_only_and_table(capsys):
+    out = io.StringIO()
+    assert main(["verify", "--only", "c1", "C6"], out=out) == 0
+    text = out.getvalue()
+    assert "C1" in text and "C6" in text and "C4 " not in text
+    assert "2 passed, 0 failed" in text.splitlines()[-1]
+
+
+def test_verify_exit_status_on_failure(monkeypatch):
+    broken = Claim("C1", "broken", "false", (Step("no", "exact", "none", lambda ctx: (_ for _ in ()).throw(
+        CheckFailed("forced"))),))
+    monkeypatch.setattr(proofs, "CLAIMS", (broken,))
+    out = io.StringIO()
+    assert main(["verify"], out=out) == 1
+    assert "C1 step failed: no" in out.getvalue() and "0 passed, 1 failed" in out.getvalue()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C2, C3, C4, C4b, C5, C6, C7"),
+    (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
+    (["verify", "--dps", "many"], "must be an integer; got 'many'"),
+])
+def test_verify_errors(argv, message, capsys):
+    assert main(argv, out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_claim_lookup():
+    assert claim_by_id("c4B").id == "C4b"
