@@ -19,8 +19,9 @@ $(VENV)/.full: pyproject.toml
 	$(PIP) install --quiet -e '.[harness,test]'
 	touch $(VENV)/.core $@
 
-## demo: create .venv, install the core, run the main job on embedded defaults
+## demo: create .venv, install the core, run the main job on embedded defaults (verify, then check)
 demo: $(VENV)/.core
+	$(CLI) verify
 	$(CLI) check uniform-causal --n 3 10 100 1000 1000000
 	$(CLI) check window:w=16 --n 100 1000 10000
 	$(CLI) check sink-window:s=4,w=16 --n 1000
