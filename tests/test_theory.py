@@ -46,3 +46,15 @@ def test_first_piercing_n_vs_scan(w):
 
 def test_x_star_symbolic_value():
     assert float(sp.N(uc.x_star(), 20)) == pytest.approx(0.3178444328993726838, rel=1e-15)
+
+
+@pytest.mark.parametrize("n, w", [(1000, 16), (999, 7), (1000, 7), (500, 10)])
+def test_window_bipartite_minimum_vs_float_tier(n, w):
+    from attention_transport.numerics.landscapes import bipartite_minimum
+    bm = bipartite_minimum(parse_pattern(f"window:w={w}").dense(n))
+    assert bm.phi == pytest.approx(float(wd.bipartite_minimum(n, w)), rel=1e-11)
+    assert bm.b_star - bm.a_star in {(w - 1) // 2, w // 2}
+
+
+def test_window_bipartite_reference_value():
+    assert wd.bipartite_minimum(1000, 16) == Fraction(4) / Fraction(1999, 2)

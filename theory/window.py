@@ -23,7 +23,8 @@ from attention_transport.theory import uniform_causal as uc
 
 __all__ = ["n", "t", "w", "j", "i", "column_sum_left", "column_sum_plateau", "column_sum_right",
            "plateau_cut", "plateau_volume", "real_minimum", "right_tail_landscape",
-           "integer_minimum", "first_piercing_n"]
+           "integer_minimum", "first_piercing_n", "bipartite_block_sum", "bipartite_cut",
+           "bipartite_cut_minimum", "bipartite_minimum"]
 
 n, t, w, j, i, m = sp.symbols("n t w j i m", integer=True, positive=True)
 T = sp.Symbol("T", positive=True)  # a real cut position
@@ -90,3 +91,32 @@ def integer_minimum(n_val, w_val):
 def first_piercing_n(w_val):
     """First n with ``φ < 1/5``: ``⌊5(w − 1)/2⌋ + 2``."""
     return (5 * (w_val - 1)) // 2 + 2
+
+
+def bipartite_block_sum():
+    """``Σ_{i ≤ a+m, j ≤ a} A_ij`` on the plateau for ``0 ≤ m < w``: rows ``≤ a`` give 1 each,
+    row ``a + d`` gives ``(w − d)/w``."""
+    a, d = sp.symbols("a d", integer=True, positive=True)
+    return a + sp.summation((w - d) / w, (d, 1, m))
+
+
+def bipartite_cut():
+    """``cut(a, a + m) = R_b + C_a − 2M`` with ``R_b = a + m`` and ``C_a = a + (w − 1)/2`` (plateau)."""
+    a = sp.Symbol("a", integer=True, positive=True)
+    return sp.simplify((a + m) + (a + (w - 1) / 2) - 2 * bipartite_block_sum())
+
+
+def bipartite_cut_minimum(w_val):
+    """Minimum of the cut over integer ``0 ≤ m < w``, as a Fraction."""
+    cut = bipartite_cut()
+    return min(Fraction(str(cut.subs({w: w_val, m: mm}))) for mm in range(w_val))
+
+
+def bipartite_minimum(n_val, w_val):
+    """``φ_bip = cut_b / (n − δ_b)``: ``δ_b = 1/2`` for even w; for odd w, 0 when
+    ``n ≡ w − 1 (mod 2)`` and 1 otherwise (valid for ``n`` large against ``w²/4``)."""
+    if w_val % 2 == 0:
+        delta = Fraction(1, 2)
+    else:
+        delta = Fraction(0) if (n_val - (w_val - 1)) % 2 == 0 else Fraction(1)
+    return bipartite_cut_minimum(w_val) / (n_val - delta)
