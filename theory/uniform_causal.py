@@ -114,3 +114,60 @@ def phi_star_forms():
     """The two forms of ``φ*``: ``−x* ln x*`` and ``1 − 2x*``."""
     xs = x_star()
     return -xs * sp.log(xs), 1 - 2 * xs
+
+
+def finite_n_expansion():
+    """``H_n − H_{xn} = −ln x + ε(x)/n + O(n⁻²)``: returns ``ε(x)`` (sympy series of digamma at ∞)."""
+    nn = sp.Symbol("nn", positive=True)
+    series = sp.series(sp.digamma(nn + 1) - sp.digamma(x * nn + 1), nn, sp.oo, 3).removeO()
+    return sp.simplify(sp.expand(series + sp.log(x)).coeff(nn, -1))
+
+
+def finite_n_correction():
+    """Leading 1/n correction of the prefix capacity ``min_t φ_n(t)`` (C3).
+
+    With ``u = 1/n``: the balance point moves to ``x_b = x* + ξ u``, the kink value to
+    ``φ* + κ u``, and the landscape leaves the kink with slopes ``s_L`` (left, per unit
+    x) and ``s_R`` (right).  Integer t sits a fraction ``f = frac(t_b)`` right of
+    ``⌊t_b⌋``, ``t_b = x* n + ξ``, so
+
+    ``min_t φ_n(t) = φ* + [κ + min(−s_L f, s_R (1 − f))]/n + O(n⁻²)``.
+
+    Returns
+    -------
+    dict
+        ``xi, kappa, slope_left, slope_right`` as expressions in ``x*`` (symbol ``xs``),
+        simplified with the balance relation ``ln x* = 2 − 1/x*``.
+    """
+    xs = sp.Symbol("xs", positive=True)
+    u = sp.Symbol("u", positive=True)
+    eps = finite_n_expansion()
+    on_balance = {sp.log(xs): 2 - 1 / xs}
+    q = x * (2 - sp.log(x))
+    xi = sp.simplify((-(x * eps) / sp.diff(q, x)).subs(x, xs).subs(on_balance))
+    xb = xs + xi * u
+    phi_b = (xb * (-sp.log(xb) + eps.subs(x, xb) * u))
+    kappa = sp.simplify(sp.diff(phi_b, u).subs(u, 0).subs(on_balance))
+    left = -sp.log(x) / (2 - sp.log(x))
+    right = -x * sp.log(x) / (2 - x * (2 - sp.log(x)))
+    s_l = sp.simplify(sp.diff(left, x).subs(x, xs).subs(on_balance))
+    s_r = sp.simplify(sp.expand(sp.diff(right, x).subs(x, xs).subs(on_balance)))
+    return {"xi": xi, "kappa": kappa, "slope_left": s_l, "slope_right": s_r}
+
+
+def asymptotic_capacity(n_val, dps=30):
+    """``φ* + [κ + min(−s_L f, s_R (1 − f))]/n`` evaluated with mpmath at ``dps`` digits."""
+    import mpmath
+
+    from attention_transport.numerics.constants import x_star
+
+    terms = finite_n_correction()
+    xs_sym = sp.Symbol("xs", positive=True)
+    with mpmath.workdps(dps + 10):
+        xs = x_star(dps + 10)
+        val = {k: mpmath.mpf(str(sp.N(v.subs(xs_sym, sp.Float(str(xs), dps + 10)), dps + 10)))
+               for k, v in terms.items()}
+        tb = xs * n_val + val["xi"]
+        f = tb - mpmath.floor(tb)
+        bump = min(-val["slope_left"] * f, val["slope_right"] * (1 - f))
+        return (1 - 2 * xs) + (val["kappa"] + bump) / n_val
