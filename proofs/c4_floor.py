@@ -21,7 +21,7 @@ import sympy as sp
 from mpmath import iv
 
 from attention_transport.numerics.constants import bipartite_star
-from attention_transport.proofs.core import Claim, Step, interval_dps, require, symbolic_zero
+from attention_transport.proofs.core import Claim, Step, infeasible, interval_dps, require, symbolic_zero
 
 N0 = 100  #: the finite part is exact below N0, the analytic tail covers n ≥ N0
 C = Fraction(3, 10)  #: tail constant, 5/17 < 3/10 < φ*
@@ -202,6 +202,27 @@ def _bip_closed_form(ctx):
     return "M(b, a) = b for a ≥ b, a + a(H_b − H_a) for a < b, and C(a) = a(H_n − H_a) + a: exact for n ≤ 12"
 
 
+def _bip_more_keys(ctx):
+    # b < a: queries b+1..a attend only to keys ≤ a (inside X); adding them gives the prefix set at t = a
+    a_, b_, n_ = sp.symbols("a b n", integer=True, positive=True)
+    Hn, Ha = sp.Symbol("H_n"), sp.Symbol("H_a")
+    cut_bip, vol_bip = a_ * (Hn - Ha) + a_ - b_, a_ + b_ + a_ * (Hn - Ha)
+    cut_pre, vol_pre = a_ * (Hn - Ha), 2 * a_ + a_ * (Hn - Ha)
+    e1 = symbolic_zero(cut_bip - (cut_pre + (a_ - b_)), "cut(a, b) = cut_prefix(a) + (a − b)")
+    e2 = symbolic_zero(vol_bip - (vol_pre - (a_ - b_)), "vol(a, b) = vol_prefix(a) − (a − b)")
+    # with δ = a − b ≥ 0, V = vol_prefix, m = min(V, 2n − V), m' = min(V − δ, 2n − V + δ) ≤ m + δ:
+    # cut_pre ≥ c·m and c ≤ 1 give cut_pre + δ ≥ c·m' (homogeneous, so a strict negation scales to "≤ −1")
+    cut, V, d, N2, m1 = sp.symbols("cut V delta N2 m1")
+    c = sp.Rational(5, 17)
+    cases = [
+        [cut >= c * V, V <= N2 - V, m1 <= V - d, m1 <= N2 - V + d, d >= 0, cut + d <= c * m1 - 1],
+        [cut >= c * (N2 - V), N2 - V <= V, m1 <= V - d, m1 <= N2 - V + d, d >= 0, cut + d <= c * m1 - 1],
+    ]
+    e3 = "; ".join(infeasible([cut, V, d, N2, m1], cs, f"case m = {'V' if k == 0 else '2n − V'}: φ_pre ≥ 5/17 ⇒ φ(a, b) ≥ 5/17")
+                   for k, cs in enumerate(cases))
+    return f"{e1}; {e2}; {e3}"
+
+
 def _bip_floor(ctx):
     Hs = harmonic_table(N_BIP)
     phi_star, _, _ = bipartite_star(ctx.dps)
@@ -271,12 +292,20 @@ CLAIM_BIP = Claim(
     statement=(f"For $2 \\le n \\le {N_BIP}$ the bipartite capacity satisfies $\\varphi_{{bip}}(n) \\ge 1/5$ and "
                "$\\varphi_{bip}(n) > \\varphi_{bip}^* = 0.24806\\ldots$, the continuum value at "
                "$(a^*, b^*) = (0.21684\\ldots, 0.45169\\ldots)$; the $(a, b)$ cuts lose nothing against arbitrary "
-               f"vertex sets for $n \\le {N_ENUM}$. **Open:** a certificate for every $n$, and the general "
+               f"vertex sets for $n \\le {N_ENUM}$; for **every** $n$, the cuts with $b < a$ are $\\ge 5/17$. "
+               "**Open:** the region $a \\le b$ (where the optimum lies) for $n > " + str(N_BIP) + "$, and the general "
                "optimality of $(a, b)$ cuts."),
     steps=(
         Step("Closed forms: $\\sum_{i\\le b, j\\le a} A_{ij} = b$ for $a \\ge b$ and $a + a(H_b - H_a)$ for $a < b$; "
              "$\\sum_{j\\le a} c_j = a(H_n - H_a) + a$; $\\sum_{i \\le b} r_i = b$.",
              "exact", "exact rationals against the matrix for $n \\le 12$", _bip_closed_form),
+        Step("For every $n$: a cut with more keys than queries on the left ($b < a$) is no better than the prefix "
+             "cut at $t = a$. The queries $b+1..a$ attend only to keys $\\le a$, so adding them lowers the cut and raises "
+             "the volume by $\\delta = a - b$; with $\\min(V-\\delta, 2n-V+\\delta) \\le \\min(V, 2n-V) + \\delta$ the "
+             "bound $5/17$ of C4 carries over ($a = n$, where no prefix cut exists, has cut $n - b$ over the smaller side "
+             "$n - b$: $\\varphi = 1$).", "linear-arithmetic",
+             "sympy identities for cut and volume; infeasibility of the negated bound in both cases of the minimum",
+             _bip_more_keys),
         Step(f"For $2 \\le n \\le {N_BIP}$: $\\varphi_{{bip}}(n) \\ge 1/5$ and $> \\varphi_{{bip}}^*$.", "exact",
              "every $(a, b)$ in exact rationals; $\\varphi_{bip}^*$ at the requested precision", _bip_floor),
         Step(f"For $n \\le {N_ENUM}$, no vertex set of the bipartite graph has lower conductance than the best "
