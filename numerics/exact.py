@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-__all__ = ["exact_prefix_landscape", "exact_prefix_capacity", "exact_bipartite_minimum"]
+__all__ = ["exact_prefix_landscape", "exact_prefix_capacity", "exact_block_sums", "exact_bipartite_minimum"]
 
 
 def _as_fraction(x):
@@ -84,6 +84,27 @@ def exact_prefix_capacity(A):
     return min(defined)
 
 
+def exact_block_sums(A):
+    """2-D prefix sums ``P[b][a] = Σ_{i<b, j<a} A_ij`` in exact rationals, shape (n + 1, n + 1).
+
+    Raises
+    ------
+    ValueError
+        If A is not square with n >= 2.
+    """
+    rows = [[_as_fraction(x) for x in row] for row in A]
+    n = len(rows)
+    if n < 2 or any(len(row) != n for row in rows):
+        raise ValueError(f"A must be a square matrix with n >= 2; got {n} rows.")
+    P = [[Fraction(0)] * (n + 1) for _ in range(n + 1)]
+    for b in range(n):
+        run = Fraction(0)
+        for a in range(n):
+            run += rows[b][a]
+            P[b + 1][a + 1] = P[b][a + 1] + run
+    return P
+
+
 def exact_bipartite_minimum(A):
     """Exact bipartite capacity ``min_{a,b} φ_A(a, b)`` and its argmin ``(φ, a*, b*)``.
 
@@ -97,16 +118,8 @@ def exact_bipartite_minimum(A):
     >>> exact_bipartite_minimum(A)
     (Fraction(13, 47), 1, 2)
     """
-    rows = [[_as_fraction(x) for x in row] for row in A]
-    n = len(rows)
-    if n < 2 or any(len(row) != n for row in rows):
-        raise ValueError(f"A must be a square matrix with n >= 2; got {n} rows.")
-    P = [[Fraction(0)] * (n + 1) for _ in range(n + 1)]  # P[b][a] = Σ_{i<b, j<a} A_ij
-    for b in range(n):
-        run = Fraction(0)
-        for a in range(n):
-            run += rows[b][a]
-            P[b + 1][a + 1] = P[b][a + 1] + run
+    P = exact_block_sums(A)
+    n = len(P) - 1
     total = 2 * P[n][n]
     best = None
     for b in range(n + 1):

@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from attention_transport.numerics.exact import exact_block_sums
 from attention_transport.proofs.core import Claim, Step, infeasible, require, symbolic_zero
 from attention_transport.theory import uniform_causal as uc
 
@@ -59,12 +60,7 @@ def _closed_forms(ctx):
 def brute_force_landscape(n):
     """φ_n(t) from the matrix definition: crossing edges and left-side degrees, exact, 2-D prefix sums."""
     A = [[Fraction(1, a + 1) if b <= a else Fraction(0) for b in range(n)] for a in range(n)]
-    P = [[Fraction(0)] * (n + 1) for _ in range(n + 1)]  # P[a][b] = Σ_{i<a, j<b} A_ij
-    for a in range(n):
-        run = Fraction(0)
-        for b in range(n):
-            run += A[a][b]
-            P[a + 1][b + 1] = P[a][b + 1] + run
+    P = exact_block_sums(A)  # P[a][b] = Σ_{i<a, j<b} A_ij
     total = 2 * P[n][n]
     out = []
     for T in range(1, n):
