@@ -12,8 +12,8 @@ all-n certificate for the bipartite floor is open.
 """
 from __future__ import annotations
 
-import itertools
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -29,6 +29,10 @@ D_C = 2 * C / (1 - C)  #: φ = D/(2 + D) ≥ C  ⇔  D ≥ D_C = 6/7
 X_LO = Fraction(3178, 10000)  #: a rational lower bound of x*
 N_BIP = 120  #: exact bipartite capacities for n ≤ N_BIP
 N_ENUM = 9  #: (a, b) cuts against every vertex set for n ≤ N_ENUM
+C_BIP = Fraction(6, 25)  #: all-n bipartite constant, 1/5 < 6/25 < φ_bip*
+RHO_SPLIT = Fraction(12, 31)  #: 2c/(1 + c): margin I is nonnegative for a ≥ (12/31) n
+BETA_CORNER = Fraction(1, 8)  #: margin II is nonnegative for b ≤ n/8 (corner lemma)
+ALPHA_BOX = Fraction(39, 100)  #: the subdivision covers a/n ∈ [0, 0.39] ⊇ [0, 12/31]
 
 
 def harmonic_table(m):
@@ -188,6 +192,13 @@ def bipartite_exact(n, Hs):
     return best
 
 
+@lru_cache(maxsize=None)
+def exact_bipartite_table(n_max):
+    """``{n: (φ_bip, a*, b*)}`` for ``2 ≤ n ≤ n_max`` in exact rationals (cached: two steps use it)."""
+    Hs = harmonic_table(n_max)
+    return {n: bipartite_exact(n, Hs) for n in range(2, n_max + 1)}
+
+
 def _bip_closed_form(ctx):
     Hs = harmonic_table(12)
     for n in range(2, 13):
@@ -223,14 +234,118 @@ def _bip_more_keys(ctx):
     return f"{e1}; {e2}; {e3}"
 
 
+def _bip_margin_identities(ctx):
+    a_, b_, n_, c, D1, D2 = sp.symbols("a b n c D1 D2", positive=True)
+    cut = (b_ - a_) + a_ * (D1 - D2)  # a ≤ b, D1 = H_n − H_b, D2 = H_b − H_a
+    vol = a_ + b_ + a_ * (D1 + D2)
+    E = (b_ - a_) - a_ * D2
+    e1 = symbolic_zero((cut - c * vol) - ((1 - c) * b_ - (1 + c) * a_ + (1 - c) * a_ * D1 - (1 + c) * a_ * D2),
+                       "II = cut − c·vol = (1−c)b − (1+c)a + (1−c)aD1 − (1+c)aD2")
+    e2 = symbolic_zero((cut - c * (2 * n_ - vol)) - ((1 - c) * E + (1 + c) * a_ * D1 - 2 * c * (n_ - b_)),
+                       "I = cut − c(2n − vol) = (1−c)E + (1+c)aD1 − 2c(n − b), E = (b − a) − aD2")
+    Hs = harmonic_table(60)
+    for n in range(2, 61):
+        for a in range(1, n + 1):
+            for b in range(a, n + 1):
+                E_val = (b - a) - a * (Hs[b] - Hs[a])
+                require(E_val >= 0, f"E < 0 at n={n}, a={a}, b={b}")
+    return f"{e1}; {e2}; E = (b − a) − a(H_b − H_a) ≥ 0 since H_b − H_a ≤ (b − a)/(a + 1) (exact for n ≤ 60)"
+
+
+def _bip_region_keys(ctx):
+    c = sp.Rational(C_BIP.numerator, C_BIP.denominator)
+    require(2 * c / (1 + c) == sp.Rational(RHO_SPLIT.numerator, RHO_SPLIT.denominator), "2c/(1+c) ≠ 12/31")
+    u, w = sp.symbols("u w", nonnegative=True)  # u = a/n, w = n − b
+    e = symbolic_zero((1 + c) * u * w - 2 * c * w - w * ((1 + c) * u - 2 * c), "(1+c)(a/n)(n − b) − 2c(n − b) factors")
+    Hs = harmonic_table(200)
+    for n in range(2, 201):
+        require(all(Hs[n] - Hs[b] >= Fraction(n - b, n) for b in range(n + 1)), f"H_n − H_b < (n − b)/n at n = {n}")
+    return (f"{e}; with E ≥ 0 and H_n − H_b ≥ (n − b)/n: I ≥ (n − b)((1 + c)a/n − 2c) ≥ 0 whenever a/n ≥ 2c/(1 + c) "
+            f"= {RHO_SPLIT} (H_n − H_b ≥ (n − b)/n: each of its n − b terms is ≥ 1/n; exact for n ≤ 200)")
+
+
+def _bip_region_corner(ctx):
+    c = sp.Rational(C_BIP.numerator, C_BIP.denominator)
+    rho, K = sp.symbols("rho K", positive=True)
+    h = (1 - c) - (1 + c) * rho + K * rho + (1 + c) * rho * sp.log(rho)
+    e1 = symbolic_zero(sp.diff(h, rho, 2) - (1 + c) / rho, "h'' = (1 + c)/ρ > 0")
+    e2 = symbolic_zero(sp.diff(h, rho) - (K + (1 + c) * sp.log(rho)), "h' = K + (1 + c) ln ρ")
+    rho_m = sp.exp(-K / (1 + c))
+    e3 = symbolic_zero(h.subs(rho, rho_m) - ((1 - c) - (1 + c) * rho_m), "h(ρ_m) = (1 − c) − (1 + c)ρ_m")
+    with interval_dps(30):
+        cv = iv.mpf(C_BIP.numerator) / C_BIP.denominator
+        Kv = (1 - cv) * iv.log(iv.mpf(1) / (2 * (iv.mpf(BETA_CORNER.numerator) / BETA_CORNER.denominator)))
+        hm = (1 - cv) - (1 + cv) * iv.exp(-Kv / (1 + cv))
+        h1 = (1 - cv) - (1 + cv) + Kv
+        require(hm.a > 0 and h1.a > 0, f"h(ρ_m) = {hm}, h(1) = {h1}")
+    return (f"{e1}; {e2}; {e3}; for b ≤ n/8: ln((n+1)/(b+1)) ≥ ln(1/(2b/n)) ≥ ln 4 (b ≥ 1), so II/b ≥ h(a/b) with "
+            "K = (1 − c) ln 4, and the convex h has minimum h(ρ_m) > 0 and h(1) > 0 (interval arithmetic)")
+
+
+def _xlogx(lo, hi):
+    """Rigorous enclosure of x ln x on [lo, hi] ⊂ [0, 1] (0 ln 0 = 0)."""
+    def f(v):
+        return iv.mpf(0) if v == 0 else iv.mpf(v) * iv.log(iv.mpf(v))
+
+    e = 1 / iv.e
+    flo, fhi = f(lo), f(hi)
+    if hi <= e.a:
+        return iv.mpf([fhi.a, flo.b])
+    if lo >= e.b:
+        return iv.mpf([flo.a, fhi.b])
+    return iv.mpf([-(1 / iv.e).b, max(flo.b, fhi.b)])
+
+
+def bipartite_margins(a0, a1, b0, b1, c, nu):
+    """Interval lower bounds of I/n and II/n over the box a/n ∈ [a0, a1], b/n ∈ [b0, b1]."""
+    A, B = iv.mpf([a0, a1]), iv.mpf([b0, b1])
+    l1 = iv.log((1 + nu) / (B + nu))  # H_n − H_b ≥ ln((n+1)/(b+1)), decreasing in ν
+    alog = A * iv.log(B) - _xlogx(a0, a1)  # (a/n) ln(b/a) ≥ a(H_b − H_a)/n
+    m2 = (1 - c) * B - (1 + c) * A + (1 - c) * A * l1 - (1 + c) * alog
+    m1 = (1 + c) * B - (1 - c) * A + (1 + c) * A * l1 - (1 - c) * alog - 2 * c
+    return m1.a, m2.a
+
+
+def _bip_region_middle(ctx):
+    with interval_dps(20):
+        c = iv.mpf(C_BIP.numerator) / C_BIP.denominator
+        nu = iv.mpf(1) / (N_BIP + 1)
+        stack = [(0.0, float(ALPHA_BOX), float(BETA_CORNER), 1.0, 0)]
+        boxes, worst = 0, None
+        while stack:
+            a0, a1, b0, b1, depth = stack.pop()
+            if a0 > b1:  # entirely a > b: not in this region
+                continue
+            boxes += 1
+            m1, m2 = bipartite_margins(a0, a1, b0, b1, c, nu)
+            if m1 > 0 or m2 > 0:
+                best = max(m1, m2)
+                worst = best if worst is None else min(worst, best)
+                continue
+            require(depth < 18, f"box a/n ∈ [{a0}, {a1}], b/n ∈ [{b0}, {b1}] not certified at depth 18")
+            am, bm = (a0 + a1) / 2, (b0 + b1) / 2
+            stack += [(a0, am, b0, bm, depth + 1), (am, a1, b0, bm, depth + 1),
+                      (a0, am, bm, b1, depth + 1), (am, a1, bm, b1, depth + 1)]
+    require(ALPHA_BOX >= RHO_SPLIT and float(ALPHA_BOX) >= ALPHA_BOX and float(BETA_CORNER) == BETA_CORNER,
+            "the boxes do not cover the region between the analytic lemmas")
+    return (f"{boxes} boxes cover a/n ∈ [0, {float(ALPHA_BOX)}], b/n ∈ [{float(BETA_CORNER)}, 1] at ν = 1/{N_BIP + 1}; "
+            f"on each, I > 0 or II > 0 (smallest certified margin {mpmath.nstr(worst, 3)})")
+
+
+def _bip_all_n(ctx):
+    require(Fraction(5, 17) > C_BIP > Fraction(1, 5), "5/17 > 6/25 > 1/5 fails")
+    smallest = min(phi for phi, _, _ in exact_bipartite_table(N_BIP).values())
+    require(smallest >= C_BIP, f"exact minimum {smallest} < 6/25")
+    return (f"n ≤ {N_BIP}: exact minimum {float(smallest):.6f} ≥ 6/25; n > {N_BIP}: a = 0 gives φ = 1, b < a gives ≥ 5/17, "
+            f"a ≤ b gives ≥ 6/25 (regions a ≥ 12n/31, b ≤ n/8 and the boxes); hence φ_bip(n) ≥ 6/25 > 1/5 for every n")
+
+
 def _bip_floor(ctx):
-    Hs = harmonic_table(N_BIP)
     phi_star, _, _ = bipartite_star(ctx.dps)
     with mpmath.workdps(ctx.dps):
         upper = phi_star + mpmath.mpf(10) ** (-ctx.dps + 2)
     worst = None
-    for n in range(2, N_BIP + 1):
-        phi, a, b = bipartite_exact(n, Hs)
+    for n, (phi, a, b) in exact_bipartite_table(N_BIP).items():
         require(phi >= Fraction(1, 5), f"n = {n}: φ_bip = {phi} < 1/5")
         with mpmath.workdps(ctx.dps):
             require(mpmath.mpf(phi.numerator) / phi.denominator > upper, f"n = {n}: φ_bip = {float(phi)} ≤ φ_bip*")
@@ -289,12 +404,11 @@ def _bip_constants(ctx):
 CLAIM_BIP = Claim(
     id="C4b",
     title="Bipartite capacity of uniform causal attention",
-    statement=(f"For $2 \\le n \\le {N_BIP}$ the bipartite capacity satisfies $\\varphi_{{bip}}(n) \\ge 1/5$ and "
-               "$\\varphi_{bip}(n) > \\varphi_{bip}^* = 0.24806\\ldots$, the continuum value at "
+    statement=("For every $n \\ge 2$ the bipartite capacity satisfies $\\varphi_{bip}(n) \\ge 6/25 > 1/5$. For "
+               f"$2 \\le n \\le {N_BIP}$ also $\\varphi_{{bip}}(n) > \\varphi_{{bip}}^* = 0.24806\\ldots$, the continuum value at "
                "$(a^*, b^*) = (0.21684\\ldots, 0.45169\\ldots)$; the $(a, b)$ cuts lose nothing against arbitrary "
-               f"vertex sets for $n \\le {N_ENUM}$; for **every** $n$, the cuts with $b < a$ are $\\ge 5/17$. "
-               "**Open:** the region $a \\le b$ (where the optimum lies) for $n > " + str(N_BIP) + "$, and the general "
-               "optimality of $(a, b)$ cuts."),
+               f"vertex sets for $n \\le {N_ENUM}$. **Open:** $\\varphi_{{bip}}(n) > \\varphi_{{bip}}^*$ for $n > {N_BIP}$ "
+               "(the margin vanishes as $n \\to \\infty$), and the optimality of $(a, b)$ cuts for general $n$."),
     steps=(
         Step("Closed forms: $\\sum_{i\\le b, j\\le a} A_{ij} = b$ for $a \\ge b$ and $a + a(H_b - H_a)$ for $a < b$; "
              "$\\sum_{j\\le a} c_j = a(H_n - H_a) + a$; $\\sum_{i \\le b} r_i = b$.",
@@ -306,17 +420,37 @@ CLAIM_BIP = Claim(
              "$n - b$: $\\varphi = 1$).", "linear-arithmetic",
              "sympy identities for cut and volume; infeasibility of the negated bound in both cases of the minimum",
              _bip_more_keys),
+        Step("For $a \\le b$, with $D_1 = H_n - H_b$, $D_2 = H_b - H_a$: "
+             "$\\mathrm{II} = \\mathrm{cut} - c\\,\\mathrm{vol} = (1-c)b - (1+c)a + (1-c)aD_1 - (1+c)aD_2$ and "
+             "$\\mathrm{I} = \\mathrm{cut} - c(2n - \\mathrm{vol}) = (1-c)E + (1+c)aD_1 - 2c(n-b)$, "
+             "$E = (b-a) - aD_2 \\ge 0$; either margin $\\ge 0$ gives $\\varphi \\ge c$.",
+             "symbolic", "sympy identities; $E \\ge 0$ from $D_2 \\le (b-a)/(a+1)$, exact for $n \\le 60$",
+             _bip_margin_identities),
+        Step("Region $a \\ge (12/31)\\,n$: with $D_1 \\ge (n-b)/n$, $\\mathrm{I} \\ge (n-b)((1+c)a/n - 2c) \\ge 0$ for "
+             "$c = 6/25$, since $2c/(1+c) = 12/31$.", "symbolic", "sympy factorisation; exact rational", _bip_region_keys),
+        Step("Region $b \\le n/8$ (corner): with $\\rho = a/b$ and $\\ln\\frac{n+1}{b+1} \\ge \\ln 4$, "
+             "$\\mathrm{II}/b \\ge h(\\rho) = (1-c) - (1+c)\\rho + K\\rho + (1+c)\\rho\\ln\\rho$, $K = (1-c)\\ln 4$: "
+             "convex, with minimum $(1-c) - (1+c)e^{-K/(1+c)} > 0$.", "interval",
+             "sympy derivatives; interval arithmetic at the minimiser", _bip_region_corner),
+        Step(f"Remaining region $a/n \\le 0.39$, $b/n \\ge 1/8$, $n > {N_BIP}$: with "
+             "$D_1 \\ge \\ln\\frac{1+\\nu}{b/n+\\nu}$ (decreasing in $\\nu = 1/n$) and $D_2 \\le \\ln(b/a)$, an adaptive "
+             f"subdivision into boxes shows $\\mathrm{{I}} > 0$ or $\\mathrm{{II}} > 0$ on every box at $\\nu = 1/{N_BIP + 1}$.",
+             "interval", "mpmath interval arithmetic on each box, with a rigorous enclosure of $x\\ln x$",
+             _bip_region_middle),
         Step(f"For $2 \\le n \\le {N_BIP}$: $\\varphi_{{bip}}(n) \\ge 1/5$ and $> \\varphi_{{bip}}^*$.", "exact",
              "every $(a, b)$ in exact rationals; $\\varphi_{bip}^*$ at the requested precision", _bip_floor),
         Step(f"For $n \\le {N_ENUM}$, no vertex set of the bipartite graph has lower conductance than the best "
              "$(a, b)$ cut.", "enumeration", "all bipartitions, float64 with near-ties re-checked exactly",
              _bip_enumeration),
+        Step("Every $n \\ge 2$: $\\varphi_{bip}(n) \\ge 6/25 > 1/5$ — exact below the cutoff, the three regions and the "
+             "reduction of $b < a$ to C4 above it, and $\\varphi = 1$ at $a = 0$.", "exact",
+             "rational comparisons and the exact minimum over $n \\le 120$", _bip_all_n),
         Step("$(a^*, b^*)$ solves the balance equation $b = 1 - a + a\\ln a$ and the stationarity equation "
              "$\\ln a\\,(1 - a/b) = \\ln b$; there the continuum volume is 1 and the cut is $\\varphi_{bip}^*$.",
              "symbolic", "mpmath `findroot` residuals at the requested precision", _bip_constants),
     ),
     notes=("Numerically (float64, `check`), $\\varphi_{bip}(n)$ stays above $\\varphi_{bip}^*$ far beyond the "
            "certified range (n = 100: 0.24961, n = 4000: 0.24811), approaching it from above and not "
-           "monotonically. A certificate for every n needs a two-dimensional analogue of the prefix tail bound; "
-           "that the continuum infimum is attained at $(a^*, b^*)$ is also not proven here."),
+           "monotonically; the all-n constant 6/25 sits 0.008 below $\\varphi_{bip}^*$. That the continuum infimum "
+           "is attained at $(a^*, b^*)$ is not proven here."),
 )
