@@ -1,6 +1,19 @@
-"""Real-model validation harness (optional extra ``harness``: torch, transformers, ...).
+"""Real-model validation harness (optional extra ``harness``: torch, transformers, scikit-learn, ...).
 
-Forced scoring on HaluEval / MedHallu with transport features and baselines is
-the subject of the harness issue and lands here; nothing in the core package
+Modules
+-------
+data
+    HaluEval (qa, dialogue, summarization) and MedHallu loaders: two labelled
+    examples per item, prompts in the benchmark's own template.
+features
+    Per-head transport features (φ, t*/n, φ at the prompt/response cut, φ_bip,
+    G, λ₂, ...) and the baselines (LapEigvals, LLM-Check attention score, KL
+    from uniform) of one teacher-forced attention map.
+metrics
+    Length-controlled AUROC, polarity, item-grouped bootstrap intervals and
+    cross-validated probes.
+
+Model loading, teacher-forced scoring, ``fetch`` and ``validate`` are the rest
+of the harness issue and not in this package yet; nothing in the core package
 imports this subpackage.
 """

@@ -11,6 +11,10 @@ MODULES = [
     "attention_transport.numerics.patterns",
     "attention_transport.numerics.exact",
     "attention_transport.check",
+    "attention_transport.numerics.constants",
+    "attention_transport.harness.data",
+    "attention_transport.harness.features",
+    "attention_transport.harness.metrics",
 ]
 
 

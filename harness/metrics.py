@@ -1,0 +1,193 @@
+"""Evaluation: length-controlled AUROC (THEORY.md §3), polarity, bootstrap intervals, grouped probes.
+
+Label convention: 1 = hallucinated, 0 = faithful.  A score "separates" the
+classes when its AUROC differs from 1/2; its *polarity* is the sign of
+``AUROC − 1/2`` (+1: hallucinated responses score higher).
+
+Length control.  LC-AUROC compares (hallucinated, faithful) pairs only within
+a stratum of equal response token length, so that length alone scores exactly
+1/2: inside a stratum every length is the same and ties count one half.  The
+strata and the *coverage* (fraction of examples in strata that hold both
+classes) are reported with every value.
+
+Requires the optional ``harness`` extra (scikit-learn).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LCAUROC", "lc_auroc", "polarity", "bootstrap_ci", "grouped_probe"]
+
+
+@dataclass(frozen=True)
+class LCAUROC:
+    """Length-controlled AUROC with its strata.
+
+    Attributes
+    ----------
+    value : float
+        Pair-weighted AUROC over within-stratum pairs; ``nan`` when no stratum
+        holds both classes.
+    n_pairs : int
+        Number of (hallucinated, faithful) pairs compared.
+    coverage : float
+        Fraction of examples in strata that hold both classes.
+    strata : list of (length, n_hallucinated, n_faithful)
+        Every stratum with both classes, sorted by length.
+    """
+
+    value: float
+    n_pairs: int
+    coverage: float
+    strata: list
+
+    def as_dict(self):
+        return {"lc_auroc": self.value, "n_pairs": self.n_pairs, "coverage": self.coverage,
+                "strata": [{"length": int(s[0]), "n_hallucinated": int(s[1]), "n_faithful": int(s[2])}
+                           for s in self.strata]}
+
+
+def _check(scores, labels, lengths=None):
+    scores = np.asarray(scores, dtype=float)
+    labels = np.asarray(labels)
+    if scores.ndim != 1 or labels.shape != scores.shape:
+        raise ValueError(f"scores and labels must be 1-D of equal length; got shapes {scores.shape} and {labels.shape}.")
+    if not np.isin(labels, (0, 1)).all():
+        bad = labels[~np.isin(labels, (0, 1))][0]
+        raise ValueError(f"labels must be 0 (faithful) or 1 (hallucinated); got {bad.item()!r}.")
+    if np.isnan(scores).any():
+        raise ValueError(f"scores must not be NaN; got {int(np.isnan(scores).sum())} NaN values.")
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.shape != scores.shape:
+            raise ValueError(f"lengths must match scores; got shapes {lengths.shape} and {scores.shape}.")
+    return scores, labels.astype(int), lengths
+
+
+def lc_auroc(scores, labels, lengths):
+    """Length-controlled AUROC: pairs compared only within equal-length strata.
+
+    .. math::
+        \\mathrm{LC\\text{-}AUROC} = \\frac{\\sum_s \\sum_{i \\in P_s, j \\in N_s}
+        [\\,\\mathbb 1(x_i > x_j) + \\tfrac12 \\mathbb 1(x_i = x_j)\\,]}{\\sum_s |P_s|\\,|N_s|}
+
+    Parameters
+    ----------
+    scores : array_like, shape (m,)
+    labels : array_like of {0, 1}, shape (m,)
+        1 = hallucinated.
+    lengths : array_like of int, shape (m,)
+        Response length in tokens (the stratum key).
+
+    Returns
+    -------
+    LCAUROC
+
+    Raises
+    ------
+    ValueError
+        Mismatched shapes, labels outside {0, 1}, NaN scores.
+
+    Notes
+    -----
+    Per stratum the pair count is scikit-learn's ``roc_auc_score`` times
+    ``|P_s| |N_s|`` (ties count one half), so the value is the pair-weighted
+    mean of the per-stratum AUROCs.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    scores, labels, lengths = _check(scores, labels, lengths)
+    wins = 0.0
+    pairs = 0
+    covered = 0
+    strata = []
+    for length in np.unique(lengths):
+        idx = lengths == length
+        n_pos = int(labels[idx].sum())
+        n_neg = int(idx.sum()) - n_pos
+        if n_pos == 0 or n_neg == 0:
+            continue
+        wins += roc_auc_score(labels[idx], scores[idx]) * n_pos * n_neg
+        pairs += n_pos * n_neg
+        covered += int(idx.sum())
+        strata.append((length, n_pos, n_neg))
+    value = wins / pairs if pairs else float("nan")
+    return LCAUROC(value=float(value), n_pairs=int(pairs), coverage=covered / len(scores), strata=strata)
+
+
+def polarity(auroc, tol=0.0):
+    """Sign of ``AUROC − 1/2``: +1, −1, or 0 within ``tol`` (nan stays nan)."""
+    if auroc != auroc:  # nan
+        return float("nan")
+    d = auroc - 0.5
+    return 0 if abs(d) <= tol else (1 if d > 0 else -1)
+
+
+def bootstrap_ci(scores, labels, lengths, groups, *, n_boot=1000, level=0.95, seed=0):
+    """Percentile bootstrap interval of LC-AUROC, resampling *items* (groups) with replacement.
+
+    Both answers of an item stay together, as in the grouped folds.
+
+    Returns
+    -------
+    (low, high) : floats; ``nan`` if fewer than 2 resamples had a defined value.
+    """
+    scores, labels, lengths = _check(scores, labels, lengths)
+    groups = np.asarray(groups)
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(uniq))]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_boot):
+        pick = np.concatenate([members[g] for g in rng.integers(0, len(uniq), len(uniq))])
+        v = lc_auroc(scores[pick], labels[pick], lengths[pick]).value
+        if v == v:
+            values.append(v)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    alpha = (1 - level) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
+    """Cross-validated probe: standardise + logistic regression, folds grouped by item.
+
+    Parameters
+    ----------
+    features : array_like, shape (m, k)
+    labels, groups, lengths : array_like, shape (m,)
+        ``groups`` identifies the item; an item's two answers never straddle
+        train and test.
+
+    Returns
+    -------
+    dict
+        ``auroc`` and ``lc_auroc`` of the out-of-fold probabilities, ``n_splits``,
+        ``folds`` (the test-set item ids per fold, for auditing).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.asarray(features, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    _, y, lengths = _check(np.zeros(len(X)), labels, lengths)
+    groups = np.asarray(groups)
+    n_groups = len(np.unique(groups))
+    if n_groups < n_splits:
+        raise ValueError(f"grouped probe needs at least n_splits = {n_splits} items; got {n_groups}.")
+    splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    oof = np.empty(len(y))
+    folds = []
+    for train, test in splitter.split(X, y, groups):
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced"))
+        model.fit(X[train], y[train])
+        oof[test] = model.predict_proba(X[test])[:, 1]
+        folds.append(sorted(set(groups[test].tolist())))
+    return {"auroc": float(roc_auc_score(y, oof)), "lc_auroc": lc_auroc(oof, y, lengths).as_dict(),
+            "n_splits": n_splits, "folds": folds}
