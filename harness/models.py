@@ -1,0 +1,144 @@
+"""Models for teacher-forced scoring: loading and attention maps of one forced pass.
+
+* ``smollm2-135m``: SmolLM2-135M-Instruct (decoder-only, Llama architecture), the GGUF file
+  fetched by ``attention-transport fetch smollm2-135m``; transformers dequantises it
+  (``from_pretrained(dir, gguf_file=...)``, needs the ``gguf`` package).
+* ``minilm-l6``: all-MiniLM-L6-v2 (encoder-only, BERT), fetched as safetensors.
+* any local Hugging Face directory or ``.gguf`` file.
+
+Every model is loaded with ``attn_implementation="eager"`` (SDPA and FlashAttention
+return no attention weights) in float32, on the CPU unless told otherwise.
+
+Teacher forcing.  Decoder: the prompt is tokenised with the model's special
+tokens, the response without, and the ids are concatenated, so the
+prompt/response boundary is exact (no merge across it).  Encoder: the pair
+``[CLS] prompt [SEP] response [SEP]``; the response starts at the first
+token of the second segment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "MODELS"]
+
+MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
+          "minilm-l6": ("minilm-l6", None, "encoder")}
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    kind: str  #: "decoder" or "encoder"
+    model: object
+    tokenizer: object
+
+
+@dataclass
+class ForcedPass:
+    """One teacher-forced pass: token ids, prompt length and every layer's attention."""
+
+    ids: list
+    prompt_len: int
+    attention: np.ndarray  #: (layers, heads, n, n), float32, rows = queries
+
+    @property
+    def n(self):
+        return len(self.ids)
+
+    @property
+    def response_len(self):
+        return self.n - self.prompt_len
+
+
+def _from_pretrained(path, gguf_file, kind):
+    import torch
+    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    kwargs = {"attn_implementation": "eager", "dtype": torch.float32}
+    if gguf_file:
+        kwargs["gguf_file"] = gguf_file
+    tok = AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
+    cls = AutoModelForCausalLM if kind == "decoder" else AutoModel
+    model = cls.from_pretrained(path, **kwargs).eval()
+    return model, tok
+
+
+def load_model(spec, cache=None):
+    """Load a named model (see :data:`MODELS`) or a local directory / ``.gguf`` file.
+
+    Raises
+    ------
+    FileNotFoundError
+        Missing local path, or a named model that has not been fetched.
+    ValueError
+        An unknown name that is not a path either.
+    """
+    from attention_transport.harness.fetch import component_path
+
+    if spec in MODELS:
+        component, gguf, kind = MODELS[spec]
+        folder = component_path(component, cache)
+        model, tok = _from_pretrained(str(folder), gguf, kind)
+        return LoadedModel(spec, kind, model, tok)
+    path = Path(spec)
+    if not path.exists():
+        if "/" in str(spec) or str(spec).endswith(".gguf"):
+            raise FileNotFoundError(f"model path not found: {spec}")
+        raise ValueError(f"unknown model {spec!r}; known models: {', '.join(MODELS)}, or a local directory or "
+                         ".gguf file.")
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise ValueError(f"a model file must be .gguf; got {path.name!r}.")
+        model, tok = _from_pretrained(str(path.parent), path.name, "decoder")
+        return LoadedModel(str(path), "decoder", model, tok)
+    config = (path / "config.json").read_text(encoding="utf-8") if (path / "config.json").is_file() else ""
+    kind = "encoder" if '"BertModel"' in config or '"model_type": "bert"' in config else "decoder"
+    model, tok = _from_pretrained(str(path), None, kind)
+    return LoadedModel(str(path), kind, model, tok)
+
+
+def forced_attention(loaded, prompt, response, *, max_tokens=None):
+    """Attention maps of one teacher-forced pass over ``prompt + response``.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+    prompt, response : str
+    max_tokens : int, optional
+        Refuse longer inputs (memory grows as layers × heads × n²).
+
+    Returns
+    -------
+    ForcedPass
+
+    Raises
+    ------
+    ValueError
+        Empty response after tokenisation, or more than ``max_tokens`` tokens.
+    """
+    import torch
+
+    tok = loaded.tokenizer
+    if loaded.kind == "decoder":
+        p_ids = tok(prompt, add_special_tokens=True)["input_ids"]
+        r_ids = tok(response, add_special_tokens=False)["input_ids"]
+        ids = list(p_ids) + list(r_ids)
+        prompt_len = len(p_ids)
+        inputs = {"input_ids": torch.tensor([ids])}
+    else:
+        enc = tok(prompt, response, truncation=False)
+        ids = list(enc["input_ids"])
+        segment = list(enc["token_type_ids"])
+        prompt_len = segment.index(1) if 1 in segment else len(ids)
+        inputs = {k: torch.tensor([v]) for k, v in enc.items()}
+    if prompt_len >= len(ids):
+        raise ValueError(f"the response tokenises to nothing; got {response!r:.60}")
+    if max_tokens is not None and len(ids) > max_tokens:
+        raise ValueError(f"input has {len(ids)} tokens, more than max_tokens = {max_tokens}.")
+    with torch.no_grad():
+        out = loaded.model(**inputs, output_attentions=True)
+    attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention)
