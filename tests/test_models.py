@@ -27,20 +27,24 @@ class CharTokenizer:
         return {"input_ids": input_ids, "token_type_ids": types, "attention_mask": [1] * len(input_ids)}
 
 
-def tiny_llama(seed=0):
+SHAPE = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+             max_position_embeddings=128)
+
+
+def tiny(model_cls, cfg, kind, seed):
+    """A randomly initialised two-layer model with eager attention, no download."""
     torch.manual_seed(seed)
-    cfg = transformers.LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
-    model = transformers.LlamaForCausalLM._from_config(cfg, attn_implementation="eager").eval()
-    return LoadedModel("tiny-llama", "decoder", model, CharTokenizer())
+    model = model_cls._from_config(cfg, attn_implementation="eager").eval()
+    return LoadedModel(f"tiny-{kind}", kind, model, CharTokenizer())
+
+
+def tiny_llama(seed=0):
+    cfg = transformers.LlamaConfig(num_key_value_heads=2, **SHAPE)  # grouped-query: 4 heads share 2 KV heads
+    return tiny(transformers.LlamaForCausalLM, cfg, "decoder", seed)
 
 
 def tiny_bert(seed=0):
-    torch.manual_seed(seed)
-    cfg = transformers.BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                                  intermediate_size=64, max_position_embeddings=128, type_vocab_size=2)
-    model = transformers.BertModel._from_config(cfg, attn_implementation="eager").eval()
-    return LoadedModel("tiny-bert", "encoder", model, CharTokenizer())
+    return tiny(transformers.BertModel, transformers.BertConfig(type_vocab_size=2, **SHAPE), "encoder", seed)
 
 
 def rope(x, theta):
