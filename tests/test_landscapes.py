@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from attention_strategies import attention_matrices, bidirectional_matrices, causal_matrices, nonnegative_matrices
+from attention_strategies import attention_matrices, causal_matrices, nonnegative_matrices
 from attention_transport.numerics import landscapes
 from attention_transport.numerics.exact import exact_prefix_capacity, exact_prefix_landscape
 from attention_transport.numerics.landscapes import (
