@@ -92,26 +92,32 @@ def lc_auroc(scores, labels, lengths):
 
     Notes
     -----
-    Per stratum the pair count is scikit-learn's ``roc_auc_score`` times
-    ``|P_s| |N_s|`` (ties count one half), so the value is the pair-weighted
-    mean of the per-stratum AUROCs.
+    Per stratum the win count is the Mann–Whitney statistic from mid-ranks
+    (``scipy.stats.rankdata``; ties count one half), equal to scikit-learn's
+    ``roc_auc_score`` times ``|P_s| |N_s|``, so the value is the pair-weighted
+    mean of the per-stratum AUROCs.  ``±inf`` scores are ranked like any
+    other value.
     """
-    from sklearn.metrics import roc_auc_score
+    from scipy.stats import rankdata
 
     scores, labels, lengths = _check(scores, labels, lengths)
     wins = 0.0
     pairs = 0
     covered = 0
     strata = []
-    for length in np.unique(lengths):
-        idx = lengths == length
-        n_pos = int(labels[idx].sum())
-        n_neg = int(idx.sum()) - n_pos
+    order = np.argsort(lengths, kind="stable")
+    keys, starts, counts = np.unique(lengths[order], return_index=True, return_counts=True)
+    for length, start, count in zip(keys, starts, counts):
+        idx = order[start:start + count]
+        lab = labels[idx]
+        n_pos = int(lab.sum())
+        n_neg = int(count) - n_pos
         if n_pos == 0 or n_neg == 0:
             continue
-        wins += roc_auc_score(labels[idx], scores[idx]) * n_pos * n_neg
+        ranks = rankdata(scores[idx])
+        wins += float(ranks[lab == 1].sum()) - n_pos * (n_pos + 1) / 2
         pairs += n_pos * n_neg
-        covered += int(idx.sum())
+        covered += int(count)
         strata.append((length, n_pos, n_neg))
     value = wins / pairs if pairs else float("nan")
     return LCAUROC(value=float(value), n_pairs=int(pairs), coverage=covered / len(scores), strata=strata)
@@ -165,17 +171,25 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     -------
     dict
         ``auroc`` and ``lc_auroc`` of the out-of-fold probabilities, ``n_splits``,
-        ``folds`` (the test-set item ids per fold, for auditing).
+        ``folds`` (the test-set item ids per fold, for auditing), ``oof`` (the
+        out-of-fold probabilities, an array aligned with ``labels``).
+
+    Notes
+    -----
+    Non-finite feature values (e.g. φ of a one-token response) are imputed with
+    the training folds' median inside the pipeline, so no test value leaks.
     """
+    from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    X = np.asarray(features, dtype=float)
+    X = np.array(features, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
+    X[~np.isfinite(X)] = np.nan
     _, y, lengths = _check(np.zeros(len(X)), labels, lengths)
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
@@ -185,9 +199,10 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     oof = np.empty(len(y))
     folds = []
     for train, test in splitter.split(X, y, groups):
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight="balanced"))
+        model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                              LogisticRegression(max_iter=2000, class_weight="balanced"))
         model.fit(X[train], y[train])
         oof[test] = model.predict_proba(X[test])[:, 1]
         folds.append(sorted(set(groups[test].tolist())))
     return {"auroc": float(roc_auc_score(y, oof)), "lc_auroc": lc_auroc(oof, y, lengths).as_dict(),
-            "n_splits": n_splits, "folds": folds}
+            "n_splits": n_splits, "folds": folds, "oof": oof}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "MODELS"]
+__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "model_positions", "MODELS"]
 
 MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
           "minilm-l6": ("minilm-l6", None, "encoder")}
@@ -43,6 +43,7 @@ class ForcedPass:
     ids: list
     prompt_len: int
     attention: np.ndarray  #: (layers, heads, n, n), float32, rows = queries
+    truncated: int = 0  #: prompt tokens dropped to fit the model's positions (encoders only)
 
     @property
     def n(self):
@@ -117,19 +118,34 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
     Raises
     ------
     ValueError
-        Empty response after tokenisation, or more than ``max_tokens`` tokens.
+        Empty response after tokenisation, more than ``max_tokens`` tokens, or a
+        decoder input longer than the model's positions.
+
+    Notes
+    -----
+    An encoder has a hard position limit (512 for MiniLM): a longer pair is cut
+    from the end of the *prompt* (``truncation="only_first"``), never the
+    response, and ``ForcedPass.truncated`` counts the dropped tokens.
     """
     import torch
 
     tok = loaded.tokenizer
+    limit = model_positions(loaded)
+    truncated = 0
     if loaded.kind == "decoder":
         p_ids = tok(prompt, add_special_tokens=True)["input_ids"]
         r_ids = tok(response, add_special_tokens=False)["input_ids"]
         ids = list(p_ids) + list(r_ids)
         prompt_len = len(p_ids)
+        if limit is not None and len(ids) > limit:
+            raise ValueError(f"input has {len(ids)} tokens, more than the model's {limit} positions.")
         inputs = {"input_ids": torch.tensor([ids])}
     else:
         enc = tok(prompt, response, truncation=False)
+        if limit is not None and len(enc["input_ids"]) > limit:
+            full = len(enc["input_ids"])
+            enc = tok(prompt, response, truncation="only_first", max_length=limit)
+            truncated = full - len(enc["input_ids"])
         ids = list(enc["input_ids"])
         segment = list(enc["token_type_ids"])
         prompt_len = segment.index(1) if 1 in segment else len(ids)
@@ -141,4 +157,10 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
     with torch.no_grad():
         out = loaded.model(**inputs, output_attentions=True)
     attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
-    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention)
+    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention, truncated=truncated)
+
+
+def model_positions(loaded):
+    """The model's position limit (``max_position_embeddings``), or None if it has none."""
+    value = getattr(loaded.model.config, "max_position_embeddings", None)
+    return int(value) if value else None

@@ -17,11 +17,13 @@ from attention_transport.harness.models import LoadedModel, forced_attention, lo
 class CharTokenizer:
     """Characters → ids; a BOS token for decoders, [CLS]/[SEP] pairs for encoders."""
 
-    def __call__(self, text, pair=None, add_special_tokens=True, truncation=False):
+    def __call__(self, text, pair=None, add_special_tokens=True, truncation=False, max_length=None):
         ids = [2 + (ord(ch) % 60) for ch in text]
         if pair is None:
             return {"input_ids": ([1] if add_special_tokens else []) + ids}
         second = [2 + (ord(ch) % 60) for ch in pair]
+        if truncation == "only_first" and max_length is not None:
+            ids = ids[: max(0, max_length - len(second) - 3)]
         input_ids = [0] + ids + [1] + second + [1]
         types = [0] * (len(ids) + 2) + [1] * (len(second) + 1)
         return {"input_ids": input_ids, "token_type_ids": types, "attention_mask": [1] * len(input_ids)}

@@ -10,6 +10,11 @@ fetch
     Download the real components (models, HaluEval) into the cache directory.
 patterns
     List the pattern library with parameters and defaults.
+validate
+    Real-model validation: forced scoring, transport features and baselines,
+    LC-AUROC, probes, polarity; resumable; JSON and Markdown reports, figures.
+figures
+    Regenerate the figures F1–F7 (F5–F7 from validation reports).
 
 Bad input (unknown pattern, malformed matrix, missing file, ...) prints one
 line ``attention-transport: error: ...`` on stderr and exits with status 2.
@@ -124,6 +129,45 @@ def build_parser():
 
     pl = sub.add_parser("patterns", help="list the pattern library")
     pl.set_defaults(func=_cmd_patterns)
+
+    va = sub.add_parser("validate", help="transport features and baselines on a real model and benchmark",
+                        description="Teacher-forced scoring of a benchmark's faithful and hallucinated answers, "
+                        "per-head transport features and baselines (resumable feature files), length-controlled "
+                        "AUROC, grouped probes and the polarity test; writes report.json, report.md and figures.")
+    va.add_argument("--model", required=True, help="smollm2-135m, minilm-l6, a local Hugging Face directory "
+                    "or a .gguf file")
+    va.add_argument("--benchmark", required=True, nargs="+", metavar="NAME",
+                    help="halueval-qa, halueval-dialogue, halueval-summarization, medhallu (several: one "
+                    "run each, plus the polarity test across them)")
+    va.add_argument("--data", metavar="FILE", help="dataset file (required for medhallu; default for HaluEval: "
+                    "the fetched file); only with one benchmark")
+    va.add_argument("--limit", type=_positive_int, help="first N items of the benchmark (two examples each)")
+    va.add_argument("--out", help="output directory (default: validation/<model>[/<benchmark>]); rerun the "
+                    "same command to resume an interrupted run")
+    va.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
+    va.add_argument("--skip-bad", action="store_true", help="skip and count malformed records instead of failing")
+    va.add_argument("--lambda2", action="store_true", help="also compute λ₂ per head (O(n³) per head)")
+    va.add_argument("--lapeig-k", type=_positive_int, default=10, help="LapEigvals kept per head (default 10)")
+    va.add_argument("--max-tokens", type=_positive_int, default=2048,
+                    help="skip (and count) examples longer than this many tokens (default 2048)")
+    va.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the intervals (default 500)")
+    va.add_argument("--folds", type=_positive_int, default=5, help="cross-validation folds (default 5)")
+    va.add_argument("--cache", help="cache directory of fetched components")
+    va.add_argument("--no-figures", action="store_true", help="skip the figures")
+    va.add_argument("--quiet", action="store_true", help="no progress bar")
+    va.set_defaults(func=_cmd_validate)
+
+    fg = sub.add_parser("figures", help="regenerate the figures F1–F7",
+                        description="Write the theory figures (F1–F4) and the real-model figures (F5–F7, from "
+                        "validation reports; default: the reports shipped with the package).")
+    fg.add_argument("--out", default="figures", help="output directory (default: figures)")
+    fg.add_argument("--only", nargs="+", metavar="ID", help="figure ids, e.g. --only F1 F3")
+    fg.add_argument("--format", default="png", help="comma-separated formats: png, pdf, svg (default png)")
+    fg.add_argument("--reports", nargs="+", metavar="FILE", help="validation report.json files for F5–F7")
+    fg.add_argument("--rerun", action="store_true", help="recompute the shipped reports (real models; needs the "
+                    "harness extra and the fetched components) before drawing F5–F7")
+    fg.add_argument("--cache", help="cache directory of fetched components (with --rerun)")
+    fg.set_defaults(func=_cmd_figures)
     return p
 
 
@@ -261,6 +305,82 @@ def _cmd_patterns(args, out):
     return 0
 
 
+def _validate_one(args, model, benchmark, data, out_dir, command):
+    from attention_transport.harness.validate import RunConfig, resolve_data, validate
+
+    path = resolve_data(benchmark, data, args.cache)
+    config = RunConfig(model=model, benchmark=benchmark, data=str(path), out=str(out_dir), limit=args.limit,
+                       seed=args.seed, skip_bad=args.skip_bad, spectral=args.lambda2, lapeig_k=args.lapeig_k,
+                       max_tokens=args.max_tokens, n_boot=args.n_boot, n_splits=args.folds, command=command)
+    return validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures)
+
+
+def _cmd_validate(args, out):
+    from pathlib import Path
+
+    from attention_transport.harness.validate import polarity_summary
+
+    if args.data and len(args.benchmark) > 1:
+        raise UsageError("--data names one dataset file; give one --benchmark with it")
+    command = "attention-transport " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["validate"] else ""
+    stem = Path(args.model).name if Path(args.model).exists() else args.model
+    root = Path(args.out) if args.out else Path("validation") / stem
+    reports = []
+    for bench in args.benchmark:
+        out_dir = root if len(args.benchmark) == 1 and args.out else root / bench
+        try:
+            rep = _validate_one(args, args.model, bench, args.data, out_dir, command)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted; finished examples are kept in {out_dir}; rerun the same command to "
+                  "resume", file=sys.stderr)
+            return 130
+        reports.append(rep)
+        f = rep["features"]["phi"]
+        print(f"{rep['model']} {bench}: {rep['n_items']} items, coverage {rep['strata']['coverage']:.3f}, "
+              f"LC-AUROC phi {_fmt(f['lc_auroc'], '{:.3f}')} [{_fmt(f['ci_low'], '{:.3f}')}, "
+              f"{_fmt(f['ci_high'], '{:.3f}')}], G {_fmt(rep['lc_auroc']['G'], '{:.3f}')}, "
+              f"probe transport {_fmt(rep['probes']['transport']['lc_auroc'], '{:.3f}')}, "
+              f"lapeig {_fmt(rep['baselines']['lapeig']['lc_auroc'], '{:.3f}')} -> {out_dir}", file=out)
+    if len(reports) > 1:
+        summary = polarity_summary(reports)
+        (root / "polarity.json").write_text(json.dumps(json_ready(summary), indent=1), encoding="utf-8")
+        signs = ", ".join(f"{b}: {v['polarity']:+d}" if v["polarity"] == v["polarity"] else f"{b}: n/a"
+                          for b, v in summary["per_benchmark"].items())
+        print(f"polarity of phi: {signs}; reversal: {'yes' if summary['reversal'] else 'no'}", file=out)
+        if not args.no_figures:
+            from attention_transport.figures import real_model_figures
+
+            real_model_figures([root / b / "report.json" for b in args.benchmark], root / "figures",
+                               only=("F6", "F7"))
+    return 0
+
+
+def _cmd_figures(args, out):
+    from pathlib import Path
+
+    from attention_transport.figures import bundled_reports, write_figures
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    reports = args.reports
+    if args.rerun:
+        from attention_transport.figures import load_reports
+
+        reports = []
+        for path in bundled_reports():
+            rep = load_reports([path])[0]
+            prov = rep["provenance"]["settings"]
+            ns = argparse.Namespace(cache=args.cache, limit=rep["limit"], seed=rep["seed"], skip_bad=False,
+                                    lambda2=prov["spectral"], lapeig_k=prov["lapeig_k"],
+                                    max_tokens=rep["max_tokens"], n_boot=500, folds=5, quiet=False,
+                                    no_figures=True)
+            out_dir = Path(args.out) / "runs" / path.stem
+            _validate_one(ns, rep["model"], rep["benchmark"], None, out_dir, "attention-transport figures --rerun")
+            reports.append(out_dir / "report.json")
+    for path in write_figures(args.out, only=args.only, formats=formats, reports=reports):
+        print(path, file=out)
+    return 0
+
+
 def main(argv=None, out=None):
     """Entry point; returns the exit status (0 ok, 2 bad input)."""
     out = sys.stdout if out is None else out
@@ -268,6 +388,10 @@ def main(argv=None, out=None):
     try:
         args = parser.parse_args(argv)
         return args.func(args, out)
+    except ImportError as exc:
+        print(f"{PROG}: error: {exc.name or exc} is not installed; the real-model harness needs the optional "
+              "extra: pip install 'attention-transport[harness]'", file=sys.stderr)
+        return 2
     except (UsageError, ValueError, TypeError, OSError, RuntimeError) as exc:
         msg = " ".join(str(exc).split())
         print(f"{PROG}: error: {msg}", file=sys.stderr)

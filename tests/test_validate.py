@@ -1,0 +1,201 @@
+"""``validate``: resumable feature files, evaluation, reports and the CLI, on tiny random models (no download)."""
+import json
+
+import numpy as np
+import pytest
+from test_models import tiny_bert, tiny_llama
+
+from attention_transport.cli import main
+from attention_transport.harness.validate import (
+    FAMILIES,
+    FeatureStore,
+    RunConfig,
+    evaluate,
+    polarity_summary,
+    resolve_data,
+    run_features,
+    validate,
+    write_markdown,
+)
+from attention_transport.harness.data import load_halueval
+
+
+def write_qa(path, n_items, *, long_item=None):
+    """A HaluEval-QA-shaped file; answers of varied length so that strata hold both classes."""
+    rng = np.random.default_rng(0)
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n_items):
+            k = int(rng.integers(2, 5))
+            rec = {"knowledge": f"fact {i} " * (6 if i == long_item else 1), "question": f"q{i}?",
+                   "right_answer": "ab" * k, "hallucinated_answer": "ba" * k + ("x" if i % 3 == 0 else "")}
+            if i == long_item:
+                rec["knowledge"] = "long " * 40
+            fh.write(json.dumps(rec) + "\n")
+    return path
+
+
+def config(tmp_path, data, **kw):
+    base = dict(model="tiny", benchmark="halueval-qa", data=str(data), out=str(tmp_path / "run"), n_boot=20,
+                n_splits=3, max_tokens=120)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def test_features_resume_without_recomputing(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 6)
+    examples, _ = load_halueval(data, "qa")
+    cfg = config(tmp_path, data)
+    lm = tiny_llama()
+    records, info = run_features(cfg, examples, loaded=lm, progress=False)
+    assert info["computed"] == 12 and info["resumed"] == 0 and len(records) == 12
+    # an interrupted run: three files missing, one half-written file left behind
+    store = FeatureStore(cfg.out, cfg.settings())
+    for ex in examples[:3]:
+        store.path(ex).unlink()
+    (store.dir / "junk.npz.part").write_bytes(b"half")
+    again, info2 = run_features(cfg, examples, loaded=lm, progress=False)
+    assert info2["computed"] == 3 and info2["resumed"] == 9
+    for a, b in zip(records, again):
+        for key in ("phi", "G", "lapeig", "attn_score"):
+            np.testing.assert_array_equal(a[key], b[key])
+    # nothing left to do: the model is not even needed
+    _, info3 = run_features(cfg, examples, loaded=None, progress=False)
+    assert info3["computed"] == 0 and info3["resumed"] == 12
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 2)
+    FeatureStore(tmp_path / "run", config(tmp_path, data).settings())
+    with pytest.raises(ValueError, match="lapeig_k = 10, not 5"):
+        FeatureStore(tmp_path / "run", config(tmp_path, data, lapeig_k=5).settings())
+
+
+def test_too_long_examples_are_counted_not_fatal(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 5, long_item=2)
+    examples, _ = load_halueval(data, "qa")
+    records, info = run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    assert sorted(info["too_long"]) == ["halueval-qa:3/0", "halueval-qa:3/1"]
+    assert len(records) == 8
+
+
+def synthetic_records(n_items=40, effect=2.0, seed=0, layers=3, heads=2):
+    """Feature records where hallucinated answers have larger φ in layer 0 only."""
+    rng = np.random.default_rng(seed)
+    recs = []
+    for i in range(n_items):
+        length = int(rng.integers(1, 6))
+        for label in (0, 1):
+            f = {name: rng.normal(size=(layers, heads)).astype(np.float32)
+                 for name in ("phi", "t_star_frac", "phi_boundary", "phi_response", "phi_bip", "G", "lambda2",
+                              "prompt_mass", "attn_score", "kl_uniform")}
+            f["phi"][0] += effect * label
+            f["phi_response"][:] = np.nan if length == 1 else f["phi_response"]
+            f["lapeig"] = rng.normal(size=(layers, heads, 4)).astype(np.float32)
+            f.update(item_id=np.array(f"it:{i}"), label=np.array(label), response_len=np.array(length))
+            recs.append(f)
+    return recs
+
+
+def test_evaluate_finds_a_planted_effect_and_length_scores_one_half():
+    rep = evaluate(synthetic_records(), n_boot=50, n_splits=4)
+    assert rep["n_items"] == 40 and rep["n_examples"] == 80
+    assert rep["lc_auroc"]["phi"] > 0.7 and rep["polarity"]["phi"] == 1
+    assert rep["features"]["phi"]["ci_low"] > 0.5
+    layers = rep["features"]["phi"]["per_layer"]
+    assert layers[0]["lc_auroc"] > 0.75 and abs(layers[1]["lc_auroc"] - 0.5) < 0.25
+    assert rep["baselines"]["length_unsupervised"]["lc_auroc"] == 0.5  # exactly, by construction
+    assert rep["probes"]["phi"]["lc_auroc"] > 0.65
+    assert set(rep["probes"]) | set(rep["baselines"]) >= set(FAMILIES)
+    assert rep["probes"]["transport"]["n_features"] == 3 * 2 * 7  # lambda2 off
+    assert 0 < rep["strata"]["coverage"] <= 1 and rep["strata"]["n_strata"] >= 4
+    assert np.shape(rep["heads"]["phi"]["hallucinated"]) == (3, 2)
+    # phi_response is NaN for one-token answers: those examples are dropped, not scored
+    assert rep["features"]["phi_response"]["n_used"] < rep["n_examples"]
+
+
+def test_evaluate_null_effect_straddles_one_half():
+    rep = evaluate(synthetic_records(effect=0.0, n_items=60, seed=5), n_boot=100, n_splits=4)
+    f = rep["features"]["phi"]
+    assert f["ci_low"] < 0.5 < f["ci_high"]
+
+
+def test_evaluate_needs_complete_items():
+    recs = [r for r in synthetic_records(n_items=6) if int(r["label"]) == 1]
+    with pytest.raises(ValueError, match="at least 5 items with both answers; got 0"):
+        evaluate(recs)
+
+
+def test_polarity_summary_reversal():
+    def rep(bench, value, lo, hi):
+        return {"benchmark": bench, "model": "m", "features": {"phi": {"lc_auroc": value, "ci_low": lo,
+                                                                        "ci_high": hi, "polarity": 1 if value > .5 else -1}}}
+    s = polarity_summary([rep("a", 0.6, 0.55, 0.65), rep("b", 0.4, 0.35, 0.45)])
+    assert s["reversal"] and s["signs"] == [-1, 1]
+    s = polarity_summary([rep("a", 0.6, 0.55, 0.65), rep("b", 0.45, 0.38, 0.52)])
+    assert not s["reversal"] and s["per_benchmark"]["b"]["ci_excludes_half"] is False
+
+
+def test_validate_writes_report_markdown_and_figures(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 10)
+    cfg = config(tmp_path, data, command="attention-transport validate ...")
+    rep = validate(cfg, loaded=tiny_llama(), progress=False)
+    out = tmp_path / "run"
+    on_disk = json.loads((out / "report.json").read_text())
+    for key in ("lc_auroc", "polarity", "probes", "baselines", "strata", "model", "benchmark", "n_items", "seed",
+                "provenance", "features", "heads"):
+        assert key in on_disk
+    assert on_disk["n_items"] == 10 and on_disk["computed"] == 20
+    assert all(k == k.lower() and " " not in k for k in on_disk)
+    assert "| phi |" in (out / "report.md").read_text() and "| lapeig | baseline |" in write_markdown(rep)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "F5_two_axis_tiny_halueval-qa.png", "F6_polarity.png", "F7_lc_auroc.png"]
+    again = validate(cfg, loaded=None, progress=False, figures=False)
+    assert again["computed"] == 0 and again["lc_auroc"] == rep["lc_auroc"]
+
+
+def test_encoder_prompt_is_truncated_to_positions(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 5, long_item=1)
+    examples, _ = load_halueval(data, "qa")
+    records, info = run_features(config(tmp_path, data, max_tokens=500), examples, loaded=tiny_bert(),
+                                 progress=False)
+    assert len(records) == 10 and info["truncated"] == 2 and not info["too_long"]
+    assert all(int(r["n"]) <= 128 for r in records)
+
+
+def test_resolve_data(tmp_path):
+    with pytest.raises(FileNotFoundError, match="medhallu cannot be fetched"):
+        resolve_data("medhallu")
+    with pytest.raises(ValueError, match="unknown benchmark 'halueval-x'"):
+        resolve_data("halueval-x")
+    with pytest.raises(FileNotFoundError, match="dataset file not found"):
+        resolve_data("halueval-qa", tmp_path / "nope.jsonl")
+    with pytest.raises(FileNotFoundError, match="run `attention-transport fetch halueval`"):
+        resolve_data("halueval-qa", cache=tmp_path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["validate", "--model", "smollm2-135m", "--benchmark", "medhallu"], "medhallu cannot be fetched"),
+    (["validate", "--model", "smollm2-135m", "--benchmark", "halueval-xyz"], "unknown benchmark 'halueval-xyz'"),
+    (["validate", "--model", "smollm2-135m", "--benchmark", "halueval-qa", "halueval-dialogue", "--data", "x"],
+     "--data names one dataset file"),
+    (["validate", "--model", "smollm2-135m", "--benchmark", "medhallu", "--data", "missing.jsonl"],
+     "dataset file not found: missing.jsonl"),
+    (["validate", "--benchmark", "halueval-qa"], "the following arguments are required: --model"),
+])
+def test_validate_cli_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + ["--cache", str(tmp_path)] if "--model" in argv else argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_validate_cli_bad_record_and_skip_bad(tmp_path, capsys):
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    with open(data, "a", encoding="utf-8") as fh:
+        fh.write('{"knowledge": "k"}\n')
+    argv = ["validate", "--model", "no-such-model", "--benchmark", "halueval-qa", "--data", str(data),
+            "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "qa.jsonl:4: missing field(s) question" in capsys.readouterr().err
+    assert main(argv + ["--skip-bad"]) == 2  # the records load; the unknown model is the next error
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err
