@@ -19,13 +19,15 @@ $(VENV)/.full: pyproject.toml
 	$(PIP) install --quiet -e '.[harness,test]'
 	touch $(VENV)/.core $@
 
-## demo: create .venv, install the core, run the main job on embedded defaults (verify, then check)
+## demo: create .venv, install the core, run the main job on embedded defaults
+##       (verify, check on the canonical patterns, all figures into figures/)
 demo: $(VENV)/.core
 	$(CLI) verify
 	$(CLI) check uniform-causal --n 3 10 100 1000 1000000
 	$(CLI) check window:w=16 --n 100 1000 10000
 	$(CLI) check sink-window:s=4,w=16 --n 1000
 	$(CLI) check bidirectional-window:w=16 --n 1000
+	$(CLI) figures --out figures
 
 ## test: create .venv, install everything (harness and test extras), run the whole suite
 test: $(VENV)/.full

@@ -57,3 +57,25 @@ def test_minilm_bidirectional_maps(cache, qa):
     assert not is_causal(fp.attention[0, 0])  # bidirectional: the general landscape path
     feats = attention_features(fp.attention, fp.prompt_len, spectral=False)
     assert np.all(np.isfinite(feats["phi"])) and np.all(feats["G"] < 1)
+
+
+def test_validate_end_to_end_on_smollm2(cache, tmp_path):
+    """The whole ``validate`` command on 10 real HaluEval-QA items: report, table and figures."""
+    import json
+
+    from attention_transport.cli import main
+
+    out = tmp_path / "qa"
+    argv = ["validate", "--model", "smollm2-135m", "--benchmark", "halueval-qa", "--limit", str(N_ITEMS),
+            "--out", str(out), "--cache", str(cache), "--quiet", "--n-boot", "50"]
+    assert main(argv) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["n_items"] == N_ITEMS and rep["n_examples"] == 2 * N_ITEMS and rep["computed"] == 2 * N_ITEMS
+    assert rep["model"] == "smollm2-135m" and rep["benchmark"] == "halueval-qa"
+    assert np.shape(rep["heads"]["phi"]["faithful"]) == (30, 9)
+    assert rep["baselines"]["lapeig"]["n_features"] == 30 * 9 * 10
+    assert rep["baselines"]["length_unsupervised"]["lc_auroc"] in (0.5, None)  # None: no stratum holds both
+    assert len(list((out / "features").glob("*.npz"))) == 2 * N_ITEMS
+    assert (out / "report.md").is_file() and (out / "figures" / "F7_lc_auroc.png").is_file()
+    assert main(argv) == 0  # resumes: nothing recomputed
+    assert json.loads((out / "report.json").read_text())["computed"] == 0

@@ -1,0 +1,79 @@
+"""``validate`` throughput: forced scoring + per-head features of N HaluEval-QA items with SmolLM2-135M.
+
+Target (issue): 1000 items on 2 CPU cores well under an hour.  Baseline in the same run:
+the teacher-forced forward passes alone over the same examples; the candidate is the
+feature stage of ``validate`` (forward + features + feature files), then the evaluation
+(LC-AUROC, probes, bootstrap) on its records.
+
+Full scale needs the fetched model and data (``attention-transport fetch smollm2-135m
+halueval``); ``AT_BENCH_VALIDATE_ITEMS`` overrides the item count (default 1000).  The
+small scale of the smoke test uses a tiny random Llama and a generated file (no download).
+"""
+import json
+import os
+import time
+
+import pytest
+from conftest import SMALL
+
+from attention_transport.harness.data import load_halueval
+from attention_transport.harness.models import forced_attention
+from attention_transport.harness.validate import RunConfig, evaluate, run_features
+
+ITEMS = 4 if SMALL else int(os.environ.get("AT_BENCH_VALIDATE_ITEMS", "1000"))
+_STATE = {}
+
+
+def _setup(tmp_path_factory):
+    if "examples" in _STATE:
+        return _STATE
+    if SMALL:
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from test_models import tiny_llama
+        from test_validate import write_qa
+
+        data = write_qa(tmp_path_factory.mktemp("data") / "qa.jsonl", ITEMS)
+        loaded = tiny_llama()
+    else:
+        from attention_transport.harness.fetch import fetch
+        from attention_transport.harness.models import load_model
+
+        data = fetch("halueval") / "dataset_halueval_qa.jsonl"
+        fetch("smollm2-135m")
+        loaded = load_model("smollm2-135m")
+    examples, _ = load_halueval(data, "qa", limit=ITEMS)
+    _STATE.update(examples=examples, loaded=loaded, data=str(data))
+    return _STATE
+
+
+@pytest.mark.parametrize("kind", ["baseline", "candidate", "evaluate"])
+def test_validate_throughput(benchmark, kind, tmp_path_factory):
+    st = _setup(tmp_path_factory)
+    benchmark.group = f"validate-{ITEMS}-items"
+    benchmark.extra_info["role"] = "baseline" if kind == "baseline" else kind
+    benchmark.extra_info["examples"] = len(st["examples"])
+    if kind == "baseline":
+        def forward_only():
+            for ex in st["examples"]:
+                forced_attention(st["loaded"], ex.prompt, ex.response, max_tokens=2048)
+        benchmark.pedantic(forward_only, rounds=1, iterations=1)
+        return
+    out = tmp_path_factory.mktemp("run")
+    cfg = RunConfig(model="smollm2-135m", benchmark="halueval-qa", data=st["data"], out=str(out))
+    if kind == "candidate":
+        records, info = benchmark.pedantic(run_features, args=(cfg, st["examples"]),
+                                           kwargs={"loaded": st["loaded"], "progress": False}, rounds=1,
+                                           iterations=1)
+        assert info["computed"] + len(info["too_long"]) == len(st["examples"])
+        _STATE["records"] = records
+        return
+    records = _STATE.get("records") or run_features(cfg, st["examples"], loaded=st["loaded"], progress=False)[0]
+    t0 = time.perf_counter()
+    report = benchmark.pedantic(evaluate, args=(records,), kwargs={"n_boot": 500 if not SMALL else 20,
+                                                                   "n_splits": 5 if not SMALL else 2},
+                                rounds=1, iterations=1)
+    benchmark.extra_info["seconds"] = time.perf_counter() - t0
+    assert json.dumps(sorted(report))

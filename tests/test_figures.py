@@ -1,0 +1,122 @@
+"""Figures F1–F7: every file is written, stamped, and plots the package's own numbers."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from attention_transport import figures  # noqa: E402
+from attention_transport.cli import main  # noqa: E402
+from attention_transport.numerics.constants import phi_star, x_star  # noqa: E402
+
+
+def _texts(fig):
+    return [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
+
+
+def test_f1_plots_the_exact_landscapes_and_x_star():
+    fig = figures.f1_uniform_causal_landscape(ns=(3, 50), stamp="stamp-x")
+    ax = fig.axes[0]
+    by_label = {line.get_label(): line for line in ax.lines}
+    n3 = by_label["n = 3 (min 0.2941)"]  # 5/17 = 0.29411…, the all-n minimum (C4)
+    assert np.isclose(np.nanmin(n3.get_ydata()), 5 / 17, rtol=0, atol=1e-15)
+    star = [line for line in ax.lines if line.get_label().startswith("(x*, φ*)")][0]
+    assert np.isclose(star.get_xdata()[0], float(x_star(20))) and np.isclose(star.get_ydata()[0], float(phi_star(20)))
+    cont = by_label["continuum (n → ∞)"]
+    assert abs(np.min(cont.get_ydata()) - float(phi_star(20))) < 1e-4
+    assert "stamp-x" in _texts(fig)
+
+
+def test_f2_window_curves_follow_the_c5_asymptote():
+    fig = figures.f2_capacity_scaling(patterns=("uniform-causal", "window:w=16"), ns=np.array([10, 100, 1000, 10000]))
+    ax = fig.axes[0]
+    window = [line for line in ax.lines if line.get_label() == "window:w=16"][0]
+    y = window.get_ydata()
+    assert np.isclose(y[-1], 15 / 20000, rtol=1e-3)  # (w − 1)/(2n)
+    uniform = [line for line in ax.lines if line.get_label() == "uniform-causal"][0]
+    assert np.all(uniform.get_ydata() > 0.2)
+
+
+def test_f3_marks_the_finite_n_minimum():
+    fig = figures.f3_bipartite_landscape(n=40)
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert any(lab.startswith("(a*, b*)/n at n = 40: φ_bip = 0.25") for lab in labels)
+    assert any(lab.startswith("continuum optimum: φ_bip* = 0.2481") for lab in labels)
+
+
+def test_f4_spectra_coincide_and_g_is_linear():
+    fig = figures.f4_orientation_blindness(n=12)
+    left, right = fig.axes[:2]
+    a, t = (line.get_ydata() for line in left.lines[:2])
+    np.testing.assert_allclose(a, t, atol=1e-12)
+    lines = {line.get_label(): line.get_ydata() for line in right.lines}
+    np.testing.assert_allclose(lines["G(A_γ)"], lines["|γ| G(A)"], atol=1e-12)
+    assert np.ptp(lines["λ₂(L)"]) < 1e-10 and np.ptp(lines["prefix capacity"]) < 1e-10
+
+
+def synthetic_report(tmp_path, name, bench, shift):
+    from test_validate import synthetic_records
+
+    from attention_transport.harness.validate import _json_ready, evaluate
+
+    rep = evaluate(synthetic_records(effect=shift), n_boot=30, n_splits=4)
+    rep.update(model="tiny", benchmark=bench, provenance={"date": "d", "commit": "c"})
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(_json_ready(rep)))
+    return path
+
+
+def test_write_figures_all_seven(tmp_path):
+    reports = [synthetic_report(tmp_path, "a", "halueval-qa", 2.0), synthetic_report(tmp_path, "b", "medhallu", -2.0)]
+    paths = figures.write_figures(tmp_path / "out", formats=("png", "pdf"), reports=reports)
+    names = sorted(p.name for p in paths)
+    assert len(names) == 2 * (4 + 2 + 2)  # F1–F4, F5 per report, F6, F7; two formats
+    for stem in ("F1_uniform_causal_landscape", "F2_capacity_scaling", "F3_bipartite_landscape",
+                 "F4_orientation_blindness", "F5_two_axis_tiny_halueval-qa", "F5_two_axis_tiny_medhallu",
+                 "F6_polarity", "F7_lc_auroc"):
+        assert f"{stem}.png" in names and f"{stem}.pdf" in names
+    assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_f6_draws_the_reports_signs(tmp_path):
+    reps = figures.load_reports([synthetic_report(tmp_path, "a", "x", 2.0), synthetic_report(tmp_path, "b", "y", -2.0)])
+    fig = figures.f6_polarity(reps)
+    per_layer = fig.axes[1].lines
+    assert per_layer[0].get_ydata()[0] > 0.2 and per_layer[1].get_ydata()[0] < -0.2
+
+
+def test_bundled_reports_carry_provenance():
+    paths = figures.bundled_reports()
+    assert len(paths) >= 6
+    for rep in figures.load_reports(paths):
+        prov = rep["provenance"]
+        assert rep["n_items"] >= 100 and prov["command"].startswith("attention-transport validate")
+        assert prov["date"] and prov["commit"] and rep["model"] in ("smollm2-135m", "minilm-l6")
+        assert rep["baselines"]["length_unsupervised"]["lc_auroc"] == 0.5
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    ({"only": ["F9"]}, ValueError, "unknown figure 'F9'; known figures: F1, F2"),
+    ({"formats": ["jpg"]}, ValueError, "figure format must be png, pdf or svg; got 'jpg'."),
+    ({"only": ["F7"], "reports": ["missing.json"]}, FileNotFoundError, "report file not found: missing.json"),
+])
+def test_write_figures_errors(tmp_path, kwargs, exc, message):
+    with pytest.raises(exc, match=message.replace("(", r"\(").replace(")", r"\)")):
+        figures.write_figures(tmp_path, **kwargs)
+
+
+def test_load_reports_rejects_foreign_json(tmp_path):
+    (tmp_path / "x.json").write_text('{"a": 1}')
+    with pytest.raises(ValueError, match="is not a validation report; missing key"):
+        figures.load_reports([tmp_path / "x.json"])
+
+
+def test_figures_cli(tmp_path, capsys):
+    assert main(["figures", "--out", str(tmp_path), "--only", "F1", "--format", "png,svg"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["F1_uniform_causal_landscape.png",
+                                                          "F1_uniform_causal_landscape.svg"]
+    assert main(["figures", "--out", str(tmp_path), "--only", "F8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown figure 'F8'" in err
