@@ -120,7 +120,8 @@ def lc_auroc(scores, labels, lengths):
         covered += int(count)
         strata.append((length, n_pos, n_neg))
     value = wins / pairs if pairs else float("nan")
-    return LCAUROC(value=float(value), n_pairs=int(pairs), coverage=covered / len(scores), strata=strata)
+    coverage = covered / len(scores) if len(scores) else float("nan")
+    return LCAUROC(value=float(value), n_pairs=int(pairs), coverage=coverage, strata=strata)
 
 
 def polarity(auroc, tol=0.0):
@@ -170,14 +171,20 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     Returns
     -------
     dict
-        ``auroc`` and ``lc_auroc`` of the out-of-fold probabilities, ``n_splits``,
-        ``folds`` (the test-set item ids per fold, for auditing), ``oof`` (the
-        out-of-fold probabilities, an array aligned with ``labels``).
+        ``auroc`` (pooled) and ``lc_auroc`` of the out-of-fold probabilities,
+        ``n_splits``, ``folds`` (the test-set item ids per fold, for auditing),
+        ``oof`` (the out-of-fold probabilities, an array aligned with
+        ``labels``) and ``strata_key`` (the (fold, length) stratum of each
+        example, for :func:`bootstrap_ci`).
 
     Notes
     -----
     Non-finite feature values (e.g. φ of a one-token response) are imputed with
     the training folds' median inside the pipeline, so no test value leaks.
+
+    LC-AUROC of a probe compares pairs within the same length stratum *and the
+    same fold*: probabilities of different fold models are not on one scale,
+    and only within a fold does a length-only probe score exactly 1/2.
     """
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
@@ -197,12 +204,17 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
         raise ValueError(f"grouped probe needs at least n_splits = {n_splits} items; got {n_groups}.")
     splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     oof = np.empty(len(y))
+    fold_of = np.empty(len(y), dtype=np.int64)
     folds = []
-    for train, test in splitter.split(X, y, groups):
+    for k, (train, test) in enumerate(splitter.split(X, y, groups)):
         model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                               LogisticRegression(max_iter=2000, class_weight="balanced"))
         model.fit(X[train], y[train])
         oof[test] = model.predict_proba(X[test])[:, 1]
+        fold_of[test] = k
         folds.append(sorted(set(groups[test].tolist())))
-    return {"auroc": float(roc_auc_score(y, oof)), "lc_auroc": lc_auroc(oof, y, lengths).as_dict(),
-            "n_splits": n_splits, "folds": folds, "oof": oof}
+    key = fold_of * (int(np.max(lengths)) + 1) + np.asarray(lengths, dtype=np.int64)
+    lc = lc_auroc(oof, y, key)
+    return {"auroc": float(roc_auc_score(y, oof)),
+            "lc_auroc": {"lc_auroc": lc.value, "n_pairs": lc.n_pairs, "coverage": lc.coverage},
+            "n_splits": n_splits, "folds": folds, "oof": oof, "strata_key": key}

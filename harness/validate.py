@@ -17,7 +17,8 @@ A run has three stages.
      that layer's heads);
    * per feature family: a cross-validated probe (median imputation,
      standardisation, logistic regression; folds grouped by item) with the
-     LC-AUROC of its out-of-fold probabilities and a bootstrap interval;
+     LC-AUROC of its out-of-fold probabilities (pairs within one length
+     stratum and one fold) and a bootstrap interval;
    * the baselines on the same attention maps: LapEigvals, LLM-Check's
      attention score, KL from uniform, and response length alone (which scores
      exactly 1/2 under LC-AUROC by construction; its plain AUROC shows how much
@@ -170,12 +171,13 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     Returns
     -------
     (records, info) : list of dict (one per usable example, in input order) and a
-        dict with ``computed``, ``resumed``, ``too_long`` (item ids), ``truncated``
+        dict with ``computed``, ``resumed``, ``too_long`` and ``unscorable`` (empty
+        response after tokenisation) as ``item/label`` ids, ``truncated``
         (examples whose encoder prompt was cut), ``forward_s``, ``features_s``.
     """
     store = FeatureStore(config.out, config.settings())
     todo = [ex for ex in examples if not store.has(ex)]
-    info = {"computed": 0, "resumed": len(examples) - len(todo), "too_long": [], "truncated": 0,
+    info = {"computed": 0, "resumed": len(examples) - len(todo), "too_long": [], "unscorable": [], "truncated": 0,
             "forward_s": 0.0, "features_s": 0.0}
     if todo:
         if loaded is None:
@@ -193,6 +195,9 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             except ValueError as exc:
                 if "max_tokens" in str(exc) or "positions" in str(exc):
                     info["too_long"].append(f"{ex.item_id}/{ex.label}")
+                    continue
+                if "tokenises to nothing" in str(exc):
+                    info["unscorable"].append(f"{ex.item_id}/{ex.label}")
                     continue
                 raise
             t1 = time.perf_counter()
@@ -303,10 +308,10 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, spectral=False):
             used = [f for f in feats if f in stack]
             X = np.concatenate([stack[f].reshape(len(records), -1) for f in used], axis=1)
         res = grouped_probe(X, y, groups, lengths, n_splits=n_splits, seed=seed)
-        lo, hi = bootstrap_ci(res["oof"], y, lengths, groups, n_boot=n_boot, seed=seed) if n_boot else (
+        lo, hi = bootstrap_ci(res["oof"], y, res["strata_key"], groups, n_boot=n_boot, seed=seed) if n_boot else (
             float("nan"), float("nan"))
         entry = {"lc_auroc": res["lc_auroc"]["lc_auroc"], "ci_low": lo, "ci_high": hi, "auroc": res["auroc"],
-                 "n_features": int(X.shape[1]), "n_splits": n_splits}
+                 "n_pairs": res["lc_auroc"]["n_pairs"], "n_features": int(X.shape[1]), "n_splits": n_splits}
         (report["probes"] if kind == "transport" else report["baselines"])[fam] = entry
     for name in ("attn_score", "kl_uniform"):
         report["baselines"][f"{name}_unsupervised"] = {k: v for k, v in report["features"][name].items()
@@ -348,14 +353,15 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
     report = {"model": config.model, "benchmark": config.benchmark, "data": Path(config.data).name,
               "seed": config.seed, "limit": config.limit, "items_loaded": load_report.n_items,
               "records_skipped": load_report.n_skipped, "skipped_lines": load_report.skipped_lines,
-              "too_long": info["too_long"], "max_tokens": config.max_tokens,
+              "too_long": info["too_long"], "unscorable": info["unscorable"], "max_tokens": config.max_tokens,
               "prompt_truncated": info["truncated"], "computed": info["computed"], "resumed": info["resumed"],
               "forward_s": info["forward_s"], "features_s": info["features_s"]}
     report.update(evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                            spectral=config.spectral))
     report["provenance"] = {"package_version": __version__, "commit": _git_commit(), "command": config.command,
                             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                            "elapsed_s": time.perf_counter() - started, "settings": config.settings()}
+                            "elapsed_s": time.perf_counter() - started,
+                            "settings": {**config.settings(), "data": Path(config.data).name}}
     out = Path(config.out)
     _atomic_write(out / "report.json", json.dumps(_json_ready(report), indent=1).encode())
     _atomic_write(out / "report.md", write_markdown(report).encode())

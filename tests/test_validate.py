@@ -199,3 +199,23 @@ def test_validate_cli_bad_record_and_skip_bad(tmp_path, capsys):
     assert "qa.jsonl:4: missing field(s) question" in capsys.readouterr().err
     assert main(argv + ["--skip-bad"]) == 2  # the records load; the unknown model is the next error
     assert "unknown model 'no-such-model'" in capsys.readouterr().err
+
+
+def test_length_probe_scores_exactly_one_half():
+    """Within one fold and one length stratum a length-only probe ties every pair."""
+    rep = evaluate(synthetic_records(n_items=30, seed=2), n_boot=20, n_splits=3)
+    assert rep["baselines"]["length"]["lc_auroc"] == 0.5
+    assert rep["baselines"]["length"]["n_pairs"] > 0
+
+
+def test_empty_response_is_counted_not_fatal(tmp_path):
+    data = tmp_path / "qa.jsonl"
+    write_qa(data, 5)
+    examples, _ = load_halueval(data, "qa")
+    from attention_transport.harness.data import Example
+
+    ex = examples[0]
+    examples[0] = Example(ex.item_id, ex.benchmark, ex.label, ex.prompt, "", ex.meta)
+    records, info = run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    assert info["unscorable"] == ["halueval-qa:1/0"] and len(records) == 9
+    assert evaluate(records, n_boot=0, n_splits=2)["n_items"] == 4  # the item lost its pair
