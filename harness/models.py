@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "model_positions", "MODELS"]
+__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "attention_modules",
+           "model_positions", "MODELS"]
 
 MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
           "minilm-l6": ("minilm-l6", None, "encoder")}
@@ -129,6 +130,17 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
     """
     import torch
 
+    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
+    with torch.no_grad():
+        out = loaded.model(**inputs, output_attentions=True)
+    attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention, truncated=truncated)
+
+
+def _encode(loaded, prompt, response, max_tokens):
+    """Token ids, prompt length, model inputs and dropped prompt tokens of one forced example."""
+    import torch
+
     tok = loaded.tokenizer
     limit = model_positions(loaded)
     truncated = 0
@@ -154,10 +166,63 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
         raise ValueError(f"the response tokenises to nothing; got {response!r:.60}")
     if max_tokens is not None and len(ids) > max_tokens:
         raise ValueError(f"input has {len(ids)} tokens, more than max_tokens = {max_tokens}.")
-    with torch.no_grad():
-        out = loaded.model(**inputs, output_attentions=True)
-    attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
-    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention, truncated=truncated)
+    return ids, prompt_len, inputs, truncated
+
+
+def attention_modules(loaded):
+    """The self-attention modules of the model, in layer order (those whose output 1 is the attention map)."""
+    recorded = getattr(loaded.model, "_can_record_outputs", None) or {}
+    for sub in loaded.model.modules():  # the base model carries the table when the head model does not
+        recorded = recorded or getattr(sub, "_can_record_outputs", None) or {}
+    cls = recorded.get("attentions")
+    mods = [m for m in loaded.model.modules() if cls is not None and isinstance(m, cls)]
+    if not mods:
+        raise ValueError(f"cannot find the attention modules of {type(loaded.model).__name__}; use the eager path.")
+    return mods
+
+
+def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=None, **feature_kw):
+    """Per-head features of one forced pass, without keeping every layer's attention.
+
+    ``method="per-layer"`` registers a forward hook on each attention module:
+    the layer's maps (output 1 of eager attention) are reduced to their
+    features as soon as the layer has run and then dropped, so the peak holds
+    one layer's ``heads × n²`` floats instead of all layers'.  The features
+    are exactly those of :func:`~attention_transport.harness.features.attention_features`
+    on the eager maps.  ``method="eager"`` computes the maps of every layer
+    first (:func:`forced_attention`).
+
+    Returns
+    -------
+    (ForcedPass, dict) : the pass with ``attention=None`` for per-layer, and the
+        features (name → array (layers, heads[, k])).
+    """
+    import torch
+
+    from attention_transport.harness.features import attention_features
+
+    if method == "eager":
+        fp = forced_attention(loaded, prompt, response, max_tokens=max_tokens)
+        return fp, attention_features(fp.attention, fp.prompt_len, **feature_kw)
+    if method != "per-layer":
+        raise ValueError(f"method must be 'eager' or 'per-layer'; got {method!r}.")
+    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
+    per_layer = []
+
+    def reduce(module, args, output):
+        maps = output[1][0].to(torch.float32).numpy()[None]
+        per_layer.append(attention_features(maps, prompt_len, **feature_kw))
+        return (output[0], None) + tuple(output[2:])
+
+    hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
+    try:
+        with torch.no_grad():
+            loaded.model(**inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    feats = {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
+    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated), feats
 
 
 def model_positions(loaded):

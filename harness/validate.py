@@ -27,9 +27,12 @@ A run has three stages.
    tables) and the real-model figures (F5 two-axis, F6 polarity, F7 LC-AUROC)
    drawn from the JSON alone.
 
-Examples longer than ``max_tokens`` are skipped and counted (the eager path
-holds layers × heads × n² floats); an encoder's prompt is cut to its position
-limit and the cut is counted.
+Attention path: ``eager`` holds every layer's maps (layers × heads × n²
+floats) at once; ``per-layer`` reduces each layer inside a forward hook and
+drops it (peak: one layer's maps); ``auto`` uses eager while all maps fit in
+1 GiB.  The features are the same either way (tested to 1e-5).  Examples
+longer than ``max_tokens`` are skipped and counted; an encoder's prompt is cut
+to its position limit and the cut is counted.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from attention_transport.harness.data import HALUEVAL_TASKS, load_benchmark
-from attention_transport.harness.features import TRANSPORT_FEATURES, attention_features
+from attention_transport.harness.features import TRANSPORT_FEATURES
 from attention_transport.harness.metrics import bootstrap_ci, grouped_probe, lc_auroc, polarity
 
 __all__ = ["BENCHMARKS", "RunConfig", "FeatureStore", "resolve_data", "run_features", "evaluate",
@@ -83,6 +86,7 @@ class RunConfig:
     spectral: bool = False
     lapeig_k: int = 10
     max_tokens: int = 2048
+    attention: str = "auto"  #: "eager", "per-layer" or "auto" (same features; see :func:`attention_method`)
     n_boot: int = 500
     n_splits: int = 5
     command: str = ""
@@ -165,6 +169,22 @@ def _atomic_write(path, data):
     os.replace(tmp, path)
 
 
+#: auto picks the per-layer path when all layers' maps would exceed this many bytes
+EAGER_MAX_BYTES = 1 << 30
+
+
+def attention_method(config, loaded, n):
+    """The attention path for an input of n tokens: the configured one, or for ``auto`` eager while all
+    layers' float32 maps fit in :data:`EAGER_MAX_BYTES`, per-layer beyond."""
+    if config.attention in ("eager", "per-layer"):
+        return config.attention
+    if config.attention != "auto":
+        raise ValueError(f"attention must be eager, per-layer or auto; got {config.attention!r}.")
+    cfg = loaded.model.config
+    heads = getattr(cfg, "num_attention_heads", 1) * getattr(cfg, "num_hidden_layers", 1)
+    return "eager" if 4 * heads * n * n <= EAGER_MAX_BYTES else "per-layer"
+
+
 def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     """Stage 1: compute the missing feature files, read back the finished ones.
 
@@ -173,12 +193,13 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     (records, info) : list of dict (one per usable example, in input order) and a
         dict with ``computed``, ``resumed``, ``too_long`` and ``unscorable`` (empty
         response after tokenisation) as ``item/label`` ids, ``truncated``
-        (examples whose encoder prompt was cut), ``forward_s``, ``features_s``.
+        (examples whose encoder prompt was cut), ``seconds`` (forward pass and
+        features, summed over the examples, as recorded when each was computed).
     """
     store = FeatureStore(config.out, config.settings())
     todo = [ex for ex in examples if not store.has(ex)]
     info = {"computed": 0, "resumed": len(examples) - len(todo), "too_long": [], "unscorable": [], "truncated": 0,
-            "forward_s": 0.0, "features_s": 0.0}
+            "seconds": 0.0}
     if todo:
         if loaded is None:
             from attention_transport.harness.models import load_model
@@ -186,12 +207,15 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             loaded = load_model(config.model, cache)
         from tqdm.auto import tqdm
 
-        from attention_transport.harness.models import forced_attention
+        from attention_transport.harness.models import _encode, forced_features
 
         for ex in tqdm(todo, desc=f"{config.benchmark} features", unit="ex", disable=not progress):
             t0 = time.perf_counter()
             try:
-                fp = forced_attention(loaded, ex.prompt, ex.response, max_tokens=config.max_tokens)
+                n = len(_encode(loaded, ex.prompt, ex.response, config.max_tokens)[0])
+                fp, feats = forced_features(loaded, ex.prompt, ex.response, method=attention_method(config, loaded, n),
+                                            max_tokens=config.max_tokens, spectral=config.spectral,
+                                            lapeig_k=config.lapeig_k)
             except ValueError as exc:
                 if "max_tokens" in str(exc) or "positions" in str(exc):
                     info["too_long"].append(f"{ex.item_id}/{ex.label}")
@@ -201,22 +225,17 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                     continue
                 raise
             t1 = time.perf_counter()
-            feats = attention_features(fp.attention, fp.prompt_len, spectral=config.spectral,
-                                       lapeig_k=config.lapeig_k)
-            t2 = time.perf_counter()
             record = {k: v.astype(np.float32) for k, v in feats.items()}
             record.update(item_id=np.array(ex.item_id), label=np.array(ex.label), n=np.array(fp.n),
                           prompt_len=np.array(fp.prompt_len), response_len=np.array(fp.response_len),
-                          truncated=np.array(fp.truncated), forward_s=np.array(t1 - t0),
-                          features_s=np.array(t2 - t1))
+                          truncated=np.array(fp.truncated), seconds=np.array(t1 - t0))
             store.save(ex, record)
             info["computed"] += 1
     records = []
     for ex in examples:
         if store.has(ex):
             rec = store.load(ex)
-            info["forward_s"] += float(rec["forward_s"])
-            info["features_s"] += float(rec["features_s"])
+            info["seconds"] += float(rec["seconds"] if "seconds" in rec else rec["forward_s"] + rec["features_s"])
             info["truncated"] += int(rec["truncated"] > 0)
             records.append(rec)
     return records, info
@@ -355,7 +374,7 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
               "records_skipped": load_report.n_skipped, "skipped_lines": load_report.skipped_lines,
               "too_long": info["too_long"], "unscorable": info["unscorable"], "max_tokens": config.max_tokens,
               "prompt_truncated": info["truncated"], "computed": info["computed"], "resumed": info["resumed"],
-              "forward_s": info["forward_s"], "features_s": info["features_s"]}
+              "attention": config.attention, "seconds_per_example": info["seconds"] / max(len(records), 1)}
     report.update(evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                            spectral=config.spectral))
     report["provenance"] = {"package_version": __version__, "commit": _git_commit(), "command": config.command,

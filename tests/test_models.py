@@ -137,3 +137,21 @@ def test_load_model_errors(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"")
     with pytest.raises(ValueError, match="a model file must be .gguf"):
         load_model(str(tmp_path / "weights.bin"))
+
+
+@pytest.mark.parametrize("build", [tiny_llama, tiny_bert], ids=["llama", "bert"])
+def test_per_layer_reduction_equals_eager(build):
+    """Hooks reduce each layer at once; the features equal those of the all-layer eager maps."""
+    from attention_transport.harness.models import forced_features
+
+    lm = build(3)
+    prompt, response = "#Knowledge#: a b c\n#Question#: why?\n#Answer#: ", "because of c"
+    fp_e, eager = forced_features(lm, prompt, response, method="eager", spectral=True, lapeig_k=4)
+    fp_p, layer = forced_features(lm, prompt, response, method="per-layer", spectral=True, lapeig_k=4)
+    assert fp_p.attention is None and fp_p.ids == fp_e.ids and fp_p.prompt_len == fp_e.prompt_len
+    assert set(eager) == set(layer)
+    for name in eager:
+        assert layer[name].shape == eager[name].shape
+        np.testing.assert_allclose(layer[name], eager[name], rtol=0, atol=1e-5, err_msg=name)
+    with pytest.raises(ValueError, match="method must be 'eager' or 'per-layer'; got 'x'"):
+        forced_features(lm, prompt, response, method="x")

@@ -219,3 +219,19 @@ def test_empty_response_is_counted_not_fatal(tmp_path):
     records, info = run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
     assert info["unscorable"] == ["halueval-qa:1/0"] and len(records) == 9
     assert evaluate(records, n_boot=0, n_splits=2)["n_items"] == 4  # the item lost its pair
+
+
+def test_attention_paths_give_the_same_feature_files(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    lm = tiny_llama(1)
+    eager, _ = run_features(config(tmp_path, data, out=str(tmp_path / "e"), attention="eager"), examples, loaded=lm,
+                            progress=False)
+    layer, _ = run_features(config(tmp_path, data, out=str(tmp_path / "p"), attention="per-layer"), examples,
+                            loaded=lm, progress=False)
+    for a, b in zip(eager, layer):
+        for key in ("phi", "phi_bip", "G", "lapeig", "kl_uniform"):
+            np.testing.assert_allclose(a[key], b[key], atol=1e-5)
+    with pytest.raises(ValueError, match="attention must be eager, per-layer or auto; got 'fast'"):
+        run_features(config(tmp_path, data, out=str(tmp_path / "x"), attention="fast"), examples[:1], loaded=lm,
+                     progress=False)
