@@ -330,7 +330,7 @@ def f5_two_axis(report, *, stamp=None):
             ax.set_title(f"{name} layers {layers[0]}–{layers[-1]}")
             ax.set_xlabel("capacity φ")
         axes[0, 0].set_ylabel("asymmetry G")
-        axes[0, 0].legend(frameon=False, loc="best", markerscale=2)
+        axes[0, 0].legend(frameon=False, loc="lower left", markerscale=2, fontsize=4.5, handletextpad=0.1)
         fig.suptitle(f"F5  (φ, G) per head, class means: {_short(report['model'])}, {report['benchmark']}, "
                      f"{report['n_items']} items", fontsize=7)
         return _finish(fig, stamp or stamp_text())
@@ -339,19 +339,19 @@ def f5_two_axis(report, *, stamp=None):
 def f6_polarity(reports, feature="phi", *, stamp=None):
     """F6: the sign and size of φ's effect (LC-AUROC − 1/2) per benchmark, all heads (with CI) and per layer."""
     with _style():
-        fig, axes = _figure(2.4, ncols=2, gridspec_kw={"width_ratios": [1, 1.6]})
+        fig, axes = _figure(3.2, ncols=2, gridspec_kw={"width_ratios": [1, 1.6]})
         ax = axes[0, 0]
         for k, rep in enumerate(reports):
             f = rep["features"][feature]
             v = np.nan if f["lc_auroc"] is None else f["lc_auroc"] - 0.5
             lo = np.nan if f["ci_low"] is None else f["ci_low"] - 0.5
             hi = np.nan if f["ci_high"] is None else f["ci_high"] - 0.5
-            color = OKABE_ITO[1 + k % 7]
+            color = LINES[1 + k % 6]
             ax.errorbar([k], [v], yerr=[[v - lo], [hi - v]], fmt="o", ms=3, color=color, capsize=2)
         ax.axhline(0, color="#555555", lw=0.7)
         ax.set_xticks(range(len(reports)))
-        ax.set_xticklabels([f"{_short(r['model'])}\n{r['benchmark'].replace('halueval-', 'HE-')}" for r in reports],
-                           rotation=90, fontsize=5)
+        ax.set_xticklabels([str(k + 1) for k in range(len(reports))])
+        ax.set_xlabel("report (see legend)")
         ax.set_ylabel(f"LC-AUROC − 1/2 of mean {feature}")
         ax.set_title("all heads (95% CI)")
         ax = axes[0, 1]
@@ -360,14 +360,17 @@ def f6_polarity(reports, feature="phi", *, stamp=None):
             depth = np.array([r["layer"] for r in rows], dtype=float)
             depth = depth / max(depth.max(), 1)
             vals = np.array([np.nan if r["lc_auroc"] is None else r["lc_auroc"] - 0.5 for r in rows])
-            ax.plot(depth, vals, color=OKABE_ITO[1 + k % 7], marker=".", ms=2,
-                    label=f"{_short(rep['model'])}, {rep['benchmark'].replace('halueval-', 'HE-')}")
+            ax.plot(depth, vals, color=LINES[1 + k % 6], marker=".", ms=2,
+                    label=f"{k + 1}: {_short(rep['model'])}, {rep['benchmark'].replace('halueval-', 'HE-')}")
         ax.axhline(0, color="#555555", lw=0.7)
         ax.set_xlabel("layer depth (layer / last layer)")
         ax.set_title("per layer (mean over heads)")
-        ax.legend(frameon=False, fontsize=4.5, loc="best")
         fig.suptitle(f"F6  Polarity of {feature}: > 0 means hallucinated answers score higher", fontsize=7)
-        return _finish(fig, stamp or stamp_text())
+        _finish(fig, stamp or stamp_text())
+        fig.subplots_adjust(bottom=0.3)
+        fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=4.5, loc="lower center", ncol=2,
+                   bbox_to_anchor=(0.5, 0.02))
+        return fig
 
 
 _F7_ROWS = (("probes", "transport", "probe: transport (all)"), ("probes", "phi", "probe: φ, t*/n"),
@@ -397,7 +400,7 @@ def f7_lc_auroc(reports, *, stamp=None):
                 los.append(e["lc_auroc"] - (e["ci_low"] if e.get("ci_low") is not None else e["lc_auroc"]))
                 his.append((e["ci_high"] if e.get("ci_high") is not None else e["lc_auroc"]) - e["lc_auroc"])
             ax.errorbar(xs, ys, xerr=[los, his], fmt=markers[k % len(markers)], ms=2.5, capsize=1.5, lw=0.7,
-                        color=OKABE_ITO[1 + k % 7],
+                        color=LINES[1 + k % 6],
                         label=f"{_short(rep['model'])}, {rep['benchmark'].replace('halueval-', 'HE-')}, "
                               f"{rep['n_items']} items")
         ax.axvline(0.5, color="#555555", lw=0.7, ls="--")
