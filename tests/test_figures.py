@@ -92,7 +92,9 @@ def test_bundled_reports_carry_provenance():
     assert len(paths) >= 6
     for rep in figures.load_reports(paths):
         prov = rep["provenance"]
-        assert rep["n_items"] >= 30 and prov["command"].startswith("attention-transport validate")
+        lost = {t.split("/")[0] for t in rep["too_long"] + rep["unscorable"]}  # items that lost an answer
+        assert rep["n_items"] + len(lost) == rep["items_loaded"] == rep["limit"] >= 30
+        assert prov["command"].startswith("attention-transport validate")
         assert prov["date"] and prov["commit"] and rep["model"] in ("smollm2-135m", "minilm-l6")
         assert rep["baselines"]["length_unsupervised"]["lc_auroc"] == 0.5
 
