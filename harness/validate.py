@@ -317,7 +317,7 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, spectral=False):
 
     report["baselines"]["length_unsupervised"] = {
         **_score_summary(length_scores, y, lengths, groups, n_boot=0, seed=seed),
-        "auroc_without_length_control": float(roc_auroc_or_nan(roc_auc_score, y, length_scores))}
+        "auroc_without_length_control": float(_auroc_or_nan(roc_auc_score, y, length_scores))}
     for fam, (kind, feats) in FAMILIES.items():
         if fam == "length":
             X = length_scores[:, None]
@@ -343,7 +343,7 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, spectral=False):
     return report
 
 
-def roc_auroc_or_nan(fn, y, s):
+def _auroc_or_nan(fn, y, s):
     """``fn(y, s)`` or nan when only one class is present."""
     return fn(y, s) if len(set(np.asarray(y).tolist())) == 2 else float("nan")
 
