@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attention_transport.check import json_ready
+from attention_transport.figures import git_commit
 from attention_transport.harness.data import HALUEVAL_TASKS, load_benchmark
 from attention_transport.harness.features import TRANSPORT_FEATURES
 from attention_transport.harness.metrics import bootstrap_ci, grouped_probe, lc_auroc, polarity
@@ -317,7 +319,8 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, spectral=False):
 
     report["baselines"]["length_unsupervised"] = {
         **_score_summary(length_scores, y, lengths, groups, n_boot=0, seed=seed),
-        "auroc_without_length_control": float(_auroc_or_nan(roc_auc_score, y, length_scores))}
+        "auroc_without_length_control": float(roc_auc_score(y, length_scores)) if len(set(y.tolist())) == 2
+        else float("nan")}
     for fam, (kind, feats) in FAMILIES.items():
         if fam == "length":
             X = length_scores[:, None]
@@ -343,22 +346,6 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, spectral=False):
     return report
 
 
-def _auroc_or_nan(fn, y, s):
-    """``fn(y, s)`` or nan when only one class is present."""
-    return fn(y, s) if len(set(np.asarray(y).tolist())) == 2 else float("nan")
-
-
-def _git_commit():
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
     """Run all three stages for one benchmark; returns the report dict (also written to ``config.out``)."""
     from attention_transport import __version__
@@ -377,12 +364,12 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
               "attention": config.attention, "seconds_per_example": info["seconds"] / max(len(records), 1)}
     report.update(evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                            spectral=config.spectral))
-    report["provenance"] = {"package_version": __version__, "commit": _git_commit(), "command": config.command,
+    report["provenance"] = {"package_version": __version__, "commit": git_commit(), "command": config.command,
                             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                             "elapsed_s": time.perf_counter() - started,
                             "settings": {**config.settings(), "data": Path(config.data).name}}
     out = Path(config.out)
-    _atomic_write(out / "report.json", json.dumps(_json_ready(report), indent=1).encode())
+    _atomic_write(out / "report.json", json.dumps(json_ready(report), indent=1).encode())
     _atomic_write(out / "report.md", write_markdown(report).encode())
     if figures:
         from attention_transport.figures import real_model_figures
@@ -412,21 +399,6 @@ def polarity_summary(reports, feature="phi"):
                                  "polarity": f["polarity"], "ci_excludes_half": decided}
     signs = sorted({v["polarity"] for v in per.values() if v["ci_excludes_half"] and v["polarity"] in (1, -1)})
     return {"feature": feature, "per_benchmark": per, "signs": signs, "reversal": signs == [-1, 1]}
-
-
-def _json_ready(obj):
-    if isinstance(obj, dict):
-        return {str(k): _json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_ready(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _json_ready(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
 
 
 def _f(v, spec="{:.3f}"):

@@ -59,12 +59,13 @@ def test_f4_spectra_coincide_and_g_is_linear():
 def synthetic_report(tmp_path, name, bench, shift):
     from test_validate import synthetic_records
 
-    from attention_transport.harness.validate import _json_ready, evaluate
+    from attention_transport.check import json_ready
+    from attention_transport.harness.validate import evaluate
 
     rep = evaluate(synthetic_records(effect=shift), n_boot=30, n_splits=4)
     rep.update(model="tiny", benchmark=bench, provenance={"date": "d", "commit": "c"})
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(_json_ready(rep)))
+    path.write_text(json.dumps(json_ready(rep)))
     return path
 
 
@@ -122,3 +123,37 @@ def test_figures_cli(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path), "--only", "F8"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown figure 'F8'" in err
+
+
+def test_figures_rerun_recomputes_each_shipped_report(tmp_path, monkeypatch, capsys):
+    """--rerun calls validate once per shipped report with that report's settings, then draws from the new ones."""
+    import shutil
+
+    from attention_transport.harness import validate as validate_mod
+    from attention_transport.harness.fetch import MARKER
+
+    cache = tmp_path / "cache" / "halueval"
+    cache.mkdir(parents=True)
+    (cache / MARKER).write_text("{}")
+    paths = {p.stem: p for p in figures.bundled_reports()}
+    shipped = {stem: figures.load_reports([p])[0] for stem, p in paths.items()}
+    seen = []
+
+    def fake_validate(config, *, cache=None, progress=True, figures=True):
+        stem = f"{config.model}_{config.benchmark}"
+        rep = shipped[stem]
+        seen.append((stem, config.limit, config.seed, config.lapeig_k, config.spectral, figures))
+        shutil.copy(paths[stem], config.out + "/report.json")
+        return rep
+
+    monkeypatch.setattr(validate_mod, "validate", fake_validate)
+    out = tmp_path / "figs"
+    for stem in shipped:
+        (out / "runs" / stem).mkdir(parents=True)
+    assert main(["figures", "--rerun", "--only", "F7", "--out", str(out), "--cache", str(tmp_path / "cache")]) == 0
+    assert sorted(s[0] for s in seen) == sorted(shipped)
+    for stem, limit, seed, k, spectral, figs in seen:
+        rep = shipped[stem]
+        assert (limit, seed, k, spectral, figs) == (rep["limit"], rep["seed"], rep["provenance"]["settings"]["lapeig_k"],
+                                                    rep["provenance"]["settings"]["spectral"], False)
+    assert capsys.readouterr().out.strip().endswith("F7_lc_auroc.png")

@@ -282,11 +282,13 @@ def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):
 
 
 def json_ready(obj):
-    """Replace non-finite floats by ``None`` and numpy scalars by Python ones."""
+    """Replace non-finite floats by ``None``, numpy scalars and arrays by Python ones."""
     if isinstance(obj, dict):
-        return {k: json_ready(v) for k, v in obj.items()}
+        return {str(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [json_ready(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         return float(obj) if math.isfinite(obj) else None
     if isinstance(obj, np.integer):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FIGURES", "OKABE_ITO", "stamp_text", "f1_uniform_causal_landscape", "f2_capacity_scaling",
+__all__ = ["FIGURES", "OKABE_ITO", "git_commit", "stamp_text", "f1_uniform_causal_landscape", "f2_capacity_scaling",
            "f3_bipartite_landscape", "f4_orientation_blindness", "f5_two_axis", "f6_polarity", "f7_lc_auroc",
            "write_figures", "real_model_figures", "load_reports", "bundled_reports"]
 
@@ -68,20 +68,21 @@ def _style():
     return mpl.rc_context(rc)
 
 
-def _git_commit():
+def git_commit():
+    """Short commit of the source tree the package runs from, or None outside a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
                              cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or "no-git"
+        return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
-        return "no-git"
+        return None
 
 
 def stamp_text():
     """``attention-transport <version> · <commit>``: the stamp every figure carries."""
     from attention_transport import __version__
 
-    return f"attention-transport {__version__} · {_git_commit()}"
+    return f"attention-transport {__version__} · {git_commit() or 'no-git'}"
 
 
 def _figure(height, ncols=1, nrows=1, **kw):
