@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "attention_modules",
-           "model_positions", "MODELS"]
+__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "features_from_inputs",
+           "attention_modules", "model_positions", "MODELS"]
 
 MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
           "minilm-l6": ("minilm-l6", None, "encoder")}
@@ -182,36 +182,72 @@ def attention_modules(loaded):
 
 
 def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=None, **feature_kw):
-    """Per-head features of one forced pass, without keeping every layer's attention.
+    """Per-head features of one forced pass, by one of three paths that give the same features.
 
-    ``method="per-layer"`` registers a forward hook on each attention module:
-    the layer's maps (output 1 of eager attention) are reduced to their
-    features as soon as the layer has run and then dropped, so the peak holds
-    one layer's ``heads × n²`` floats instead of all layers'.  The features
-    are exactly those of :func:`~attention_transport.harness.features.attention_features`
-    on the eager maps.  ``method="eager"`` computes the maps of every layer
-    first (:func:`forced_attention`).
+    * ``"eager"`` computes the maps of every layer first (:func:`forced_attention`):
+      peak memory all layers' ``heads × n²`` floats.
+    * ``"per-layer"`` registers a forward hook on each attention module: the
+      layer's maps (output 1 of eager attention) are reduced to their features
+      as soon as the layer has run and then dropped, so the peak holds one
+      layer's maps.  Exactly the eager features.
+    * ``"streaming"`` never forms a map: each layer's attention runs in blocks
+      of query rows from Q and K and the features are accumulated on the way
+      (:mod:`attention_transport.harness.streaming`); O(n) memory per head
+      beyond one block.  ``lambda2`` needs the full map and is refused
+      (``spectral=True``); ``phi_bip`` is exact up to ``bip_grid`` tokens and on
+      a lattice of cuts beyond; ``asymmetry=False`` skips the second pass (G and
+      phi_bip then ``nan``).
 
     Returns
     -------
-    (ForcedPass, dict) : the pass with ``attention=None`` for per-layer, and the
-        features (name → array (layers, heads[, k])).
+    (ForcedPass, dict) : the pass (``attention`` only for eager, else None), and
+        the features (name → array (layers, heads[, k])).
+    """
+    if method not in ("eager", "per-layer", "streaming"):
+        raise ValueError(f"method must be 'eager', 'per-layer' or 'streaming'; got {method!r}.")
+    if method == "eager":
+        from attention_transport.harness.features import attention_features
+
+        fp = forced_attention(loaded, prompt, response, max_tokens=max_tokens)
+        feature_kw = {k: v for k, v in feature_kw.items() if k in ("spectral", "lapeig_k")}
+        return fp, attention_features(fp.attention, fp.prompt_len, **feature_kw)
+    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
+    fp = ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated)
+    return fp, features_from_inputs(loaded, inputs, prompt_len, method=method, **feature_kw)
+
+
+def features_from_inputs(loaded, inputs, prompt_len, *, method="per-layer", spectral=True, lapeig_k=10,
+                         asymmetry=True, bip_grid=None, block_bytes=None):
+    """Features of one forward pass over already encoded ``inputs`` (see :func:`forced_features`).
+
+    ``asymmetry``, ``bip_grid`` and ``block_bytes`` concern the streaming path only.
     """
     import torch
 
     from attention_transport.harness.features import attention_features
 
     if method == "eager":
-        fp = forced_attention(loaded, prompt, response, max_tokens=max_tokens)
-        return fp, attention_features(fp.attention, fp.prompt_len, **feature_kw)
+        with torch.no_grad():
+            out = loaded.model(**inputs, output_attentions=True)
+        attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+        del out
+        return attention_features(attention, prompt_len, spectral=spectral, lapeig_k=lapeig_k)
+    if method == "streaming":
+        from attention_transport.harness.streaming import StreamConfig, streaming_pass
+
+        if spectral:
+            raise ValueError("lambda2 needs each head's full map; the streaming path cannot give it (use "
+                             "spectral=False, or the per-layer path).")
+        config = StreamConfig(prompt_len=prompt_len, lapeig_k=lapeig_k, asymmetry=asymmetry,
+                              **{k: v for k, v in (("bip_grid", bip_grid), ("block_bytes", block_bytes)) if v})
+        return streaming_pass(loaded.model, inputs, config)
     if method != "per-layer":
-        raise ValueError(f"method must be 'eager' or 'per-layer'; got {method!r}.")
-    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
+        raise ValueError(f"method must be 'eager', 'per-layer' or 'streaming'; got {method!r}.")
     per_layer = []
 
     def reduce(module, args, output):
         maps = output[1][0].to(torch.float32).numpy()[None]
-        per_layer.append(attention_features(maps, prompt_len, **feature_kw))
+        per_layer.append(attention_features(maps, prompt_len, spectral=spectral, lapeig_k=lapeig_k))
         return (output[0], None) + tuple(output[2:])
 
     hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
@@ -221,8 +257,7 @@ def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=
     finally:
         for h in hooks:
             h.remove()
-    feats = {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
-    return ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated), feats
+    return {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
 
 
 def model_positions(loaded):

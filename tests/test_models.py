@@ -153,5 +153,5 @@ def test_per_layer_reduction_equals_eager(build):
     for name in eager:
         assert layer[name].shape == eager[name].shape
         np.testing.assert_allclose(layer[name], eager[name], rtol=0, atol=1e-5, err_msg=name)
-    with pytest.raises(ValueError, match="method must be 'eager' or 'per-layer'; got 'x'"):
+    with pytest.raises(ValueError, match="method must be 'eager', 'per-layer' or 'streaming'; got 'x'"):
         forced_features(lm, prompt, response, method="x")

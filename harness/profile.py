@@ -1,0 +1,208 @@
+"""``attention-transport profile``: the cost of the transport features on one long forced pass.
+
+One input of exactly ``n`` tokens is cut from HaluEval summarization documents with
+their faithful summaries, concatenated in file order (``#Document#: … #Summary#: …``
+records separated by blank lines) until there are enough tokens.  The first
+``n − n // 4`` tokens are the prompt and the last quarter the response, so the
+response-row features (prompt mass, attention score, KL, response landscape)
+are computed on a quarter of the rows: more than a real summarisation example has.
+
+Two timings in one process, after a short warm-up pass:
+
+* ``forward_s``: the model's own forward pass with its fused attention kernel
+  (``sdpa``), no features: the baseline;
+* ``total_s``: the forward pass of the chosen path and all its features.
+
+``overhead_ratio = total_s / forward_s``.  ``peak_rss_mb`` is the process's peak
+resident memory after the method ran (``getrusage``; it includes the model
+and the baseline pass, whose own peak is ``forward_peak_rss_mb``).
+
+Before the eager or per-layer path runs, its attention maps are sized against
+the memory available; when they do not fit, :class:`WontFit` says how many
+bytes they need, instead of the machine swapping or the process being killed.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "method_bytes", "available_bytes", "METHODS"]
+
+METHODS = ("eager", "per-layer", "streaming")
+
+
+class WontFit(ValueError):
+    """The method's attention maps need more memory than is available."""
+
+
+@dataclass
+class ProfileResult:
+    n: int
+    method: str
+    forward_s: float
+    total_s: float
+    overhead_ratio: float
+    peak_rss_mb: float
+    features: list
+    model: str = ""
+    prompt_len: int = 0
+    forward_peak_rss_mb: float = 0.0
+    asymmetry: bool = True
+    bip_stride: int = 1
+    threads: int = 1
+    baseline: str = "sdpa forward pass, no features"
+    feature_means: dict = field(default_factory=dict)
+
+    def to_json(self):
+        return asdict(self)
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def available_bytes():
+    """Memory available to a new allocation (``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def method_bytes(method, layers, heads, n):
+    """Bytes of attention maps the method holds at its peak (float32).
+
+    eager: every layer's maps, kept by ``output_attentions``, plus one layer's
+    scores and softmax in flight; per-layer: one layer's scores, softmax and the
+    float64 copy the features read; streaming: one block (about
+    :data:`~attention_transport.harness.streaming.BLOCK_BYTES`) times the few
+    buffers of a pass.
+    """
+    from attention_transport.harness.streaming import BLOCK_BYTES
+
+    one_layer = 4 * heads * n * n
+    if method == "eager":
+        return layers * one_layer + 2 * one_layer
+    if method == "per-layer":
+        return 2 * one_layer + 2 * 4 * n * n
+    return 6 * BLOCK_BYTES
+
+
+def profile_inputs(loaded, n, documents):
+    """Model inputs of exactly n tokens cut from ``documents`` (strings), and the prompt length.
+
+    Raises
+    ------
+    ValueError
+        n < 2, more than the model's positions, or too little text.
+    """
+    import torch
+
+    from attention_transport.harness.models import model_positions
+
+    limit = model_positions(loaded)
+    if n < 2:
+        raise ValueError(f"n must be >= 2; got {n}.")
+    if limit is not None and n > limit:
+        raise ValueError(f"n = {n} is more than the model's {limit} positions.")
+    tok = loaded.tokenizer
+    ids = list(tok(documents[0], add_special_tokens=True)["input_ids"]) if documents else []
+    for doc in documents[1:]:
+        if len(ids) >= n:
+            break
+        ids += list(tok("\n\n" + doc, add_special_tokens=False)["input_ids"])
+    if len(ids) < n:
+        raise ValueError(f"the documents give {len(ids)} tokens; n = {n} needs more text.")
+    ids = ids[:n]
+    prompt_len = n - n // 4
+    inputs = {"input_ids": torch.tensor([ids])}
+    if loaded.kind == "encoder":
+        inputs["token_type_ids"] = torch.tensor([[0] * prompt_len + [1] * (n - prompt_len)])
+        inputs["attention_mask"] = torch.ones(1, n, dtype=torch.long)
+    return inputs, prompt_len
+
+
+def summarization_documents(cache=None, limit=64):
+    """Faithful HaluEval summarization examples as text, in file order."""
+    from attention_transport.harness.data import load_halueval
+    from attention_transport.harness.fetch import component_path
+
+    path = component_path("halueval", cache) / "dataset_halueval_summarization.jsonl"
+    examples, _ = load_halueval(path, "summarization", limit=limit)
+    return [ex.prompt + ex.response for ex in examples if ex.label == 0]
+
+
+def _forward_seconds(loaded, inputs):
+    import torch
+
+    model = loaded.model
+    previous = model.config._attn_implementation
+    model.set_attn_implementation("sdpa")
+    try:
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            model(**inputs)
+            return time.perf_counter() - t0
+    finally:
+        model.set_attn_implementation(previous)
+
+
+def profile(loaded, n, method, *, documents, asymmetry=True, bip_grid=None, check_memory=True):
+    """Time one forced pass of n tokens with and without the features of ``method``.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+    n : int
+    method : {"eager", "per-layer", "streaming"}
+    documents : list of str
+        Text to cut the input from (:func:`summarization_documents`).
+    asymmetry : bool
+        Streaming only: run the second pass (G, phi_bip).
+    bip_grid : int, optional
+        Streaming only: phi_bip exact up to this many tokens (default
+        :attr:`StreamConfig.bip_grid`).
+    check_memory : bool
+        Refuse (:class:`WontFit`) a method whose maps exceed the available memory.
+
+    Returns
+    -------
+    ProfileResult
+    """
+    import torch
+
+    from attention_transport.harness.models import features_from_inputs
+    from attention_transport.harness.streaming import StreamConfig
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    cfg = loaded.model.config
+    layers, heads = int(cfg.num_hidden_layers), int(cfg.num_attention_heads)
+    inputs, prompt_len = profile_inputs(loaded, n, documents)
+    need, have = method_bytes(method, layers, heads, n), available_bytes()
+    if check_memory and have is not None and need > have:
+        raise WontFit(f"{method} needs about {need / 2**30:.1f} GiB of attention maps at n = {n} "
+                      f"({layers} layers × {heads} heads); {have / 2**30:.1f} GiB available.")
+    warm, _ = profile_inputs(loaded, min(n, 16), documents)
+    _forward_seconds(loaded, warm)
+    forward_s = _forward_seconds(loaded, inputs)
+    forward_peak = _peak_rss_mb()
+    t0 = time.perf_counter()
+    feats = features_from_inputs(loaded, inputs, prompt_len, method=method, spectral=False, asymmetry=asymmetry,
+                                 bip_grid=bip_grid)
+    total_s = time.perf_counter() - t0
+    produced = sorted(k for k, v in feats.items() if np.isfinite(v).any())
+    grid = bip_grid or StreamConfig(prompt_len=1).bip_grid
+    stride = StreamConfig(prompt_len=1, bip_grid=grid).stride(n) if method == "streaming" else 1
+    means = {k: float(np.nanmean(v)) for k, v in feats.items() if k in produced and k != "lapeig"}
+    return ProfileResult(n=n, method=method, forward_s=forward_s, total_s=total_s, overhead_ratio=total_s / forward_s,
+                         peak_rss_mb=_peak_rss_mb(), features=produced, model=loaded.name, prompt_len=prompt_len,
+                         forward_peak_rss_mb=forward_peak, asymmetry=bool(asymmetry or method != "streaming"),
+                         bip_stride=stride, threads=torch.get_num_threads(), feature_means=means)

@@ -1,0 +1,158 @@
+"""The streaming path against the full map: every streamed feature equals the eager one to 1e-5.
+
+* ``layer_features`` on random queries and keys (hypothesis: causal, bidirectional, boolean
+  and additive masks, blocks of 16 rows down to one block) against :func:`head_features`
+  of the explicit float64 softmax map;
+* the bipartite lattice beyond ``bip_grid`` against the subsampled full landscape;
+* whole tiny models (Llama with grouped-query heads and RoPE, BERT) through
+  ``forced_features``: streaming = per-layer = eager.
+"""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from attention_transport.harness.features import head_features
+from attention_transport.harness.models import forced_features
+from attention_transport.harness.streaming import NOT_STREAMED, STREAMED, StreamConfig, layer_features
+from attention_transport.numerics.landscapes import bipartite_landscape, bipartite_minimum
+from test_models import tiny_bert, tiny_llama
+
+SCALARS = ("phi", "t_star_frac", "phi_boundary", "phi_response", "phi_bip", "G", "prompt_mass", "attn_score",
+           "kl_uniform")
+
+
+def reference_map(q, k, scaling, causal, mask):
+    """softmax(q kᵀ · scaling + mask) in float64, per head."""
+    z = np.einsum("hid,hjd->hij", q.double().numpy(), k.double().numpy()) * scaling
+    n = z.shape[-1]
+    if mask is not None:
+        m = mask.numpy()
+        z = np.where(m, z, -np.inf) if m.dtype == bool else z + m
+    elif causal:
+        z = np.where(np.tril(np.ones((n, n), bool)), z, -np.inf)
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def assert_matches(streamed, A, p, lapeig_k, names=SCALARS, atol=1e-5):
+    for h in range(A.shape[0]):
+        ref = head_features(A[h], p, spectral=False, lapeig_k=lapeig_k)
+        for name in names:
+            np.testing.assert_allclose(streamed[name][h], ref[name], rtol=0, atol=atol, err_msg=f"{name}, head {h}")
+        np.testing.assert_allclose(streamed["lapeig"][h], ref["lapeig"], rtol=0, atol=atol, err_msg="lapeig")
+
+
+@st.composite
+def layers(draw):
+    n = draw(st.integers(2, 48))
+    heads = draw(st.integers(1, 3))
+    p = draw(st.integers(1, n))
+    kind = draw(st.sampled_from(["causal", "bidirectional", "bool-mask", "float-mask"]))
+    seed = draw(st.integers(0, 2**31 - 1))
+    block_bytes = draw(st.sampled_from([1, 4 * heads * n * 20, 1 << 24]))
+    return n, heads, p, kind, seed, block_bytes
+
+
+@given(layers())
+def test_streamed_layer_equals_full_map_features(case):
+    n, heads, p, kind, seed, block_bytes = case
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(heads, n, 8, generator=g) for _ in range(3))
+    mask = None
+    if kind == "bool-mask":
+        mask = torch.rand(n, n, generator=g) < 0.6
+        mask.fill_diagonal_(True)
+    elif kind == "float-mask":
+        mask = torch.where(torch.rand(n, n, generator=g) < 0.7, 0.0, float("-inf")).fill_diagonal_(0.0)
+        mask = mask + torch.rand(n, n, generator=g)  # a bias on top of the pattern
+    causal = kind == "causal"
+    config = StreamConfig(prompt_len=p, lapeig_k=4, block_bytes=block_bytes)
+    out, feats = layer_features(q, k, v, scaling=8 ** -0.5, causal=causal, mask=mask, config=config)
+    A = reference_map(q, k, 8 ** -0.5, causal, mask)
+    assert_matches(feats, A, p, 4)
+    np.testing.assert_allclose(out.numpy(), A @ v.double().numpy(), rtol=0, atol=1e-5)
+    assert np.all(np.isnan(feats["lambda2"]))
+
+
+def test_block_sizes_do_not_change_the_features():
+    g = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(2, 100, 16, generator=g) for _ in range(3))
+    runs = [layer_features(q, k, v, scaling=0.25, causal=True, mask=None,
+                           config=StreamConfig(prompt_len=70, block_bytes=b))[1] for b in (1, 4 * 2 * 100 * 37, 1 << 26)]
+    for other in runs[1:]:
+        for name in SCALARS:
+            np.testing.assert_allclose(other[name], runs[0][name], rtol=0, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("n,grid", [(50, 7), (64, 16), (33, 32)])
+def test_bipartite_lattice_beyond_the_grid(n, grid):
+    """Beyond ``bip_grid`` tokens: the minimum over the cuts a, b ∈ {0, s, 2s, …, n}, an upper bound."""
+    g = torch.Generator().manual_seed(n)
+    q, k, v = (torch.randn(2, n, 8, generator=g) for _ in range(3))
+    config = StreamConfig(prompt_len=n // 2, bip_grid=grid)
+    s = config.stride(n)
+    assert s == -(-n // grid) and s > 1
+    _, feats = layer_features(q, k, v, scaling=8 ** -0.5, causal=True, mask=None, config=config)
+    A = reference_map(q, k, 8 ** -0.5, True, None)
+    lattice = sorted(set(range(0, n + 1, s)) | {n})
+    for h in range(2):
+        land = bipartite_landscape(A[h])[np.ix_(lattice, lattice)]
+        np.testing.assert_allclose(feats["phi_bip"][h], np.nanmin(land), rtol=0, atol=1e-6)
+        assert feats["phi_bip"][h] >= bipartite_minimum(A[h]).phi - 1e-6
+
+
+def test_second_pass_switches():
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(3, 40, 8, generator=g) for _ in range(3))
+    A = reference_map(q, k, 0.3, True, None)
+    for asym, bip in ((False, False), (True, False), (False, True)):
+        config = StreamConfig(prompt_len=30, asymmetry=asym, bipartite=bip, lapeig_k=4)
+        _, f = layer_features(q, k, v, scaling=0.3, causal=True, mask=None, config=config)
+        assert np.isnan(f["G"]).all() != asym and np.isnan(f["phi_bip"]).all() != bip
+        names = [x for x in SCALARS if (x != "G" or asym) and (x != "phi_bip" or bip)]
+        assert_matches(f, A, 30, 4, names=names)
+
+
+def test_streamed_and_not_streamed_name_every_feature():
+    from attention_transport.harness.features import BASELINE_FEATURES, TRANSPORT_FEATURES
+
+    assert set(STREAMED) | set(NOT_STREAMED) == set(TRANSPORT_FEATURES) | set(BASELINE_FEATURES)
+    assert not set(STREAMED) & set(NOT_STREAMED)
+
+
+def test_prompt_length_out_of_range():
+    q = torch.zeros(1, 5, 4)
+    with pytest.raises(ValueError, match=r"prompt_len must be in \[1, n = 5\]; got 6"):
+        layer_features(q, q, q, scaling=1.0, causal=True, mask=None, config=StreamConfig(prompt_len=6))
+
+
+@pytest.mark.parametrize("build", [tiny_llama, tiny_bert], ids=["llama", "bert"])
+def test_three_paths_agree_on_tiny_models(build):
+    """Whole models: the streaming forward (its own blockwise attention output) reproduces the
+    eager features layer after layer, grouped-query heads and rotary embeddings included."""
+    lm = build(4)
+    prompt, response = "#Document#: the cat sat on the mat; the dog did not.\n#Summary#: ", "a cat sat on a mat"
+    _, eager = forced_features(lm, prompt, response, method="eager", spectral=False, lapeig_k=4)
+    _, layer = forced_features(lm, prompt, response, method="per-layer", spectral=False, lapeig_k=4)
+    fp, stream = forced_features(lm, prompt, response, method="streaming", spectral=False, lapeig_k=4, block_bytes=1)
+    assert fp.attention is None and set(stream) == set(eager)
+    for name in eager:
+        ok = np.isfinite(eager[name])
+        assert stream[name].shape == eager[name].shape
+        if name in NOT_STREAMED:
+            assert np.isnan(stream[name]).all()
+            continue
+        np.testing.assert_allclose(stream[name][ok], eager[name][ok], rtol=0, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(layer[name][ok], eager[name][ok], rtol=0, atol=1e-5, err_msg=name)
+    assert lm.model.config._attn_implementation == "eager"  # restored after the pass
+
+
+def test_streaming_refuses_lambda2():
+    lm = tiny_llama()
+    with pytest.raises(ValueError, match="lambda2 needs each head's full map"):
+        forced_features(lm, "a prompt", "a response", method="streaming", spectral=True)
+    with pytest.raises(ValueError, match="method must be 'eager', 'per-layer' or 'streaming'; got 'x'"):
+        forced_features(lm, "a prompt", "a response", method="x")
