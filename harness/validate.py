@@ -29,10 +29,16 @@ A run has three stages.
 
 Attention path: ``eager`` holds every layer's maps (layers × heads × n²
 floats) at once; ``per-layer`` reduces each layer inside a forward hook and
-drops it (peak: one layer's maps); ``auto`` uses eager while all maps fit in
-1 GiB.  The features are the same either way (tested to 1e-5).  Examples
-longer than ``max_tokens`` are skipped and counted; an encoder's prompt is cut
-to its position limit and the cut is counted.
+drops it (peak: one layer's maps); ``streaming`` never forms a map
+(:mod:`.streaming`: O(n) per head beyond one block of rows; no λ₂, and
+``phi_bip`` on a lattice of cuts beyond ``bip_grid`` tokens); ``auto`` uses
+eager while all maps fit in 1 GiB, per-layer up to :data:`STREAMING_MIN_N`
+tokens or when λ₂ is asked for, streaming beyond.  The features are the same
+on every path where they overlap (tested to 1e-5); each feature file records
+its path and the lattice stride of its ``phi_bip`` (1: exact), and the report
+counts the examples whose ``phi_bip`` is a lattice value.  Examples longer than
+``max_tokens`` are skipped and counted; an encoder's prompt is cut to its
+position limit and the cut is counted.
 """
 from __future__ import annotations
 
@@ -71,7 +77,9 @@ FAMILIES = {
     "kl_uniform": ("baseline", ("kl_uniform",)),
     "length": ("baseline", ()),
 }
-_SETTINGS = ("model", "benchmark", "data", "spectral", "lapeig_k")
+_SETTINGS = ("model", "benchmark", "data", "spectral", "lapeig_k", "bip_grid")
+#: settings missing from an older run.json take these values (the runs that predate them)
+_SETTING_DEFAULTS = {"bip_grid": 1024}
 
 
 @dataclass
@@ -88,7 +96,8 @@ class RunConfig:
     spectral: bool = False
     lapeig_k: int = 10
     max_tokens: int = 2048
-    attention: str = "auto"  #: "eager", "per-layer" or "auto" (same features; see :func:`attention_method`)
+    attention: str = "auto"  #: "eager", "per-layer", "streaming" or "auto" (see :func:`attention_method`)
+    bip_grid: int = 1024  #: streaming path: phi_bip exact up to this many tokens, on a lattice beyond
     n_boot: int = 500
     n_splits: int = 5
     command: str = ""
@@ -134,7 +143,7 @@ class FeatureStore:
         manifest = self.root / "run.json"
         if manifest.is_file():
             old = json.loads(manifest.read_text(encoding="utf-8"))
-            diff = [k for k in _SETTINGS if old.get(k) != settings.get(k)]
+            diff = [k for k in _SETTINGS if old.get(k, _SETTING_DEFAULTS.get(k)) != settings.get(k)]
             if diff:
                 k = diff[0]
                 raise ValueError(f"{self.root} holds a run with {k} = {old.get(k)!r}, not {settings.get(k)!r}; "
@@ -171,20 +180,38 @@ def _atomic_write(path, data):
     os.replace(tmp, path)
 
 
-#: auto picks the per-layer path when all layers' maps would exceed this many bytes
+#: auto leaves the eager path when all layers' maps would exceed this many bytes
 EAGER_MAX_BYTES = 1 << 30
+#: auto streams inputs longer than this many tokens (unless λ₂ is asked for)
+STREAMING_MIN_N = 2048
+ATTENTION_PATHS = ("auto", "eager", "per-layer", "streaming")
 
 
 def attention_method(config, loaded, n):
-    """The attention path for an input of n tokens: the configured one, or for ``auto`` eager while all
-    layers' float32 maps fit in :data:`EAGER_MAX_BYTES`, per-layer beyond."""
-    if config.attention in ("eager", "per-layer"):
-        return config.attention
+    """The attention path for an input of n tokens.
+
+    The configured one, or for ``auto``: eager while all layers' float32 maps
+    fit in :data:`EAGER_MAX_BYTES`; per-layer up to :data:`STREAMING_MIN_N`
+    tokens, or at any n when λ₂ is asked for (it needs the full map);
+    streaming beyond.
+
+    Raises
+    ------
+    ValueError
+        An unknown path, or streaming together with λ₂.
+    """
+    if config.attention not in ATTENTION_PATHS:
+        raise ValueError(f"attention must be one of {', '.join(ATTENTION_PATHS)}; got {config.attention!r}.")
+    if config.attention == "streaming" and config.spectral:
+        raise ValueError("λ₂ needs each head's full map: --lambda2 cannot go with --attention streaming; use "
+                         "per-layer or auto.")
     if config.attention != "auto":
-        raise ValueError(f"attention must be eager, per-layer or auto; got {config.attention!r}.")
+        return config.attention
     cfg = loaded.model.config
     heads = getattr(cfg, "num_attention_heads", 1) * getattr(cfg, "num_hidden_layers", 1)
-    return "eager" if 4 * heads * n * n <= EAGER_MAX_BYTES else "per-layer"
+    if 4 * heads * n * n <= EAGER_MAX_BYTES:
+        return "eager"
+    return "per-layer" if n <= STREAMING_MIN_N or config.spectral else "streaming"
 
 
 def run_features(config, examples, *, loaded=None, cache=None, progress=True):
@@ -199,9 +226,11 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
         features, summed over the examples, as recorded when each was computed).
     """
     store = FeatureStore(config.out, config.settings())
+    if config.attention == "streaming" and config.spectral:
+        attention_method(config, None, 0)  # raises before any model is loaded
     todo = [ex for ex in examples if not store.has(ex)]
     info = {"computed": 0, "resumed": len(examples) - len(todo), "too_long": [], "unscorable": [], "truncated": 0,
-            "seconds": 0.0}
+            "seconds": 0.0, "paths": {}, "bip_lattice": 0}
     if todo:
         if loaded is None:
             from attention_transport.harness.models import load_model
@@ -215,9 +244,10 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             t0 = time.perf_counter()
             try:
                 n = len(_encode(loaded, ex.prompt, ex.response, config.max_tokens)[0])
-                fp, feats = forced_features(loaded, ex.prompt, ex.response, method=attention_method(config, loaded, n),
+                method = attention_method(config, loaded, n)
+                fp, feats = forced_features(loaded, ex.prompt, ex.response, method=method,
                                             max_tokens=config.max_tokens, spectral=config.spectral,
-                                            lapeig_k=config.lapeig_k)
+                                            lapeig_k=config.lapeig_k, bip_grid=config.bip_grid)
             except ValueError as exc:
                 if "max_tokens" in str(exc) or "positions" in str(exc):
                     info["too_long"].append(f"{ex.item_id}/{ex.label}")
@@ -230,7 +260,8 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             record = {k: v.astype(np.float32) for k, v in feats.items()}
             record.update(item_id=np.array(ex.item_id), label=np.array(ex.label), n=np.array(fp.n),
                           prompt_len=np.array(fp.prompt_len), response_len=np.array(fp.response_len),
-                          truncated=np.array(fp.truncated), seconds=np.array(t1 - t0))
+                          truncated=np.array(fp.truncated), seconds=np.array(t1 - t0), path=np.array(method),
+                          bip_stride=np.array(-(-fp.n // config.bip_grid) if method == "streaming" else 1))
             store.save(ex, record)
             info["computed"] += 1
     records = []
@@ -239,6 +270,9 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             rec = store.load(ex)
             info["seconds"] += float(rec["seconds"] if "seconds" in rec else rec["forward_s"] + rec["features_s"])
             info["truncated"] += int(rec["truncated"] > 0)
+            path = str(rec["path"]) if "path" in rec else "eager or per-layer"
+            info["paths"][path] = info["paths"].get(path, 0) + 1
+            info["bip_lattice"] += int(rec["bip_stride"] > 1) if "bip_stride" in rec else 0
             records.append(rec)
     return records, info
 
@@ -361,7 +395,8 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
               "records_skipped": load_report.n_skipped, "skipped_lines": load_report.skipped_lines,
               "too_long": info["too_long"], "unscorable": info["unscorable"], "max_tokens": config.max_tokens,
               "prompt_truncated": info["truncated"], "computed": info["computed"], "resumed": info["resumed"],
-              "attention": config.attention, "seconds_per_example": info["seconds"] / max(len(records), 1)}
+              "attention": config.attention, "attention_paths": info["paths"], "phi_bip_lattice": info["bip_lattice"],
+              "seconds_per_example": info["seconds"] / max(len(records), 1)}
     report.update(evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                            spectral=config.spectral))
     report["provenance"] = {"package_version": __version__, "commit": git_commit(), "command": config.command,

@@ -229,9 +229,51 @@ def test_attention_paths_give_the_same_feature_files(tmp_path):
                             progress=False)
     layer, _ = run_features(config(tmp_path, data, out=str(tmp_path / "p"), attention="per-layer"), examples,
                             loaded=lm, progress=False)
-    for a, b in zip(eager, layer):
-        for key in ("phi", "phi_bip", "G", "lapeig", "kl_uniform"):
+    stream, info = run_features(config(tmp_path, data, out=str(tmp_path / "s"), attention="streaming"), examples,
+                                loaded=lm, progress=False)
+    assert info["paths"] == {"streaming": 6} and info["bip_lattice"] == 0
+    for a, b, c in zip(eager, layer, stream):
+        assert str(a["path"]) == "eager" and str(b["path"]) == "per-layer" and str(c["path"]) == "streaming"
+        for key in ("phi", "phi_bip", "G", "lapeig", "kl_uniform", "phi_response", "attn_score", "prompt_mass"):
             np.testing.assert_allclose(a[key], b[key], atol=1e-5)
-    with pytest.raises(ValueError, match="attention must be eager, per-layer or auto; got 'fast'"):
+            np.testing.assert_allclose(a[key], c[key], atol=1e-5)
+    with pytest.raises(ValueError, match="attention must be one of auto, eager, per-layer, streaming; got 'fast'"):
         run_features(config(tmp_path, data, out=str(tmp_path / "x"), attention="fast"), examples[:1], loaded=lm,
                      progress=False)
+    with pytest.raises(ValueError, match="--lambda2 cannot go with --attention streaming"):
+        run_features(config(tmp_path, data, out=str(tmp_path / "y"), attention="streaming", spectral=True),
+                     examples[:1], loaded=lm, progress=False)
+
+
+def test_streaming_lattice_is_recorded_and_counted(tmp_path):
+    """With bip_grid below n, phi_bip is a lattice value: an upper bound, recorded per file and counted."""
+    data = write_qa(tmp_path / "qa.jsonl", 2)
+    examples, _ = load_halueval(data, "qa")
+    lm = tiny_llama(1)
+    exact, _ = run_features(config(tmp_path, data, out=str(tmp_path / "e"), attention="eager"), examples, loaded=lm,
+                            progress=False)
+    coarse, info = run_features(config(tmp_path, data, out=str(tmp_path / "s"), attention="streaming", bip_grid=8),
+                                examples, loaded=lm, progress=False)
+    assert info["bip_lattice"] == 4
+    for a, b in zip(exact, coarse):
+        assert int(b["bip_stride"]) == -(-int(b["n"]) // 8) > 1 and int(a["bip_stride"]) == 1
+        assert np.all(b["phi_bip"] >= a["phi_bip"] - 1e-5)
+        np.testing.assert_allclose(a["G"], b["G"], atol=1e-5)
+    with pytest.raises(ValueError, match="holds a run with bip_grid = 8, not 1024"):
+        run_features(config(tmp_path, data, out=str(tmp_path / "s"), attention="streaming"), examples, loaded=lm,
+                     progress=False)
+
+
+def test_auto_attention_path_by_length():
+    from types import SimpleNamespace
+
+    from attention_transport.harness.validate import STREAMING_MIN_N, attention_method
+
+    lm = SimpleNamespace(model=SimpleNamespace(config=SimpleNamespace(num_attention_heads=9, num_hidden_layers=30)))
+    auto = SimpleNamespace(attention="auto", spectral=False)
+    assert attention_method(auto, lm, 300) == "eager"  # 270 maps of 300² floats: 97 MB
+    assert attention_method(auto, lm, 1500) == "per-layer"
+    assert attention_method(auto, lm, STREAMING_MIN_N) == "per-layer"
+    assert attention_method(auto, lm, STREAMING_MIN_N + 1) == "streaming"
+    assert attention_method(SimpleNamespace(attention="auto", spectral=True), lm, 8192) == "per-layer"
+    assert attention_method(SimpleNamespace(attention="streaming", spectral=False), lm, 10) == "streaming"

@@ -150,9 +150,14 @@ def build_parser():
     va.add_argument("--lapeig-k", type=_positive_int, default=10, help="LapEigvals kept per head (default 10)")
     va.add_argument("--max-tokens", type=_positive_int, default=2048,
                     help="skip (and count) examples longer than this many tokens (default 2048)")
-    va.add_argument("--attention", choices=("auto", "eager", "per-layer"), default="auto",
+    va.add_argument("--attention", choices=("auto", "eager", "per-layer", "streaming"), default="auto",
                     help="eager: all layers' maps at once; per-layer: each layer reduced in a hook and dropped; "
-                    "auto: eager while the maps fit in 1 GiB (default). Same features either way")
+                    "streaming: no map, features accumulated from Q and K (no λ₂; φ_bip on a lattice beyond "
+                    "--bip-grid tokens); auto: eager while the maps fit in 1 GiB, per-layer up to 2048 tokens, "
+                    "streaming beyond (default). Same features where the paths overlap")
+    va.add_argument("--bip-grid", type=_positive_int, default=1024,
+                    help="streaming path: φ_bip exact up to this many tokens, on a lattice of cuts beyond "
+                    "(default 1024)")
     va.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the intervals (default 500)")
     va.add_argument("--folds", type=_positive_int, default=5, help="cross-validation folds (default 5)")
     va.add_argument("--cache", help="cache directory of fetched components")
@@ -314,7 +319,8 @@ def _validate_one(args, model, benchmark, data, out_dir, command):
     path = resolve_data(benchmark, data, args.cache)
     config = RunConfig(model=model, benchmark=benchmark, data=str(path), out=str(out_dir), limit=args.limit,
                        seed=args.seed, skip_bad=args.skip_bad, spectral=args.lambda2, lapeig_k=args.lapeig_k,
-                       max_tokens=args.max_tokens, attention=args.attention, n_boot=args.n_boot,
+                       max_tokens=args.max_tokens, attention=args.attention, bip_grid=args.bip_grid,
+                       n_boot=args.n_boot,
                        n_splits=args.folds, command=command)
     return validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures)
 
@@ -375,7 +381,8 @@ def _cmd_figures(args, out):
             prov = rep["provenance"]["settings"]
             ns = argparse.Namespace(cache=args.cache, limit=rep["limit"], seed=rep["seed"], skip_bad=False,
                                     lambda2=prov["spectral"], lapeig_k=prov["lapeig_k"],
-                                    max_tokens=rep["max_tokens"], attention="auto", n_boot=500, folds=5, quiet=False,
+                                    max_tokens=rep["max_tokens"], attention="auto",
+                                    bip_grid=prov.get("bip_grid", 1024), n_boot=500, folds=5, quiet=False,
                                     no_figures=True)
             out_dir = Path(args.out) / "runs" / path.stem
             _validate_one(ns, rep["model"], rep["benchmark"], None, out_dir, "attention-transport figures --rerun")
