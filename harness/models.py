@@ -195,8 +195,8 @@ def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=
       (:mod:`attention_transport.harness.streaming`); O(n) memory per head
       beyond one block.  ``lambda2`` needs the full map and is refused
       (``spectral=True``); ``phi_bip`` is exact up to ``bip_grid`` tokens and on
-      a lattice of cuts beyond; ``asymmetry=False`` skips the second pass (G and
-      phi_bip then ``nan``).
+      a lattice of cuts beyond; ``asymmetry=False`` and ``bipartite=False`` leave
+      out G and phi_bip (``nan``), and with both the second pass.
 
     Returns
     -------
@@ -217,10 +217,11 @@ def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=
 
 
 def features_from_inputs(loaded, inputs, prompt_len, *, method="per-layer", spectral=True, lapeig_k=10,
-                         asymmetry=True, bip_grid=None, block_bytes=None):
+                         asymmetry=True, bipartite=True, bip_grid=None, block_bytes=None):
     """Features of one forward pass over already encoded ``inputs`` (see :func:`forced_features`).
 
-    ``asymmetry``, ``bip_grid`` and ``block_bytes`` concern the streaming path only.
+    ``asymmetry`` (G), ``bipartite`` (phi_bip), ``bip_grid`` and ``block_bytes`` concern the streaming
+    path only: the others always compute every feature.
     """
     import torch
 
@@ -238,7 +239,7 @@ def features_from_inputs(loaded, inputs, prompt_len, *, method="per-layer", spec
         if spectral:
             raise ValueError("lambda2 needs each head's full map; the streaming path cannot give it (use "
                              "spectral=False, or the per-layer path).")
-        config = StreamConfig(prompt_len=prompt_len, lapeig_k=lapeig_k, asymmetry=asymmetry,
+        config = StreamConfig(prompt_len=prompt_len, lapeig_k=lapeig_k, asymmetry=asymmetry, bipartite=bipartite,
                               **{k: v for k, v in (("bip_grid", bip_grid), ("block_bytes", block_bytes)) if v})
         return streaming_pass(loaded.model, inputs, config)
     if method != "per-layer":

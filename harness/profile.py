@@ -13,9 +13,11 @@ Two timings in one process, after a short warm-up pass:
   (``sdpa``), no features: the baseline;
 * ``total_s``: the forward pass of the chosen path and all its features.
 
-``overhead_ratio = total_s / forward_s``.  ``peak_rss_mb`` is the process's peak
-resident memory after the method ran (``getrusage``; it includes the model
-and the baseline pass, whose own peak is ``forward_peak_rss_mb``).
+``overhead_ratio = total_s / forward_s``.  ``peak_rss_mb`` is the peak resident
+memory of the process while the method ran, ``forward_peak_rss_mb`` while the
+baseline ran (both include the loaded model): the kernel's high-water mark is
+reset before each (``/proc/self/clear_refs``) and read after (``VmHWM``).  Where
+it cannot be reset, both are the process's peak so far (``getrusage``).
 
 Before the eager or per-layer path runs, its attention maps are sized against
 the memory available; when they do not fit, :class:`WontFit` says how many
@@ -29,7 +31,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "method_bytes", "available_bytes", "METHODS"]
+__all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "method_bytes", "available_bytes", "METHODS",
+           "summarization_documents", "reset_peak_rss", "peak_rss_mb"]
 
 METHODS = ("eager", "per-layer", "streaming")
 
@@ -51,6 +54,7 @@ class ProfileResult:
     prompt_len: int = 0
     forward_peak_rss_mb: float = 0.0
     asymmetry: bool = True
+    bipartite: bool = True
     bip_stride: int = 1
     threads: int = 1
     baseline: str = "sdpa forward pass, no features"
@@ -60,7 +64,25 @@ class ProfileResult:
         return asdict(self)
 
 
-def _peak_rss_mb():
+def reset_peak_rss():
+    """Reset the kernel's resident high-water mark of this process; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    """Peak resident memory (MB) since the last :func:`reset_peak_rss` (``VmHWM``), else since start."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -154,7 +176,7 @@ def _forward_seconds(loaded, inputs):
         model.set_attn_implementation(previous)
 
 
-def profile(loaded, n, method, *, documents, asymmetry=True, bip_grid=None, check_memory=True):
+def profile(loaded, n, method, *, documents, asymmetry=True, bipartite=True, bip_grid=None, check_memory=True):
     """Time one forced pass of n tokens with and without the features of ``method``.
 
     Parameters
@@ -164,8 +186,8 @@ def profile(loaded, n, method, *, documents, asymmetry=True, bip_grid=None, chec
     method : {"eager", "per-layer", "streaming"}
     documents : list of str
         Text to cut the input from (:func:`summarization_documents`).
-    asymmetry : bool
-        Streaming only: run the second pass (G, phi_bip).
+    asymmetry, bipartite : bool
+        Streaming only: compute G, phi_bip (the second pass; without both it is skipped).
     bip_grid : int, optional
         Streaming only: phi_bip exact up to this many tokens (default
         :attr:`StreamConfig.bip_grid`).
@@ -190,19 +212,22 @@ def profile(loaded, n, method, *, documents, asymmetry=True, bip_grid=None, chec
     if check_memory and have is not None and need > have:
         raise WontFit(f"{method} needs about {need / 2**30:.1f} GiB of attention maps at n = {n} "
                       f"({layers} layers × {heads} heads); {have / 2**30:.1f} GiB available.")
-    warm, _ = profile_inputs(loaded, min(n, 16), documents)
+    warm, _ = profile_inputs(loaded, min(n, 256), documents)
     _forward_seconds(loaded, warm)
+    reset_peak_rss()
     forward_s = _forward_seconds(loaded, inputs)
-    forward_peak = _peak_rss_mb()
+    forward_peak = peak_rss_mb()
+    reset_peak_rss()
     t0 = time.perf_counter()
     feats = features_from_inputs(loaded, inputs, prompt_len, method=method, spectral=False, asymmetry=asymmetry,
-                                 bip_grid=bip_grid)
+                                 bipartite=bipartite, bip_grid=bip_grid)
     total_s = time.perf_counter() - t0
     produced = sorted(k for k, v in feats.items() if np.isfinite(v).any())
     grid = bip_grid or StreamConfig(prompt_len=1).bip_grid
-    stride = StreamConfig(prompt_len=1, bip_grid=grid).stride(n) if method == "streaming" else 1
+    stride = StreamConfig(prompt_len=1, bip_grid=grid).stride(n) if method == "streaming" and bipartite else 1
     means = {k: float(np.nanmean(v)) for k, v in feats.items() if k in produced and k != "lapeig"}
     return ProfileResult(n=n, method=method, forward_s=forward_s, total_s=total_s, overhead_ratio=total_s / forward_s,
-                         peak_rss_mb=_peak_rss_mb(), features=produced, model=loaded.name, prompt_len=prompt_len,
+                         peak_rss_mb=peak_rss_mb(), features=produced, model=loaded.name, prompt_len=prompt_len,
                          forward_peak_rss_mb=forward_peak, asymmetry=bool(asymmetry or method != "streaming"),
+                         bipartite=bool(bipartite or method != "streaming"),
                          bip_stride=stride, threads=torch.get_num_threads(), feature_means=means)

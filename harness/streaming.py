@@ -182,13 +182,28 @@ def layer_features(q, k, v, *, scaling, causal, mask, config):
     pm, ent, rho = torch.zeros(H, n, **f64), torch.zeros(H, n, **f64), torch.ones(H, n, **f64)
     cb, sb, ub = torch.zeros(H, n, **f64), torch.zeros(H, n, **f64), torch.zeros(H, n, **f64)
     lse = torch.empty(H, n, dtype=torch.float32)
+    w_off, dg = torch.zeros(H, n, **f64), torch.zeros(H, **f64)  # causal G, see below
+    lattice = _Lattice(H, n, config) if config.bipartite else None
     out = torch.empty_like(q)
-    for a, b, cols in blocks.ranges():
+    # Causal maps run from the last block of rows to the first: once a block is done, every column
+    # j ≥ its first row has all its mass (only rows i ≥ j attend to j), so the block's own degrees
+    # d_i = (r_i + c_i)/2 are final and w_j = Σ_{i≠j} a_ij² / d_i accumulates in this one pass;
+    # ΣN² off the diagonal is then Σ_j w_j / d_j.
+    for a, b, cols in (reversed(list(blocks.ranges())) if causal else blocks.ranges()):
         A, lse[:, a:b] = blocks.attention(a, b, cols)
         out[:, a:b] = torch.matmul(A, v[:, :cols])
         r[:, a:b] = A.sum(-1)
         c[:, :cols] += A.sum(-2)
         diag[:, a:b] = torch.diagonal(A, offset=a, dim1=1, dim2=2)
+        if causal and config.asymmetry:
+            inv = 1.0 / (0.5 * (r[:, a:b] + c[:, a:b]))
+            dg += (diag[:, a:b] * inv).square().sum(-1)
+            A2 = A * A
+            torch.diagonal(A2, offset=a, dim1=1, dim2=2).zero_()
+            w_off[:, :cols] += torch.matmul(inv.to(torch.float32)[:, None, :], A2)[:, 0]
+            del A2
+        if lattice is not None:
+            lattice.add(A, a, b, cols)
         if not causal:
             up = A * blocks.upper(a, b, cols)
             s[:, a:b] = up.sum(-1)
@@ -208,10 +223,80 @@ def layer_features(q, k, v, *, scaling, causal, mask, config):
                 ub[:, p:cols] += upb.sum(-2)
     feats = _pass1_features(r, c, s, u, diag, pm, ent, rho, cb, sb, ub, causal, p, config.lapeig_k)
     feats["G"] = feats["phi_bip"] = np.full(H, np.nan)
-    if config.asymmetry or config.bipartite:
-        feats.update(_pass2(blocks, r, c, diag, lse, config))
+    if config.asymmetry:
+        if causal:
+            off = (w_off / (0.5 * (r + c))).sum(-1)
+            feats["G"] = torch.sqrt(off / (off + 2.0 * dg)).numpy()
+        else:
+            feats["G"] = _bidirectional_G(blocks, r, c, lse)
+    if lattice is not None:
+        feats["phi_bip"] = lattice.minimum(r, c)
     feats["lambda2"] = np.full(H, np.nan)
     return out, feats
+
+
+class _Lattice:
+    """2-D prefix sums ``M_{b,a} = Σ_{i<b, j<a} a_ij`` on the lattice ``a, b ∈ {0, s, 2s, …} ∪ {n}``.
+
+    Each block of rows (in any order) contributes its column-segment sums: its
+    total over the rows, and its running sums at the lattice rows b inside it.
+    At the end ``M_b`` = (totals of the blocks above b) + (running sum within
+    b's block).  Memory ``heads × (n/s + 1)²`` float64 plus one total per block:
+    bounded by the grid, not by n.
+    """
+
+    def __init__(self, H, n, config):
+        import torch
+
+        self.n, self.s = n, config.stride(n)
+        self.g = math.ceil(n / self.s)
+        self.b_grid = [min(k * self.s, n) for k in range(self.g + 1)]
+        self.within = torch.zeros(H, self.g + 1, self.g + 1, dtype=torch.float64)  # [h, k_b, k_a]
+        self.owner = [0] * (self.g + 1)  # first row of the block holding lattice row k (row b_k − 1)
+        self.totals = {}
+        self.torch = torch
+
+    def add(self, A, a, b, cols):
+        torch = self.torch
+        H, g, st = A.shape[0], self.g, self.s
+        full = cols // st
+        segs = torch.zeros(H, b - a, g, dtype=torch.float64)
+        segs[..., :full] = A[..., : full * st].unflatten(-1, (full, st)).sum(-1)
+        if full * st < cols:
+            segs[..., full] = A[..., full * st: cols].sum(-1)
+        P = torch.zeros(H, b - a, g + 1, dtype=torch.float64)
+        torch.cumsum(segs, -1, out=P[..., 1:])  # P_i(a_k) = Σ_{j<a_k} a_ij
+        run = torch.cumsum(P, 1)  # run[i − a] = Σ_{a ≤ i' ≤ i} P_i'
+        self.totals[a] = run[:, -1].clone()
+        ks = [k for k, bk in enumerate(self.b_grid) if a < bk <= b]
+        if ks:
+            self.within[:, ks] = run[:, [self.b_grid[k] - a - 1 for k in ks]]
+            for k in ks:
+                self.owner[k] = a
+
+    def minimum(self, r, c):
+        torch = self.torch
+        R = torch.cat([torch.zeros(r.shape[0], 1, dtype=torch.float64), torch.cumsum(r, -1)], -1)
+        C = torch.cat([torch.zeros(c.shape[0], 1, dtype=torch.float64), torch.cumsum(c, -1)], -1)
+        idx = torch.tensor(self.b_grid)
+        starts = sorted(self.totals)
+        above, acc = {}, torch.zeros_like(self.totals[starts[0]])
+        for a in starts:  # totals of the blocks before each block
+            above[a] = acc
+            acc = acc + self.totals[a]
+        M = self.within.clone()
+        for k in range(1, self.g + 1):
+            M[:, k] += above[self.owner[k]]
+        Rb, Ca = R[:, idx][..., None], C[:, idx][:, None, :]
+        total = R[:, -1:, None] + C[:, -1:, None]
+        best = torch.full((M.shape[0],), float("inf"), dtype=torch.float64)
+        for k0 in range(0, M.shape[1], 64):  # rows of the lattice in chunks: temporaries stay in cache
+            vol = Rb[:, k0: k0 + 64] + Ca
+            cut = vol - 2.0 * M[:, k0: k0 + 64]
+            denom = torch.minimum(vol, total - vol)  # vol Xᶜ = total − vol X
+            phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
+            best = torch.minimum(best, phi.flatten(1).amin(-1))
+        return torch.where(torch.isfinite(best), best.clamp(min=0.0), torch.full_like(best, float("nan"))).numpy()
 
 
 def _pass1_features(r, c, s, u, diag, pm, ent, rho, cb, sb, ub, causal, p, lapeig_k):
@@ -241,80 +326,25 @@ def _pass1_features(r, c, s, u, diag, pm, ent, rho, cb, sb, ub, causal, p, lapei
     return f
 
 
-def _pass2(blocks, r, c, diag, lse, config):
-    """G and phi_bip: a second sweep over the row blocks once the degrees are known."""
+def _bidirectional_G(blocks, r, c, lse):
+    """G of a non-causal map: a second pass, since every degree is final only after the last row.
+
+    ``‖N − Nᵀ‖²/2 = Σ a_ij (a_ij − a_ji)/(d_i d_j)`` and ``‖N + Nᵀ‖²/2 = Σ a_ij (a_ij + a_ji)/(d_i d_j)``,
+    entrywise (no cancellation between two large sums); ``a_ji`` comes from the
+    transposed block, rebuilt from the row log-sum-exps of pass 1.
+    """
     import torch
 
-    H, n = r.shape
-    d = 0.5 * (r + c)
-    inv_d = torch.where(d > 0, 1.0 / torch.where(d > 0, d, 1.0), torch.zeros_like(d))
-    inv_d32 = inv_d.to(torch.float32)
-    off, dg, cross = torch.zeros(H, **_F64()), torch.zeros(H, **_F64()), torch.zeros(H, **_F64())
-    # bipartite lattice: a, b ∈ {0, s, 2s, …} ∪ {n}
-    st = config.stride(n)
-    g = math.ceil(n / st)
-    a_grid = torch.tensor([min(k * st, n) for k in range(g + 1)])
-    R = torch.cat([torch.zeros(H, 1, **_F64()), torch.cumsum(r, -1)], -1)
-    C = torch.cat([torch.zeros(H, 1, **_F64()), torch.cumsum(c, -1)], -1)
-    Rt, Ct, Ca = R[:, -1:], C[:, -1:], C[:, a_grid]
-    m_prev = torch.zeros(H, g, **_F64())  # M_{b, a_k} for k = 1..g at the last row seen
-    best = _bip_scan(torch.zeros(H, 1, g + 1, **_F64()), torch.zeros(H, 1, **_F64()), Rt, Ca, Ct)
-    if blocks.causal:
-        dg = (diag * diag * inv_d * inv_d).sum(-1)
+    inv_d = 1.0 / (0.5 * (r + c))
+    inv32 = inv_d.to(torch.float32)[:, :, None]
+    num = torch.zeros(r.shape[0], dtype=torch.float64)
+    den = torch.zeros(r.shape[0], dtype=torch.float64)
     for a, b, cols in blocks.ranges():
-        A = blocks.power(a, b, cols, lse, 1) if (config.bipartite or not blocks.causal) else None
-        Di = inv_d[:, a:b]
-        if not config.asymmetry:
-            pass
-        elif blocks.causal:
-            A2 = A * A if A is not None else blocks.power(a, b, cols, lse, 2)
-            torch.diagonal(A2, offset=a, dim1=1, dim2=2).zero_()
-            off += (torch.matmul(A2, inv_d32[:, :cols, None])[..., 0].double() * Di).sum(-1)
-        else:
-            At = blocks.transposed(a, b, lse)  # ‖N − Nᵀ‖²/2 = Σ a_ij (a_ij − a_ji)/(d_i d_j), entrywise: no cancellation
-            off += (torch.matmul(A * (A - At), inv_d32[:, :, None])[..., 0].double() * Di).sum(-1)
-            cross += (torch.matmul(A * (A + At), inv_d32[:, :, None])[..., 0].double() * Di).sum(-1)
-        if not config.bipartite:
-            continue
-        # 2-D prefix sums at the lattice columns, advanced over the block's rows
-        seg = torch.zeros(H, b - a, g * st, dtype=torch.float32)
-        seg[..., :cols] = A
-        rowcum = torch.cumsum(seg.view(H, b - a, g, st).sum(-1).double(), -1)
-        M = torch.cumsum(rowcum, 1) + m_prev[:, None, :]
-        m_prev = M[:, -1].clone()
-        rows = [i for i in range(a, b) if (i + 1) % st == 0 or i + 1 == n]
-        if rows:
-            idx = torch.tensor(rows) - a
-            Mg = torch.cat([torch.zeros(H, len(rows), 1, **_F64()), M[:, idx]], -1)
-            best = torch.minimum(best, _bip_scan(Mg, R[:, idx + a + 1], Rt, Ca, Ct))
-    if blocks.causal:
-        G = torch.sqrt(off / (off + 2.0 * dg))
-    else:
-        G = torch.sqrt(off / cross)
-    phi_bip = torch.where(torch.isfinite(best), best.clamp(min=0.0), torch.full_like(best, float("nan")))
-    out = {}
-    if config.asymmetry:
-        out["G"] = G.numpy()
-    if config.bipartite:
-        out["phi_bip"] = phi_bip.numpy()
-    return out
-
-
-def _F64():
-    import torch
-
-    return {"dtype": torch.float64}
-
-
-def _bip_scan(M, Rb, Rt, Ca, Ct):
-    """Per head, min over a block of lattice rows of ``φ(a, b) = (R_b + C_a − 2M) / min(vol, vol ᶜ)``."""
-    import torch
-
-    vol = Rb[..., None] + Ca[:, None, :]
-    comp = (Rt - Rb)[..., None] + (Ct - Ca)[:, None, :]
-    denom = torch.minimum(vol, comp)
-    phi = torch.where(denom > 0, (vol - 2.0 * M) / torch.where(denom > 0, denom, 1.0), float("inf"))
-    return phi.flatten(1).amin(-1)
+        A = blocks.power(a, b, cols, lse, 1)
+        At = blocks.transposed(a, b, lse)
+        num += (torch.matmul(A * (A - At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
+        den += (torch.matmul(A * (A + At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
+    return torch.sqrt(num / den).numpy()
 
 
 class _Collector:

@@ -15,6 +15,9 @@ validate
     LC-AUROC, probes, polarity; resumable; JSON and Markdown reports, figures.
 figures
     Regenerate the figures F1–F7 (F5–F7 from validation reports).
+profile
+    Seconds and peak memory of one long forced pass with and without the
+    transport features, for the eager, per-layer or streaming path.
 
 Bad input (unknown pattern, malformed matrix, missing file, ...) prints one
 line ``attention-transport: error: ...`` on stderr and exits with status 2.
@@ -176,6 +179,25 @@ def build_parser():
                     "harness extra and the fetched components) before drawing F5–F7")
     fg.add_argument("--cache", help="cache directory of fetched components (with --rerun)")
     fg.set_defaults(func=_cmd_figures)
+
+    pr = sub.add_parser("profile", help="time and memory of the features on one long forced pass",
+                        description="One forced pass of N tokens of HaluEval summarization text (the last quarter "
+                        "as the response): the model's own forward pass alone (sdpa, the baseline), then the chosen "
+                        "path with its features; prints both times, their ratio, the peak resident memory and the "
+                        "features produced.")
+    pr.add_argument("--model", default="smollm2-135m", help="smollm2-135m (default), minilm-l6, a local Hugging "
+                    "Face directory or a .gguf file")
+    pr.add_argument("--n", type=_positive_int, required=True, help="tokens in the pass")
+    pr.add_argument("--method", choices=("eager", "per-layer", "streaming"), default="streaming",
+                    help="attention path (default streaming)")
+    pr.add_argument("--no-G", dest="asymmetry", action="store_false", help="streaming: leave out G")
+    pr.add_argument("--no-bip", dest="bipartite", action="store_false", help="streaming: leave out φ_bip")
+    pr.add_argument("--bip-grid", type=_positive_int, help="streaming: φ_bip exact up to this many tokens, on a "
+                    "lattice beyond (default 1024)")
+    pr.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    pr.add_argument("--json", action="store_true", help="print one JSON object")
+    pr.add_argument("--cache", help="cache directory of fetched components")
+    pr.set_defaults(func=_cmd_profile)
     return p
 
 
@@ -389,6 +411,35 @@ def _cmd_figures(args, out):
             reports.append(out_dir / "report.json")
     for path in write_figures(args.out, only=args.only, formats=formats, reports=reports):
         print(path, file=out)
+    return 0
+
+
+def _cmd_profile(args, out):
+    import torch
+
+    from attention_transport.harness.models import load_model
+    from attention_transport.harness.profile import profile, summarization_documents
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"argument --threads: must be >= 1; got {args.threads}")
+        torch.set_num_threads(args.threads)
+    documents = summarization_documents(args.cache)
+    loaded = load_model(args.model, args.cache)
+    res = profile(loaded, args.n, args.method, documents=documents, asymmetry=args.asymmetry,
+                  bipartite=args.bipartite, bip_grid=args.bip_grid)
+    if args.json:
+        print(json.dumps(json_ready(res.to_json())), file=out)
+        return 0
+    rows = [("model", res.model), ("n (prompt + response)", f"{res.n} ({res.prompt_len} + {res.n - res.prompt_len})"),
+            ("method", res.method), ("forward alone (sdpa)", f"{res.forward_s:.2f} s"),
+            ("forward + features", f"{res.total_s:.2f} s"), ("overhead ratio", f"{res.overhead_ratio:.2f}"),
+            ("peak RSS", f"{res.peak_rss_mb:.0f} MB (after the forward alone: {res.forward_peak_rss_mb:.0f} MB)"),
+            ("φ_bip lattice stride", str(res.bip_stride)), ("torch threads", str(res.threads)),
+            ("features", ", ".join(res.features))]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}", file=out)
     return 0
 
 

@@ -1,0 +1,90 @@
+"""``attention-transport profile`` on a tiny random Llama: timings, memory, features, refusals."""
+import json
+
+import numpy as np
+import pytest
+
+from attention_transport.cli import main
+from attention_transport.harness import profile as prof
+from attention_transport.harness.streaming import STREAMED
+from test_models import tiny_llama
+
+DOCS = ["#Document#: the cat sat on the mat.\n#Summary#: a cat sat.", "#Document#: rain fell all day long."] * 3
+KEYS = {"n", "method", "forward_s", "total_s", "overhead_ratio", "peak_rss_mb", "features"}
+
+
+def test_profile_inputs_cut_exactly_n_tokens():
+    lm = tiny_llama()
+    inputs, p = prof.profile_inputs(lm, 100, DOCS)
+    ids = inputs["input_ids"][0].tolist()
+    assert len(ids) == 100 and p == 75 and ids[0] == 1  # BOS, then the characters
+    with pytest.raises(ValueError, match="n = 200 is more than the model's 128 positions"):
+        prof.profile_inputs(lm, 200, DOCS)
+    with pytest.raises(ValueError, match=r"the documents give \d+ tokens; n = 120 needs more text"):
+        prof.profile_inputs(lm, 120, DOCS[:1])
+    with pytest.raises(ValueError, match="n must be >= 2; got 1"):
+        prof.profile_inputs(lm, 1, DOCS)
+
+
+@pytest.mark.parametrize("method", ["eager", "per-layer", "streaming"])
+def test_profile_reports_every_path(method):
+    res = prof.profile(tiny_llama(), 64, method, documents=DOCS)
+    out = res.to_json()
+    assert KEYS <= set(out) and out["n"] == 64 and out["method"] == method
+    assert out["forward_s"] > 0 and out["total_s"] > 0
+    assert out["overhead_ratio"] == pytest.approx(out["total_s"] / out["forward_s"])
+    assert out["peak_rss_mb"] > 0 and out["forward_peak_rss_mb"] > 0
+    assert set(out["features"]) == set(STREAMED)  # λ₂ is never asked for here
+    assert all(np.isfinite(v) for v in out["feature_means"].values())
+
+
+def test_streaming_switches_and_lattice():
+    res = prof.profile(tiny_llama(), 64, "streaming", documents=DOCS, asymmetry=False, bipartite=False)
+    assert "G" not in res.features and "phi_bip" not in res.features and res.bip_stride == 1
+    res = prof.profile(tiny_llama(), 64, "streaming", documents=DOCS, bip_grid=16)
+    assert "phi_bip" in res.features and res.bip_stride == 4
+
+
+def test_a_method_that_does_not_fit_is_refused(monkeypatch):
+    monkeypatch.setattr(prof, "available_bytes", lambda: 1 << 20)
+    need = prof.method_bytes("eager", 2, 4, 64)
+    assert need == (2 + 2) * 4 * 4 * 64 * 64
+    with pytest.raises(prof.WontFit, match=r"eager needs about 0\.0 GiB of attention maps at n = 64 \(2 layers × 4 "
+                                           r"heads\); 0\.0 GiB available"):
+        prof.profile(tiny_llama(), 64, "eager", documents=DOCS)
+    with pytest.raises(ValueError, match="method must be one of eager, per-layer, streaming; got 'x'"):
+        prof.profile(tiny_llama(), 64, "x", documents=DOCS)
+
+
+def test_peak_rss_resets():
+    assert prof.reset_peak_rss() in (True, False)
+    before = prof.peak_rss_mb()
+    block = np.ones(64 << 17)  # 64 MB
+    after = prof.peak_rss_mb()
+    assert after >= before + 50 and block.sum() > 0
+    if prof.reset_peak_rss():
+        del block
+        assert prof.peak_rss_mb() < after - 50
+
+
+def test_cli_profile_json_and_text(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("attention_transport.harness.profile.summarization_documents", lambda cache=None: DOCS)
+    monkeypatch.setattr("attention_transport.harness.models.load_model", lambda spec, cache=None: tiny_llama())
+    buf = io.StringIO()
+    assert main(["profile", "--n", "64", "--method", "streaming", "--json", "--threads", "1"], out=buf) == 0
+    out = json.loads(buf.getvalue())
+    assert KEYS <= set(out) and out["n"] == 64 and out["threads"] == 1
+    buf = io.StringIO()
+    assert main(["profile", "--n", "64", "--method", "per-layer", "--no-G"], out=buf) == 0
+    text = buf.getvalue()
+    assert "overhead ratio" in text and "forward alone (sdpa)" in text and "64 (48 + 16)" in text
+    assert main(["profile", "--n", "500", "--method", "streaming"]) == 2
+    assert "error: n = 500 is more than the model's 128 positions" in capsys.readouterr().err
+
+
+def test_cli_profile_needs_fetched_data(tmp_path, capsys):
+    assert main(["profile", "--n", "512", "--cache", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "attention-transport fetch halueval" in err
