@@ -196,7 +196,7 @@ def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=
       beyond one block.  ``lambda2`` needs the full map and is refused
       (``spectral=True``); ``phi_bip`` is exact up to ``bip_grid`` tokens and on
       a lattice of cuts beyond; ``asymmetry=False`` and ``bipartite=False`` leave
-      out G and phi_bip (``nan``), and with both the second pass.
+      out G and phi_bip (``nan``).
 
     Returns
     -------

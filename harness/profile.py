@@ -187,7 +187,7 @@ def profile(loaded, n, method, *, documents, asymmetry=True, bipartite=True, bip
     documents : list of str
         Text to cut the input from (:func:`summarization_documents`).
     asymmetry, bipartite : bool
-        Streaming only: compute G, phi_bip (the second pass; without both it is skipped).
+        Streaming only: compute G, phi_bip.
     bip_grid : int, optional
         Streaming only: phi_bip exact up to this many tokens (default
         :attr:`StreamConfig.bip_grid`).

@@ -10,32 +10,36 @@ floats, about :data:`BLOCK_BYTES`) plus O(n) per head.
 
 What streams and how
 --------------------
-=================  ======  =====================================================================
-feature            pass    accumulated per head
-=================  ======  =====================================================================
-``phi``,           1       row sums r, column sums c (and for a non-causal map the strictly
-``t_star_frac``,           upper row and column sums s, u): the landscape is
-``phi_boundary``           :func:`~attention_transport.numerics.landscapes.prefix_landscape_from_sums`
-``phi_response``   1       ``ρ_i = Σ_{j≥p} a_ij`` is complete with its row, so the column sums of
-                           the renormalised response block ``Σ_i a_ij / ρ_i`` stream too
-``prompt_mass``    1       ``Σ_{j<p} a_ij`` per response row
-``attn_score``     1       the diagonal ``a_ii``
-``kl_uniform``     1       the row entropies ``−Σ_j a_ij log a_ij`` of the response rows
-``lapeig``         1       ``c_i / (n − i) − a_ii``: column sums and diagonal
-``G``              2       ``ΣN² = Σ a_ij² / (d_i d_j)`` needs ``d = (r + c)/2``, which is known
-                           only when every row has been seen; a second pass recomputes each
-                           block from Q and K (no storage of A) and accumulates the
-                           off-diagonal and diagonal parts separately (no cancellation).  For a
-                           non-causal map the cross term ``Σ N_ij N_ji`` also reads the
-                           transposed block, rebuilt from the row log-sum-exps of pass 1.
-``phi_bip``        2       the 2-D prefix sums ``M_{b,a}`` advance one block of rows at a time
-                           (the scan of :func:`~attention_transport.numerics.landscapes.bipartite_minimum`)
-                           once R and C are known.  Exact while ``n ≤ bip_grid``; beyond, the
-                           minimum over the lattice of cuts ``a, b ∈ {0, s, 2s, …, n}`` with
-                           stride ``s = ⌈n / bip_grid⌉``: an upper bound on the exact value,
-                           with work and memory bounded by the grid, not by n².
-``lambda2``        —       needs an eigenvector of the full ``S``: not streamed, ``nan``
-=================  ======  =====================================================================
+=================  =====================================================================
+feature            accumulated per head
+=================  =====================================================================
+``phi``,           row sums r, column sums c (and for a non-causal map the strictly upper
+``t_star_frac``,   row and column sums s, u): the landscape is
+``phi_boundary``   :func:`~attention_transport.numerics.landscapes.prefix_landscape_from_sums`
+``phi_response``   ``ρ_i = Σ_{j≥p} a_ij`` is complete with its row, so the column sums of
+                   the renormalised response block ``Σ_i a_ij / ρ_i`` stream too
+``prompt_mass``    ``Σ_{j<p} a_ij`` per response row
+``attn_score``     the diagonal ``a_ii``
+``kl_uniform``     the row entropies ``−Σ_j a_ij log a_ij`` of the response rows
+``lapeig``         ``c_i / (n − i) − a_ii``: column sums and diagonal
+``G``              ``ΣN² = Σ a_ij² / (d_i d_j)`` needs ``d = (r + c)/2``.  Causal map: the
+                   blocks run from the last rows to the first; when a block is done, every
+                   column from its first row on has all its mass (only later rows attend to
+                   it), so the block's own ``d_i`` are final and ``w_j = Σ_{i≠j} a_ij²/d_i``
+                   accumulates in the same pass; ``ΣN²`` off the diagonal is ``Σ_j w_j/d_j``
+                   at the end, the diagonal part ``Σ a_ii²/d_i²`` separately (no
+                   cancellation).  One pass.  Non-causal map: every ``d_j`` is final only
+                   after the last row, and ``Σ N_ij N_ji`` needs the transposed block, so a
+                   second pass rebuilds each block and its transpose from Q, K and the row
+                   log-sum-exps of pass 1 (no storage of A).
+``phi_bip``        the 2-D prefix sums ``M_{b,a}`` at the lattice of cuts ``a, b ∈ {0, s,
+                   2s, …, n}``, ``s = ⌈n / bip_grid⌉``: each block adds its column-segment
+                   sums; the minimum of ``(R_b + C_a − 2M)/min(vol, volᶜ)`` is taken at the
+                   end.  Exact (s = 1) while ``n ≤ bip_grid``; beyond, the minimum over the
+                   lattice, an upper bound on the exact value.  Memory ``(n/s + 1)²`` per
+                   head: bounded by the grid, not by n.
+``lambda2``        needs an eigenvector of the full ``S``: not streamed, ``nan``
+=================  =====================================================================
 
 Pass 1 also produces the layer's output ``A V`` from the same blocks, so the
 model's forward pass runs on these blocks in place of its own attention kernel;
@@ -66,9 +70,9 @@ class StreamConfig:
     """Settings of one streaming pass."""
 
     prompt_len: int
-    asymmetry: bool = True  #: G (second pass)
-    bipartite: bool = True  #: phi_bip (second pass)
-    bip_grid: int = 2048  #: phi_bip is exact up to this many tokens, on a stride-⌈n/grid⌉ lattice beyond
+    asymmetry: bool = True  #: G (one pass for causal maps, a second pass for non-causal ones)
+    bipartite: bool = True  #: phi_bip on the lattice of cuts
+    bip_grid: int = 1024  #: phi_bip is exact up to this many tokens, on a stride-⌈n/grid⌉ lattice beyond
     lapeig_k: int = 10
     block_bytes: int = BLOCK_BYTES
 

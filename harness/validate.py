@@ -3,12 +3,12 @@
 A run has three stages.
 
 1. **Features.**  For every example (two per benchmark item: faithful 0,
-   hallucinated 1) one teacher-forced pass with eager attention, reduced at once
+   hallucinated 1) one teacher-forced pass (attention path below), reduced at once
    to per-head features (:mod:`.features`) and written to
    ``OUT/features/<item>_<label>.npz`` by an atomic rename.  A run that is
    interrupted resumes where it stopped: finished examples are read back, never
    recomputed.  ``OUT/run.json`` records the settings that determine the
-   features (model, benchmark, data file, λ₂ on/off, LapEigvals k); resuming
+   features (model, benchmark, data file, λ₂ on/off, LapEigvals k, φ_bip grid); resuming
    with different settings is refused.
 2. **Evaluation** (:func:`evaluate`).  Labels, items and response lengths in
    tokens give

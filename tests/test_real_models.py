@@ -79,3 +79,42 @@ def test_validate_end_to_end_on_smollm2(cache, tmp_path):
     assert (out / "report.md").is_file() and (out / "figures" / "F7_lc_auroc.png").is_file()
     assert main(argv) == 0  # resumes: nothing recomputed
     assert json.loads((out / "report.json").read_text())["computed"] == 0
+
+
+def test_three_paths_agree_on_smollm2(cache):
+    """Real SmolLM2 inputs (384 tokens of HaluEval summarization text): streaming = per-layer = eager."""
+    from attention_transport.harness.models import features_from_inputs
+    from attention_transport.harness.profile import profile_inputs, summarization_documents
+    from attention_transport.harness.streaming import NOT_STREAMED
+
+    lm = load_model("smollm2-135m", cache=cache)
+    inputs, p = profile_inputs(lm, 384, summarization_documents(cache, limit=20))
+    paths = {m: features_from_inputs(lm, inputs, p, method=m, spectral=False, lapeig_k=10)
+             for m in ("eager", "per-layer", "streaming")}
+    for name, ref in paths["eager"].items():
+        assert ref.shape[:2] == (30, 9)
+        if name in NOT_STREAMED:
+            assert np.isnan(paths["streaming"][name]).all()
+            continue
+        assert np.isfinite(ref).all(), name
+        for m in ("per-layer", "streaming"):
+            np.testing.assert_allclose(paths[m][name], ref, rtol=0, atol=1e-5, err_msg=f"{m}: {name}")
+
+
+def test_streaming_8192_tokens_on_smollm2(cache):
+    """The full 8192-position context in one forced pass: every streamable feature of all 270 heads, in
+    a few GB (eager would hold 30 × 9 maps of 8192² floats, 72 GiB)."""
+    from attention_transport.harness.models import features_from_inputs
+    from attention_transport.harness.profile import peak_rss_mb, profile_inputs, reset_peak_rss, summarization_documents
+    from attention_transport.harness.streaming import NOT_STREAMED, STREAMED
+
+    lm = load_model("smollm2-135m", cache=cache)
+    inputs, p = profile_inputs(lm, 8192, summarization_documents(cache, limit=200))
+    reset_peak_rss()
+    feats = features_from_inputs(lm, inputs, p, method="streaming", spectral=False)
+    assert peak_rss_mb() < 8000
+    for name in STREAMED:
+        assert feats[name].shape[:2] == (30, 9) and np.isfinite(feats[name]).all(), name
+    assert all(np.isnan(feats[name]).all() for name in NOT_STREAMED)
+    assert np.all((feats["phi"] > 0) & (feats["phi"] <= 1)) and np.all((feats["G"] >= 0) & (feats["G"] < 1))
+    assert np.all((feats["phi_bip"] > 0) & (feats["phi_bip"] <= 1))  # on the stride-8 lattice of cuts
