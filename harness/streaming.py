@@ -234,7 +234,7 @@ def layer_features(q, k, v, *, scaling, causal, mask, config):
         else:
             feats["G"] = _bidirectional_G(blocks, r, c, lse)
     if lattice is not None:
-        feats["phi_bip"] = lattice.minimum(r, c)
+        feats["phi_bip"] = lattice.minimum()
     feats["lambda2"] = np.full(H, np.nan)
     return out, feats
 
@@ -278,11 +278,11 @@ class _Lattice:
             for k in ks:
                 self.owner[k] = a
 
-    def minimum(self, r, c):
+    def minimum(self):
+        """``φ_bip`` per head, the minimum over the lattice; R and C are read off the lattice itself
+        (``R_b = M_{b,n}``, ``C_a = M_{n,a}``), so cut and volumes come from the same sums and a
+        near-empty side (a sink head's cut of size 1e-6) is not drowned by rounding."""
         torch = self.torch
-        R = torch.cat([torch.zeros(r.shape[0], 1, dtype=torch.float64), torch.cumsum(r, -1)], -1)
-        C = torch.cat([torch.zeros(c.shape[0], 1, dtype=torch.float64), torch.cumsum(c, -1)], -1)
-        idx = torch.tensor(self.b_grid)
         starts = sorted(self.totals)
         above, acc = {}, torch.zeros_like(self.totals[starts[0]])
         for a in starts:  # totals of the blocks before each block
@@ -291,13 +291,13 @@ class _Lattice:
         M = self.within.clone()
         for k in range(1, self.g + 1):
             M[:, k] += above[self.owner[k]]
-        Rb, Ca = R[:, idx][..., None], C[:, idx][:, None, :]
-        total = R[:, -1:, None] + C[:, -1:, None]
+        Rb, Ca = M[:, :, -1:], M[:, -1:, :]
+        Rc, Cc = M[:, -1:, -1:] - Rb, M[:, -1:, -1:] - Ca
         best = torch.full((M.shape[0],), float("inf"), dtype=torch.float64)
         for k0 in range(0, M.shape[1], 64):  # rows of the lattice in chunks: temporaries stay in cache
             vol = Rb[:, k0: k0 + 64] + Ca
             cut = vol - 2.0 * M[:, k0: k0 + 64]
-            denom = torch.minimum(vol, total - vol)  # vol Xᶜ = total − vol X
+            denom = torch.minimum(vol, Rc[:, k0: k0 + 64] + Cc)
             phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
             best = torch.minimum(best, phi.flatten(1).amin(-1))
         return torch.where(torch.isfinite(best), best.clamp(min=0.0), torch.full_like(best, float("nan"))).numpy()
