@@ -112,10 +112,9 @@ class _Blocks:
         A = torch.softmax(z, dim=-1, dtype=torch.float32)
         return A, z.amax(-1) - torch.log(A.amax(-1))
 
-    def power(self, a, b, cols, lse, k):
-        """``A[:, a:b, :cols] ** k`` as ``exp(k (z − lse))`` from the log-sum-exps of pass 1: one exp."""
-        z = self.logits(a, b, cols).sub_(lse[:, a:b, None])
-        return (z.mul_(k) if k != 1 else z).exp_()
+    def rebuilt(self, a, b, cols, lse):
+        """``A[:, a:b, :cols]`` as ``exp(z − lse)`` from the row log-sum-exps of pass 1: one exp."""
+        return self.logits(a, b, cols).sub_(lse[:, a:b, None]).exp_()
 
     def _mask(self, z, a, b, cols):
         torch = self.torch
@@ -344,7 +343,7 @@ def _bidirectional_G(blocks, r, c, lse):
     num = torch.zeros(r.shape[0], dtype=torch.float64)
     den = torch.zeros(r.shape[0], dtype=torch.float64)
     for a, b, cols in blocks.ranges():
-        A = blocks.power(a, b, cols, lse, 1)
+        A = blocks.rebuilt(a, b, cols, lse)
         At = blocks.transposed(a, b, lse)
         num += (torch.matmul(A * (A - At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
         den += (torch.matmul(A * (A + At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
