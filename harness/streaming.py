@@ -383,7 +383,7 @@ def _streaming_attention(module, query, key, value, attention_mask, dropout=0.0,
                              f"{tuple(attention_mask.shape)}.")
         mask = mask[0]
     causal = bool(getattr(module, "is_causal", True)) and query.shape[2] > 1
-    config = _ACTIVE[-1].config if _ACTIVE else StreamConfig(prompt_len=1, asymmetry=False)
+    config = _ACTIVE[-1].config if _ACTIVE else StreamConfig(prompt_len=1, asymmetry=False, bipartite=False)
     out, feats = layer_features(q, k, v, scaling=scaling, causal=causal, mask=mask, config=config)
     if _ACTIVE:
         _ACTIVE[-1].layers.append(feats)

@@ -239,6 +239,7 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
         from tqdm.auto import tqdm
 
         from attention_transport.harness.models import _encode, forced_features
+        from attention_transport.harness.streaming import StreamConfig
 
         for ex in tqdm(todo, desc=f"{config.benchmark} features", unit="ex", disable=not progress):
             t0 = time.perf_counter()
@@ -261,7 +262,8 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             record.update(item_id=np.array(ex.item_id), label=np.array(ex.label), n=np.array(fp.n),
                           prompt_len=np.array(fp.prompt_len), response_len=np.array(fp.response_len),
                           truncated=np.array(fp.truncated), seconds=np.array(t1 - t0), path=np.array(method),
-                          bip_stride=np.array(-(-fp.n // config.bip_grid) if method == "streaming" else 1))
+                          bip_stride=np.array(StreamConfig(prompt_len=1, bip_grid=config.bip_grid).stride(fp.n)
+                                              if method == "streaming" else 1))
             store.save(ex, record)
             info["computed"] += 1
     records = []
