@@ -120,13 +120,6 @@ def test_c4_finite_part_fails_on_a_higher_floor(monkeypatch):
         c4_floor._finite(Context())
 
 
-def test_bipartite_subdivision_fails_above_phi_bip_star(monkeypatch):
-    """With c = 1/4 > φ_bip* the box certificate must fail: it is not vacuous."""
-    monkeypatch.setattr(c4_floor, "C_BIP", Fraction(1, 4))
-    with pytest.raises(CheckFailed, match="not certified"):
-        c4_floor._bip_region_middle(Context())
-
-
 def test_interval_precision_is_restored():
     from mpmath import iv
     before = iv.prec

@@ -1,0 +1,135 @@
+"""The all-n bipartite certificate (C4b): its lemmas hold on real lattices and its checkers can fail."""
+import re
+from itertools import combinations
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mpmath import iv
+
+from attention_transport.numerics.constants import bipartite_star
+from attention_transport.numerics.landscapes import bipartite_minimum
+from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.proofs import c4_floor
+from attention_transport.proofs.core import CheckFailed, Context
+
+from attention_strategies import attention_matrices
+
+PHI, A_STAR, B_STAR = (float(v) for v in bipartite_star(30))
+KAPPA = 1 - 2 * A_STAR / B_STAR
+
+
+def _harmonic(n):
+    return np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, n + 1))])
+
+
+@pytest.mark.parametrize("n", [121, 500, 4000])
+def test_local_lemma_inequalities_hold_on_the_lattice(n):
+    """Every inequality of the local lemma, evaluated on the real lattice points of U (float64)."""
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in c4_floor.U_BOX]
+    a, b = np.meshgrid(np.arange(int(np.ceil(x0 * n)), int(x1 * n) + 1),
+                       np.arange(int(np.ceil(y0 * n)), int(y1 * n) + 1), indexing="ij")
+    a, b = a.ravel().astype(float), b.ravel().astype(float)
+    H = _harmonic(n)
+    D1, D2 = H[n] - H[b.astype(int)], H[b.astype(int)] - H[a.astype(int)]
+    cut, vol = (b - a) + a * D1 - a * D2, a + b + a * (D1 + D2)
+    I, II = cut - PHI * (2 * n - vol), cut - PHI * vol
+    tau = float(c4_floor.TAU)
+    Ld = cut - PHI * n - KAPPA * (vol - n) + tau * (vol - n) ** 2 / n
+    x, y, nu = a / n, b / n, 1.0 / n
+    A = x + y - x * np.log(x) - 1
+    Lc = (y - x - 2 * x * np.log(y) + x * np.log(x)) - PHI - KAPPA * A + tau * A ** 2
+    kp = KAPPA - 2 * tau * A
+    q = (1 + kp) / 2 + (1 - kp) * x / 2 - x / y - (1 + kp) * nu / (12 * x)
+    assert np.all(tau * np.abs(vol / n - 1) <= PHI - abs(KAPPA))
+    assert np.all(np.maximum(I, II) >= Ld - 1e-9)
+    assert np.all(Ld / n >= Lc + nu * q - 1e-12)
+    assert np.all(Ld > 0)
+    assert np.min(cut / np.minimum(vol, 2 * n - vol)) > PHI
+
+
+@pytest.mark.parametrize("n", [150, 700, 3000])
+def test_bipartite_capacity_stays_above_phi_bip_star_beyond_the_exact_range(n):
+    bm = bipartite_minimum(parse_pattern("uniform-causal").dense(n))
+    assert PHI < bm.phi < PHI + 0.5 / n  # the margin is of order 1/n
+
+
+def test_refined_harmonic_bounds_on_large_arguments():
+    for m, M in [(121, 10 ** 4), (2000, 2001), (37, 10 ** 6)]:
+        with mpmath.workdps(40):
+            f = [mpmath.harmonic(k) - mpmath.log(k) - mpmath.mpf(1) / (2 * k) for k in (m, M)]
+            assert 0 < f[1] - f[0] < (mpmath.mpf(1) / m ** 2 - mpmath.mpf(1) / M ** 2) / 12
+
+
+@settings(max_examples=40, deadline=None)
+@given(A=attention_matrices(min_n=2, max_n=5, float16=False), kcode=st.integers(min_value=0, max_value=31))
+def test_query_lemma_picks_the_best_query_set(A, kcode):
+    """For a fixed key set and size s, the s queries with the largest fᵢ minimise the cut."""
+    n = A.shape[0]
+    K = [j for j in range(n) if kcode >> j & 1]
+    f = A[:, K].sum(axis=1)
+    for s in range(n + 1):
+        brute = min(sum(A[i, j] for i in range(n) for j in range(n) if (i in Q) != (j in K))
+                    for Q in map(set, combinations(range(n), s)))
+        lemma = f.sum() + s - 2 * np.sort(f)[::-1][:s].sum()
+        assert lemma == pytest.approx(brute, abs=1e-12)
+
+
+def test_keyset_enumeration_matches_all_vertex_sets():
+    for n in range(2, 8):
+        best, near = c4_floor.keyset_minimum(n, threshold=1.0)
+        assert best == pytest.approx(c4_floor._all_sets_minimum(n), abs=1e-12)
+        assert near  # every set below φ = 1 is reported
+
+
+# ---------------------------------------------------------------- the checkers can fail
+def _root_with_phi(value):
+    A, B, _, kappa = c4_floor.bipartite_root(30)
+    return lambda dps: (A, B, iv.mpf(value), kappa)
+
+
+def test_subdivision_fails_above_the_minimum_outside_u(monkeypatch):
+    """Outside U the continuum φ is ≥ 0.2731 (at y = 3/8): c = 0.27 is certified, c = 0.28 cannot be."""
+    monkeypatch.setattr(c4_floor, "bipartite_root", _root_with_phi(0.27))
+    c4_floor._bip_region_middle(Context())
+    monkeypatch.setattr(c4_floor, "bipartite_root", _root_with_phi(0.28))
+    with pytest.raises(CheckFailed, match="not certified"):
+        c4_floor._bip_region_middle(Context())
+
+
+def test_local_lemma_needs_the_penalty(monkeypatch):
+    """Without the quadratic term the Lagrangian's Hessian is indefinite at (a*, b*)."""
+    monkeypatch.setattr(c4_floor, "TAU", c4_floor.Fraction(0))
+    with pytest.raises(CheckFailed, match="not positive definite"):
+        c4_floor._bip_local_interval(Context())
+
+
+def test_local_lemma_rejects_a_box_without_the_root(monkeypatch):
+    monkeypatch.setattr(c4_floor, "U_BOX", ((c4_floor.Fraction(1, 4), c4_floor.Fraction(5, 16)),
+                                            (c4_floor.Fraction(3, 8), c4_floor.Fraction(1, 2))))
+    with pytest.raises(CheckFailed, match="not in U"):
+        c4_floor._bip_local_interval(Context())
+
+
+def test_local_lemma_rejects_a_too_large_penalty(monkeypatch):
+    """τ|W| ≤ φ − |κ| is what lets max(I, II) bound L_d from above: a huge τ breaks it."""
+    monkeypatch.setattr(c4_floor, "TAU", c4_floor.Fraction(4))
+    with pytest.raises(CheckFailed, match=re.escape("τ|W| > φ − |κ|")):
+        c4_floor._bip_local_interval(Context())
+
+
+def test_krawczyk_rejects_a_box_without_the_root(monkeypatch):
+    phi, a, b = bipartite_star(40)
+    monkeypatch.setattr(c4_floor, "bipartite_star", lambda dps: (phi, a + mpmath.mpf("1e-8"), b))
+    with pytest.raises(CheckFailed, match="Krawczyk"):
+        c4_floor.bipartite_root.__wrapped__(30)
+
+
+def test_enumeration_catches_a_better_set(monkeypatch):
+    """If the (a, b) optimum were higher than it is, the enumeration would find a set below it."""
+    real = c4_floor.bipartite_exact
+    monkeypatch.setattr(c4_floor, "bipartite_exact", lambda n, Hs: (real(n, Hs)[0] + c4_floor.Fraction(1, 1000),))
+    with pytest.raises(CheckFailed, match="beats the"):
+        c4_floor._bip_enumeration(Context())
