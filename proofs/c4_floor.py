@@ -332,6 +332,9 @@ def _bip_root(ctx):
     A, B, phi, kappa = bipartite_root(ctx.dps)
     require(phi.a > _iv(Fraction(6, 25)).b and phi.b < _iv(Fraction(1, 4)).a, f"φ_bip* = {phi} not in (6/25, 1/4)")
     require(abs(kappa).b < phi.a, f"|κ*| = {abs(kappa)} is not < φ_bip* = {phi}")
+    point = bipartite_star(ctx.dps)[0]  # the constant `verify` prints lies in the enclosure
+    with interval_dps(ctx.dps + 10):
+        require(abs(iv.mpf(point) - phi).b < iv.mpf(10) ** (1 - ctx.dps), f"printed φ_bip* {point} is outside {phi}")
     with mpmath.workdps(ctx.dps + 10):
         return (f"Jacobian checked by sympy; Krawczyk image strictly inside the box of radius 10^-{ctx.dps + 2}: "
                 f"one root; φ_bip* ∈ [{_num(phi.a, 20)}, {_num(phi.b, 20)}], κ* = {_num(kappa.a, 12)}; "
@@ -621,9 +624,10 @@ def _all_sets_minimum(n):
 
 
 def _bip_enumeration(ctx):
-    Hs = harmonic_table(N_ENUM)
+    n_max = ctx.enum_max or N_ENUM
+    Hs = harmonic_table(n_max)
     rechecked = 0
-    for n in range(2, N_ENUM + 1):
+    for n in range(2, n_max + 1):
         best_ab = bipartite_exact(n, Hs)[0]
         best, near = keyset_minimum(n, float(best_ab))
         # float error here is below 1e-13; every (K, s) within 1e-9 of the (a, b) optimum is re-checked exactly
@@ -635,7 +639,7 @@ def _bip_enumeration(ctx):
         if n <= N_ENUM_ALL:
             direct = _all_sets_minimum(n)
             require(abs(direct - best) < 1e-12, f"n = {n}: all vertex sets give {direct}, the query lemma {best}")
-    return (f"every key set and query count for n ≤ {N_ENUM} (2^(n−1)(n+1) candidates per n): none beats the "
+    return (f"every key set and query count for n ≤ {n_max} (2^(n−1)(n+1) candidates per n): none beats the "
             f"best (a, b) cut; {rechecked} near-ties re-checked in exact rationals; for n ≤ {N_ENUM_ALL} all "
             "2^(2n−1) − 1 vertex sets enumerated directly give the same minimum")
 

@@ -51,9 +51,14 @@ def require(condition, message):
 
 @dataclass(frozen=True)
 class Context:
-    """Run settings shared by the checkers: ``dps`` for high-precision steps."""
+    """Run settings shared by the checkers.
+
+    ``dps`` sets the precision of the high-precision steps; ``enum_max``, when set, pushes an
+    exhaustive enumeration that can go further (C4b's vertex sets) up to that n.
+    """
 
     dps: int = 30
+    enum_max: int | None = None
 
 
 @dataclass(frozen=True)

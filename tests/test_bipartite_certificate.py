@@ -1,4 +1,6 @@
 """The all-n bipartite certificate (C4b): its lemmas hold on real lattices and its checkers can fail."""
+import io
+import json
 import re
 from itertools import combinations
 
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mpmath import iv
 
+from attention_transport.cli import main
 from attention_transport.numerics.constants import bipartite_star
 from attention_transport.numerics.landscapes import bipartite_minimum
 from attention_transport.numerics.patterns import parse_pattern
@@ -133,3 +136,11 @@ def test_enumeration_catches_a_better_set(monkeypatch):
     monkeypatch.setattr(c4_floor, "bipartite_exact", lambda n, Hs: (real(n, Hs)[0] + c4_floor.Fraction(1, 1000),))
     with pytest.raises(CheckFailed, match="beats the"):
         c4_floor._bip_enumeration(Context())
+
+
+def test_verify_enum_max_sets_the_enumeration_range():
+    out = io.StringIO()
+    assert main(["verify", "--only", "C4b", "--enum-max", "6", "--json"], out=out) == 0
+    steps = json.loads(out.getvalue())["claims"][0]["steps"]
+    evidence = next(s["evidence"] for s in steps if s["kind"] == "enumeration")
+    assert evidence.startswith("every key set and query count for n ≤ 6 ")
