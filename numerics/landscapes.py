@@ -40,6 +40,9 @@ __all__ = [
 
 #: Bytes of A processed per block by the streaming passes (about the L2 cache).
 _BLOCK_BYTES = 2 << 20
+#: rows b whose query suffix Σ_{i>b} r_i is below this fraction of the total volume take
+#: their complement-side cuts from suffix sums (see :func:`bipartite_minimum`)
+_COMPLEMENT_RHO = 1e-3
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,22 @@ def prefix_capacity(A):
     return L.capacity, L.t_star
 
 
+def _suffix(v):
+    """``[Σ_{k≥0} v_k, Σ_{k≥1} v_k, …, v_{-1}, 0]``: sums of the tail, summed from the tail."""
+    return np.concatenate([np.cumsum(v[::-1], axis=0)[::-1], np.zeros((1,) + v.shape[1:])])
+
+
+def _suffix_block(A):
+    """``S[b, a] = Σ_{i>b, j>a} A_ij`` for ``b = 0..m`` (rows of ``A``), ``a = 0..n``; from the tail."""
+    rows = _suffix(np.asarray(A, dtype=np.float64).T).T  # per row: Σ_{j>a} A_ij, a = 0..n
+    return _suffix(rows)
+
+
+def _cut(vol, comp, M, S):
+    """The cut from the smaller side: ``vol − 2M`` where ``vol ≤ comp``, else ``comp − 2S``."""
+    return np.where(vol <= comp, vol - 2.0 * M, comp - 2.0 * S)
+
+
 def bipartite_landscape(A):
     """Full bipartite landscape ``φ_A(a, b)`` on the grid ``0 ≤ a, b ≤ n``.
 
@@ -278,17 +297,19 @@ def bipartite_landscape(A):
     Notes
     -----
     Materialises ``(n + 1)²`` values: for figures and small n.  Use
-    :func:`bipartite_minimum` for the minimum at large n.
+    :func:`bipartite_minimum` for the minimum at large n.  Each cut is taken from
+    its smaller side (prefix sums, or suffix sums summed from the end), so a side
+    of volume 1e-12 keeps its digits.
     """
     A = validate_attention(A)
     n = A.shape[0]
     M = np.zeros((n + 1, n + 1))
     M[1:, 1:] = A.cumsum(axis=0).cumsum(axis=1)
-    R = np.concatenate([[0.0], np.cumsum(A.sum(axis=1))])
-    C = np.concatenate([[0.0], np.cumsum(A.sum(axis=0))])
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    R, C = np.concatenate([[0.0], np.cumsum(r)]), np.concatenate([[0.0], np.cumsum(c)])
     vol = R[:, None] + C[None, :]
-    comp = (R[-1] - R)[:, None] + (C[-1] - C)[None, :]
-    cut = R[:, None] + C[None, :] - 2.0 * M
+    comp = _suffix(r)[:, None] + _suffix(c)[None, :]
+    cut = _cut(vol, comp, M, _suffix_block(A))
     denom = np.minimum(vol, comp)
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.nan)
@@ -318,23 +339,37 @@ def bipartite_minimum(A):
     sums ``M_{b,·}`` is advanced a block of query rows at a time, never as an
     ``(n + 1)²`` temporary.  ``φ_bip ≤ φ`` since the diagonal ``a = b = t``
     is the prefix cut.
+
+    Conditioning: the complement's volume is summed from the end, never formed
+    as a difference.  The cut ``vol − 2M`` is exact to ``~n·ε·vol``; where the
+    complement is the smaller side and tiny (an attention-sink head's last
+    keys), that is not enough, so the rows ``b`` whose query suffix is below
+    ``1e-3`` of the total volume (for row-stochastic A: the last ``~0.002 n``)
+    take such cuts as ``comp − 2S`` from 2-D suffix sums ``S`` of their own.
+    Every other cell has ``comp ≥ 1e-3 · total``.
     """
     A = _as_matrix(A)
     n = A.shape[0]
     r, c, _, _ = _streamed_sums(A)
     R = np.concatenate([[0.0], np.cumsum(r)])
     C = np.concatenate([[0.0], np.cumsum(c)])
-    Rt, Ct = R[-1], C[-1]
+    Rs, Cs = _suffix(r), _suffix(c)
+    tail = int(np.nonzero(Rs <= _COMPLEMENT_RHO * (R[-1] + C[-1]))[0][0])  # Rs[n] = 0: never empty
+    S_tail = _suffix_block(A[tail:])  # rows b = tail..n
     best = (np.inf, -1, -1)
 
     def scan(first_b, M):  # M: rows M_{b,·} for b = first_b, first_b + 1, ...
         nonlocal best
         bs = np.arange(first_b, first_b + M.shape[0])
         vol = R[bs][:, None] + C[None, :]
-        comp = (Rt - R[bs])[:, None] + (Ct - C)[None, :]
+        comp = Rs[bs][:, None] + Cs[None, :]
+        cut = vol - 2.0 * M
+        if bs[-1] >= tail:
+            k0 = max(0, tail - first_b)
+            cut[k0:] = _cut(vol[k0:], comp[k0:], M[k0:], S_tail[bs[k0:] - tail])
         denom = np.minimum(vol, comp)
         with np.errstate(divide="ignore", invalid="ignore"):
-            phi = np.where(denom > 0, (vol - 2.0 * M) / np.where(denom > 0, denom, 1.0), np.inf)
+            phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
         k = int(np.argmin(phi))
         if phi.flat[k] < best[0]:
             best = (float(max(phi.flat[k], 0.0)), k % (n + 1), int(bs[k // (n + 1)]))

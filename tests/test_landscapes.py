@@ -109,6 +109,35 @@ def test_bipartite_minimum_matches_oracle(A):
             assert full[b, a] == pytest.approx(v, rel=1e-10, abs=1e-12)
 
 
+def sink_head(n, leak):
+    """Every query puts all but ``leak`` per earlier key on key 1: the keys 2..n have tiny volume."""
+    A = np.zeros((n, n))
+    for i in range(n):
+        A[i, 1:i + 1] = leak
+        A[i, 0] = 1.0 - i * leak
+    return A
+
+
+def test_tiny_complement_keeps_its_digits():
+    """All queries and key 1 left of the cut: the smaller side is keys 2..n, of volume ~1e-12, and
+    every edge of it crosses, so φ = 1. A difference of prefix sums would lose most digits."""
+    A = sink_head(6, 1e-13)
+    full = bipartite_landscape(A)
+    assert full[6, 1] == pytest.approx(1.0, rel=1e-12)
+    for (a, b), v in oracle_bipartite(A.tolist()).items():
+        if v is not None:
+            assert full[b, a] == pytest.approx(v, rel=1e-12, abs=1e-15)
+    assert bipartite_minimum(A).phi == pytest.approx(np.nanmin(full), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [40, 700, 3000])
+def test_sink_head_minimum_is_not_a_rounding_artefact(n):
+    """Every cut of a sink head has φ within ~n²·leak of 1 (its tiny sides are keys only, all crossing);
+    the tail rows, where such sides live, take their cuts from suffix sums."""
+    bm = bipartite_minimum(sink_head(n, 1e-13))
+    assert 1 - 1e-12 * n ** 2 < bm.phi <= 1 + 1e-12
+
+
 def test_bipartite_blocking_is_invisible(monkeypatch):
     """Several query blocks must give the same minimum as one block."""
     rng = np.random.default_rng(3)
