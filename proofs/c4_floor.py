@@ -460,7 +460,7 @@ def _bip_local_interval(ctx):
     with interval_dps(20):
         tau, nu0 = _iv(TAU), _iv(Fraction(1, N_BIP + 1))
         (ux0, ux1), (uy0, uy1) = [(float(lo), float(hi)) for lo, hi in U_BOX]
-        require(float(U_BOX[0][0]) == U_BOX[0][0] and float(U_BOX[1][1]) == U_BOX[1][1], "U is not float-exact")
+        require(all(float(e) == e for side in U_BOX for e in side), f"U = {U_BOX} is not float-exact")
         require(root[0].a > ux0 and root[0].b < ux1 and root[1].a > uy0 and root[1].b < uy1, "(a*, b*) is not in U")
         g = LOCAL_GRID
         boxes = [(ux0 + (ux1 - ux0) * i / g, ux0 + (ux1 - ux0) * (i + 1) / g,

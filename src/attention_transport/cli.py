@@ -62,24 +62,22 @@ def _positive_int(text):
     return v
 
 
-def _dps(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
-    if not 5 <= v <= 1000:
-        raise argparse.ArgumentTypeError(f"must be in [5, 1000]; got {v}")
-    return v
+def _int_in(lo, hi):
+    """An argparse type: an integer in ``[lo, hi]``, with a one-line message naming the value."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi}]; got {v}")
+        return v
+
+    return parse
 
 
-def _enum_max(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
-    if not 2 <= v <= 40:
-        raise argparse.ArgumentTypeError(f"must be in [2, 40]; got {v}")
-    return v
+_dps = _int_in(5, 1000)
+_enum_max = _int_in(2, 40)
 
 
 def _row_tol(text):
