@@ -20,13 +20,15 @@ import os
 import pytest
 from conftest import SMALL
 
-from attention_transport.harness.profile import available_bytes, method_bytes, peak_rss_mb, profile_inputs, reset_peak_rss
+from attention_transport.harness.features import FeatureSettings
+from attention_transport.harness.paths import PATHS
+from attention_transport.harness.profile import available_bytes, peak_rss_mb, profile_inputs, reset_peak_rss
 
 NS = (48, 96) if SMALL else tuple(int(x) for x in os.environ.get("AT_BENCH_LONG_N", "512,2048,8192").split(","))
 FULL_MAP_MAX_N = 96 if SMALL else int(os.environ.get("AT_BENCH_FULL_MAP_MAX_N", "2048"))
-ENTRIES = {"forward": None, "streaming": ("streaming", False, False), "streaming+G": ("streaming", True, False),
-           "streaming+G+bip": ("streaming", True, True), "per-layer": ("per-layer", True, True),
-           "eager": ("eager", True, True)}
+#: entry → (attention path, features left out); None: the model's own forward pass, the baseline
+ENTRIES = {"forward": None, "streaming": ("streaming", {"G", "phi_bip"}), "streaming+G": ("streaming", {"phi_bip"}),
+           "streaming+G+bip": ("streaming", set()), "per-layer": ("per-layer", set()), "eager": ("eager", set())}
 CASES = [(n, e) for n in NS for e, spec in ENTRIES.items() if spec is None or spec[0] == "streaming"
          or n <= FULL_MAP_MAX_N]
 _STATE = {}
@@ -40,7 +42,7 @@ def _setup():
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from test_models import tiny_llama
+        from tiny_models import tiny_llama
 
         loaded = tiny_llama()
         documents = ["#Document#: " + "the cat sat on the mat and the dog did not. " * 4] * 4
@@ -57,10 +59,10 @@ def _setup():
     return _STATE
 
 
-def _fits(method, n):
+def _fits(path, n):
     cfg = _STATE["loaded"].model.config
     have = available_bytes()
-    return have is None or method_bytes(method, cfg.num_hidden_layers, cfg.num_attention_heads, n) <= have
+    return have is None or PATHS[path].peak_bytes(cfg.num_hidden_layers, cfg.num_attention_heads, n) <= have
 
 
 @pytest.mark.parametrize("n,entry", CASES)
@@ -87,11 +89,11 @@ def test_long_context(benchmark, n, entry):
             finally:
                 loaded.model.set_attn_implementation(previous)
     else:
-        method, asym, bip = spec
+        path, exclude = spec
 
         def run():
-            return features_from_inputs(loaded, inputs, prompt_len, method=method, spectral=False, asymmetry=asym,
-                                        bipartite=bip)
+            return features_from_inputs(loaded, inputs, prompt_len, attention=path,
+                                        settings=FeatureSettings(exclude=exclude))
     run()  # warm-up at this n
     reset_peak_rss()
     result = benchmark.pedantic(run, rounds=1 if n >= 4096 else 3, iterations=1)

@@ -17,8 +17,9 @@ import pytest
 from conftest import SMALL
 
 from attention_transport.harness.data import load_halueval
+from attention_transport.harness.evaluate import evaluate
 from attention_transport.harness.models import forced_attention
-from attention_transport.harness.validate import RunConfig, evaluate, run_features
+from attention_transport.harness.validate import RunConfig, run_features
 
 ITEMS = 4 if SMALL else int(os.environ.get("AT_BENCH_VALIDATE_ITEMS", "1000"))
 _STATE = {}
@@ -32,8 +33,8 @@ def _setup(tmp_path_factory):
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from test_models import tiny_llama
-        from test_validate import write_qa
+        from synthetic import write_qa
+        from tiny_models import tiny_llama
 
         data = write_qa(tmp_path_factory.mktemp("data") / "qa.jsonl", ITEMS)
         loaded = tiny_llama()
@@ -76,4 +77,4 @@ def test_validate_throughput(benchmark, kind, tmp_path_factory):
                                                                    "n_splits": 5 if not SMALL else 2},
                                 rounds=1, iterations=1)
     benchmark.extra_info["seconds"] = time.perf_counter() - t0
-    assert json.dumps(sorted(report))
+    assert json.dumps(report.to_json())

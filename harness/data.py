@@ -5,7 +5,7 @@ response (label 0) and the hallucinated one (label 1), each with the prompt in
 the benchmark's own template (HaluEval's ``#Knowledge#`` / ``#Question#:`` …
 markers), for teacher-forced scoring.
 
-Formats (BASELINES.md)
+Formats (docs/baselines.md)
 ----------------------
 HaluEval, JSON lines:
   qa ``knowledge, question, right_answer, hallucinated_answer``;
@@ -26,12 +26,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attention_transport.errors import DatasetError, UnknownName
+
 __all__ = ["Example", "LoadReport", "DatasetError", "HALUEVAL_TASKS", "load_halueval", "load_medhallu",
            "load_benchmark"]
-
-
-class DatasetError(ValueError):
-    """A malformed dataset file or record (the message names file and line)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def load_halueval(path, task, *, limit=None, skip_bad=False):
     (list of Example, LoadReport)
     """
     if task not in HALUEVAL_TASKS:
-        raise ValueError(f"unknown HaluEval task {task!r}; known tasks: {', '.join(HALUEVAL_TASKS)}.")
+        raise UnknownName(f"unknown HaluEval task {task!r}; known tasks: {', '.join(HALUEVAL_TASKS)}.")
     fields, template = HALUEVAL_TASKS[task]
     path = _open(path)
     report = LoadReport(str(path))
@@ -216,4 +214,4 @@ def load_benchmark(name, path, *, limit=None, skip_bad=False):
     if name.startswith("halueval-") and name[len("halueval-"):] in HALUEVAL_TASKS:
         return load_halueval(path, name[len("halueval-"):], limit=limit, skip_bad=skip_bad)
     known = [f"halueval-{t}" for t in HALUEVAL_TASKS] + ["medhallu"]
-    raise ValueError(f"unknown benchmark {name!r}; known benchmarks: {', '.join(known)}.")
+    raise UnknownName(f"unknown benchmark {name!r}; known benchmarks: {', '.join(known)}.")

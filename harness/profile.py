@@ -14,14 +14,16 @@ Two timings in one process, after a short warm-up pass:
 * ``total_s``: the forward pass of the chosen path and all its features.
 
 ``overhead_ratio = total_s / forward_s``.  ``peak_rss_mb`` is the peak resident
-memory of the process while the method ran, ``forward_peak_rss_mb`` while the
+memory of the process while the path ran, ``forward_peak_rss_mb`` while the
 baseline ran (both include the loaded model): the kernel's high-water mark is
 reset before each (``/proc/self/clear_refs``) and read after (``VmHWM``).  Where
 it cannot be reset, both are the process's peak so far (``getrusage``).
 
-Before the eager or per-layer path runs, its attention maps are sized against
-the memory available; when they do not fit, :class:`WontFit` says how many
-bytes they need, instead of the machine swapping or the process being killed.
+Before a path runs, its attention memory
+(:meth:`~attention_transport.harness.paths.AttentionPath.peak_bytes`) is sized
+against the memory available; when it does not fit,
+:class:`~attention_transport.errors.WontFit` says how many bytes it needs,
+instead of the machine swapping or the process being killed.
 """
 from __future__ import annotations
 
@@ -31,20 +33,16 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "method_bytes", "available_bytes", "METHODS",
-           "summarization_documents", "reset_peak_rss", "peak_rss_mb"]
+from attention_transport.errors import AttentionTransportError, WontFit
 
-METHODS = ("eager", "per-layer", "streaming")
-
-
-class WontFit(ValueError):
-    """The method's attention maps need more memory than is available."""
+__all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "available_bytes", "summarization_documents",
+           "reset_peak_rss", "peak_rss_mb"]
 
 
 @dataclass
 class ProfileResult:
     n: int
-    method: str
+    attention: str
     forward_s: float
     total_s: float
     overhead_ratio: float
@@ -53,8 +51,7 @@ class ProfileResult:
     model: str = ""
     prompt_len: int = 0
     forward_peak_rss_mb: float = 0.0
-    asymmetry: bool = True
-    bipartite: bool = True
+    excluded: list = field(default_factory=list)
     bip_stride: int = 1
     threads: int = 1
     baseline: str = "sdpa forward pass, no features"
@@ -98,31 +95,12 @@ def available_bytes():
     return None
 
 
-def method_bytes(method, layers, heads, n):
-    """Bytes of attention maps the method holds at its peak (float32).
-
-    eager: every layer's maps, kept by ``output_attentions``, plus one layer's
-    scores and softmax in flight; per-layer: one layer's scores, softmax and the
-    float64 copy the features read; streaming: one block (about
-    :data:`~attention_transport.harness.streaming.BLOCK_BYTES`) times the few
-    buffers of a pass.
-    """
-    from attention_transport.harness.streaming import BLOCK_BYTES
-
-    one_layer = 4 * heads * n * n
-    if method == "eager":
-        return layers * one_layer + 2 * one_layer
-    if method == "per-layer":
-        return 2 * one_layer + 2 * 4 * n * n
-    return 6 * BLOCK_BYTES
-
-
 def profile_inputs(loaded, n, documents):
     """Model inputs of exactly n tokens cut from ``documents`` (strings), and the prompt length.
 
     Raises
     ------
-    ValueError
+    AttentionTransportError
         n < 2, more than the model's positions, or too little text.
     """
     import torch
@@ -131,9 +109,9 @@ def profile_inputs(loaded, n, documents):
 
     limit = model_positions(loaded)
     if n < 2:
-        raise ValueError(f"n must be >= 2; got {n}.")
+        raise AttentionTransportError(f"n must be >= 2; got {n}.")
     if limit is not None and n > limit:
-        raise ValueError(f"n = {n} is more than the model's {limit} positions.")
+        raise AttentionTransportError(f"n = {n} is more than the model's {limit} positions.")
     tok = loaded.tokenizer
     ids = list(tok(documents[0], add_special_tokens=True)["input_ids"]) if documents else []
     for doc in documents[1:]:
@@ -141,7 +119,7 @@ def profile_inputs(loaded, n, documents):
             break
         ids += list(tok("\n\n" + doc, add_special_tokens=False)["input_ids"])
     if len(ids) < n:
-        raise ValueError(f"the documents give {len(ids)} tokens; n = {n} needs more text.")
+        raise AttentionTransportError(f"the documents give {len(ids)} tokens; n = {n} needs more text.")
     ids = ids[:n]
     prompt_len = n - n // 4
     inputs = {"input_ids": torch.tensor([ids])}
@@ -176,23 +154,24 @@ def _forward_seconds(loaded, inputs):
         model.set_attn_implementation(previous)
 
 
-def profile(loaded, n, method, *, documents, asymmetry=True, bipartite=True, bip_grid=None, check_memory=True):
-    """Time one forced pass of n tokens with and without the features of ``method``.
+def profile(loaded, n, attention, *, documents, settings=None, bip_grid=None, check_memory=True):
+    """Time one forced pass of n tokens with and without the features of an attention path.
 
     Parameters
     ----------
     loaded : LoadedModel
     n : int
-    method : {"eager", "per-layer", "streaming"}
+    attention : str
+        A registered attention path (``eager``, ``per-layer``, ``streaming``).
     documents : list of str
         Text to cut the input from (:func:`summarization_documents`).
-    asymmetry, bipartite : bool
-        Streaming only: compute G, phi_bip.
+    settings : FeatureSettings, optional
+        Which features (default: every feature but the on-request ones).
     bip_grid : int, optional
         Streaming only: phi_bip exact up to this many tokens (default
-        :attr:`StreamConfig.bip_grid`).
+        :attr:`~attention_transport.harness.streaming.StreamConfig.bip_grid`).
     check_memory : bool
-        Refuse (:class:`WontFit`) a method whose maps exceed the available memory.
+        Refuse (:class:`WontFit`) a path whose attention memory exceeds the available memory.
 
     Returns
     -------
@@ -200,17 +179,19 @@ def profile(loaded, n, method, *, documents, asymmetry=True, bipartite=True, bip
     """
     import torch
 
+    from attention_transport.harness.features import FeatureSettings
     from attention_transport.harness.models import features_from_inputs
-    from attention_transport.harness.streaming import StreamConfig
+    from attention_transport.harness.paths import attention_path
 
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    path = attention_path(attention)
+    settings = settings or FeatureSettings()
+    path.refuse(settings)
     cfg = loaded.model.config
     layers, heads = int(cfg.num_hidden_layers), int(cfg.num_attention_heads)
     inputs, prompt_len = profile_inputs(loaded, n, documents)
-    need, have = method_bytes(method, layers, heads, n), available_bytes()
+    need, have = path.peak_bytes(layers, heads, n), available_bytes()
     if check_memory and have is not None and need > have:
-        raise WontFit(f"{method} needs about {need / 2**30:.1f} GiB of attention maps at n = {n} "
+        raise WontFit(f"{path.name} needs about {need / 2**30:.1f} GiB of attention maps at n = {n} "
                       f"({layers} layers × {heads} heads); {have / 2**30:.1f} GiB available.")
     warm, _ = profile_inputs(loaded, min(n, 256), documents)
     _forward_seconds(loaded, warm)
@@ -219,15 +200,14 @@ def profile(loaded, n, method, *, documents, asymmetry=True, bipartite=True, bip
     forward_peak = peak_rss_mb()
     reset_peak_rss()
     t0 = time.perf_counter()
-    feats = features_from_inputs(loaded, inputs, prompt_len, method=method, spectral=False, asymmetry=asymmetry,
-                                 bipartite=bipartite, bip_grid=bip_grid)
+    feats = features_from_inputs(loaded, inputs, prompt_len, attention=path.name, settings=settings,
+                                 bip_grid=bip_grid)
     total_s = time.perf_counter() - t0
     produced = sorted(k for k, v in feats.items() if np.isfinite(v).any())
-    grid = bip_grid or StreamConfig(prompt_len=1).bip_grid
-    stride = StreamConfig(prompt_len=1, bip_grid=grid).stride(n) if method == "streaming" and bipartite else 1
-    means = {k: float(np.nanmean(v)) for k, v in feats.items() if k in produced and k != "lapeig"}
-    return ProfileResult(n=n, method=method, forward_s=forward_s, total_s=total_s, overhead_ratio=total_s / forward_s,
-                         peak_rss_mb=peak_rss_mb(), features=produced, model=loaded.name, prompt_len=prompt_len,
-                         forward_peak_rss_mb=forward_peak, asymmetry=bool(asymmetry or method != "streaming"),
-                         bipartite=bool(bipartite or method != "streaming"),
-                         bip_stride=stride, threads=torch.get_num_threads(), feature_means=means)
+    stride = path.bip_stride(n, bip_grid) if "phi_bip" in produced else 1
+    means = {k: float(np.nanmean(v)) for k, v in feats.items() if k in produced and np.ndim(v) == 2}
+    return ProfileResult(n=n, attention=path.name, forward_s=forward_s, total_s=total_s,
+                         overhead_ratio=total_s / forward_s, peak_rss_mb=peak_rss_mb(), features=produced,
+                         model=loaded.name, prompt_len=prompt_len, forward_peak_rss_mb=forward_peak,
+                         excluded=sorted(settings.exclude), bip_stride=stride, threads=torch.get_num_threads(),
+                         feature_means=means)

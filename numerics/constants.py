@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import mpmath
 
+from attention_transport.errors import AttentionTransportError
+
 __all__ = ["x_star", "phi_star", "bipartite_star", "constants"]
 
 _GUARD = 10
@@ -23,7 +25,7 @@ _GUARD = 10
 
 def _check_dps(dps):
     if isinstance(dps, bool) or not isinstance(dps, int) or dps < 5:
-        raise ValueError(f"dps must be an integer >= 5; got {dps!r}.")
+        raise AttentionTransportError(f"dps must be an integer >= 5; got {dps!r}.")
 
 
 def x_star(dps=30):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from attention_transport.errors import AttentionTransportError, BadType
+
 __all__ = ["exact_prefix_landscape", "exact_prefix_capacity", "exact_block_sums", "exact_bipartite_minimum"]
 
 
@@ -22,7 +24,7 @@ def _as_fraction(x):
     p, q = getattr(x, "p", None), getattr(x, "q", None)  # sympy Rational
     if isinstance(p, int) and isinstance(q, int):
         return Fraction(p, q)
-    raise TypeError(f"exact landscapes need rational entries; got {x!r} of type {type(x).__name__}.")
+    raise BadType(f"exact landscapes need rational entries; got {x!r} of type {type(x).__name__}.")
 
 
 def exact_prefix_landscape(A):
@@ -51,12 +53,12 @@ def exact_prefix_landscape(A):
     rows = [[_as_fraction(x) for x in row] for row in A]
     n = len(rows)
     if n < 2 or any(len(row) != n for row in rows):
-        raise ValueError(f"A must be a square matrix with n >= 2; got {n} rows of lengths "
-                         f"{sorted({len(row) for row in rows})}.")
+        raise AttentionTransportError(f"A must be a square matrix with n >= 2; got {n} rows of lengths "
+                                      f"{sorted({len(row) for row in rows})}.")
     for i, row in enumerate(rows):
         for j, x in enumerate(row):
             if x < 0:
-                raise ValueError(f"A must be nonnegative; got A[{i}, {j}] = {x}.")
+                raise AttentionTransportError(f"A must be nonnegative; got A[{i}, {j}] = {x}.")
     # cut(t) = Σ_{k≤t} (c_k − r_k) + 2 Σ_{k≤t} (s_k − u_k), vol(t) = Σ_{k≤t} (r_k + c_k), with s, u the
     # strictly-upper row and column sums (the identity of C1, exact): O(n²) rational operations.
     r = [sum(row) for row in rows]
@@ -80,7 +82,7 @@ def exact_prefix_capacity(A):
     land = exact_prefix_landscape(A)
     defined = [(v, t) for t, v in enumerate(land, start=1) if v is not None]
     if not defined:
-        raise ValueError("no prefix cut has positive volume on both sides.")
+        raise AttentionTransportError("no prefix cut has positive volume on both sides.")
     return min(defined)
 
 
@@ -95,7 +97,7 @@ def exact_block_sums(A):
     rows = [[_as_fraction(x) for x in row] for row in A]
     n = len(rows)
     if n < 2 or any(len(row) != n for row in rows):
-        raise ValueError(f"A must be a square matrix with n >= 2; got {n} rows.")
+        raise AttentionTransportError(f"A must be a square matrix with n >= 2; got {n} rows.")
     P = [[Fraction(0)] * (n + 1) for _ in range(n + 1)]
     for b in range(n):
         run = Fraction(0)
@@ -131,5 +133,5 @@ def exact_bipartite_minimum(A):
                 if best is None or phi < best[0]:
                     best = (phi, a, b)
     if best is None:
-        raise ValueError("no bipartite cut has positive volume on both sides.")
+        raise AttentionTransportError("no bipartite cut has positive volume on both sides.")
     return best

@@ -6,7 +6,7 @@ The transport graph of ``A`` is bipartite: queries ``q_1..q_n``, keys
 .. math:: \\varphi(X) = \\frac{\\mathrm{cut}(X)}{\\min(\\mathrm{vol}\\,X, \\mathrm{vol}\\,X^c)} .
 
 * **prefix landscape** ``φ_A(t)``, t = 1..n−1: ``X = {q_1..q_t} ∪ {k_1..k_t}``;
-  capacity ``φ(A) = min_t φ_A(t)`` at the worst cut ``t*`` (THEORY.md §1).
+  capacity ``φ(A) = min_t φ_A(t)`` at the worst cut ``t*`` (docs/theory.md §1).
 * **bipartite landscape** ``φ_A(a, b)``: ``X = {k_1..k_a} ∪ {q_1..q_b}``,
   ``0 ≤ a, b ≤ n``; its minimum is ``φ_bip(A)`` at ``(a*, b*)``.
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.operators import validate_attention
 
 __all__ = [
@@ -134,14 +135,15 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None):
     r = np.asarray(r, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
     if r.ndim != 1 or r.shape != c.shape:
-        raise ValueError(f"row and column sums must be 1-D of equal length; got shapes {r.shape} and {c.shape}.")
+        raise AttentionTransportError(f"row and column sums must be 1-D of equal length; got shapes {r.shape} "
+                                      f"and {c.shape}.")
     n = r.size
     if n < 2:
-        raise ValueError(f"a prefix cut needs n >= 2 tokens; got n = {n}.")
+        raise AttentionTransportError(f"a prefix cut needs n >= 2 tokens; got n = {n}.")
     for name, v in (("row sums", r), ("column sums", c)):
         if not np.all(np.isfinite(v)) or (v < 0).any():
             k = int(np.flatnonzero(~np.isfinite(v) | (v < 0))[0])
-            raise ValueError(f"{name} must be finite and nonnegative; got entry {k} = {v[k]}.")
+            raise AttentionTransportError(f"{name} must be finite and nonnegative; got entry {k} = {v[k]}.")
     flow = c - r
     causal = upper is None and lower is None
     if not causal:
@@ -154,8 +156,8 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None):
     vol = vol_all[:-1]
     phi = _phi_from_cut_vol(cut, vol, total)
     if np.all(np.isnan(phi)):
-        raise ValueError("no prefix cut has positive volume on both sides; got total volume "
-                         f"{total:g} concentrated at one end.")
+        raise AttentionTransportError("no prefix cut has positive volume on both sides; got total volume "
+                                      f"{total:g} concentrated at one end.")
     return PrefixLandscape(n=n, cut=np.maximum(cut, 0.0), vol=vol, total_volume=total,
                            phi=phi, causal=causal)
 
@@ -386,7 +388,7 @@ def bipartite_minimum(A):
         m_prev = blk[-1].copy()
         scan(i0 + 1, blk)
     if not np.isfinite(best[0]):
-        raise ValueError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
+        raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
     return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n)
 
 
@@ -418,6 +420,6 @@ def conductance(A, queries, keys):
     vol = A[xq].sum() + A[:, xk].sum()
     comp = A[~xq].sum() + A[:, ~xk].sum()
     if min(vol, comp) <= 0:
-        raise ValueError(f"conductance is undefined when vol(X) or vol(Xᶜ) is 0; got vol(X) = {vol:g}, "
-                         f"vol(Xᶜ) = {comp:g}.")
+        raise AttentionTransportError(f"conductance is undefined when vol(X) or vol(Xᶜ) is 0; got vol(X) = {vol:g}, "
+                                      f"vol(Xᶜ) = {comp:g}.")
     return float(cut / min(vol, comp))

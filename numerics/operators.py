@@ -1,6 +1,6 @@
 """Attention matrices as transport graphs: validation, degrees and the operators N, S, K.
 
-Definitions follow THEORY.md §1.  For a nonnegative ``(n, n)`` matrix ``A``
+Definitions follow docs/theory.md §1.  For a nonnegative ``(n, n)`` matrix ``A``
 (rows = queries, columns = keys):
 
 * row sums ``r = A 1`` (query degrees), column sums ``c = Aᵀ 1`` (key degrees);
@@ -18,6 +18,8 @@ rather than silently restricting to the support.
 from __future__ import annotations
 
 import numpy as np
+
+from attention_transport.errors import AttentionTransportError, BadType
 
 __all__ = [
     "ROW_SUM_TOLERANCE",
@@ -80,23 +82,23 @@ def validate_attention(A, *, row_tol=None, name="A", min_n=2, dtype=np.float64):
     >>> validate_attention([[1.0, -0.1], [0.5, 0.5]])
     Traceback (most recent call last):
     ...
-    ValueError: A must be nonnegative; got A[0, 1] = -0.1.
+    attention_transport.errors.AttentionTransportError: A must be nonnegative; got A[0, 1] = -0.1.
     """
     arr = np.asarray(A)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
         or arr.dtype == np.bool_
     ):
-        raise TypeError(f"{name} must be a real numeric matrix; got dtype {arr.dtype}.")
+        raise BadType(f"{name} must be a real numeric matrix; got dtype {arr.dtype}.")
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (n, n) matrix; got shape {arr.shape}.")
+        raise AttentionTransportError(f"{name} must be a 2-D (n, n) matrix; got shape {arr.shape}.")
     if arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be square; got shape {arr.shape}.")
+        raise AttentionTransportError(f"{name} must be square; got shape {arr.shape}.")
     n = arr.shape[0]
     if n == 0:
-        raise ValueError(f"{name} must be non-empty; got shape {arr.shape}.")
+        raise AttentionTransportError(f"{name} must be non-empty; got shape {arr.shape}.")
     if n < min_n:
-        raise ValueError(f"{name} needs n >= {min_n} tokens for a cut to exist; got n = {n}.")
+        raise AttentionTransportError(f"{name} needs n >= {min_n} tokens for a cut to exist; got n = {n}.")
     in_dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.dtype(np.float64)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
@@ -105,17 +107,17 @@ def validate_attention(A, *, row_tol=None, name="A", min_n=2, dtype=np.float64):
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{name} must be finite; got {name}[{i}, {j}] = {arr[i, j]}.")
+        raise AttentionTransportError(f"{name} must be finite; got {name}[{i}, {j}] = {arr[i, j]}.")
     if (arr < 0).any():
         i, j = np.argwhere(arr < 0)[0]
-        raise ValueError(f"{name} must be nonnegative; got {name}[{i}, {j}] = {arr[i, j]:g}.")
+        raise AttentionTransportError(f"{name} must be nonnegative; got {name}[{i}, {j}] = {arr[i, j]:g}.")
     if row_tol is not None:
         tol = ROW_SUM_TOLERANCE.get(in_dtype, 1e-9) if row_tol == "auto" else float(row_tol)
         r = arr.sum(axis=1, dtype=np.float64)
         dev = np.abs(r - 1.0)
         worst = int(np.argmax(dev))
         if dev[worst] > tol:
-            raise ValueError(
+            raise AttentionTransportError(
                 f"rows of {name} must sum to 1 within {tol:g}; got row {worst} summing to "
                 f"{r[worst]:.10g}."
             )
@@ -156,7 +158,7 @@ def _inverse_sqrt_degrees(A):
     d = 0.5 * (A.sum(axis=1) + A.sum(axis=0))
     zero = np.flatnonzero(d == 0)
     if zero.size:
-        raise ValueError(
+        raise AttentionTransportError(
             "the degree-normalised operator is undefined at a zero-degree vertex "
             f"(row and column both zero); got d[{zero[0]}] = 0 ({zero.size} such vertices)."
         )
@@ -214,7 +216,7 @@ def asymmetry_coefficient(A):
     -------
     float
         In ``[0, 1]``; exactly 0 iff ``A = Aᵀ``.  For causal A,
-        ``G² = (ΣN² − Σ diag(N)²) / (ΣN² + Σ diag(N)²)`` (THEORY.md §1).
+        ``G² = (ΣN² − Σ diag(N)²) / (ΣN² + Σ diag(N)²)`` (docs/theory.md §1).
 
     Examples
     --------

@@ -40,6 +40,8 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal, special
 
+from attention_transport.errors import AttentionTransportError, BadType, UnknownName
+
 __all__ = [
     "Pattern",
     "StructuralSums",
@@ -151,7 +153,7 @@ class Pattern:
             return np.ones((n, n), dtype=bool)
         if self.name == "bidirectional-window":
             return np.abs(i - j) < p["w"]
-        raise ValueError(f"unknown pattern {self.name!r}")  # unreachable via parse_pattern
+        raise UnknownName(f"unknown pattern {self.name!r}")  # unreachable via parse_pattern
 
     def dense(self, n):
         """The row-stochastic ``(n, n)`` float64 matrix of the pattern."""
@@ -179,8 +181,8 @@ class Pattern:
             For patterns with irrational weights.
         """
         if not self.rational:
-            raise ValueError(f"pattern {self.name!r} has irrational weights; exact form only for "
-                             "mask-uniform patterns.")
+            raise AttentionTransportError(f"pattern {self.name!r} has irrational weights; exact form only for "
+                                          "mask-uniform patterns.")
         m = self.mask(n)
         counts = m.sum(axis=1)
         return [[Fraction(1, int(counts[a])) if m[a, b] else Fraction(0) for b in range(n)]
@@ -259,8 +261,8 @@ class Pattern:
             return StructuralSums(ones, c)
         if self.name == "random-softmax":
             if n > RANDOM_SOFTMAX_MAX_N:
-                raise ValueError(f"random-softmax sums cost O(n²) draws and are limited to n <= "
-                                 f"{RANDOM_SOFTMAX_MAX_N}; got n = {n}.")
+                raise AttentionTransportError(f"random-softmax sums cost O(n²) draws and are limited to n <= "
+                                              f"{RANDOM_SOFTMAX_MAX_N}; got n = {n}.")
             return _random_softmax_sums(n, p["beta"], p["seed"])
         if self.name == "bidirectional-uniform":
             return StructuralSums(ones, ones.copy(), (n - idx) / n, (idx - 1) / n)
@@ -269,7 +271,7 @@ class Pattern:
             m_i = np.minimum(n, idx + w - 1) - np.maximum(1, idx - w + 1) + 1
             r, c, s, u = _banded_sums(n, range(-(w - 1), w), 1.0 / m_i)
             return StructuralSums(r, c, s, u)
-        raise ValueError(f"unknown pattern {self.name!r}")  # unreachable via parse_pattern
+        raise UnknownName(f"unknown pattern {self.name!r}")  # unreachable via parse_pattern
 
 
 def _random_softmax_sums(n, beta, seed):
@@ -291,9 +293,9 @@ def _random_softmax_sums(n, beta, seed):
 
 def _check_n(n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an integer; got {n!r}.")
+        raise BadType(f"n must be an integer; got {n!r}.")
     if n < 2:
-        raise ValueError(f"a pattern needs n >= 2 tokens; got n = {n}.")
+        raise AttentionTransportError(f"a pattern needs n >= 2 tokens; got n = {n}.")
 
 
 _INT = int
@@ -346,27 +348,28 @@ def parse_pattern(spec):
     'sink-window:s=4,w=16'
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"pattern spec must be a non-empty string; got {spec!r}.")
+        raise AttentionTransportError(f"pattern spec must be a non-empty string; got {spec!r}.")
     name, _, rest = spec.strip().partition(":")
     name = name.strip()
     if name not in PATTERNS:
-        raise ValueError(f"unknown pattern {name!r}; known patterns: {', '.join(PATTERNS)}.")
+        raise UnknownName(f"unknown pattern {name!r}; known patterns: {', '.join(PATTERNS)}.")
     table = PATTERNS[name]
     values = {k: t.default for k, t in table.items()}
     for item in filter(None, (x.strip() for x in rest.split(","))):
         key, eq, raw = item.partition("=")
         key = key.strip()
         if not eq:
-            raise ValueError(f"pattern parameter must be key=value; got {item!r} in {spec!r}.")
+            raise AttentionTransportError(f"pattern parameter must be key=value; got {item!r} in {spec!r}.")
         if key not in table:
             known = ", ".join(table) if table else "none"
-            raise ValueError(f"unknown parameter {key!r} for pattern {name!r}; its parameters: {known}.")
+            raise UnknownName(f"unknown parameter {key!r} for pattern {name!r}; its parameters: {known}.")
         t = table[key]
         try:
             val = t.kind(raw.strip())
         except ValueError:
-            raise ValueError(f"parameter {key} of {name!r} must be {t.kind.__name__}; got {raw.strip()!r}.") from None
+            raise AttentionTransportError(f"parameter {key} of {name!r} must be {t.kind.__name__}; "
+                                          f"got {raw.strip()!r}.") from None
         if not (isinstance(val, int) or math.isfinite(val)) or val < t.minimum:
-            raise ValueError(f"parameter {key} of {name!r} must be >= {t.minimum:g}; got {val}.")
+            raise AttentionTransportError(f"parameter {key} of {name!r} must be >= {t.minimum:g}; got {val}.")
         values[key] = val
     return Pattern(name, values)

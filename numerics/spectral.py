@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.landscapes import prefix_landscape
 from attention_transport.numerics.operators import symmetric_part, validate_attention
 
@@ -93,7 +94,7 @@ def fiedler_sweep_cut(A):
     Notes
     -----
     The sweep is the prefix landscape of the permuted matrix ``P W Pᵀ``: the
-    prefix conductance of W equals that of the transport graph (THEORY.md §1).
+    prefix conductance of W equals that of the transport graph (docs/theory.md §1).
     """
     A = validate_attention(A)
     return _sweep(A, _fiedler_pair(A)[1])
@@ -128,7 +129,7 @@ def cheeger_exact(A, max_n=EXACT_CHEEGER_MAX_N):
     A = validate_attention(A)
     n = A.shape[0]
     if n > max_n:
-        raise ValueError(f"exact Cheeger enumeration is limited to n <= {max_n}; got n = {n}.")
+        raise AttentionTransportError(f"exact Cheeger enumeration is limited to n <= {max_n}; got n = {n}.")
     W = 0.5 * (A + A.T)
     d = W.sum(axis=1)
     total = d.sum()

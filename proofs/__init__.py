@@ -1,4 +1,4 @@
-"""Machine-checked claims of THEORY.md (C1–C7), with C4b (bipartite floor) and C5s (sink-window).
+"""Machine-checked claims of docs/theory.md (C1–C7), with C4b (bipartite floor) and C5s (sink-window).
 
 Each claim module defines a :class:`~attention_transport.proofs.core.Claim`:
 a statement and an ordered list of steps, each with one checker (symbolic,
@@ -7,6 +7,7 @@ in order; ``attention-transport verify`` runs them and
 :mod:`~attention_transport.proofs.document` renders ``docs/proofs/`` from the
 same objects, so prose and checks cannot drift apart.
 """
+from attention_transport.errors import UnknownName
 from attention_transport.proofs.c1_indegree import CLAIM as C1
 from attention_transport.proofs.c2_uniform import CLAIM as C2
 from attention_transport.proofs.c3_continuum import CLAIM as C3
@@ -17,7 +18,7 @@ from attention_transport.proofs.c5s_sink_window import CLAIM as C5s
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C7 as C7
 
-#: Every claim, in the order of THEORY.md.
+#: Every claim, in the order of docs/theory.md.
 CLAIMS = (C1, C2, C3, C4, C4b, C5, C5s, C6, C7)
 
 __all__ = ["CLAIMS", "claim_by_id"]
@@ -34,4 +35,4 @@ def claim_by_id(claim_id):
     for claim in CLAIMS:
         if claim.id.lower() == str(claim_id).lower():
             return claim
-    raise ValueError(f"unknown claim {claim_id!r}; known claims: {', '.join(c.id for c in CLAIMS)}.")
+    raise UnknownName(f"unknown claim {claim_id!r}; known claims: {', '.join(c.id for c in CLAIMS)}.")

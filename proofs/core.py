@@ -77,7 +77,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of THEORY.md: identifier, title, statement and its ordered steps."""
+    """A claim of docs/theory.md: identifier, title, statement and its ordered steps."""
 
     id: str
     title: str

@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_benchmarks_run_small(tmp_path):
     out = tmp_path / "bench.json"
-    env = dict(os.environ, AT_BENCH_SCALE="small")
+    # a clean pytest environment: under pytest-xdist the worker's variables would switch the benchmarks off
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST"))}
+    env["AT_BENCH_SCALE"] = "small"
     run = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-q", "-p", "no:cacheprovider",
                           "--benchmark-min-rounds=1", "--benchmark-max-time=0.01", "--benchmark-warmup=off",
                           f"--benchmark-json={out}"], cwd=tmp_path, env=env, capture_output=True, text=True)

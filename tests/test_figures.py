@@ -56,16 +56,16 @@ def test_f4_spectra_coincide_and_g_is_linear():
     assert np.ptp(lines["λ₂(L)"]) < 1e-10 and np.ptp(lines["prefix capacity"]) < 1e-10
 
 
-def synthetic_report(tmp_path, name, bench, shift):
-    from test_validate import synthetic_records
+def synthetic_report(tmp_path, name, bench, shift, **kw):
+    pytest.importorskip("sklearn")
+    from synthetic import synthetic_records
 
-    from attention_transport.check import json_ready
-    from attention_transport.harness.validate import evaluate
+    from attention_transport.harness.evaluate import evaluate
 
-    rep = evaluate(synthetic_records(effect=shift), n_boot=30, n_splits=4)
-    rep.update(model="tiny", benchmark=bench, provenance={"date": "d", "commit": "c"})
+    rep = evaluate(synthetic_records(effect=shift, **kw), n_boot=30, n_splits=4, model="tiny", benchmark=bench)
+    rep.provenance = {"date": "d", "commit": "c"}
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(json_ready(rep)))
+    rep.write(path)
     return path
 
 
@@ -88,21 +88,45 @@ def test_f6_draws_the_reports_signs(tmp_path):
     assert per_layer[0].get_ydata()[0] > 0.2 and per_layer[1].get_ydata()[0] < -0.2
 
 
+def test_f7_marks_insufficient_scores_instead_of_plotting_them(tmp_path):
+    """Regression: a report from a handful of pairs drew 1.000 [1.000–1.000]; now it is a grey × at 1/2."""
+    thin = figures.load_reports([synthetic_report(tmp_path, "t", "x", 5.0, n_items=6, lengths=(3, 5))])[0]
+    assert thin.features["phi"].insufficient and thin.probes["transport"].insufficient
+    fig = figures.f7_lc_auroc([thin])
+    ax = fig.axes[0]
+    crosses = [line for line in ax.lines if line.get_label() == "insufficient support"]
+    assert crosses and set(crosses[0].get_xdata()) == {0.5}
+    assert len(crosses[0].get_xdata()) == len(figures.f7_rows())  # every row of this report is too thin
+
+
+def test_f7_rows_follow_the_feature_registry():
+    from attention_transport.harness.features import FEATURES, probe_groups
+
+    rows = figures.f7_rows()
+    assert {(s, k) for s, k, _ in rows if s in ("probes", "baselines")} == {
+        ("probes" if kind == "transport" else "baselines", g) for g, (kind, _) in probe_groups().items()}
+    assert {k for s, k, _ in rows if s == "features"} == {n for n, f in FEATURES.items() if f.headline}
+    assert rows[-1][1] == "length"
+
+
 def test_bundled_reports_carry_provenance():
     paths = figures.bundled_reports()
     assert len(paths) >= 6
     for rep in figures.load_reports(paths):
-        prov = rep["provenance"]
-        lost = {t.split("/")[0] for t in rep["too_long"] + rep["unscorable"]}  # items that lost an answer
-        assert rep["n_items"] + len(lost) == rep["items_loaded"] == rep["limit"] >= 30
+        prov = rep.provenance
+        lost = {t.split("/")[0] for t in rep.too_long + rep.unscorable}  # items that lost an answer
+        assert rep.n_items + len(lost) == rep.items_loaded == rep.limit >= 30
         assert prov["command"].startswith("attention-transport validate")
-        assert prov["date"] and prov["commit"] and rep["model"] in ("smollm2-135m", "minilm-l6")
-        assert rep["baselines"]["length_unsupervised"]["lc_auroc"] == 0.5
+        assert prov["date"] and prov["commit"] and rep.model in ("smollm2-135m", "minilm-l6")
+        length = rep.baselines["length_unsupervised"]
+        assert length.lc_auroc == 0.5 or (length.insufficient and length.n_pairs < 20)
+        assert "t_star_over_n" in rep.features and "lambda2" in rep.settings  # schema 1 read as schema 2
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
     ({"only": ["F9"]}, ValueError, "unknown figure 'F9'; known figures: F1, F2"),
-    ({"formats": ["jpg"]}, ValueError, "figure format must be png, pdf or svg; got 'jpg'."),
+    ({"formats": ["jpg"]}, ValueError, "figure format must be one or more of png, pdf, svg; got 'jpg'."),
+    ({"formats": []}, ValueError, "figure format must be one or more of png, pdf, svg; got ''."),
     ({"only": ["F7"], "reports": ["missing.json"]}, FileNotFoundError, "report file not found: missing.json"),
 ])
 def test_write_figures_errors(tmp_path, kwargs, exc, message):
@@ -112,7 +136,7 @@ def test_write_figures_errors(tmp_path, kwargs, exc, message):
 
 def test_load_reports_rejects_foreign_json(tmp_path):
     (tmp_path / "x.json").write_text('{"a": 1}')
-    with pytest.raises(ValueError, match="is not a validation report; missing key"):
+    with pytest.raises(ValueError, match="is not a validation report"):
         figures.load_reports([tmp_path / "x.json"])
 
 
@@ -123,6 +147,10 @@ def test_figures_cli(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path), "--only", "F8"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown figure 'F8'" in err
+    for bad in (",", ""):  # regression: wrote nothing and exited 0
+        assert main(["figures", "--out", str(tmp_path / "none"), "--only", "F1", "--format", bad]) == 2
+        assert "figure format must be one or more of png, pdf, svg" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
 
 
 def test_figures_rerun_recomputes_each_shipped_report(tmp_path, monkeypatch, capsys):
@@ -141,10 +169,9 @@ def test_figures_rerun_recomputes_each_shipped_report(tmp_path, monkeypatch, cap
 
     def fake_validate(config, *, cache=None, progress=True, figures=True):
         stem = f"{config.model}_{config.benchmark}"
-        rep = shipped[stem]
-        seen.append((stem, config.limit, config.seed, config.lapeig_k, config.spectral, figures))
+        seen.append((stem, config.limit, config.seed, config.lapeig_k, config.lambda2, config.bip_grid, figures))
         shutil.copy(paths[stem], config.out + "/report.json")
-        return rep
+        return shipped[stem]
 
     monkeypatch.setattr(validate_mod, "validate", fake_validate)
     out = tmp_path / "figs"
@@ -152,8 +179,9 @@ def test_figures_rerun_recomputes_each_shipped_report(tmp_path, monkeypatch, cap
         (out / "runs" / stem).mkdir(parents=True)
     assert main(["figures", "--rerun", "--only", "F7", "--out", str(out), "--cache", str(tmp_path / "cache")]) == 0
     assert sorted(s[0] for s in seen) == sorted(shipped)
-    for stem, limit, seed, k, spectral, figs in seen:
+    for stem, limit, seed, k, lambda2, grid, figs in seen:
         rep = shipped[stem]
-        assert (limit, seed, k, spectral, figs) == (rep["limit"], rep["seed"], rep["provenance"]["settings"]["lapeig_k"],
-                                                    rep["provenance"]["settings"]["spectral"], False)
+        assert (limit, seed, k, lambda2, grid, figs) == (rep.limit, rep.seed, rep.settings["lapeig_k"],
+                                                         rep.settings["lambda2"], rep.settings.get("bip_grid", 1024),
+                                                         False)
     assert capsys.readouterr().out.strip().endswith("F7_lc_auroc.png")

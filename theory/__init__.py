@@ -1,4 +1,4 @@
-"""Symbolic derivations (sympy) of the claims C1–C7 of THEORY.md.
+"""Symbolic derivations (sympy) of the claims C1–C7 of docs/theory.md.
 
 This subpackage holds derivations that return sympy expressions.  The exact
 rational tier that the numerics are checked against today lives in

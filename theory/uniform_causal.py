@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attention_transport.errors import AttentionTransportError
+
 __all__ = [
     "n", "t", "k", "i", "x",
     "row_sum", "column_sum", "harmonic_prefix_sum", "cut", "volume", "total_volume",
@@ -80,7 +82,7 @@ def landscape_value(n_val, t_val):
     """``φ_n(t)`` for integers as an exact sympy Rational."""
     value = landscape().subs({n: n_val, t: t_val})
     if not isinstance(value, sp.Rational):
-        raise ValueError(f"φ_n(t) needs integers 1 <= t < n; got n = {n_val}, t = {t_val}.")
+        raise AttentionTransportError(f"φ_n(t) needs integers 1 <= t < n; got n = {n_val}, t = {t_val}.")
     return value
 
 
@@ -106,7 +108,7 @@ def x_star():
     """The balance root in (0, 1): the one on the ``W₋₁`` branch."""
     roots = [r for r in balance_roots() if 0 < sp.N(r) < 1]
     if len(roots) != 1:
-        raise ValueError(f"expected exactly one balance root in (0, 1); got {roots}.")
+        raise AttentionTransportError(f"expected exactly one balance root in (0, 1); got {roots}.")
     return roots[0]
 
 

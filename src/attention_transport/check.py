@@ -1,6 +1,6 @@
 """The transport report behind ``attention-transport check``.
 
-One record per (pattern or matrix, n), with the quantities of THEORY.md §1:
+One record per (pattern or matrix, n), with the quantities of docs/theory.md §1:
 prefix capacity φ and worst cut t*, bipartite capacity φ_bip and (a*, b*),
 asymmetry coefficient G, Fiedler value λ₂ and the Cheeger sandwich.  Quantities
 that need the dense n×n matrix or an O(n³) eigensolver are skipped beyond
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.exact import exact_prefix_capacity
 from attention_transport.numerics.landscapes import (
     bipartite_minimum,
@@ -179,6 +180,19 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
     return _ordered(rec)
 
 
+def _unreadable(path, read):
+    """``read()``, with numpy's errors on a corrupt file turned into the package's one-line error."""
+    import zipfile
+
+    try:
+        return read()
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, AttentionTransportError):
+            raise
+        raise AttentionTransportError(f"{path} is not a readable {path.suffix} array file: "
+                                      f"{' '.join(str(exc).split()) or type(exc).__name__}.") from None
+
+
 def load_matrix(path, key=None):
     """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64).
 
@@ -186,9 +200,9 @@ def load_matrix(path, key=None):
     ------
     FileNotFoundError
         If the file does not exist.
-    ValueError
-        Unknown extension, a missing or ambiguous ``.npz`` key, or a dtype
-        other than float16/32/64.
+    AttentionTransportError
+        Unknown extension, a corrupt file, a missing or ambiguous ``.npz`` key, or
+        a dtype other than float16/32/64.
     """
     path = Path(path)
     if not path.is_file():
@@ -196,23 +210,23 @@ def load_matrix(path, key=None):
     suffix = path.suffix.lower()
     if suffix == ".npy":
         if key is not None:
-            raise ValueError(f"--key applies to .npz archives; got --key {key!r} for {path}.")
-        arr = np.load(path, allow_pickle=False)
+            raise AttentionTransportError(f"--key applies to .npz archives; got --key {key!r} for {path}.")
+        arr = _unreadable(path, lambda: np.load(path, allow_pickle=False))
     elif suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
+        with _unreadable(path, lambda: np.load(path, allow_pickle=False)) as archive:
             names = list(archive.files)
             if key is None:
                 if len(names) != 1:
-                    raise ValueError(f"{path} holds {len(names)} arrays ({', '.join(names) or 'none'}); "
-                                     "choose one with --key.")
+                    raise AttentionTransportError(f"{path} holds {len(names)} arrays ({', '.join(names) or 'none'}); "
+                                                  "choose one with --key.")
                 key = names[0]
             if key not in names:
-                raise ValueError(f"{path} has no array {key!r}; it holds: {', '.join(names)}.")
-            arr = archive[key]
+                raise AttentionTransportError(f"{path} has no array {key!r}; it holds: {', '.join(names)}.")
+            arr = _unreadable(path, lambda: archive[key])
     else:
-        raise ValueError(f"matrix file must be .npy or .npz; got {path.name!r}.")
+        raise AttentionTransportError(f"matrix file must be .npy or .npz; got {path.name!r}.")
     if arr.dtype not in (np.float16, np.float32, np.float64):
-        raise ValueError(f"matrix dtype must be float16, float32 or float64; got {arr.dtype} in {path}.")
+        raise AttentionTransportError(f"matrix dtype must be float16, float32 or float64; got {arr.dtype} in {path}.")
     return arr
 
 

@@ -5,17 +5,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from scipy.stats import entropy
 
-from attention_strategies import causal_matrices
-from attention_transport.harness.data import DatasetError, load_benchmark, load_halueval, load_medhallu
-from attention_transport.harness.features import attention_features, head_features, lapeig_values
-from attention_transport.harness.metrics import bootstrap_ci, grouped_probe, lc_auroc, polarity
-from attention_transport.numerics.landscapes import conductance, prefix_capacity
+pytest.importorskip("sklearn")
 
-FIX = Path(__file__).resolve().parent / "fixtures"
+from attention_strategies import causal_matrices  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from scipy.stats import entropy  # noqa: E402
+
+from attention_transport.errors import DatasetError  # noqa: E402
+from attention_transport.harness.data import load_benchmark, load_halueval, load_medhallu  # noqa: E402
+from attention_transport.harness.features import attention_features, head_features, lapeig_values  # noqa: E402
+from attention_transport.harness.metrics import bootstrap_ci, grouped_probe, lc_auroc, polarity  # noqa: E402
+from attention_transport.numerics.landscapes import conductance, prefix_capacity  # noqa: E402
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 # ---------------------------------------------------------------- LC-AUROC
@@ -185,7 +189,7 @@ def test_lapeig_padding_and_uniform_case():
 def test_attention_features_shapes_and_errors():
     U = np.tril(np.ones((5, 5))) / np.arange(1, 6)[:, None]
     attn = np.broadcast_to(U, (2, 3, 5, 5))
-    out = attention_features(attn, 2, spectral=False)
+    out = attention_features(attn, 2, lambda2=False)
     assert out["phi"].shape == (2, 3) and out["lapeig"].shape == (2, 3, 10)
     assert np.all(np.isnan(out["lambda2"]))
     assert out["phi"][0, 0] == pytest.approx(prefix_capacity(U)[0], rel=1e-14)

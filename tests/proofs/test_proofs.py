@@ -22,7 +22,7 @@ from attention_transport.proofs.core import (
 )
 from attention_transport.proofs.document import render_all
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "proofs"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "proofs"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_verify_constants_at_40_digits(verify_json):
     assert set(consts) == {"x_star", "phi_star", "phi_bip_star", "a_star", "b_star"}
     for value in consts.values():
         assert len(value.replace("0.", "", 1)) == 40
-    # THEORY.md reference values (expected values, never inputs)
+    # independently computed reference values of the claims (expected values, never inputs)
     assert consts["x_star"].startswith("0.3178444328993726838")
     assert consts["phi_star"].startswith("0.3643111342012546323")
     assert consts["phi_bip_star"].startswith("0.2480608780823195711")

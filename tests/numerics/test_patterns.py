@@ -127,7 +127,7 @@ def H(m):
 
 
 def c2_closed_form(n, t):
-    """THEORY.md C2 with sympy harmonic numbers (exact)."""
+    """docs/theory.md C2 with sympy harmonic numbers (exact)."""
     cut = t * (H(n) - H(t))
     vol = t * (2 + H(n) - H(t))
     return cut / sympy.Min(vol, 2 * n - vol)

@@ -4,13 +4,19 @@ import json
 import numpy as np
 import pytest
 
-from attention_transport.cli import main
-from attention_transport.harness import profile as prof
-from attention_transport.harness.streaming import STREAMED
-from test_models import tiny_llama
+pytest.importorskip("torch")
+
+from tiny_models import tiny_llama  # noqa: E402
+
+from attention_transport.cli import main  # noqa: E402
+from attention_transport.errors import UnknownName, WontFit  # noqa: E402
+from attention_transport.harness import profile as prof  # noqa: E402
+from attention_transport.harness.features import FeatureSettings  # noqa: E402
+from attention_transport.harness.paths import PATHS  # noqa: E402
+from attention_transport.harness.streaming import STREAMED  # noqa: E402
 
 DOCS = ["#Document#: the cat sat on the mat.\n#Summary#: a cat sat.", "#Document#: rain fell all day long."] * 3
-KEYS = {"n", "method", "forward_s", "total_s", "overhead_ratio", "peak_rss_mb", "features"}
+KEYS = {"n", "attention", "forward_s", "total_s", "overhead_ratio", "peak_rss_mb", "features"}
 
 
 def test_profile_inputs_cut_exactly_n_tokens():
@@ -26,11 +32,11 @@ def test_profile_inputs_cut_exactly_n_tokens():
         prof.profile_inputs(lm, 1, DOCS)
 
 
-@pytest.mark.parametrize("method", ["eager", "per-layer", "streaming"])
-def test_profile_reports_every_path(method):
-    res = prof.profile(tiny_llama(), 64, method, documents=DOCS)
+@pytest.mark.parametrize("path", list(PATHS))
+def test_profile_reports_every_path(path):
+    res = prof.profile(tiny_llama(), 64, path, documents=DOCS)
     out = res.to_json()
-    assert KEYS <= set(out) and out["n"] == 64 and out["method"] == method
+    assert KEYS <= set(out) and out["n"] == 64 and out["attention"] == path
     assert out["forward_s"] > 0 and out["total_s"] > 0
     assert out["overhead_ratio"] == pytest.approx(out["total_s"] / out["forward_s"])
     assert out["peak_rss_mb"] > 0 and out["forward_peak_rss_mb"] > 0
@@ -39,20 +45,22 @@ def test_profile_reports_every_path(method):
 
 
 def test_streaming_switches_and_lattice():
-    res = prof.profile(tiny_llama(), 64, "streaming", documents=DOCS, asymmetry=False, bipartite=False)
+    res = prof.profile(tiny_llama(), 64, "streaming", documents=DOCS,
+                       settings=FeatureSettings(exclude={"G", "phi_bip"}))
     assert "G" not in res.features and "phi_bip" not in res.features and res.bip_stride == 1
+    assert res.excluded == ["G", "phi_bip"]
     res = prof.profile(tiny_llama(), 64, "streaming", documents=DOCS, bip_grid=16)
     assert "phi_bip" in res.features and res.bip_stride == 4
 
 
-def test_a_method_that_does_not_fit_is_refused(monkeypatch):
+def test_a_path_that_does_not_fit_is_refused(monkeypatch):
     monkeypatch.setattr(prof, "available_bytes", lambda: 1000)
-    need = prof.method_bytes("eager", 2, 4, 64)
+    need = PATHS["eager"].peak_bytes(2, 4, 64)
     assert need == (2 + 2) * 4 * 4 * 64 * 64
-    with pytest.raises(prof.WontFit, match=r"eager needs about 0\.0 GiB of attention maps at n = 64 \(2 layers × 4 "
+    with pytest.raises(WontFit, match=r"eager needs about 0\.0 GiB of attention maps at n = 64 \(2 layers × 4 "
                                            r"heads\); 0\.0 GiB available"):
         prof.profile(tiny_llama(), 64, "eager", documents=DOCS)
-    with pytest.raises(ValueError, match="method must be one of eager, per-layer, streaming; got 'x'"):
+    with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
         prof.profile(tiny_llama(), 64, "x", documents=DOCS)
 
 
@@ -73,14 +81,17 @@ def test_cli_profile_json_and_text(monkeypatch, capsys):
     monkeypatch.setattr("attention_transport.harness.profile.summarization_documents", lambda cache=None: DOCS)
     monkeypatch.setattr("attention_transport.harness.models.load_model", lambda spec, cache=None: tiny_llama())
     buf = io.StringIO()
-    assert main(["profile", "--n", "64", "--method", "streaming", "--json", "--threads", "1"], out=buf) == 0
+    assert main(["profile", "--n", "64", "--attention", "streaming", "--json", "--threads", "1"], out=buf) == 0
     out = json.loads(buf.getvalue())
     assert KEYS <= set(out) and out["n"] == 64 and out["threads"] == 1
     buf = io.StringIO()
-    assert main(["profile", "--n", "64", "--method", "per-layer", "--no-G"], out=buf) == 0
+    assert main(["profile", "--n", "64", "--attention", "per-layer", "--exclude", "G"], out=buf) == 0
     text = buf.getvalue()
     assert "overhead ratio" in text and "forward alone (sdpa)" in text and "64 (48 + 16)" in text
-    assert main(["profile", "--n", "500", "--method", "streaming"]) == 2
+    assert "excluded" in text and "G" in text.split("excluded")[1]
+    assert main(["profile", "--n", "64", "--exclude", "phi_x"]) == 2
+    assert "invalid choice: 'phi_x'" in capsys.readouterr().err
+    assert main(["profile", "--n", "500", "--attention", "streaming"]) == 2
     assert "error: n = 500 is more than the model's 128 positions" in capsys.readouterr().err
 
 

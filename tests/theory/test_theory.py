@@ -67,7 +67,7 @@ def test_leading_correction_against_numerics(n):
     numeric = prefix_landscape_from_sums(s.r, s.c).capacity
     predicted = float(uc.asymptotic_capacity(n))
     assert abs(numeric - predicted) <= 0.5 / n**2
-    # the sign reference values of THEORY.md C4 are reproduced by the formula alone
+    # independently computed reference gaps φ_n − φ* (C4) are reproduced by the formula alone
     reference = {100: -2.6e-3, 3000: -1.1e-5, 10_000: 5.0e-6, 30_000: -1.7e-7, 1_000_000: 5.8e-8}
     if n in reference:
         assert predicted - 0.3643111342012546323 == pytest.approx(reference[n], rel=0.03)

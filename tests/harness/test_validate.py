@@ -3,35 +3,20 @@ import json
 
 import numpy as np
 import pytest
-from test_models import tiny_bert, tiny_llama
 
-from attention_transport.cli import main
-from attention_transport.harness.validate import (
-    FAMILIES,
-    FeatureStore,
-    RunConfig,
-    evaluate,
-    polarity_summary,
-    resolve_data,
-    run_features,
-    validate,
-    write_markdown,
-)
-from attention_transport.harness.data import load_halueval
+pytest.importorskip("torch")
 
+from synthetic import synthetic_records, write_qa  # noqa: E402
+from tiny_models import tiny_bert, tiny_llama  # noqa: E402
 
-def write_qa(path, n_items, *, long_item=None):
-    """A HaluEval-QA-shaped file; answers of varied length so that strata hold both classes."""
-    rng = np.random.default_rng(0)
-    with open(path, "w", encoding="utf-8") as fh:
-        for i in range(n_items):
-            k = int(rng.integers(2, 5))
-            rec = {"knowledge": f"fact {i} " * (6 if i == long_item else 1), "question": f"q{i}?",
-                   "right_answer": "ab" * k, "hallucinated_answer": "ba" * k + ("x" if i % 3 == 0 else "")}
-            if i == long_item:
-                rec["knowledge"] = "long " * 40
-            fh.write(json.dumps(rec) + "\n")
-    return path
+from attention_transport.cli import main  # noqa: E402
+from attention_transport.errors import IncompatibleRun, UnknownName  # noqa: E402
+from attention_transport.harness.data import load_halueval  # noqa: E402
+from attention_transport.harness.evaluate import evaluate, polarity_summary  # noqa: E402
+from attention_transport.harness.features import probe_groups  # noqa: E402
+from attention_transport.harness.report import MIN_PAIRS, Report, write_markdown  # noqa: E402
+from attention_transport.harness.store import FeatureStore  # noqa: E402
+from attention_transport.harness.validate import RunConfig, resolve_data, run_features, validate  # noqa: E402
 
 
 def config(tmp_path, data, **kw):
@@ -49,7 +34,7 @@ def test_features_resume_without_recomputing(tmp_path):
     records, info = run_features(cfg, examples, loaded=lm, progress=False)
     assert info["computed"] == 12 and info["resumed"] == 0 and len(records) == 12
     # an interrupted run: three files missing, one half-written file left behind
-    store = FeatureStore(cfg.out, cfg.settings())
+    store = FeatureStore(cfg.out, cfg.manifest())
     for ex in examples[:3]:
         store.path(ex).unlink()
     (store.dir / "junk.npz.part").write_bytes(b"half")
@@ -65,9 +50,9 @@ def test_features_resume_without_recomputing(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     data = write_qa(tmp_path / "qa.jsonl", 2)
-    FeatureStore(tmp_path / "run", config(tmp_path, data).settings())
-    with pytest.raises(ValueError, match="lapeig_k = 10, not 5"):
-        FeatureStore(tmp_path / "run", config(tmp_path, data, lapeig_k=5).settings())
+    FeatureStore(tmp_path / "run", config(tmp_path, data).manifest())
+    with pytest.raises(IncompatibleRun, match="lapeig_k = 10, not 5"):
+        FeatureStore(tmp_path / "run", config(tmp_path, data, lapeig_k=5).manifest())
 
 
 def test_too_long_examples_are_counted_not_fatal(tmp_path):
@@ -78,45 +63,27 @@ def test_too_long_examples_are_counted_not_fatal(tmp_path):
     assert len(records) == 8
 
 
-def synthetic_records(n_items=40, effect=2.0, seed=0, layers=3, heads=2):
-    """Feature records where hallucinated answers have larger φ in layer 0 only."""
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n_items):
-        length = int(rng.integers(1, 6))
-        for label in (0, 1):
-            f = {name: rng.normal(size=(layers, heads)).astype(np.float32)
-                 for name in ("phi", "t_star_frac", "phi_boundary", "phi_response", "phi_bip", "G", "lambda2",
-                              "prompt_mass", "attn_score", "kl_uniform")}
-            f["phi"][0] += effect * label
-            f["phi_response"][:] = np.nan if length == 1 else f["phi_response"]
-            f["lapeig"] = rng.normal(size=(layers, heads, 4)).astype(np.float32)
-            f.update(item_id=np.array(f"it:{i}"), label=np.array(label), response_len=np.array(length))
-            recs.append(f)
-    return recs
-
-
 def test_evaluate_finds_a_planted_effect_and_length_scores_one_half():
     rep = evaluate(synthetic_records(), n_boot=50, n_splits=4)
-    assert rep["n_items"] == 40 and rep["n_examples"] == 80
-    assert rep["lc_auroc"]["phi"] > 0.7 and rep["polarity"]["phi"] == 1
-    assert rep["features"]["phi"]["ci_low"] > 0.5
-    layers = rep["features"]["phi"]["per_layer"]
-    assert layers[0]["lc_auroc"] > 0.75 and abs(layers[1]["lc_auroc"] - 0.5) < 0.25
-    assert rep["baselines"]["length_unsupervised"]["lc_auroc"] == 0.5  # exactly, by construction
-    assert rep["probes"]["phi"]["lc_auroc"] > 0.65
-    assert set(rep["probes"]) | set(rep["baselines"]) >= set(FAMILIES)
-    assert rep["probes"]["transport"]["n_features"] == 3 * 2 * 7  # lambda2 off
-    assert 0 < rep["strata"]["coverage"] <= 1 and rep["strata"]["n_strata"] >= 4
-    assert np.shape(rep["heads"]["phi"]["hallucinated"]) == (3, 2)
+    assert rep.n_items == 40 and rep.n_examples == 80
+    assert rep.lc_auroc["phi"] > 0.7 and rep.polarity["phi"] == 1
+    assert rep.features["phi"].ci_low > 0.5
+    layers = rep.features["phi"].per_layer
+    assert layers[0].lc_auroc > 0.75 and abs(layers[1].lc_auroc - 0.5) < 0.25
+    assert rep.baselines["length_unsupervised"].lc_auroc == 0.5  # exactly, by construction
+    assert rep.probes["phi"].lc_auroc > 0.65
+    assert set(rep.probes) | set(rep.baselines) >= set(probe_groups())
+    assert rep.probes["transport"].n_features == 3 * 2 * 7  # lambda2 off
+    assert 0 < rep.strata.coverage <= 1 and rep.strata.n_strata >= 4
+    assert np.shape(rep.heads["phi"]["hallucinated"]) == (3, 2)
     # phi_response is NaN for one-token answers: those examples are dropped, not scored
-    assert rep["features"]["phi_response"]["n_used"] < rep["n_examples"]
+    assert rep.features["phi_response"].n_used < rep.n_examples
 
 
 def test_evaluate_null_effect_straddles_one_half():
     rep = evaluate(synthetic_records(effect=0.0, n_items=60, seed=5), n_boot=100, n_splits=4)
-    f = rep["features"]["phi"]
-    assert f["ci_low"] < 0.5 < f["ci_high"]
+    f = rep.features["phi"]
+    assert f.ci_low < 0.5 < f.ci_high
 
 
 def test_evaluate_needs_complete_items():
@@ -126,13 +93,20 @@ def test_evaluate_needs_complete_items():
 
 
 def test_polarity_summary_reversal():
-    def rep(bench, value, lo, hi):
-        return {"benchmark": bench, "model": "m", "features": {"phi": {"lc_auroc": value, "ci_low": lo,
-                                                                        "ci_high": hi, "polarity": 1 if value > .5 else -1}}}
+    from attention_transport.harness.report import Score, Strata
+
+    def rep(bench, value, lo, hi, pairs=100):
+        phi = Score(lc_auroc=value, ci_low=lo, ci_high=hi, polarity=1 if value > .5 else -1, n_pairs=pairs,
+                    n_items=min(pairs, 50))
+        return Report(model="m", benchmark=bench, data="", seed=0, limit=None, n_items=50, n_examples=100,
+                      strata=Strata(1.0, 100, 1, []), features={"phi": phi}, probes={}, baselines={}, heads={})
     s = polarity_summary([rep("a", 0.6, 0.55, 0.65), rep("b", 0.4, 0.35, 0.45)])
     assert s["reversal"] and s["signs"] == [-1, 1]
     s = polarity_summary([rep("a", 0.6, 0.55, 0.65), rep("b", 0.45, 0.38, 0.52)])
     assert not s["reversal"] and s["per_benchmark"]["b"]["ci_excludes_half"] is False
+    s = polarity_summary([rep("a", 0.6, 0.55, 0.65), rep("b", 0.0, 0.0, 0.0, pairs=1)])  # one pair signs nothing
+    assert not s["reversal"] and s["per_benchmark"]["b"]["polarity"] is None
+    assert "1 within-stratum pairs" in s["per_benchmark"]["b"]["insufficient"]
 
 
 def test_validate_writes_report_markdown_and_figures(tmp_path):
@@ -150,7 +124,8 @@ def test_validate_writes_report_markdown_and_figures(tmp_path):
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "F5_two_axis_tiny_halueval-qa.png", "F6_polarity.png", "F7_lc_auroc.png"]
     again = validate(cfg, loaded=None, progress=False, figures=False)
-    assert again["computed"] == 0 and again["lc_auroc"] == rep["lc_auroc"]
+    assert again.computed == 0 and again.lc_auroc == rep.lc_auroc
+    assert Report.from_json(on_disk).to_json() == json.loads(json.dumps(rep.to_json()))  # the file round-trips
 
 
 def test_encoder_prompt_is_truncated_to_positions(tmp_path):
@@ -204,8 +179,8 @@ def test_validate_cli_bad_record_and_skip_bad(tmp_path, capsys):
 def test_length_probe_scores_exactly_one_half():
     """Within one fold and one length stratum a length-only probe ties every pair."""
     rep = evaluate(synthetic_records(n_items=30, seed=2), n_boot=20, n_splits=3)
-    assert rep["baselines"]["length"]["lc_auroc"] == 0.5
-    assert rep["baselines"]["length"]["n_pairs"] > 0
+    assert rep.baselines["length"].lc_auroc == 0.5
+    assert rep.baselines["length"].n_pairs > 0
 
 
 def test_empty_response_is_counted_not_fatal(tmp_path):
@@ -218,7 +193,7 @@ def test_empty_response_is_counted_not_fatal(tmp_path):
     examples[0] = Example(ex.item_id, ex.benchmark, ex.label, ex.prompt, "", ex.meta)
     records, info = run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
     assert info["unscorable"] == ["halueval-qa:1/0"] and len(records) == 9
-    assert evaluate(records, n_boot=0, n_splits=2)["n_items"] == 4  # the item lost its pair
+    assert evaluate(records, n_boot=0, n_splits=2).n_items == 4  # the item lost its pair
 
 
 def test_attention_paths_give_the_same_feature_files(tmp_path):
@@ -233,15 +208,16 @@ def test_attention_paths_give_the_same_feature_files(tmp_path):
                                 loaded=lm, progress=False)
     assert info["paths"] == {"streaming": 6} and info["bip_lattice"] == 0
     for a, b, c in zip(eager, layer, stream):
-        assert str(a["path"]) == "eager" and str(b["path"]) == "per-layer" and str(c["path"]) == "streaming"
+        assert str(a["attention"]) == "eager" and str(b["attention"]) == "per-layer"
+        assert str(c["attention"]) == "streaming"
         for key in ("phi", "phi_bip", "G", "lapeig", "kl_uniform", "phi_response", "attn_score", "prompt_mass"):
             np.testing.assert_allclose(a[key], b[key], atol=1e-5)
             np.testing.assert_allclose(a[key], c[key], atol=1e-5)
-    with pytest.raises(ValueError, match="attention must be one of auto, eager, per-layer, streaming; got 'fast'"):
+    with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'fast'"):
         run_features(config(tmp_path, data, out=str(tmp_path / "x"), attention="fast"), examples[:1], loaded=lm,
                      progress=False)
-    with pytest.raises(ValueError, match="--lambda2 cannot go with --attention streaming"):
-        run_features(config(tmp_path, data, out=str(tmp_path / "y"), attention="streaming", spectral=True),
+    with pytest.raises(ValueError, match="lambda2 needs each head's full map; the streaming path never forms one"):
+        run_features(config(tmp_path, data, out=str(tmp_path / "y"), attention="streaming", lambda2=True),
                      examples[:1], loaded=lm, progress=False)
 
 
@@ -259,21 +235,78 @@ def test_streaming_lattice_is_recorded_and_counted(tmp_path):
         assert int(b["bip_stride"]) == -(-int(b["n"]) // 8) > 1 and int(a["bip_stride"]) == 1
         assert np.all(b["phi_bip"] >= a["phi_bip"] - 1e-5)
         np.testing.assert_allclose(a["G"], b["G"], atol=1e-5)
-    with pytest.raises(ValueError, match="holds a run with bip_grid = 8, not 1024"):
+    with pytest.raises(IncompatibleRun, match="holds a run with bip_grid = 8, not 1024"):
         run_features(config(tmp_path, data, out=str(tmp_path / "s"), attention="streaming"), examples, loaded=lm,
                      progress=False)
 
 
 def test_auto_attention_path_by_length():
-    from types import SimpleNamespace
+    from attention_transport.harness.features import FeatureSettings
+    from attention_transport.harness.paths import STREAMING_MIN_N, choose_path
 
-    from attention_transport.harness.validate import STREAMING_MIN_N, attention_method
+    def auto(n, **kw):
+        return choose_path("auto", settings=FeatureSettings(**kw), layers=30, heads=9, n=n).name
 
-    lm = SimpleNamespace(model=SimpleNamespace(config=SimpleNamespace(num_attention_heads=9, num_hidden_layers=30)))
-    auto = SimpleNamespace(attention="auto", spectral=False)
-    assert attention_method(auto, lm, 300) == "eager"  # 270 maps of 300² floats: 97 MB
-    assert attention_method(auto, lm, 1500) == "per-layer"
-    assert attention_method(auto, lm, STREAMING_MIN_N) == "per-layer"
-    assert attention_method(auto, lm, STREAMING_MIN_N + 1) == "streaming"
-    assert attention_method(SimpleNamespace(attention="auto", spectral=True), lm, 8192) == "per-layer"
-    assert attention_method(SimpleNamespace(attention="streaming", spectral=False), lm, 10) == "streaming"
+    assert auto(300) == "eager"  # 270 maps of 300² floats: 97 MB
+    assert auto(1500) == "per-layer"
+    assert auto(STREAMING_MIN_N) == "per-layer"
+    assert auto(STREAMING_MIN_N + 1) == "streaming"
+    assert auto(8192, lambda2=True) == "per-layer"
+    assert choose_path("streaming", settings=FeatureSettings(), layers=30, heads=9, n=10).name == "streaming"
+
+
+def test_resume_after_the_feature_set_changed_is_refused(tmp_path, diag_mass):
+    """Regression: a feature added after a run started made the resume die in a KeyError inside evaluate."""
+    from attention_transport.harness.features import FEATURES
+
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    del FEATURES["diag_mass"]  # the run starts without the feature ...
+    try:
+        run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    finally:
+        FEATURES["diag_mass"] = diag_mass  # ... which a later release (or the user) adds
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert "diag_mass" not in manifest["features"] and manifest["schema_version"] == 2
+    with pytest.raises(IncompatibleRun, match=r"holds a run with another feature set \(without diag_mass\); use "
+                                              "another --out directory"):
+        run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    assert main(["validate", "--model", "tiny", "--benchmark", "halueval-qa", "--data", str(data), "--out",
+                 str(tmp_path / "run"), "--quiet"]) == 2
+
+
+def test_a_run_folder_of_the_first_schema_resumes(tmp_path):
+    """Output folders written before the manifest recorded the feature set and schema still resume."""
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    cfg = config(tmp_path, data)
+    run_features(cfg, examples, loaded=tiny_llama(), progress=False)
+    run = tmp_path / "run"
+    old = {"model": cfg.model, "benchmark": cfg.benchmark, "data": cfg.data, "spectral": False, "lapeig_k": 10}
+    (run / "run.json").write_text(json.dumps(old))
+    for path in (run / "features").glob("*.npz"):  # files of that release: t_star_frac and path
+        with np.load(path) as z:
+            rec = {("t_star_frac" if k == "t_star_over_n" else "path" if k == "attention" else k): z[k] for k in z.files}
+        np.savez(path, **rec)
+    records, info = run_features(cfg, examples, loaded=None, progress=False)
+    assert info["computed"] == 0 and info["resumed"] == 6
+    assert all("t_star_over_n" in r and "t_star_frac" not in r and str(r["attention"]) == "eager" for r in records)
+
+
+def test_a_new_attention_path_is_one_class(tmp_path):
+    """A path registered by the user is selectable by name and recorded in the feature files."""
+    from attention_transport.harness.paths import ATTENTION_CHOICES, PATHS, PerLayer, register_path
+
+    @register_path
+    class Hooked(PerLayer):
+        name = "hooked"
+
+    try:
+        data = write_qa(tmp_path / "qa.jsonl", 2)
+        examples, _ = load_halueval(data, "qa")
+        records, info = run_features(config(tmp_path, data, attention="hooked"), examples, loaded=tiny_llama(),
+                                     progress=False)
+        assert info["paths"] == {"hooked": 4} and str(records[0]["attention"]) == "hooked"
+        assert "hooked" not in ATTENTION_CHOICES  # the constant is a snapshot; the CLI reads PATHS itself
+    finally:
+        del PATHS["hooked"]

@@ -1,0 +1,351 @@
+"""Streaming accumulators: per-head sums gathered over blocks of attention rows, never the n × n map.
+
+The streaming path (:mod:`.streaming`) computes each layer's attention in blocks
+of query rows and hands every block to the accumulators that the wanted features
+declare (:attr:`~attention_transport.harness.features.Feature.accumulators`).
+One accumulator serves every feature that reads it (``phi``, ``t_star_over_n``,
+``phi_boundary``, ``lapeig`` and ``attn_score`` all read :class:`RowColumnSums`).
+
+An accumulator is built with the stream (heads ``H``, tokens ``n``, prompt
+length ``p``, ``causal``, the feature settings, the row blocks), sees every
+block once in :meth:`Accumulator.update` (causal maps: last rows first), and
+finishes in :meth:`Accumulator.finish`, which may run a second pass over the
+blocks.  Dependencies (:attr:`Accumulator.requires`) are updated first.
+
+=====================  ================================================================
+accumulator            what it gathers per head
+=====================  ================================================================
+``RowColumnSums``      row sums r, column sums c, the diagonal, and for a non-causal
+                       map the strictly upper row and column sums s, u: the prefix
+                       landscape is :func:`~attention_transport.numerics.landscapes.
+                       prefix_landscape_from_sums` (C1)
+``PromptRows``         ``Σ_{j<p} a_ij`` per response row
+``RowEntropy``         ``−Σ_j a_ij log a_ij`` per response row
+``ResponseBlock``      ``ρ_i = Σ_{j≥p} a_ij`` is complete with its row, so the column
+                       sums of the renormalised response block ``Σ_i a_ij / ρ_i`` stream
+``Asymmetry``          ``ΣN² = Σ a_ij² / (d_i d_j)`` with ``d = (r + c)/2``.  Causal map:
+                       the blocks run from the last rows to the first; when a block is
+                       done, every column from its first row on has all its mass (only
+                       later rows attend to it), so the block's own ``d_i`` are final
+                       and ``w_j = Σ_{i≠j} a_ij²/d_i`` accumulates in the same pass;
+                       ``ΣN²`` off the diagonal is ``Σ_j w_j/d_j``, the diagonal part
+                       ``Σ a_ii²/d_i²`` separately (no cancellation).  Non-causal map:
+                       every ``d_j`` is final only after the last row, and
+                       ``Σ N_ij N_ji`` needs the transposed block, so :meth:`finish`
+                       rebuilds each block and its transpose from Q, K and the row
+                       log-sum-exps of pass 1 (no storage of A)
+``BipartiteLattice``   the two halves of each cut, ``Σ_{i<b, j≥a} a_ij`` and ``Σ_{i≥b, j<a}
+                       a_ij``, at the lattice of cuts ``a, b ∈ {0, s, 2s, …, n}``,
+                       ``s = ⌈n / bip_grid⌉`` (no cut is a difference of large sums):
+                       exact (s = 1) while ``n ≤ bip_grid``; beyond, the minimum over the
+                       lattice, an upper bound on the exact value.  Memory
+                       ``2 (n/s + 1)²`` per head
+=====================  ================================================================
+"""
+from __future__ import annotations
+
+import math
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["Accumulator", "RowColumnSums", "PromptRows", "RowEntropy", "ResponseBlock", "Asymmetry",
+           "BipartiteLattice"]
+
+
+class Accumulator:
+    """Per-head statistics of one layer gathered block by block. Subclass and implement :meth:`update`."""
+
+    #: accumulators that must see each block first (and exist whenever this one does)
+    requires = ()
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def update(self, block):
+        """Add one block (``block.A``: rows ``block.a..block.b−1``, columns ``0..block.cols−1``)."""
+        raise NotImplementedError
+
+    def finish(self):
+        """After the last block; may run a second pass over ``self.stream.blocks``."""
+
+
+def _zeros(stream, *shape):
+    import torch
+
+    return torch.zeros(stream.H, *shape, dtype=torch.float64)
+
+
+class RowColumnSums(Accumulator):
+    """Row sums, column sums, the diagonal, and for a non-causal map the strictly upper sums."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        n = stream.n
+        self._r, self._c, self._diag = _zeros(stream, n), _zeros(stream, n), _zeros(stream, n)
+        self._s, self._u = _zeros(stream, n), _zeros(stream, n)
+
+    def update(self, block):
+        import torch
+
+        A, a, b, cols = block.A, block.a, block.b, block.cols
+        self._r[:, a:b] = A.sum(-1, dtype=torch.float64)
+        self._c[:, :cols] += A.sum(-2, dtype=torch.float64)
+        self._diag[:, a:b] = torch.diagonal(A, offset=a, dim1=1, dim2=2)
+        if not self.stream.causal:
+            up = A * block.upper
+            self._s[:, a:b] = up.sum(-1, dtype=torch.float64)
+            self._u[:, :cols] += up.sum(-2, dtype=torch.float64)
+
+    def finish(self):
+        self.r, self.c, self.diag, self.s, self.u = (x.numpy() for x in (self._r, self._c, self._diag, self._s,
+                                                                          self._u))
+
+    def degree(self, a, b):
+        """``d_i = (r_i + c_i)/2`` for rows ``a..b−1`` (final for causal maps once their block is done)."""
+        return 0.5 * (self._r[:, a:b] + self._c[:, a:b])
+
+    @cached_property
+    def landscapes(self):
+        from attention_transport.numerics.landscapes import prefix_landscape_from_sums
+
+        out = []
+        for h in range(self.stream.H):
+            extra = {} if self.stream.causal else {"upper": self.s[h], "lower": self.u[h]}
+            out.append(prefix_landscape_from_sums(self.r[h], self.c[h], **extra))
+        return out
+
+    def landscape(self, h):
+        """The prefix landscape of head h (C1 for causal maps), computed once."""
+        return self.landscapes[h]
+
+
+class PromptRows(Accumulator):
+    """``Σ_{j<p} a_ij`` for every response row i."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._pm = _zeros(stream, stream.n)
+
+    def update(self, block):
+        import torch
+
+        lo, Ar = block.response(self.stream.p)
+        if Ar is not None:
+            self._pm[:, lo:block.b] = Ar[..., :self.stream.p].sum(-1, dtype=torch.float64)
+
+    def finish(self):
+        self.values = self._pm.numpy()
+
+
+class RowEntropy(Accumulator):
+    """``−Σ_j a_ij log a_ij`` for every response row i."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._ent = _zeros(stream, stream.n)
+
+    def update(self, block):
+        import torch
+
+        lo, Ar = block.response(self.stream.p)
+        if Ar is not None:
+            self._ent[:, lo:block.b] = -torch.special.xlogy(Ar, Ar).sum(-1, dtype=torch.float64)
+
+    def finish(self):
+        self.values = self._ent.numpy()
+
+
+class ResponseBlock(Accumulator):
+    """Column sums (and for a non-causal map strictly upper sums) of the row-renormalised response block."""
+
+    def __init__(self, stream):
+        import torch
+
+        super().__init__(stream)
+        n = stream.n
+        self._rho = torch.ones(stream.H, n, dtype=torch.float64)
+        self._cb, self._sb, self._ub = _zeros(stream, n), _zeros(stream, n), _zeros(stream, n)
+
+    def update(self, block):
+        import torch
+
+        p = self.stream.p
+        lo, Ar = block.response(p)
+        if Ar is None:
+            return
+        rho_blk = Ar[..., p:].sum(-1, dtype=torch.float64)
+        self._rho[:, lo:block.b] = rho_blk
+        Bn = Ar[..., p:].double() / torch.where(rho_blk > 0, rho_blk, 1.0)[..., None]
+        self._cb[:, p:block.cols] += Bn.sum(-2)
+        if not self.stream.causal:
+            upb = Bn * block.upper[lo - block.a:, p:]
+            self._sb[:, lo:block.b] = upb.sum(-1)
+            self._ub[:, p:block.cols] += upb.sum(-2)
+
+    def finish(self):
+        self.rho, self.cb, self.sb, self.ub = (x.numpy() for x in (self._rho, self._cb, self._sb, self._ub))
+
+    def capacities(self):
+        """Prefix capacity of each head's renormalised response block (``nan`` when undefined)."""
+        from attention_transport.numerics.landscapes import prefix_landscape_from_sums
+
+        n, p, out = self.stream.n, self.stream.p, np.full(self.stream.H, np.nan)
+        if n - p < 2:
+            return out
+        for h in range(self.stream.H):
+            if np.all(self.rho[h, p:] > 0):
+                extra = {} if self.stream.causal else {"upper": self.sb[h, p:], "lower": self.ub[h, p:]}
+                out[h] = prefix_landscape_from_sums(np.ones(n - p), self.cb[h, p:], **extra).capacity
+        return out
+
+
+class Asymmetry(Accumulator):
+    """The asymmetry coefficient G per head: one pass for causal maps, a second pass for non-causal ones."""
+
+    requires = (RowColumnSums,)
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._w_off, self._dg = _zeros(stream, stream.n), _zeros(stream)
+
+    def update(self, block):
+        import torch
+
+        if not self.stream.causal:
+            return
+        A, a, b, cols = block.A, block.a, block.b, block.cols
+        diag = torch.diagonal(A, offset=a, dim1=1, dim2=2).double()
+        inv = 1.0 / self.stream[RowColumnSums].degree(a, b)
+        self._dg += (diag * inv).square().sum(-1)
+        A2 = A * A
+        torch.diagonal(A2, offset=a, dim1=1, dim2=2).zero_()
+        self._w_off[:, :cols] += torch.matmul(inv.to(torch.float32)[:, None, :], A2)[:, 0]
+
+    def finish(self):
+        import torch
+
+        sums = self.stream[RowColumnSums]
+        d = sums.degree(0, self.stream.n)
+        if self.stream.causal:
+            off = (self._w_off / d).sum(-1)
+            self.G = torch.sqrt(off / (off + 2.0 * self._dg)).numpy()
+        else:
+            self.G = self._bidirectional(d)
+
+    def _bidirectional(self, d):
+        """``‖N − Nᵀ‖²/2 = Σ a_ij (a_ij − a_ji)/(d_i d_j)`` and ``‖N + Nᵀ‖²/2 = Σ a_ij (a_ij + a_ji)/(d_i d_j)``,
+        entrywise (no cancellation between two large sums); ``a_ji`` comes from the transposed block,
+        rebuilt from the row log-sum-exps of pass 1."""
+        import torch
+
+        blocks, lse = self.stream.blocks, self.stream.lse
+        inv_d = 1.0 / d
+        inv32 = inv_d.to(torch.float32)[:, :, None]
+        num, den = _zeros(self.stream), _zeros(self.stream)
+        for a, b, cols in blocks.ranges():
+            A = blocks.rebuilt(a, b, cols, lse)
+            At = blocks.transposed(a, b, lse)
+            num += (torch.matmul(A * (A - At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
+            den += (torch.matmul(A * (A + At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
+        return torch.sqrt(num / den).numpy()
+
+
+class BipartiteLattice(Accumulator):
+    """The bipartite landscape on the lattice ``a, b ∈ {0, s, 2s, …} ∪ {n}``, every term a sum of nonnegatives.
+
+    For ``X = {k_1..k_a} ∪ {q_1..q_b}`` the cut is ``U_{b,a} + L_{b,a}`` with
+    ``U = Σ_{i<b, j≥a} a_ij`` (queries inside, keys outside) and ``L = Σ_{i≥b, j<a} a_ij``;
+    ``vol X = R_b + C_a`` and ``vol Xᶜ = R̄_b + C̄_a`` from prefix and suffix sums of the row
+    and column sums.  None of them is a difference, so a sink head's cut of 1e-12 against
+    volumes of order n keeps its digits (a cut written as ``R_b + C_a − 2 M_{b,a}`` would not).
+
+    Each block of rows (in any order) contributes its column-segment prefix sums ``P_i(a)``
+    and suffix sums ``Q_i(a)``: running sums of ``Q`` over the block's rows give ``U`` at the
+    lattice rows inside it, reverse running sums of ``P`` give ``L``; the totals of the
+    blocks before (for ``U``) and after (for ``L``) are added at the end.  Memory
+    ``2 × heads × (n/s + 1)²`` float64: bounded by the grid, not by n.
+    """
+
+    def __init__(self, stream):
+        import torch
+
+        super().__init__(stream)
+        n, H = stream.n, stream.H
+        self.n, self.s = n, stream.config.stride(n)
+        self.g = math.ceil(n / self.s)
+        self.b_grid = [min(k * self.s, n) for k in range(self.g + 1)]
+        f64 = dict(dtype=torch.float64)
+        self.upper = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # [h, k_b, k_a]: U within its block
+        self.lower = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # L within its block
+        self.upper_owner = [None] * (self.g + 1)  # block holding row b_k − 1 (U needs rows < b_k)
+        self.lower_owner = [None] * (self.g + 1)  # block holding row b_k (L needs rows ≥ b_k)
+        self.totals_q, self.totals_p = {}, {}
+        self.r = torch.zeros(H, n, **f64)
+        self.col_p = torch.zeros(H, self.g + 1, **f64)  # C_a = Σ_{j<a} c_j
+        self.col_q = torch.zeros(H, self.g + 1, **f64)  # C̄_a = Σ_{j≥a} c_j
+
+    def update(self, block):
+        import torch
+
+        A, a, b, cols = block.A, block.a, block.b, block.cols
+        H, g, st = A.shape[0], self.g, self.s
+        full = cols // st
+        segs = torch.zeros(H, b - a, g, dtype=torch.float64)
+        segs[..., :full] = A[..., : full * st].unflatten(-1, (full, st)).sum(-1, dtype=torch.float64)
+        if full * st < cols:
+            segs[..., full] = A[..., full * st: cols].sum(-1, dtype=torch.float64)
+        P = torch.zeros(H, b - a, g + 1, dtype=torch.float64)
+        torch.cumsum(segs, -1, out=P[..., 1:])  # P_i(a_k) = Σ_{j<a_k} a_ij
+        Q = torch.zeros(H, b - a, g + 1, dtype=torch.float64)
+        Q[..., :g] = segs.flip(-1).cumsum(-1).flip(-1)  # Q_i(a_k) = Σ_{j≥a_k} a_ij
+        self.r[:, a:b] = segs.sum(-1)
+        self.col_p += P.sum(1)
+        self.col_q += Q.sum(1)
+        run_q = torch.cumsum(Q, 1)  # Σ_{a ≤ i' ≤ i} Q_i'
+        sfx_p = P.flip(1).cumsum(1).flip(1)  # Σ_{i ≤ i' < b} P_i'
+        self.totals_q[a], self.totals_p[a] = run_q[:, -1].clone(), sfx_p[:, 0].clone()
+        for k, bk in enumerate(self.b_grid):
+            if a < bk <= b:
+                self.upper[:, k] = run_q[:, bk - a - 1]
+                self.upper_owner[k] = a
+            if a <= bk < b:
+                self.lower[:, k] = sfx_p[:, bk - a]
+                self.lower_owner[k] = a
+
+    def finish(self):
+        self.phi = self.minimum()
+
+    def minimum(self):
+        """``φ_bip`` per head, the minimum over the lattice (``nan`` for a head with no defined cut)."""
+        import torch
+
+        starts = sorted(self.totals_q)
+        before, after = {}, {}
+        acc = torch.zeros_like(self.totals_q[starts[0]])
+        for a in starts:  # U: totals of the blocks above each block
+            before[a] = acc
+            acc = acc + self.totals_q[a]
+        acc = torch.zeros_like(acc)
+        for a in reversed(starts):  # L: totals of the blocks below each block
+            after[a] = acc
+            acc = acc + self.totals_p[a]
+        U, L = self.upper.clone(), self.lower.clone()
+        for k in range(self.g + 1):
+            if self.upper_owner[k] is not None:
+                U[:, k] += before[self.upper_owner[k]]
+            if self.lower_owner[k] is not None:
+                L[:, k] += after[self.lower_owner[k]]
+        rows = torch.tensor(self.b_grid)
+        prefix = torch.cat([torch.zeros(self.r.shape[0], 1, dtype=torch.float64), self.r.cumsum(-1)], -1)
+        suffix = torch.cat([self.r.flip(-1).cumsum(-1).flip(-1), torch.zeros(self.r.shape[0], 1, dtype=torch.float64)],
+                           -1)
+        Rb, Rc = prefix[:, rows, None], suffix[:, rows, None]
+        Ca, Cc = self.col_p[:, None, :], self.col_q[:, None, :]
+        best = torch.full((U.shape[0],), float("inf"), dtype=torch.float64)
+        for k0 in range(0, U.shape[1], 64):  # rows of the lattice in chunks: temporaries stay in cache
+            cut = U[:, k0: k0 + 64] + L[:, k0: k0 + 64]
+            denom = torch.minimum(Rb[:, k0: k0 + 64] + Ca, Rc[:, k0: k0 + 64] + Cc)
+            phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
+            best = torch.minimum(best, phi.flatten(1).amin(-1))
+        return torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))).numpy()

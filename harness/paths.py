@@ -1,0 +1,205 @@
+"""Attention paths: how one forward pass is reduced to per-head features, one registered object per path.
+
+Every path gives the same features where they overlap (tested to 1e-5); they
+differ in what they hold in memory.
+
+=============  ===================================================================  ======================
+path           what it does                                                         peak attention memory
+=============  ===================================================================  ======================
+``eager``      ``output_attentions=True``: every layer's maps, then the features    all layers' maps
+``per-layer``  a forward hook reduces each layer's maps to features and drops them  one layer's maps
+``streaming``  no map: attention in row blocks from Q and K, features accumulated   one block of rows
+               on the way (:mod:`.streaming`); no feature that needs the full map
+               (``lambda2``), ``phi_bip`` on a lattice of cuts beyond ``bip_grid``
+=============  ===================================================================  ======================
+
+``auto`` (:func:`choose_path`) picks eager while all layers' float32 maps fit in
+:data:`EAGER_MAX_BYTES`, per-layer up to :data:`STREAMING_MIN_N` tokens or when a
+feature that needs the full map is wanted, streaming beyond.
+
+Adding a path is one :class:`AttentionPath` subclass decorated with
+:func:`register_path`; the command line's ``--attention`` choices, ``auto`` and
+the tests are derived from :data:`PATHS`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from attention_transport.errors import AttentionTransportError, UnknownName
+from attention_transport.harness.features import FEATURES, attention_features
+
+__all__ = ["AttentionPath", "PATHS", "AUTO", "ATTENTION_CHOICES", "register_path", "attention_path", "choose_path",
+           "EAGER_MAX_BYTES", "STREAMING_MIN_N"]
+
+#: auto leaves the eager path when all layers' maps would exceed this many bytes
+EAGER_MAX_BYTES = 1 << 30
+#: auto streams inputs longer than this many tokens (unless a feature needs the full map)
+STREAMING_MIN_N = 2048
+AUTO = "auto"
+
+
+class AttentionPath:
+    """One way of turning a forward pass into per-head features. Subclass and implement :meth:`run`."""
+
+    name = ""
+    #: forms each head's full map, so it can give the features that need one (``lambda2``)
+    full_maps = True
+
+    def peak_bytes(self, layers, heads, n):
+        """Bytes of attention the path holds at its peak (float32)."""
+        raise NotImplementedError
+
+    def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
+        """Features of one forward pass of ``loaded.model`` over encoded ``inputs``: name → (layers, heads[, k])."""
+        raise NotImplementedError
+
+    def bip_stride(self, n, bip_grid=None):
+        """Lattice stride of the path's ``phi_bip`` at n tokens (1: every cut, exact)."""
+        return 1
+
+    def refuse(self, settings):
+        """Raise if ``settings`` want a feature this path cannot give."""
+        if self.full_maps:
+            return
+        bad = [f.name for f in FEATURES.values() if f.needs_map and f.wanted(settings)]
+        if bad:
+            raise AttentionTransportError(f"{', '.join(bad)} needs each head's full map; the {self.name} path never "
+                                          "forms one (use per-layer or auto).")
+
+    def __repr__(self):
+        return f"<attention path {self.name}>"
+
+
+#: the registry: name → path, in registration order
+PATHS: dict = {}
+
+
+def register_path(cls):
+    """Class decorator: instantiate the path and add it to :data:`PATHS`."""
+    inst = cls()
+    if not inst.name or inst.name in PATHS or inst.name == AUTO:
+        raise AttentionTransportError(f"attention path name must be new, non-empty and not {AUTO!r}; "
+                                      f"got {inst.name!r}.")
+    PATHS[inst.name] = inst
+    return cls
+
+
+def attention_path(name):
+    """The registered path called ``name``.
+
+    >>> attention_path("per-layer").full_maps
+    True
+    """
+    if name not in PATHS:
+        raise UnknownName(f"attention must be one of {', '.join(ATTENTION_CHOICES)}; got {name!r}.")
+    return PATHS[name]
+
+
+def _maps(loaded, inputs):
+    import torch
+
+    with torch.no_grad():
+        out = loaded.model(**inputs, output_attentions=True)
+    return torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+
+
+@register_path
+class Eager(AttentionPath):
+    name = "eager"
+
+    def peak_bytes(self, layers, heads, n):
+        one_layer = 4 * heads * n * n  # every layer's maps, plus one layer's scores and softmax in flight
+        return layers * one_layer + 2 * one_layer
+
+    def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
+        return attention_features(_maps(loaded, inputs), prompt_len, settings)
+
+
+@register_path
+class PerLayer(AttentionPath):
+    name = "per-layer"
+
+    def peak_bytes(self, layers, heads, n):
+        return 2 * 4 * heads * n * n + 2 * 4 * n * n  # one layer's scores and softmax, one float64 head copy
+
+    def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
+        import torch
+
+        from attention_transport.harness.models import attention_modules
+
+        per_layer = []
+
+        def reduce(module, args, output):
+            maps = output[1][0].to(torch.float32).numpy()[None]
+            per_layer.append(attention_features(maps, prompt_len, settings))
+            return (output[0], None) + tuple(output[2:])
+
+        hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
+        try:
+            with torch.no_grad():
+                loaded.model(**inputs)
+        finally:
+            for h in hooks:
+                h.remove()
+        return {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
+
+
+@register_path
+class Streaming(AttentionPath):
+    name, full_maps = "streaming", False
+
+    def peak_bytes(self, layers, heads, n):
+        from attention_transport.harness.streaming import BLOCK_BYTES
+
+        return 6 * BLOCK_BYTES  # one block times the few buffers of a pass
+
+    def _config(self, prompt_len, settings, bip_grid=None, block_bytes=None):
+        from attention_transport.harness.features import FeatureSettings
+        from attention_transport.harness.streaming import StreamConfig
+
+        extra = {k: v for k, v in (("bip_grid", bip_grid), ("block_bytes", block_bytes)) if v}
+        return StreamConfig(prompt_len=prompt_len, settings=settings or FeatureSettings(), **extra)
+
+    def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
+        from attention_transport.harness.streaming import streaming_pass
+
+        self.refuse(settings)
+        return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
+
+    def bip_stride(self, n, bip_grid=None):
+        return self._config(1, None, bip_grid).stride(n)
+
+
+ATTENTION_CHOICES = (AUTO,) + tuple(PATHS)
+
+
+def choose_path(name, *, settings, layers, heads, n):
+    """The path for an input of n tokens: ``name``, or for ``auto`` the cheapest that fits.
+
+    auto: eager while all layers' float32 maps fit in :data:`EAGER_MAX_BYTES`;
+    per-layer up to :data:`STREAMING_MIN_N` tokens, or at any n when a wanted
+    feature needs the full map; streaming beyond.
+
+    Raises
+    ------
+    UnknownName
+        An unknown path.
+    AttentionTransportError
+        A path that cannot give a wanted feature (streaming with ``lambda2``).
+
+    Examples
+    --------
+    >>> from attention_transport.harness.features import FeatureSettings
+    >>> choose_path("auto", settings=FeatureSettings(), layers=30, heads=9, n=300).name
+    'eager'
+    >>> choose_path("auto", settings=FeatureSettings(), layers=30, heads=9, n=4096).name
+    'streaming'
+    """
+    if name != AUTO:
+        path = attention_path(name)
+        path.refuse(settings)
+        return path
+    if 4 * layers * heads * n * n <= EAGER_MAX_BYTES:  # all layers' maps
+        return PATHS["eager"]
+    needs_map = any(f.needs_map and f.wanted(settings) for f in FEATURES.values())
+    return PATHS["per-layer"] if n <= STREAMING_MIN_N or needs_map else PATHS["streaming"]

@@ -1,0 +1,302 @@
+"""The validation report: one object with a schema version, written and read as JSON, rendered as Markdown.
+
+A :class:`Report` holds what one ``validate`` run found: the run (model,
+benchmark, items used and skipped, attention paths), the length strata, and a
+:class:`Score` per feature (unsupervised, all heads and per layer), per probe
+group and per baseline.  Figures, the Markdown writer and the command line read
+its attributes; :meth:`Report.to_json` and :meth:`Report.from_json` are the only
+places that know the file layout.
+
+Support.  A length-controlled AUROC from a handful of pairs is not evidence:
+one pair gives 0 or 1 and an interval that collapses onto it.  A score is
+reported only with at least :data:`MIN_PAIRS` within-stratum pairs drawn from at
+least :data:`MIN_ITEMS` distinct items; below that, :attr:`Score.insufficient`
+says why and the value, its interval and its polarity are ``None`` (``null``
+in JSON, "insufficient" in Markdown and figures).  Reports written before the
+schema recorded items (schema 1) are judged on their pairs alone.
+
+Schema versions: 1, the reports shipped before this module (no
+``schema_version`` key; feature ``t_star_frac``; settings key ``spectral``);
+2, this layout.  Reading converts 1 to 2.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from attention_transport.errors import AttentionTransportError
+from attention_transport.provenance import json_ready
+
+__all__ = ["SCHEMA_VERSION", "MIN_PAIRS", "MIN_ITEMS", "Score", "Strata", "Report", "support", "load_report",
+           "write_markdown"]
+
+SCHEMA_VERSION = 2
+#: fewest within-stratum (hallucinated, faithful) pairs behind a reported LC-AUROC
+MIN_PAIRS = 20
+#: fewest distinct items contributing to those pairs
+MIN_ITEMS = 10
+
+_LEGACY_FEATURES = {"t_star_frac": "t_star_over_n"}
+_LEGACY_SETTINGS = {"spectral": "lambda2"}
+
+
+def support(n_pairs, n_items=None):
+    """Why a score with this support is not reported, or None when it is.
+
+    >>> support(6, 4)
+    '6 within-stratum pairs from 4 items; at least 20 pairs from 10 items are needed'
+    >>> support(400, 180) is None
+    True
+    """
+    short = n_pairs < MIN_PAIRS or (n_items is not None and n_items < MIN_ITEMS)
+    if not short:
+        return None
+    items = "" if n_items is None else f" from {n_items} items"
+    return f"{n_pairs} within-stratum pairs{items}; at least {MIN_PAIRS} pairs from {MIN_ITEMS} items are needed"
+
+
+def _num(v):
+    return None if v is None or v != v else v
+
+
+@dataclass
+class Score:
+    """A length-controlled AUROC with its interval and its support.
+
+    Attributes
+    ----------
+    lc_auroc, ci_low, ci_high : float or None
+        ``None`` when undefined or insufficient.
+    polarity : int or None
+        Sign of ``LC-AUROC − 1/2``.
+    n_pairs : int
+        Within-stratum pairs compared.
+    n_items : int or None
+        Distinct items contributing to those pairs (None in schema-1 reports).
+    insufficient : str or None
+        Why the value is not reported (see :func:`support`).
+    auroc : float or None
+        Plain AUROC (probes; the length baseline without length control).
+    n_features, n_splits, n_used : int or None
+        Probe width and folds; examples with a defined value.
+    per_layer : list of Score
+        Per-layer scores (unsupervised features), each with its ``layer``.
+    layer : int or None
+    """
+
+    lc_auroc: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    polarity: int | None = None
+    n_pairs: int = 0
+    n_items: int | None = None
+    insufficient: str | None = None
+    auroc: float | None = None
+    n_features: int | None = None
+    n_splits: int | None = None
+    n_used: int | None = None
+    per_layer: list = field(default_factory=list)
+    layer: int | None = None
+
+    def __post_init__(self):
+        for name in ("lc_auroc", "ci_low", "ci_high", "polarity", "auroc"):
+            setattr(self, name, _num(getattr(self, name)))
+        if self.insufficient is None:
+            self.insufficient = support(self.n_pairs, self.n_items)
+        if self.insufficient is not None:
+            self.lc_auroc = self.ci_low = self.ci_high = self.polarity = None
+
+    @property
+    def reported(self):
+        """True when the score has a value (defined and with enough support)."""
+        return self.lc_auroc is not None
+
+    @property
+    def ci_excludes_half(self):
+        return self.ci_low is not None and self.ci_high is not None and (self.ci_low > 0.5 or self.ci_high < 0.5)
+
+    def to_json(self):
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("per_layer", "layer")}
+        if self.layer is not None:
+            out["layer"] = self.layer
+        if self.per_layer:
+            out["per_layer"] = [s.to_json() for s in self.per_layer]
+        return out
+
+    @classmethod
+    def from_json(cls, d):
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known and k != "per_layer"}
+        return cls(**kw, per_layer=[cls.from_json(x) for x in d.get("per_layer", [])])
+
+
+@dataclass
+class Strata:
+    """The response-length strata of LC-AUROC: those holding both classes, their coverage and pairs."""
+
+    coverage: float | None
+    n_pairs: int
+    n_strata: int
+    strata: list  #: dicts with length, n_hallucinated, n_faithful
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(coverage=_num(d["coverage"]), n_pairs=d["n_pairs"], n_strata=d["n_strata"], strata=d["strata"])
+
+
+@dataclass
+class Report:
+    """What one validation run found (see the module docstring)."""
+
+    model: str
+    benchmark: str
+    data: str
+    seed: int
+    limit: int | None
+    n_items: int
+    n_examples: int
+    strata: Strata
+    features: dict  #: name → Score (unsupervised, mean over all heads; per_layer filled)
+    probes: dict  #: transport probe group → Score
+    baselines: dict  #: baseline probe group or ``<feature>_unsupervised`` → Score
+    heads: dict  #: "phi"/"G" → {"faithful": (layers, heads) list, "hallucinated": ...}
+    items_loaded: int = 0
+    records_skipped: int = 0
+    skipped_lines: list = field(default_factory=list)
+    too_long: list = field(default_factory=list)
+    unscorable: list = field(default_factory=list)
+    max_tokens: int | None = None
+    prompt_truncated: int = 0
+    computed: int = 0
+    resumed: int = 0
+    attention: str = "auto"
+    attention_paths: dict = field(default_factory=dict)
+    phi_bip_lattice: int = 0
+    seconds_per_example: float | None = None
+    provenance: dict = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def settings(self):
+        """The settings that fixed the feature files (from the provenance)."""
+        return self.provenance.get("settings", {})
+
+    @property
+    def lc_auroc(self):
+        """Feature → all-heads LC-AUROC (None where not reported)."""
+        return {k: s.lc_auroc for k, s in self.features.items()}
+
+    @property
+    def polarity(self):
+        return {k: s.polarity for k, s in self.features.items()}
+
+    def to_json(self):
+        """A JSON-ready dict (snake_case keys; non-finite numbers as null)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, Strata):
+                v = asdict(v)
+            elif f.name in ("features", "probes", "baselines"):
+                v = {k: s.to_json() for k, s in v.items()}
+            out[f.name] = v
+        out["lc_auroc"], out["polarity"] = self.lc_auroc, self.polarity  # flat views for quick reading
+        return json_ready(out)
+
+    def write(self, path):
+        """Write the JSON report atomically."""
+        from attention_transport.harness.store import atomic_write
+
+        atomic_write(path, json.dumps(self.to_json(), indent=1).encode())
+
+    @classmethod
+    def from_json(cls, d, source="report"):
+        """A report from its JSON dict, converting earlier schema versions.
+
+        Raises
+        ------
+        AttentionTransportError
+            Not a validation report, or a schema newer than this package reads.
+        """
+        if not isinstance(d, dict) or not {"model", "benchmark", "features", "probes", "baselines"} <= set(d):
+            raise AttentionTransportError(f"{source} is not a validation report (needs model, benchmark, features, "
+                                          "probes and baselines).")
+        version = d.get("schema_version", 1)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise AttentionTransportError(f"{source} has report schema {version!r}; this package reads schema "
+                                          f"<= {SCHEMA_VERSION}.")
+        d = dict(d)
+        d["features"] = {_LEGACY_FEATURES.get(k, k): v for k, v in d["features"].items()}
+        d["baselines"] = {k: ({**v, "auroc": v.get("auroc", v.get("auroc_without_length_control"))}
+                              if k == "length_unsupervised" else v) for k, v in d["baselines"].items()}
+        prov = dict(d.get("provenance", {}))
+        if "settings" in prov:
+            prov["settings"] = {_LEGACY_SETTINGS.get(k, k): v for k, v in prov["settings"].items()}
+        d["provenance"] = prov
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        kw["strata"] = Strata.from_json(d["strata"])
+        for name in ("features", "probes", "baselines"):
+            kw[name] = {k: Score.from_json(v) for k, v in d[name].items()}
+        kw["schema_version"] = SCHEMA_VERSION
+        return cls(**kw)
+
+
+def load_report(path):
+    """Read one ``report.json`` (any schema this package knows)."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AttentionTransportError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}.") from None
+    return Report.from_json(d, source=str(path))
+
+
+def _f(v, spec="{:.3f}"):
+    return "—" if v is None or v != v else spec.format(v)
+
+
+def _sign(p):
+    return {1: "+1", -1: "−1", 0: "0"}.get(p, "—")
+
+
+def _value(s):
+    """LC-AUROC as a table cell: the number, or why there is none."""
+    if s.insufficient:
+        return f"insufficient ({s.n_pairs} pairs)"
+    return _f(s.lc_auroc)
+
+
+def _interval(s):
+    return "—" if s.ci_low is None else f"{_f(s.ci_low)}–{_f(s.ci_high)}"
+
+
+def write_markdown(report):
+    """The report's tables as Markdown (what ``report.md`` holds)."""
+    s = report.strata
+    lines = [f"# {report.model} on {report.benchmark}", "",
+             f"{report.n_items} items ({report.n_examples} examples), seed {report.seed}; "
+             f"LC-AUROC strata: {s.n_strata} response lengths hold both classes, "
+             f"coverage {_f(s.coverage)} of examples, {s.n_pairs} pairs. A score needs at least {MIN_PAIRS} "
+             f"within-stratum pairs from {MIN_ITEMS} items; below that it is marked insufficient.", "",
+             "## Unsupervised features (mean over all heads)", "",
+             "| feature | LC-AUROC | 95% CI | polarity | pairs | best layer | its LC-AUROC |",
+             "|---|---|---|---|---|---|---|"]
+    for name, f in report.features.items():
+        layers = [r for r in f.per_layer if r.reported]
+        best = max(layers, key=lambda r: abs(r.lc_auroc - 0.5)) if layers else None
+        lines.append(f"| {name} | {_value(f)} | {_interval(f)} | {_sign(f.polarity)} | {f.n_pairs} | "
+                     f"{best.layer if best else '—'} | {_f(best.lc_auroc) if best else '—'} |")
+    lines += ["", "## Probes (grouped cross-validation, out-of-fold LC-AUROC)", "",
+              "| group | kind | features | LC-AUROC | 95% CI | pairs | plain AUROC |", "|---|---|---|---|---|---|---|"]
+    for kind, block in (("transport", report.probes), ("baseline", report.baselines)):
+        for group, e in block.items():
+            if e.n_features is None:
+                continue
+            lines.append(f"| {group} | {kind} | {e.n_features} | {_value(e)} | {_interval(e)} | {e.n_pairs} | "
+                         f"{_f(e.auroc)} |")
+    ln = report.baselines["length_unsupervised"]
+    lines += ["", f"Response length alone: LC-AUROC {_value(ln)} (1/2 by construction), "
+              f"AUROC without length control {_f(ln.auroc)}.", ""]
+    return "\n".join(lines)

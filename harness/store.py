@@ -1,0 +1,112 @@
+"""The output folder of a validation run: one feature file per example, and the manifest ``run.json``.
+
+``OUT/features/<item>_<label>.npz`` holds one example's per-head features,
+written by an atomic rename: an interrupted run leaves finished files and at
+most a ``.part`` file, and resumes where it stopped.  ``OUT/run.json``, the
+manifest, records everything that fixes the contents of those files: the
+schema version, the model, the benchmark, the data file, the feature settings,
+the φ_bip grid, and the *feature set* (the registered features that were
+wanted).  Resuming with anything different is refused with
+:class:`~attention_transport.errors.IncompatibleRun`, naming the first
+difference: the finished files would otherwise mix with new ones (an added
+feature would be missing from the old files; a changed setting would change
+their numbers silently).  To compute with other settings or features, use
+another output folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from attention_transport.errors import IncompatibleRun
+from attention_transport.harness.features import LEGACY_NAMES
+
+__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write"]
+
+#: version of the manifest and feature-file layout (1: before the manifest recorded it)
+MANIFEST_SCHEMA = 2
+#: what a manifest without a key meant when it was written (runs from before the key existed)
+_V1 = {"schema_version": 1, "bip_grid": 1024,
+       "features": ["G", "attn_score", "kl_uniform", "lambda2", "lapeig", "phi", "phi_bip", "phi_boundary",
+                    "phi_response", "prompt_mass", "t_star_over_n"]}
+_RENAMED = {"spectral": "lambda2"}
+_RECORD_RENAMED = {"path": "attention", **LEGACY_NAMES}
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` through a ``.part`` file and a rename."""
+    tmp = Path(str(path) + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class FeatureStore:
+    """One ``.npz`` per example under ``OUT/features``, written atomically; ``OUT/run.json`` is the manifest.
+
+    Parameters
+    ----------
+    out : path
+    manifest : dict
+        The settings that fix the feature files (see the module docstring); must
+        include ``features``, the sorted names of the wanted features.
+
+    Raises
+    ------
+    IncompatibleRun
+        ``out`` holds a run with a different manifest.
+    """
+
+    def __init__(self, out, manifest):
+        self.root = Path(out)
+        self.dir = self.root / "features"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        manifest = {"schema_version": MANIFEST_SCHEMA, **manifest}
+        path = self.root / "run.json"
+        if path.is_file():
+            old = {_RENAMED.get(k, k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+            old = {**{k: v for k, v in _V1.items() if k not in old}, **old}
+            if old["schema_version"] == 1 and not old.get("lambda2"):  # λ₂ was computed only when asked for
+                old["features"] = [f for f in old["features"] if f != "lambda2"]
+            if old["schema_version"] == 1:
+                old["schema_version"] = MANIFEST_SCHEMA  # same files; only the manifest was thinner
+            for key, value in manifest.items():
+                if old.get(key) != value:
+                    raise IncompatibleRun(f"{self.root} holds a run with {_difference(key, old.get(key), value)}; "
+                                          "use another --out directory to start a new run.")
+        else:
+            atomic_write(path, json.dumps(manifest, indent=1).encode())
+
+    def path(self, example):
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", example.item_id)
+        return self.dir / f"{stem}_{example.label}.npz"
+
+    def has(self, example):
+        return self.path(example).is_file()
+
+    def save(self, example, record):
+        path = self.path(example)
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **record)
+        os.replace(tmp, path)
+
+    def load(self, example):
+        """The example's record; keys of earlier releases are read under their current names."""
+        with np.load(self.path(example), allow_pickle=False) as z:
+            rec = {_RECORD_RENAMED.get(k, k): z[k] for k in z.files}
+        if str(rec["item_id"]) != example.item_id or int(rec["label"]) != example.label:
+            raise IncompatibleRun(f"feature file {self.path(example)} belongs to {rec['item_id']} / {rec['label']}, "
+                                  f"not {example.item_id} / {example.label}.")
+        return rec
+
+
+def _difference(key, old, new):
+    if key == "features" and isinstance(old, list):
+        added, lost = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+        parts = ([f"without {', '.join(added)}"] if added else []) + ([f"with {', '.join(lost)}"] if lost else [])
+        return "another feature set (" + "; ".join(parts) + ")"
+    return f"{key} = {old!r}, not {new!r}"

@@ -1,0 +1,75 @@
+"""Forced-scoring attention maps against an independent softmax(QKᵀ/√d + mask) recomputation.
+
+Tiny models are built from random configs (two layers, no download, :mod:`tiny_models`): a Llama with
+grouped-query heads and rotary embeddings, and a BERT encoder.
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from tiny_models import recompute_bert, recompute_llama, tiny_bert, tiny_llama  # noqa: E402
+
+from attention_transport.errors import TooLong, UnknownName, Unscorable  # noqa: E402
+from attention_transport.harness.features import attention_features  # noqa: E402
+from attention_transport.harness.models import forced_attention, load_model  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_llama_attention_matches_recomputation(seed):
+    lm = tiny_llama(seed)
+    fp = forced_attention(lm, "#Question#: who wrote it?\n#Answer#: ", "Nobody did, in 1844.")
+    assert fp.prompt_len == 1 + len("#Question#: who wrote it?\n#Answer#: ")
+    assert fp.attention.shape == (2, 4, fp.n, fp.n)
+    np.testing.assert_allclose(fp.attention, recompute_llama(lm, fp.ids), atol=1e-5)
+    assert np.allclose(np.triu(fp.attention, 1), 0)  # causal
+    feats = attention_features(fp.attention, fp.prompt_len, lambda2=False)
+    assert feats["phi"].shape == (2, 4) and np.all((feats["phi"] > 0) & (feats["phi"] <= 1))
+
+
+def test_bert_attention_matches_recomputation():
+    lm = tiny_bert()
+    fp = forced_attention(lm, "#Knowledge#: a b c", "d e")
+    enc = lm.tokenizer("#Knowledge#: a b c", "d e")
+    assert fp.prompt_len == enc["token_type_ids"].index(1)
+    np.testing.assert_allclose(fp.attention, recompute_bert(lm, fp.ids, enc["token_type_ids"]), atol=1e-5)
+    feats = attention_features(fp.attention, fp.prompt_len, lambda2=False)
+    assert np.all(feats["G"] < 1) and np.all(np.isfinite(feats["phi_bip"]))
+
+
+def test_forced_attention_errors():
+    lm = tiny_llama()
+    with pytest.raises(Unscorable, match="the response tokenises to nothing"):
+        forced_attention(lm, "prompt", "")
+    with pytest.raises(TooLong, match="more than max_tokens = 5"):
+        forced_attention(lm, "prompt", "response", max_tokens=5)
+
+
+def test_load_model_errors(tmp_path):
+    with pytest.raises(UnknownName, match="unknown model 'gpt9'; known models: smollm2-135m, minilm-l6"):
+        load_model("gpt9")
+    with pytest.raises(FileNotFoundError, match="model path not found"):
+        load_model(str(tmp_path / "missing.gguf"))
+    with pytest.raises(FileNotFoundError, match="run `attention-transport fetch smollm2-135m`"):
+        load_model("smollm2-135m", cache=tmp_path)
+    (tmp_path / "weights.bin").write_bytes(b"")
+    with pytest.raises(ValueError, match="a model file must be .gguf"):
+        load_model(str(tmp_path / "weights.bin"))
+
+
+@pytest.mark.parametrize("build", [tiny_llama, tiny_bert], ids=["llama", "bert"])
+def test_per_layer_reduction_equals_eager(build):
+    """Hooks reduce each layer at once; the features equal those of the all-layer eager maps."""
+    from attention_transport.harness.models import forced_features
+
+    lm = build(3)
+    prompt, response = "#Knowledge#: a b c\n#Question#: why?\n#Answer#: ", "because of c"
+    fp_e, eager = forced_features(lm, prompt, response, attention="eager", lambda2=True, lapeig_k=4)
+    fp_p, layer = forced_features(lm, prompt, response, attention="per-layer", lambda2=True, lapeig_k=4)
+    assert fp_p.attention is None and fp_p.ids == fp_e.ids and fp_p.prompt_len == fp_e.prompt_len
+    assert set(eager) == set(layer)
+    for name in eager:
+        assert layer[name].shape == eager[name].shape
+        np.testing.assert_allclose(layer[name], eager[name], rtol=0, atol=1e-5, err_msg=name)
+    with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
+        forced_features(lm, prompt, response, attention="x")
