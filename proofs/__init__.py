@@ -12,7 +12,7 @@ from attention_transport.proofs.c1_indegree import CLAIM as C1
 from attention_transport.proofs.c2_uniform import CLAIM as C2
 from attention_transport.proofs.c3_continuum import CLAIM as C3
 from attention_transport.proofs.c4_floor import CLAIM as C4
-from attention_transport.proofs.c4_floor import CLAIM_BIP as C4b
+from attention_transport.proofs.c4b import CLAIM as C4b
 from attention_transport.proofs.c5_window import CLAIM as C5
 from attention_transport.proofs.c5s_sink_window import CLAIM as C5s
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -55,10 +55,19 @@ class Context:
 
     ``dps`` sets the precision of the high-precision steps; ``enum_max``, when set, pushes an
     exhaustive enumeration that can go further (C4b's vertex sets) up to that n.
+    ``certificates`` maps a claim id to the certificate object its checkers read (the
+    constants of an argument: ranges, boxes, weights); a claim without an entry uses its
+    own default, so a test can run a checker on a weakened certificate without touching
+    module state.
     """
 
     dps: int = 30
     enum_max: int | None = None
+    certificates: Mapping = field(default_factory=dict)
+
+    def certificate(self, claim_id, default):
+        """The certificate of ``claim_id`` for this run: the one given, else ``default``."""
+        return self.certificates.get(claim_id, default)
 
 
 @dataclass(frozen=True)

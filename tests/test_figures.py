@@ -1,5 +1,4 @@
 """Figures F1–F7: every file is written, stamped, and plots the package's own numbers."""
-import json
 
 import matplotlib
 import numpy as np

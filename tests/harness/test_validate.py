@@ -14,7 +14,7 @@ from attention_transport.errors import IncompatibleRun, UnknownName  # noqa: E40
 from attention_transport.harness.data import load_halueval  # noqa: E402
 from attention_transport.harness.evaluate import evaluate, polarity_summary  # noqa: E402
 from attention_transport.harness.features import probe_groups  # noqa: E402
-from attention_transport.harness.report import MIN_PAIRS, Report, write_markdown  # noqa: E402
+from attention_transport.harness.report import Report, write_markdown  # noqa: E402
 from attention_transport.harness.store import FeatureStore  # noqa: E402
 from attention_transport.harness.validate import RunConfig, resolve_data, run_features, validate  # noqa: E402
 

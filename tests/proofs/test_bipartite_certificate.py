@@ -15,7 +15,10 @@ from attention_transport.cli import main
 from attention_transport.numerics.constants import bipartite_star
 from attention_transport.numerics.landscapes import bipartite_minimum
 from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.proofs import c4_floor
+from dataclasses import replace
+from fractions import Fraction
+
+from attention_transport.proofs.c4b import CERTIFICATE, enumeration, exact, local, regions, root
 from attention_transport.proofs.core import CheckFailed, Context
 
 from attention_strategies import attention_matrices
@@ -31,7 +34,7 @@ def _harmonic(n):
 @pytest.mark.parametrize("n", [121, 500, 4000])
 def test_local_lemma_inequalities_hold_on_the_lattice(n):
     """Every inequality of the local lemma, evaluated on the real lattice points of U (float64)."""
-    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in c4_floor.U_BOX]
+    (x0, x1), (y0, y1) = [(float(lo), float(hi)) for lo, hi in CERTIFICATE.u_box]
     a, b = np.meshgrid(np.arange(int(np.ceil(x0 * n)), int(x1 * n) + 1),
                        np.arange(int(np.ceil(y0 * n)), int(y1 * n) + 1), indexing="ij")
     a, b = a.ravel().astype(float), b.ravel().astype(float)
@@ -39,7 +42,7 @@ def test_local_lemma_inequalities_hold_on_the_lattice(n):
     D1, D2 = H[n] - H[b.astype(int)], H[b.astype(int)] - H[a.astype(int)]
     cut, vol = (b - a) + a * D1 - a * D2, a + b + a * (D1 + D2)
     I, II = cut - PHI * (2 * n - vol), cut - PHI * vol
-    tau = float(c4_floor.TAU)
+    tau = float(CERTIFICATE.tau)
     Ld = cut - PHI * n - KAPPA * (vol - n) + tau * (vol - n) ** 2 / n
     x, y, nu = a / n, b / n, 1.0 / n
     A = x + y - x * np.log(x) - 1
@@ -82,65 +85,82 @@ def test_query_lemma_picks_the_best_query_set(A, kcode):
 
 def test_keyset_enumeration_matches_all_vertex_sets():
     for n in range(2, 8):
-        best, near = c4_floor.keyset_minimum(n, threshold=1.0)
-        assert best == pytest.approx(c4_floor._all_sets_minimum(n), abs=1e-12)
+        best, near = enumeration.keyset_minimum(n, threshold=1.0)
+        assert best == pytest.approx(enumeration.all_sets_minimum(n), abs=1e-12)
         assert near  # every set below φ = 1 is reported
 
 
 # ---------------------------------------------------------------- the checkers can fail
+def weakened(**changes):
+    """A context whose C4b certificate differs from the real one by ``changes``."""
+    return Context(certificates={"C4b": replace(CERTIFICATE, **changes)})
+
+
 def _root_with_phi(value):
-    A, B, _, kappa = c4_floor.bipartite_root(30)
+    A, B, _, kappa = root.bipartite_root(30)
     return lambda dps: (A, B, iv.mpf(value), kappa)
 
 
 def test_subdivision_fails_above_the_minimum_outside_u(monkeypatch):
     """Outside U the continuum φ is ≥ 0.2731 (at y = 3/8): c = 0.27 is certified, c = 0.28 cannot be."""
-    monkeypatch.setattr(c4_floor, "bipartite_root", _root_with_phi(0.27))
-    c4_floor._bip_region_middle(Context())
-    monkeypatch.setattr(c4_floor, "bipartite_root", _root_with_phi(0.28))
+    monkeypatch.setattr(regions, "bipartite_root", _root_with_phi(0.27))
+    regions.check_region_middle(Context())
+    monkeypatch.setattr(regions, "bipartite_root", _root_with_phi(0.28))
     with pytest.raises(CheckFailed, match="not certified"):
-        c4_floor._bip_region_middle(Context())
+        regions.check_region_middle(Context())
 
 
-def test_local_lemma_needs_the_penalty(monkeypatch):
+def test_local_lemma_needs_the_penalty():
     """Without the quadratic term the Lagrangian's Hessian is indefinite at (a*, b*)."""
-    monkeypatch.setattr(c4_floor, "TAU", c4_floor.Fraction(0))
     with pytest.raises(CheckFailed, match="not positive definite"):
-        c4_floor._bip_local_interval(Context())
+        local.check_local_interval(weakened(tau=Fraction(0)))
 
 
-def test_local_lemma_rejects_a_box_without_the_root(monkeypatch):
-    monkeypatch.setattr(c4_floor, "U_BOX", ((c4_floor.Fraction(1, 4), c4_floor.Fraction(5, 16)),
-                                            (c4_floor.Fraction(3, 8), c4_floor.Fraction(1, 2))))
+def test_local_lemma_rejects_a_box_without_the_root():
+    box = ((Fraction(1, 4), Fraction(5, 16)), (Fraction(3, 8), Fraction(1, 2)))
     with pytest.raises(CheckFailed, match="not in U"):
-        c4_floor._bip_local_interval(Context())
+        local.check_local_interval(weakened(u_box=box))
 
 
-def test_local_lemma_rejects_a_too_large_penalty(monkeypatch):
+def test_local_lemma_rejects_a_too_large_penalty():
     """τ|W| ≤ φ − |κ| is what lets max(I, II) bound L_d from above: a huge τ breaks it."""
-    monkeypatch.setattr(c4_floor, "TAU", c4_floor.Fraction(4))
     with pytest.raises(CheckFailed, match=re.escape("τ|W| > φ − |κ|")):
-        c4_floor._bip_local_interval(Context())
+        local.check_local_interval(weakened(tau=Fraction(4)))
+
+
+def test_region_lemmas_reject_constants_they_do_not_prove():
+    """Margin I needs a ≥ 2n/5 (2 − 8c > 0 with (1 + c)α − 2c): α = 1/5 is not enough; the corner lemma fails
+    for a corner as large as b ≤ n/2."""
+    regions.check_region_corner(Context())
+    with pytest.raises(CheckFailed, match=r"h\(ρ_m\)"):
+        regions.check_region_corner(weakened(beta_corner=Fraction(1, 2)))
+
+
+def test_the_exact_range_must_reach_the_local_lemma():
+    """The interval steps evaluate the discrete terms at ν = 1/(n_exact + 1): a too short exact range leaves
+    the boxes at larger ν uncertified."""
+    with pytest.raises(CheckFailed):
+        regions.check_region_middle(weakened(n_exact=8))
 
 
 def test_krawczyk_rejects_a_box_without_the_root(monkeypatch):
     phi, a, b = bipartite_star(40)
-    monkeypatch.setattr(c4_floor, "bipartite_star", lambda dps: (phi, a + mpmath.mpf("1e-8"), b))
+    monkeypatch.setattr(root, "bipartite_star", lambda dps: (phi, a + mpmath.mpf("1e-8"), b))
     with pytest.raises(CheckFailed, match="Krawczyk"):
-        c4_floor.bipartite_root.__wrapped__(30)
+        root.bipartite_root.__wrapped__(30)
 
 
 def test_enumeration_catches_a_better_set(monkeypatch):
     """If the (a, b) optimum were higher than it is, the enumeration would find a set below it."""
-    real = c4_floor.bipartite_exact
-    monkeypatch.setattr(c4_floor, "bipartite_exact", lambda n, Hs: (real(n, Hs)[0] + c4_floor.Fraction(1, 1000),))
+    real = exact.bipartite_exact
+    monkeypatch.setattr(enumeration, "bipartite_exact", lambda n, Hs: (real(n, Hs)[0] + Fraction(1, 1000),))
     with pytest.raises(CheckFailed, match="beats the"):
-        c4_floor._bip_enumeration(Context())
+        enumeration.check_enumeration(weakened(n_enum=12))
 
 
-def test_verify_enum_max_sets_the_enumeration_range():
-    out = io.StringIO()
-    assert main(["verify", "--only", "C4b", "--enum-max", "6", "--json"], out=out) == 0
-    steps = json.loads(out.getvalue())["claims"][0]["steps"]
-    evidence = next(s["evidence"] for s in steps if s["kind"] == "enumeration")
-    assert evidence.startswith("every key set and query count for n ≤ 6 ")
+def test_the_certificate_reaches_the_statements():
+    from attention_transport.proofs import claim_by_id
+
+    claim = claim_by_id("C4b")
+    assert f"n \\le {CERTIFICATE.n_enum}" in claim.statement
+    assert any(f"\\tau = {CERTIFICATE.tau}" in step.statement for step in claim.steps)

@@ -1,6 +1,7 @@
 """Machine-checked claims: every claim passes, checkers can fail, documents cannot drift."""
 import io
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -105,19 +106,35 @@ def test_infeasible_rejects_feasible_systems():
         infeasible([i, t], [i >= 1, i <= t], "i ≤ t is satisfiable")
 
 
-def test_c4_tail_fails_for_a_constant_above_phi_star(monkeypatch):
+def _c4(**changes):
+    """A context whose C4 certificate differs from the real one by ``changes``."""
+    return Context(certificates={"C4": replace(c4_floor.CERTIFICATE, **changes)})
+
+
+def test_c4_tail_fails_for_a_constant_above_phi_star():
     """The interval step is not vacuous: with c = 2/5 > φ* the tail inequality must fail."""
-    monkeypatch.setattr(c4_floor, "C", Fraction(2, 5))
+    c4_floor._branch_complement(Context())
     with pytest.raises(CheckFailed):
-        c4_floor._branch_complement(Context())
+        c4_floor._branch_complement(_c4(tail=Fraction(2, 5)))
+
+
+def test_c4_tail_needs_a_large_enough_exact_range():
+    """The volume branch needs (n0 + 1) g(6/7) − 20/7 − n0 > 0, true from n0 = 8 on: n0 = 7 must fail."""
+    c4_floor._branch_volume(_c4(n0=8))
+    with pytest.raises(CheckFailed, match="slack"):
+        c4_floor._branch_volume(_c4(n0=7))
+
+
+def test_c4_balance_bound_rejects_a_bound_above_x_star():
+    with pytest.raises(CheckFailed, match="is not < 1"):
+        c4_floor._balance_bound(_c4(x_lo=Fraction(32, 100)))
 
 
 def test_c4_finite_part_fails_on_a_higher_floor(monkeypatch):
-    monkeypatch.setattr(c4_floor, "N0", 10)
-    c4_floor._finite(Context())  # still true below 10
+    c4_floor._finite(_c4(n0=10))  # still true below 10
     monkeypatch.setattr(c4_floor, "harmonic_table", lambda m: [Fraction(0)] + [Fraction(1)] * m)
     with pytest.raises(CheckFailed):
-        c4_floor._finite(Context())
+        c4_floor._finite(_c4(n0=10))
 
 
 def test_interval_precision_is_restored():

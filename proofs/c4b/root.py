@@ -1,0 +1,106 @@
+"""C4b, the root: Krawczyk's interval test encloses (a*, b*), φ_bip* and κ* = 1 − 2a*/b*."""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+from mpmath import iv
+
+from attention_transport.numerics.constants import bipartite_star
+from attention_transport.proofs.core import interval_dps, require
+
+__all__ = ["iv_rational", "short", "jacobian", "bipartite_root", "check_root", "check_constants"]
+
+
+def iv_rational(q):
+    """An exact rational as an mpmath interval (outward-rounded)."""
+    return iv.mpf(q.numerator) / q.denominator
+
+
+def short(v, digits):
+    """A point or interval endpoint (``iv`` degenerate interval) as a short decimal string."""
+    return mpmath.nstr(mpmath.mpf(v), digits)
+
+
+def jacobian(a, b, log):
+    """Jacobian of (balance, stationarity) in (a, b); ``log`` is sympy's, mpmath's or mpmath.iv's."""
+    la = log(a)
+    return [[-la, 1], [(1 - a / b) / a - la / b, a * la / b ** 2 - 1 / b]]
+
+
+@lru_cache(maxsize=None)
+def bipartite_root(dps):
+    """Rigorous enclosures ``(a*, b*, φ_bip*, κ*)``, with ``κ* = 1 − 2a*/b*``, by Krawczyk's test.
+
+    The box of radius ``10^-(dps+2)`` around mpmath's ``findroot`` point holds exactly one root
+    of the balance equation ``b = 1 − a + a ln a`` and the stationarity equation
+    ``ln a (1 − a/b) = ln b``; ``φ_bip* = 1 − 2a* + 2a* ln(a*/b*)`` is the continuum cut there.
+
+    Returns
+    -------
+    tuple of mpmath.iv intervals
+        Cached per ``dps``: several steps use them.
+
+    Raises
+    ------
+    CheckFailed
+        If the Krawczyk image of the box is not inside the box.
+    """
+    work = dps + 10
+    _, a, b = bipartite_star(work)
+    with mpmath.workdps(work):
+        r = mpmath.mpf(10) ** (-(dps + 2))
+        J = jacobian(a, b, mpmath.log)
+        det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
+        Y = [[J[1][1] / det, -J[0][1] / det], [-J[1][0] / det, J[0][0] / det]]  # any point inverse will do
+        ends = [(a - r, a + r), (b - r, b + r)]
+    with interval_dps(work):
+        X = [iv.mpf(list(e)) for e in ends]
+        m = [iv.mpf(a), iv.mpf(b)]
+        Y = [[iv.mpf(v) for v in row] for row in Y]
+        F = [m[1] - (1 - m[0] + m[0] * iv.log(m[0])), iv.log(m[0]) * (1 - m[0] / m[1]) - iv.log(m[1])]
+        JX = jacobian(X[0], X[1], iv.log)
+        K = []
+        for i in range(2):
+            k_i = m[i] - (Y[i][0] * F[0] + Y[i][1] * F[1])
+            for j in range(2):
+                k_i = k_i + ((1 if i == j else 0) - (Y[i][0] * JX[0][j] + Y[i][1] * JX[1][j])) * (X[j] - m[j])
+            K.append(k_i)
+        require(all(K[i].a > X[i].a and K[i].b < X[i].b for i in range(2)),
+                f"the Krawczyk image {K} is not inside the box {X}")
+        A, B = X
+        phi = 1 - 2 * A + 2 * A * iv.log(A / B)
+        kappa = 1 - 2 * A / B
+    return A, B, phi, kappa
+
+
+def check_root(ctx):
+    a_, b_ = sp.symbols("a b", positive=True)
+    F = sp.Matrix([b_ - (1 - a_ + a_ * sp.log(a_)), sp.log(a_) * (1 - a_ / b_) - sp.log(b_)])
+    require(sp.simplify(F.jacobian([a_, b_]) - sp.Matrix(jacobian(a_, b_, sp.log))) == sp.zeros(2, 2),
+            "the Jacobian used by the Krawczyk test is not that of the system")
+    A, B, phi, kappa = bipartite_root(ctx.dps)
+    require(phi.a > iv_rational(Fraction(6, 25)).b and phi.b < iv_rational(Fraction(1, 4)).a, f"φ_bip* = {phi} not in (6/25, 1/4)")
+    require(abs(kappa).b < phi.a, f"|κ*| = {abs(kappa)} is not < φ_bip* = {phi}")
+    point = bipartite_star(ctx.dps)[0]  # the constant `verify` prints lies in the enclosure
+    with interval_dps(ctx.dps + 10):
+        require(abs(iv.mpf(point) - phi).b < iv.mpf(10) ** (1 - ctx.dps), f"printed φ_bip* {point} is outside {phi}")
+    with mpmath.workdps(ctx.dps + 10):
+        return (f"Jacobian checked by sympy; Krawczyk image strictly inside the box of radius 10^-{ctx.dps + 2}: "
+                f"one root; φ_bip* ∈ [{short(phi.a, 20)}, {short(phi.b, 20)}], κ* = {short(kappa.a, 12)}; "
+                "6/25 < φ_bip* < 1/4 and |κ*| < φ_bip*")
+
+
+def check_constants(ctx):
+    phi, a, b = bipartite_star(ctx.dps)
+    with mpmath.workdps(ctx.dps):
+        tol = mpmath.mpf(10) ** (-ctx.dps + 3)
+        require(abs(b - (1 - a + a * mpmath.log(a))) < tol, "balance residual")
+        require(abs(mpmath.log(a) * (1 - a / b) - mpmath.log(b)) < tol, "stationarity residual")
+        vol = b + a - a * mpmath.log(a)
+        cut = b + a - a * mpmath.log(a) - 2 * (a + a * mpmath.log(b / a))
+        require(abs(vol - 1) < tol and abs(cut - phi) < tol, "continuum cut at (a*, b*) ≠ φ_bip*")
+    return (f"(a*, b*) = ({mpmath.nstr(a, 12)}, {mpmath.nstr(b, 12)}) solve both equations to 10^-{ctx.dps - 3}; "
+            f"continuum volume 1 and cut φ_bip* = {mpmath.nstr(phi, 15)} there")
