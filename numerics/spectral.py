@@ -30,11 +30,14 @@ __all__ = [
     "fiedler_sweep_cut",
     "cheeger_exact",
     "cheeger_bounds",
-    "EXACT_CHEEGER_MAX_N",
+    "CHEEGER_EXACT_MAX_N",
+    "CHEEGER_EXACT_AUTO_N",
 ]
 
-#: Largest n for which :func:`cheeger_exact` enumerates (2^(n−1) bipartitions).
-EXACT_CHEEGER_MAX_N = 18
+#: Largest n for which :func:`cheeger_exact` enumerates at all (2^(n−1) bipartitions).
+CHEEGER_EXACT_MAX_N = 18
+#: Largest n for which :func:`cheeger_bounds` (and ``check``) enumerates the exact value without being asked.
+CHEEGER_EXACT_AUTO_N = 14
 
 
 def laplacian_spectrum(A):
@@ -108,7 +111,7 @@ def _sweep(A, v2):
     return SweepCut(conductance=land.capacity, vertices=np.sort(order[: land.t_star]))
 
 
-def cheeger_exact(A, max_n=EXACT_CHEEGER_MAX_N):
+def cheeger_exact(A, max_n=CHEEGER_EXACT_MAX_N):
     """Exact Cheeger constant of W by enumerating every bipartition.
 
     Parameters
@@ -167,7 +170,7 @@ class CheegerBounds:
         return min(self.upper_spectral, self.upper_sweep)
 
 
-def cheeger_bounds(A, exact_max_n=14):
+def cheeger_bounds(A, exact_max_n=CHEEGER_EXACT_AUTO_N):
     """Cheeger sandwich ``λ₂/2 ≤ h ≤ min(√(2λ₂), φ(sweep))`` and, for small n, exact h.
 
     Parameters

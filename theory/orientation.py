@@ -42,7 +42,16 @@ def antisymmetric(N):
 
 
 def gamma_family(A, gamma):
-    """``A_γ = ((1 + γ) A + (1 − γ) Aᵀ)/2``."""
+    """``A_γ = ((1 + γ) A + (1 − γ) Aᵀ)/2``.
+
+    Every member shares the symmetric part S of A (C6):
+
+    >>> A = generic_matrix(2)
+    >>> sp.simplify(symmetric(normalised(gamma_family(A, sp.Rational(1, 3)))) - symmetric(normalised(A)))
+    Matrix([
+    [0, 0],
+    [0, 0]])
+    """
     return ((1 + gamma) * A + (1 - gamma) * A.T) / 2
 
 

@@ -54,6 +54,10 @@ def balance_point():
 
 
 def limit_capacity():
-    """``lim_{n→∞} min_t φ_n(t)`` in the continuum: the right branch's constant value."""
+    """``lim_{n→∞} min_t φ_n(t)`` in the continuum: the right branch's constant value.
+
+    >>> limit_capacity(), balance_point()  # a floor, at the worst cut t/n → w/(s + 2w) (C5s)
+    (s/(s + 2*w), w/(s + 2*w))
+    """
     _, right, _ = continuum_landscape()
     return sp.simplify(right)

@@ -36,13 +36,21 @@ H = sp.harmonic
 
 
 def row_sum():
-    """``r_k = Σ_{j=1}^{k} 1/k`` evaluated by sympy: 1."""
+    """``r_k = Σ_{j=1}^{k} 1/k`` evaluated by sympy: 1.
+
+    >>> row_sum()
+    1
+    """
     j = sp.Dummy("j", integer=True, positive=True)
     return sp.summation(1 / k, (j, 1, k))
 
 
 def column_sum():
-    """``c_k = Σ_{i=k}^{n} 1/i`` as a difference of two sums from 1: ``H_n − H_{k−1}``."""
+    """``c_k = Σ_{i=k}^{n} 1/i`` as a difference of two sums from 1: ``H_n − H_{k−1}``.
+
+    >>> column_sum()
+    harmonic(n) - harmonic(k - 1)
+    """
     return sp.summation(1 / i, (i, 1, n)) - sp.summation(1 / i, (i, 1, k - 1))
 
 
@@ -56,19 +64,33 @@ def harmonic_prefix_sum():
 
 
 def cut():
-    """``cut(t) = Σ_{k ≤ t} (c_k − r_k)`` (C1) in closed form, simplified to ``t (H_n − H_t)``."""
+    """``cut(t) = Σ_{k ≤ t} (c_k − r_k)`` (C1) in closed form, simplified to ``t (H_n − H_t)``.
+
+    >>> cut()
+    t*(harmonic(n) - harmonic(t))
+    >>> cut().subs({n: 3, t: 1})  # the cut of the first token of three: H_3 − H_1
+    5/6
+    """
     expr = t * H(n) - harmonic_prefix_sum() - t * row_sum()
     return sp.simplify(sp.expand_func(expr.rewrite(sp.harmonic)).subs(H(t - 1), H(t) - 1 / t))
 
 
 def volume():
-    """``vol(t) = Σ_{k ≤ t} (r_k + c_k)`` in closed form, ``t (2 + H_n − H_t)``."""
+    """``vol(t) = Σ_{k ≤ t} (r_k + c_k)`` in closed form, ``t (2 + H_n − H_t)``.
+
+    >>> volume()
+    t*harmonic(n) - t*harmonic(t) + 2*t
+    """
     expr = t * row_sum() + t * H(n) - harmonic_prefix_sum()  # Σ r_k + Σ c_k
     return sp.expand(expr.subs(H(t - 1), H(t) - 1 / t))
 
 
 def total_volume():
-    """``vol(n) = Σ_k (r_k + c_k) = 2n``."""
+    """``vol(n) = Σ_k (r_k + c_k) = 2n``.
+
+    >>> total_volume()
+    2*n
+    """
     return sp.simplify(volume().subs(t, n))
 
 
@@ -79,7 +101,13 @@ def landscape():
 
 
 def landscape_value(n_val, t_val):
-    """``φ_n(t)`` for integers as an exact sympy Rational."""
+    """``φ_n(t)`` for integers as an exact sympy Rational.
+
+    >>> landscape_value(3, 1)  # the smallest prefix capacity of all n (C4)
+    5/17
+    >>> landscape_value(10, 3)
+    2761/7801
+    """
     value = landscape().subs({n: n_val, t: t_val})
     if not isinstance(value, sp.Rational):
         raise AttentionTransportError(f"φ_n(t) needs integers 1 <= t < n; got n = {n_val}, t = {t_val}.")
@@ -105,7 +133,13 @@ def balance_roots():
 
 
 def x_star():
-    """The balance root in (0, 1): the one on the ``W₋₁`` branch."""
+    """The balance root in (0, 1): the one on the ``W₋₁`` branch.
+
+    >>> x_star()
+    exp(LambertW(-exp(-2), -1) + 2)
+    >>> sp.N(x_star(), 20)
+    0.31784443289937268383
+    """
     roots = [r for r in balance_roots() if 0 < sp.N(r) < 1]
     if len(roots) != 1:
         raise AttentionTransportError(f"expected exactly one balance root in (0, 1); got {roots}.")
@@ -113,7 +147,14 @@ def x_star():
 
 
 def phi_star_forms():
-    """The two forms of ``φ*``: ``−x* ln x*`` and ``1 − 2x*``."""
+    """The two forms of ``φ*``: ``−x* ln x*`` and ``1 − 2x*``.
+
+    >>> a, b = phi_star_forms()
+    >>> b
+    1 - 2*exp(LambertW(-exp(-2), -1) + 2)
+    >>> abs(sp.N(a - b, 50)) < 1e-45, sp.N(b, 20)  # the two forms agree: φ* = 1 − 2x*
+    (True, 0.36431113420125463233)
+    """
     xs = x_star()
     return -xs * sp.log(xs), 1 - 2 * xs
 

@@ -48,7 +48,11 @@ def column_sum_right():
 
 
 def plateau_cut():
-    """``Σ_{k=1}^{w−1} (c_k − 1)``: the cut for every t on the plateau."""
+    """``Σ_{k=1}^{w−1} (c_k − 1)``: the cut for every t on the plateau.
+
+    >>> plateau_cut()
+    w/2 - 1/2
+    """
     k = sp.Symbol("k", integer=True, positive=True)
     c_left = column_sum_left().subs(j, k)
     # Σ_k H_{k−1} over k ≤ w − 1 is the C2 exchange with t → w − 1
@@ -63,7 +67,11 @@ def plateau_volume():
 
 
 def real_minimum():
-    """``(t_balance, φ_min)`` over real t on the plateau: where ``vol = n``."""
+    """``(t_balance, φ_min)`` over real t on the plateau: where ``vol = n``.
+
+    >>> real_minimum()  # capacity O(w/n) (C5)
+    (n/2 - w/4 + 1/4, (w - 1)/(2*n))
+    """
     vol = plateau_volume().subs(t, T)
     tb = sp.solve(sp.Eq(vol, n), T)[0]
     return sp.simplify(tb), sp.simplify(plateau_cut() / vol.subs(T, tb))
@@ -89,7 +97,11 @@ def integer_minimum(n_val, w_val):
 
 
 def first_piercing_n(w_val):
-    """First n with ``φ < 1/5``: ``⌊5(w − 1)/2⌋ + 2``."""
+    """First n with ``φ < 1/5``: ``⌊5(w − 1)/2⌋ + 2``.
+
+    >>> first_piercing_n(16), integer_minimum(1000, 16)
+    (39, Fraction(15, 1999))
+    """
     return (5 * (w_val - 1)) // 2 + 2
 
 

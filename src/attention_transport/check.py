@@ -23,7 +23,7 @@ from attention_transport.numerics.landscapes import (
 )
 from attention_transport.numerics.operators import asymmetry_coefficient, validate_attention
 from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.numerics.spectral import cheeger_bounds
+from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 
 __all__ = [
     "FLOOR",
@@ -45,8 +45,6 @@ DENSE_MAX_N = 4096
 SPECTRAL_MAX_N = 2048
 #: Largest n for the exact rational prefix capacity of mask-uniform patterns.
 EXACT_MAX_N = 64
-#: Exact Cheeger enumeration up to this n.
-CHEEGER_EXACT_MAX_N = 14
 #: ``|φ − 1/5|`` below this is a tie that float64 cannot decide.
 FLOOR_TIE = 1e-12
 #: Ties with the floor are decided in exact arithmetic up to this n.
@@ -108,7 +106,7 @@ def _dense_fields(A, rec, skipped, spectral_max):
             skipped[key] = reason
         return
     try:
-        cb = cheeger_bounds(A, exact_max_n=CHEEGER_EXACT_MAX_N)
+        cb = cheeger_bounds(A, exact_max_n=CHEEGER_EXACT_AUTO_N)
     except ValueError as exc:
         for key in ("lambda2", "cheeger_lower", "cheeger_upper", "cheeger_exact"):
             skipped[key] = str(exc)
@@ -117,7 +115,7 @@ def _dense_fields(A, rec, skipped, spectral_max):
                cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
                cheeger_exact=cb.exact)
     if cb.exact is None:
-        skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_MAX_N}"
+        skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
 
 
 _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", "G", "lambda2",
