@@ -18,11 +18,14 @@ The small scale of the smoke test uses a tiny random Llama and generated text.
 import os
 
 import pytest
-from conftest import SMALL
 
-from attention_transport.harness.features import FeatureSettings
-from attention_transport.harness.paths import PATHS
-from attention_transport.harness.profile import available_bytes, peak_rss_mb, profile_inputs, reset_peak_rss
+pytest.importorskip("torch")  # the harness extra
+
+from conftest import SMALL  # noqa: E402
+
+from attention_transport.harness.features import FeatureSettings  # noqa: E402
+from attention_transport.harness.paths import PATHS  # noqa: E402
+from attention_transport.harness.profile import available_bytes, peak_rss_mb, profile_inputs, reset_peak_rss  # noqa: E402
 
 NS = (48, 96) if SMALL else tuple(int(x) for x in os.environ.get("AT_BENCH_LONG_N", "512,2048,8192").split(","))
 FULL_MAP_MAX_N = 96 if SMALL else int(os.environ.get("AT_BENCH_FULL_MAP_MAX_N", "2048"))

@@ -14,12 +14,15 @@ import os
 import time
 
 import pytest
-from conftest import SMALL
 
-from attention_transport.harness.data import load_halueval
-from attention_transport.harness.evaluate import evaluate
-from attention_transport.harness.models import forced_attention
-from attention_transport.harness.validate import RunConfig, run_features
+pytest.importorskip("torch")  # the harness extra
+
+from conftest import SMALL  # noqa: E402
+
+from attention_transport.harness.data import load_halueval  # noqa: E402
+from attention_transport.harness.evaluate import evaluate  # noqa: E402
+from attention_transport.harness.models import forced_attention  # noqa: E402
+from attention_transport.harness.validate import RunConfig, run_features  # noqa: E402
 
 ITEMS = 4 if SMALL else int(os.environ.get("AT_BENCH_VALIDATE_ITEMS", "1000"))
 _STATE = {}

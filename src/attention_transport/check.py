@@ -8,7 +8,6 @@ stated size limits, and the record says which and why.
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -291,20 +290,3 @@ def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):
         "undecided_n": undecided,
         "given_n_below_floor": [int(r["n"]) for r in records if r["below_floor"]],
     }
-
-
-def json_ready(obj):
-    """Replace non-finite floats by ``None``, numpy scalars and arrays by Python ones."""
-    if isinstance(obj, dict):
-        return {str(k): json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_ready(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_ready(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(obj) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj

@@ -13,9 +13,10 @@ from attention_transport.cli import main  # noqa: E402
 from attention_transport.errors import IncompatibleRun, UnknownName  # noqa: E402
 from attention_transport.harness.data import load_halueval  # noqa: E402
 from attention_transport.harness.evaluate import evaluate, polarity_summary  # noqa: E402
-from attention_transport.harness.features import probe_groups  # noqa: E402
+from attention_transport.harness.features import FEATURES, probe_groups  # noqa: E402
 from attention_transport.harness.report import Report, write_markdown  # noqa: E402
 from attention_transport.harness.store import FeatureStore  # noqa: E402
+from attention_transport.harness.streaming import STREAMED  # noqa: E402
 from attention_transport.harness.validate import RunConfig, resolve_data, run_features, validate  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def test_features_resume_without_recomputing(tmp_path):
     again, info2 = run_features(cfg, examples, loaded=lm, progress=False)
     assert info2["computed"] == 3 and info2["resumed"] == 9
     for a, b in zip(records, again):
-        for key in ("phi", "G", "lapeig", "attn_score"):
+        for key in FEATURES:
             np.testing.assert_array_equal(a[key], b[key])
     # nothing left to do: the model is not even needed
     _, info3 = run_features(cfg, examples, loaded=None, progress=False)
@@ -210,7 +211,7 @@ def test_attention_paths_give_the_same_feature_files(tmp_path):
     for a, b, c in zip(eager, layer, stream):
         assert str(a["attention"]) == "eager" and str(b["attention"]) == "per-layer"
         assert str(c["attention"]) == "streaming"
-        for key in ("phi", "phi_bip", "G", "lapeig", "kl_uniform", "phi_response", "attn_score", "prompt_mass"):
+        for key in STREAMED:  # every feature the three paths share, from the registry
             np.testing.assert_allclose(a[key], b[key], atol=1e-5)
             np.testing.assert_allclose(a[key], c[key], atol=1e-5)
     with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'fast'"):
