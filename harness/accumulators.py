@@ -173,8 +173,6 @@ class PromptRows(ResponseRowStatistic):
     """``Σ_{j<p} a_ij`` for every response row i."""
 
     def row_values(self, rows):
-        import torch
-
         return sum64(rows[..., :self.stream.p], -1)
 
 
@@ -392,8 +390,6 @@ def _prefix(x):
 
 def _suffix(x):
     """``[Σ_{j≥0} x_j, Σ_{j≥1} x_j, …, 0]`` along the last axis, each a sum of the terms themselves."""
-    import torch
-
     out = x.new_zeros(x.shape[:-1] + (x.shape[-1] + 1,))
     out[..., :-1] = x.flip(-1).cumsum_(-1).flip(-1)
     return out

@@ -164,3 +164,11 @@ def test_the_certificate_reaches_the_statements():
     claim = claim_by_id("C4b")
     assert f"n \\le {CERTIFICATE.n_enum}" in claim.statement
     assert any(f"\\tau = {CERTIFICATE.tau}" in step.statement for step in claim.steps)
+
+
+def test_verify_enum_max_sets_the_enumeration_range():
+    out = io.StringIO()
+    assert main(["verify", "--only", "C4b", "--enum-max", "6", "--json"], out=out) == 0
+    steps = json.loads(out.getvalue())["claims"][0]["steps"]
+    evidence = next(s["evidence"] for s in steps if s["kind"] == "enumeration")
+    assert evidence.startswith("every key set and query count for n ≤ 6 ")
