@@ -45,6 +45,7 @@ accumulator            what it gathers per head
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from functools import cached_property
 
 import numpy as np
@@ -53,7 +54,7 @@ __all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "Pro
            "BipartiteLattice"]
 
 
-class Accumulator:
+class Accumulator(ABC):
     """Per-head statistics of one layer gathered block by block. Subclass and implement :meth:`update`."""
 
     #: accumulators that must see each block first (and exist whenever this one does)
@@ -62,9 +63,9 @@ class Accumulator:
     def __init__(self, stream):
         self.stream = stream
 
+    @abstractmethod
     def update(self, block):
         """Add one block (``block.A``: rows ``block.a..block.b−1``, columns ``0..block.cols−1``)."""
-        raise NotImplementedError
 
     def finish(self):
         """After the last block; may run a second pass over ``self.stream.blocks``."""
@@ -156,9 +157,9 @@ class ResponseRowStatistic(Accumulator):
         super().__init__(stream)
         self._values = _zeros(stream, stream.n)
 
+    @abstractmethod
     def row_values(self, rows):
         """The statistic of each row of ``rows`` (heads, m, cols): a float64 tensor (heads, m)."""
-        raise NotImplementedError
 
     def update(self, block):
         lo, Ar = block.response(self.stream.p)

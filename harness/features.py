@@ -49,12 +49,13 @@ a path cannot give (``lambda2`` on the streaming path) is ``nan`` too.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from attention_transport.errors import AttentionTransportError, UnknownName
+from attention_transport.errors import AttentionTransportError, BadType, UnknownName
 from attention_transport.harness.accumulators import (
     Asymmetry,
     BipartiteLattice,
@@ -136,7 +137,7 @@ class Head:
         return self.A64[self.p:]
 
 
-class Feature:
+class Feature(ABC):
     """One per-head feature. Subclass, set the class attributes, implement :meth:`dense` (and :meth:`streamed`).
 
     Attributes
@@ -176,13 +177,22 @@ class Feature:
     def streams(self):
         return bool(self.accumulators)
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.accumulators and cls.streamed is Feature.streamed:
+            raise BadType(f"feature {cls.__name__} declares accumulators but no streamed(); got "
+                          f"{[a.__name__ for a in cls.accumulators]}.")
+
+    @abstractmethod
     def dense(self, head):
         """Value on one head (a :class:`Head`): a float, or an array of :meth:`width`."""
-        raise NotImplementedError
 
     def streamed(self, stream):
-        """Values per head from the finished accumulators (``stream[cls]``): shape (heads,) or (heads, width)."""
-        raise NotImplementedError
+        """Values per head from the finished accumulators (``stream[cls]``): shape (heads,) or (heads, width).
+
+        A feature without accumulators is not streamed: ``nan`` for every head.
+        """
+        return self.undefined(stream.settings, (stream.H,))
 
     def undefined(self, settings, shape=()):
         """The ``nan`` value of this feature for ``shape`` heads."""

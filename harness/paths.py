@@ -23,6 +23,8 @@ the tests are derived from :data:`PATHS`.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from attention_transport.errors import AttentionTransportError, UnknownName
@@ -38,20 +40,21 @@ STREAMING_MIN_N = 2048
 AUTO = "auto"
 
 
-class AttentionPath:
-    """One way of turning a forward pass into per-head features. Subclass and implement :meth:`run`."""
+class AttentionPath(ABC):
+    """One way of turning a forward pass into per-head features. Subclass and implement :meth:`peak_bytes` and
+    :meth:`run` (abstract: a path without them cannot be registered)."""
 
     name = ""
     #: forms each head's full map, so it can give the features that need one (``lambda2``)
     full_maps = True
 
+    @abstractmethod
     def peak_bytes(self, layers, heads, n):
         """Bytes of attention the path holds at its peak (float32)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
         """Features of one forward pass of ``loaded.model`` over encoded ``inputs``: name → (layers, heads[, k])."""
-        raise NotImplementedError
 
     def bip_stride(self, n, bip_grid=None):
         """Lattice stride of the path's ``phi_bip`` at n tokens (1: every cut, exact)."""

@@ -111,11 +111,17 @@ def test_registration_refuses_duplicates_and_unknown_families():
     class Again(Feature):
         name = "phi"
 
+        def dense(self, head):
+            return 0.0
+
     with pytest.raises(ValueError, match="feature name must be new and non-empty; got 'phi'"):
         register(Again)
 
     class Odd(Feature):
         name, family = "odd", "other"
+
+        def dense(self, head):
+            return 0.0
 
     with pytest.raises(ValueError, match="feature family must be one of transport, baseline; got 'other'"):
         register(Odd)
@@ -135,3 +141,21 @@ def test_legacy_names_resolve():
     assert feature("t_star_frac") is FEATURES["t_star_over_n"]
     with pytest.raises(UnknownName, match="unknown feature 'nope'"):
         feature("nope")
+
+
+def test_an_incomplete_feature_cannot_be_defined_or_registered():
+    from attention_transport.harness.accumulators import RowColumnSums
+
+    with pytest.raises(TypeError, match="declares accumulators but no streamed"):
+        class Half(Feature):  # noqa: F841 (defining it is the test)
+            name, accumulators = "half", (RowColumnSums,)
+
+            def dense(self, head):
+                return 0.0
+
+    class NoDense(Feature):
+        name = "no_dense"
+
+    with pytest.raises(TypeError, match="abstract"):
+        register(NoDense)
+    assert "no_dense" not in FEATURES

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from abc import ABC, abstractmethod
 
 from attention_transport.errors import UsageError
 
@@ -17,7 +18,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-class Command:
+class Command(ABC):
     """One subcommand: its name and help, the arguments it adds, and what it runs.
 
     Subclass, set :attr:`name`, :attr:`help` and :attr:`description`, implement
@@ -37,9 +38,9 @@ class Command:
     def add_arguments(self, parser):
         """Add this command's arguments to its parser."""
 
+    @abstractmethod
     def run(self, args, out):
         """Run with parsed ``args``, printing to ``out``; returns the exit status."""
-        raise NotImplementedError
 
 
 def int_in(lo, hi=None, what=None):
