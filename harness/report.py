@@ -166,6 +166,7 @@ class Report:
     skipped_lines: list = field(default_factory=list)
     too_long: list = field(default_factory=list)
     unscorable: list = field(default_factory=list)
+    corrupt: list = field(default_factory=list)  #: feature files that could not be read and were computed again
     max_tokens: int | None = None
     prompt_truncated: int = 0
     computed: int = 0

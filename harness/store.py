@@ -4,20 +4,28 @@
 written by an atomic rename: an interrupted run leaves finished files and at
 most a ``.part`` file, and resumes where it stopped.  ``OUT/run.json``, the
 manifest, records everything that fixes the contents of those files: the
-schema version, the model, the benchmark, the data file, the feature settings,
+schema version, the model, the benchmark, the data file and the sha256 of its
+contents, the feature settings,
 the φ_bip grid, and the *feature set* (the registered features that were
 wanted).  Resuming with anything different is refused with
 :class:`~attention_transport.errors.IncompatibleRun`, naming the first
 difference: the finished files would otherwise mix with new ones (an added
 feature would be missing from the old files; a changed setting would change
 their numbers silently).  To compute with other settings or features, use
-another output folder.
+another output folder.  Folders written before the manifest recorded the data
+hash (schema 1) are resumed on the strength of the data file's path.
+
+A feature file that cannot be read (a truncated or overwritten ``.npz``) is set
+aside as ``<file>.corrupt`` and its example computed again
+(:meth:`FeatureStore.load_readable`), so a resume equals a fresh run.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +33,7 @@ import numpy as np
 from attention_transport.errors import IncompatibleRun
 from attention_transport.harness.features import LEGACY_NAMES
 
-__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write"]
+__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write", "file_sha256"]
 
 #: version of the manifest and feature-file layout (1: before the manifest recorded it)
 MANIFEST_SCHEMA = 2
@@ -33,8 +41,19 @@ MANIFEST_SCHEMA = 2
 _V1 = {"schema_version": 1, "bip_grid": 1024,
        "features": ["G", "attn_score", "kl_uniform", "lambda2", "lapeig", "phi", "phi_bip", "phi_boundary",
                     "phi_response", "prompt_mass", "t_star_over_n"]}
+#: keys a schema-1 manifest lacks and that cannot be reconstructed: not compared for such a folder
+_V1_UNKNOWN = {"data_sha256"}
 _RENAMED = {"spectral": "lambda2"}
 _RECORD_RENAMED = {"path": "attention", **LEGACY_NAMES}
+
+
+def file_sha256(path, chunk=1 << 20):
+    """The sha256 of a file's contents, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write(path, data):
@@ -71,10 +90,12 @@ class FeatureStore:
             old = {**{k: v for k, v in _V1.items() if k not in old}, **old}
             if old["schema_version"] == 1 and not old.get("lambda2"):  # λ₂ was computed only when asked for
                 old["features"] = [f for f in old["features"] if f != "lambda2"]
+            skip = set()
             if old["schema_version"] == 1:
                 old["schema_version"] = MANIFEST_SCHEMA  # same files; only the manifest was thinner
+                skip = {k for k in _V1_UNKNOWN if k not in old}
             for key, value in manifest.items():
-                if old.get(key) != value:
+                if key not in skip and old.get(key) != value:
                     raise IncompatibleRun(f"{self.root} holds a run with {_difference(key, old.get(key), value)}; "
                                           "use another --out directory to start a new run.")
         else:
@@ -93,6 +114,17 @@ class FeatureStore:
         with open(tmp, "wb") as fh:
             np.savez(fh, **record)
         os.replace(tmp, path)
+
+    def load_readable(self, example):
+        """The example's record, or None when its file cannot be read (then moved to ``<file>.corrupt``)."""
+        path = self.path(example)
+        try:
+            return self.load(example)
+        except IncompatibleRun:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
+            os.replace(path, path.with_name(path.name + ".corrupt"))
+            return None
 
     def load(self, example):
         """The example's record; keys of earlier releases are read under their current names."""

@@ -39,7 +39,7 @@ from attention_transport.harness.data import HALUEVAL_TASKS, load_benchmark
 from attention_transport.harness.evaluate import evaluate, polarity_summary
 from attention_transport.harness.features import FEATURES, FeatureSettings
 from attention_transport.harness.paths import AUTO, attention_path, choose_path
-from attention_transport.harness.store import FeatureStore
+from attention_transport.harness.store import FeatureStore, file_sha256
 from attention_transport.provenance import git_commit, utc_now
 
 __all__ = ["BENCHMARKS", "RunConfig", "resolve_data", "run_features", "validate", "evaluate", "polarity_summary"]
@@ -75,7 +75,8 @@ class RunConfig:
     def manifest(self):
         """What fixes the feature files: recorded in ``run.json``, compared on resume."""
         settings = self.features
-        return {"model": self.model, "benchmark": self.benchmark, "data": self.data, "lambda2": self.lambda2,
+        return {"model": self.model, "benchmark": self.benchmark, "data": self.data,
+                "data_sha256": file_sha256(self.data), "lambda2": self.lambda2,
                 "lapeig_k": self.lapeig_k, "bip_grid": self.bip_grid,
                 "features": sorted(n for n, f in FEATURES.items() if f.wanted(settings))}
 
@@ -133,8 +134,12 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
         dict with ``computed``, ``resumed``, ``too_long`` and ``unscorable`` as
         ``item/label`` ids, ``truncated`` (examples whose encoder prompt was cut),
         ``seconds`` (forward pass and features, summed over the examples, as
-        recorded when each was computed), ``paths`` (path → examples) and
-        ``bip_lattice`` (examples whose ``phi_bip`` is a lattice value).
+        recorded when each was computed), ``paths`` (path → examples),
+        ``bip_lattice`` (examples whose ``phi_bip`` is a lattice value) and
+        ``corrupt`` (feature files that could not be read: set aside as
+        ``<file>.corrupt`` and computed again).  A finished example longer than
+        ``max_tokens`` (a resume with a smaller limit) is counted in ``too_long``,
+        as a fresh run would.
 
     Raises
     ------
@@ -147,9 +152,18 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     if config.attention != AUTO:
         attention_path(config.attention).refuse(settings)  # before any file or model is touched
     store = FeatureStore(config.out, config.manifest())
-    todo = [ex for ex in examples if not store.has(ex)]
-    info = {"computed": 0, "resumed": len(examples) - len(todo), "too_long": [], "unscorable": [], "truncated": 0,
-            "seconds": 0.0, "paths": {}, "bip_lattice": 0}
+    info = {"computed": 0, "resumed": 0, "too_long": [], "unscorable": [], "truncated": 0, "seconds": 0.0,
+            "paths": {}, "bip_lattice": 0, "corrupt": []}
+    finished = {}
+    for ex in examples:
+        if store.has(ex):
+            rec = store.load_readable(ex)
+            if rec is None:
+                info["corrupt"].append(f"{ex.item_id}/{ex.label}")
+            else:
+                finished[id(ex)] = rec
+    info["resumed"] = len(finished)
+    todo = [ex for ex in examples if id(ex) not in finished]
     if todo:
         if loaded is None:
             from attention_transport.harness.models import load_model
@@ -178,11 +192,15 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                           truncated=np.array(fp.truncated), seconds=np.array(t1 - t0), attention=np.array(path.name),
                           bip_stride=np.array(path.bip_stride(fp.n, config.bip_grid)))
             store.save(ex, record)
+            finished[id(ex)] = store.load(ex)
             info["computed"] += 1
     records = []
     for ex in examples:
-        if store.has(ex):
-            rec = store.load(ex)
+        rec = finished.get(id(ex))
+        if rec is not None:
+            if int(rec["n"]) > config.max_tokens:
+                info["too_long"].append(f"{ex.item_id}/{ex.label}")
+                continue
             info["seconds"] += float(rec["seconds"] if "seconds" in rec else rec["forward_s"] + rec["features_s"])
             info["truncated"] += int(rec["truncated"] > 0)
             path = str(rec["attention"]) if "attention" in rec else "eager or per-layer"
@@ -219,7 +237,7 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
     report.skipped_lines, report.too_long, report.unscorable = (load_report.skipped_lines, info["too_long"],
                                                                 info["unscorable"])
     report.max_tokens, report.prompt_truncated = config.max_tokens, info["truncated"]
-    report.computed, report.resumed = info["computed"], info["resumed"]
+    report.computed, report.resumed, report.corrupt = info["computed"], info["resumed"], info["corrupt"]
     report.attention, report.attention_paths, report.phi_bip_lattice = (config.attention, info["paths"],
                                                                         info["bip_lattice"])
     report.seconds_per_example = info["seconds"] / max(len(records), 1)

@@ -311,3 +311,51 @@ def test_a_new_attention_path_is_one_class(tmp_path):
         assert "hooked" not in ATTENTION_CHOICES  # the constant is a snapshot; the CLI reads PATHS itself
     finally:
         del PATHS["hooked"]
+
+
+def _features_of(records):
+    return [{k: np.asarray(r[k]) for k in FEATURES} for r in records]
+
+
+def test_a_corrupted_feature_file_is_recomputed_and_the_resume_equals_a_fresh_run(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 4)
+    examples, _ = load_halueval(data, "qa")
+    lm = tiny_llama()
+    fresh, _ = run_features(config(tmp_path, data, out=str(tmp_path / "fresh")), examples, loaded=lm, progress=False)
+    cfg = config(tmp_path, data)
+    run_features(cfg, examples, loaded=lm, progress=False)
+    store = FeatureStore(cfg.out, cfg.manifest())
+    broken = store.path(examples[2])
+    broken.write_bytes(broken.read_bytes()[:100])  # a truncated file, as a full disk or a killed copy leaves
+    records, info = run_features(cfg, examples, loaded=lm, progress=False)
+    assert info["corrupt"] == [f"{examples[2].item_id}/{examples[2].label}"] and info["computed"] == 1
+    assert broken.with_name(broken.name + ".corrupt").is_file() and broken.is_file()
+    for a, b in zip(_features_of(records), _features_of(fresh)):
+        for key in FEATURES:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_resume_after_the_data_file_changed_is_refused(tmp_path):
+    """Regression: an edited record was read with the old features (the manifest held only the path)."""
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    lines = data.read_text().splitlines()
+    lines[1] = lines[1].replace('"q1?"', '"q1, edited?"')
+    data.write_text("\n".join(lines) + "\n")
+    with pytest.raises(IncompatibleRun, match="holds a run with data_sha256 = "):
+        run_features(config(tmp_path, data), load_halueval(data, "qa")[0], loaded=tiny_llama(), progress=False)
+
+
+def test_resume_with_a_smaller_max_tokens_equals_a_fresh_run(tmp_path):
+    """Regression: finished examples longer than the new limit were kept and too_long stayed empty."""
+    data = write_qa(tmp_path / "qa.jsonl", 5)  # examples of 52 to 57 tokens
+    examples, _ = load_halueval(data, "qa")
+    lm = tiny_llama()
+    _, first = run_features(config(tmp_path, data, max_tokens=120), examples, loaded=lm, progress=False)
+    assert not first["too_long"]
+    resumed, info = run_features(config(tmp_path, data, max_tokens=54), examples, loaded=None, progress=False)
+    fresh, info_fresh = run_features(config(tmp_path, data, max_tokens=54, out=str(tmp_path / "f")), examples,
+                                     loaded=lm, progress=False)
+    assert info["computed"] == 0 and sorted(info["too_long"]) == sorted(info_fresh["too_long"]) != []
+    assert [str(r["item_id"]) for r in resumed] == [str(r["item_id"]) for r in fresh]
