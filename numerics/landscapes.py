@@ -36,6 +36,7 @@ __all__ = [
     "prefix_capacity",
     "bipartite_landscape",
     "bipartite_minimum",
+    "bipartite_minimum_from_rows",
     "conductance",
 ]
 
@@ -351,13 +352,39 @@ def bipartite_minimum(A):
     Every other cell has ``comp ≥ 1e-3 · total``.
     """
     A = _as_matrix(A)
-    n = A.shape[0]
     r, c, _, _ = _streamed_sums(A)
+
+    def blocks():
+        b = max(1, min(A.shape[0], (1 << 21) // (8 * (A.shape[0] + 1))))
+        for i0 in range(0, A.shape[0], b):
+            yield i0, min(A.shape[0], i0 + b), A[i0:i0 + b]
+
+    return bipartite_minimum_from_rows(r, c, blocks(), lambda tail: A[tail:])
+
+
+def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows):
+    """:func:`bipartite_minimum` from a stream of row blocks: the matrix is never held whole.
+
+    Parameters
+    ----------
+    r, c : numpy.ndarray, shape (n,)
+        Row and column sums of A (float64).
+    row_blocks : iterable of (i0, i1, numpy.ndarray)
+        ``A[i0:i1]`` for consecutive row ranges covering ``0..n`` in order.
+    tail_rows : callable
+        ``tail_rows(t)`` returns ``A[t:]`` (the last rows, a fraction of about
+        ``0.002`` of them for row-stochastic A; see the conditioning note above).
+
+    Returns
+    -------
+    BipartiteMinimum
+    """
+    n = r.size
     R = np.concatenate([[0.0], np.cumsum(r)])
     C = np.concatenate([[0.0], np.cumsum(c)])
     Rs, Cs = _suffix(r), _suffix(c)
     tail = int(np.nonzero(Rs <= _COMPLEMENT_RHO * (R[-1] + C[-1]))[0][0])  # Rs[n] = 0: never empty
-    S_tail = _suffix_block(A[tail:])  # rows b = tail..n
+    S_tail = _suffix_block(tail_rows(tail))  # rows b = tail..n
     best = (np.inf, -1, -1)
 
     def scan(first_b, M):  # M: rows M_{b,·} for b = first_b, first_b + 1, ...
@@ -378,15 +405,16 @@ def bipartite_minimum(A):
 
     m_prev = np.zeros(n + 1)  # M_{0,·}: no queries left of the cut
     scan(0, m_prev[None, :])
-    b = max(1, min(n, (1 << 21) // (8 * (n + 1))))
-    for i0 in range(0, n, b):
-        i1 = min(n, i0 + b)
-        blk = np.zeros((i1 - i0, n + 1))
-        np.cumsum(A[i0:i1], axis=1, dtype=np.float64, out=blk[:, 1:])
-        np.cumsum(blk, axis=0, out=blk)
-        blk += m_prev
-        m_prev = blk[-1].copy()
-        scan(i0 + 1, blk)
+    sub = max(1, min(n, (1 << 21) // (8 * (n + 1))))
+    for i0, i1, rows in row_blocks:
+        for a0 in range(i0, i1, sub):  # sub-blocks of about 2 MiB, whatever the source's blocking
+            a1 = min(i1, a0 + sub)
+            blk = np.zeros((a1 - a0, n + 1))
+            np.cumsum(rows[a0 - i0: a1 - i0], axis=1, dtype=np.float64, out=blk[:, 1:])
+            np.cumsum(blk, axis=0, out=blk)
+            blk += m_prev
+            m_prev = blk[-1].copy()
+            scan(a0 + 1, blk)
     if not np.isfinite(best[0]):
         raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
     return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n)

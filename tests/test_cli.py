@@ -14,6 +14,7 @@ from attention_transport.numerics.exact import exact_prefix_capacity
 from attention_transport.numerics.landscapes import bipartite_minimum, prefix_landscape
 from attention_transport.numerics.operators import asymmetry_coefficient
 from attention_transport.numerics.patterns import PATTERNS, parse_pattern
+from attention_transport.theory import window as window_theory
 from attention_transport.numerics.spectral import spectral_gap
 
 REQUIRED = {"n", "phi", "t_star", "phi_bip", "a_star", "b_star", "G", "lambda2"}
@@ -58,7 +59,9 @@ def test_several_n_give_a_list_with_scaling():
     first = next(n for n in range(2, 200) if exact_prefix_capacity(P.exact_dense(n))[0] < Fraction(1, 5))
     assert first == 39 and exact_prefix_capacity(P.exact_dense(38))[0] == Fraction(1, 5)
     assert sc["first_n_below_floor"] == first
-    assert recs[2]["phi_bip"] is None and "dense limit" in recs[2]["skipped"]["phi_bip"]
+    # n = 10000 is past the dense route: φ_bip from the exact row-streamed scan, against the closed form (C5)
+    assert recs[2]["structure"] == "structural" and recs[1]["structure"] == "dense"
+    assert recs[2]["phi_bip"] == pytest.approx(float(window_theory.bipartite_minimum(10000, 16)), rel=1e-12)
 
 
 def test_uniform_causal_headline():

@@ -2,9 +2,14 @@
 
 One record per (pattern or matrix, n), with the quantities of docs/theory.md §1:
 prefix capacity φ and worst cut t*, bipartite capacity φ_bip and (a*, b*),
-asymmetry coefficient G, Fiedler value λ₂ and the Cheeger sandwich.  Quantities
-that need the dense n×n matrix or an O(n³) eigensolver are skipped beyond
-stated size limits, and the record says which and why.
+asymmetry coefficient G, Fiedler value λ₂ and the Cheeger sandwich.
+
+Two routes, the same keys: up to ``dense_max`` the pattern's dense matrix is
+built and every quantity comes from it (dense eigensolver, exact Cheeger
+enumeration for n ≤ 14); beyond, :mod:`attention_transport.numerics.structured`
+computes them from what the pattern owns (structural sums, products, its sparse
+matrix, row blocks) without the n×n matrix.  A quantity that is not affordable
+at n is skipped, and the record says which and why.
 """
 from __future__ import annotations
 
@@ -23,11 +28,18 @@ from attention_transport.numerics.landscapes import (
 from attention_transport.numerics.operators import asymmetry_coefficient, validate_attention
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
+from attention_transport.numerics.structured import (
+    pattern_asymmetry,
+    pattern_bipartite_minimum,
+    pattern_cheeger_bounds,
+    pattern_prefix_landscape,
+)
 
 __all__ = [
     "FLOOR",
     "DENSE_MAX_N",
     "SPECTRAL_MAX_N",
+    "BIP_MAX_N",
     "EXACT_MAX_N",
     "check_pattern",
     "check_matrix",
@@ -38,10 +50,12 @@ __all__ = [
 
 #: The paper's capacity floor for uniform causal attention (C4).
 FLOOR = 0.2
-#: Largest n for which a pattern's dense matrix is built (bipartite landscape, G).
-DENSE_MAX_N = 4096
-#: Largest n for the O(n³) eigensolver (λ₂, Cheeger sandwich).
-SPECTRAL_MAX_N = 2048
+#: Largest n for which a pattern's dense matrix is built (every quantity from it, dense eigensolver).
+DENSE_MAX_N = 2048
+#: Largest n for λ₂ and the Cheeger sandwich (dense eigensolver up to DENSE_MAX_N, Lanczos beyond).
+SPECTRAL_MAX_N = 2_000_000
+#: Largest n for the exact O(n²) bipartite scan beyond the dense route.
+BIP_MAX_N = 16384
 #: Largest n for the exact rational prefix capacity of mask-uniform patterns.
 EXACT_MAX_N = 64
 #: ``|φ − 1/5|`` below this is a tie that float64 cannot decide.
@@ -85,7 +99,7 @@ def floor_decision(pattern, n, phi):
     """
     if abs(phi - FLOOR) > FLOOR_TIE:
         return bool(phi < FLOOR)
-    if pattern is not None and pattern.rational and n <= EXACT_DECIDE_MAX_N:
+    if pattern is not None and pattern.rational and n <= min(EXACT_DECIDE_MAX_N, pattern.exact_max_n):
         return exact_prefix_capacity(pattern.exact_dense(n))[0] < Fraction(1, 5)
     return None
 
@@ -100,7 +114,7 @@ def _dense_fields(A, rec, skipped, spectral_max):
     except ValueError as exc:  # zero-degree vertex: N undefined
         skipped["G"] = str(exc)
     if n > spectral_max:
-        reason = f"n = {n} exceeds the spectral limit {spectral_max} (dense O(n³) eigensolver)"
+        reason = f"n = {n} exceeds the spectral limit {spectral_max}"
         for key in ("lambda2", "cheeger_lower", "cheeger_upper", "cheeger_exact"):
             skipped[key] = reason
         return
@@ -117,13 +131,51 @@ def _dense_fields(A, rec, skipped, spectral_max):
         skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
 
 
+def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
+    """The dense route's quantities from the pattern's structure (docs in the module docstring)."""
+    from attention_transport.errors import AttentionTransportError
+
+    bip_keys = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n")
+    if n > bip_max:
+        for key in bip_keys:
+            skipped[key] = f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact O(n²) scan)"
+    else:
+        try:
+            bm = pattern_bipartite_minimum(pattern, n, sums)
+            rec.update(phi_bip=bm.phi, a_star=bm.a_star, b_star=bm.b_star,
+                       a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
+        except AttentionTransportError as exc:
+            for key in bip_keys:
+                skipped[key] = str(exc)
+    try:
+        rec["G"] = pattern_asymmetry(pattern, n, sums)
+    except AttentionTransportError as exc:
+        skipped["G"] = str(exc)
+    spectral = ("lambda2", "cheeger_lower", "cheeger_upper")
+    if n > spectral_max:
+        for key in spectral:
+            skipped[key] = f"n = {n} exceeds the spectral limit {spectral_max}"
+    else:
+        try:
+            cb = pattern_cheeger_bounds(pattern, n, sums)
+            rec.update(lambda2=cb.lambda2, cheeger_lower=cb.lower, cheeger_upper=cb.upper,
+                       cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
+                       lambda2_residual=cb.residual, lambda2_converged=cb.converged, lambda2_method=cb.method)
+            if cb.upper_sweep is None:
+                skipped["cheeger_upper_sweep"] = "no sparse form of the pattern at this n for the sweep cut"
+        except AttentionTransportError as exc:
+            for key in spectral:
+                skipped[key] = str(exc)
+    skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
+
+
 _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", "G", "lambda2",
                "cheeger_lower", "cheeger_upper", "cheeger_exact")
 
 
-_KEY_ORDER = ("source", "n", "dtype", "causal", "phi", "phi_exact", "t_star", "t_star_exact",
+_KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_exact", "t_star", "t_star_exact",
               "t_star_over_n", "below_floor") + _DENSE_KEYS + (
-              "cheeger_upper_spectral", "cheeger_upper_sweep", "skipped")
+              "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
 
 
 def _empty_record(source, n):
@@ -137,42 +189,53 @@ def _ordered(rec):
     return {k: rec[k] for k in keys}
 
 
-def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N):
+def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N, bip_max=BIP_MAX_N,
+                  source=None):
     """Transport report of a pattern at one n.
 
     Parameters
     ----------
     spec : str or Pattern
-        Pattern spec such as ``"window:w=16"``.
+        Any pattern spec: a library family, a preset, ``file:PATH.py``, a
+        composition (``"stack(repeat(window:w=16, 5), uniform-causal)"``).
     n : int
         Number of tokens, ``n ≥ 2``.
-    dense_max, spectral_max : int
-        Size limits for the dense and the eigensolver quantities.
+    dense_max : int
+        Up to this n the dense matrix is built and every quantity comes from it.
+    spectral_max, bip_max : int
+        Beyond the dense route: the largest n for λ₂ (and the Cheeger sandwich)
+        and for the exact O(n²) bipartite scan.
+    source : str, optional
+        What the record names as its source (default: the canonical spec).
 
     Returns
     -------
     dict
-        JSON-ready record; ``skipped`` maps each omitted quantity to the reason.
+        JSON-ready record; ``spec`` is the canonical spec, ``structure`` how the
+        pattern's quantities are computed at n; ``skipped`` maps each omitted
+        quantity to the reason.
     """
-    pattern = parse_pattern(spec) if isinstance(spec, str) else spec
+    pattern = parse_pattern(spec)
     sums = pattern.sums(n)
-    land = prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u)
-    rec = _empty_record(pattern.spec, n)
+    land = pattern_prefix_landscape(pattern, n, sums)
+    rec = _empty_record(source or pattern.spec, n)
+    rec["spec"] = pattern.spec
+    rec["structure"] = "dense" if n <= dense_max else pattern.structure(n)
     rec.update(_prefix_fields(land, n))
     skipped = {}
-    if pattern.rational and n <= EXACT_MAX_N:
+    if pattern.rational and n <= min(EXACT_MAX_N, pattern.exact_max_n):
         phi_q, t_q = exact_prefix_capacity(pattern.exact_dense(n))
         rec["phi_exact"] = f"{phi_q.numerator}/{phi_q.denominator}"
         rec["t_star_exact"] = t_q
         rec["below_floor"] = phi_q < Fraction(1, 5)
     else:
         rec["below_floor"] = floor_decision(pattern, n, land.capacity)
-    if n > dense_max:
-        reason = f"n = {n} exceeds the dense limit {dense_max} (needs the n×n matrix)"
-        for key in _DENSE_KEYS:
-            skipped[key] = reason
-    else:
+        if rec["below_floor"] is None:
+            skipped["below_floor"] = f"φ is within {FLOOR_TIE:g} of 1/5; float64 cannot decide"
+    if n <= dense_max:
         _dense_fields(pattern.dense(n), rec, skipped, spectral_max)
+    else:
+        _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max)
     rec["skipped"] = skipped
     return _ordered(rec)
 
@@ -191,7 +254,8 @@ def _unreadable(path, read):
 
 
 def load_matrix(path, key=None):
-    """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64).
+    """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64), or a scipy sparse matrix
+    saved by ``scipy.sparse.save_npz`` (returned as a sparse matrix; validated by the caller).
 
     Raises
     ------
@@ -212,6 +276,10 @@ def load_matrix(path, key=None):
     elif suffix == ".npz":
         with _unreadable(path, lambda: np.load(path, allow_pickle=False)) as archive:
             names = list(archive.files)
+            if "format" in names and "shape" in names and key is None:  # scipy.sparse.save_npz
+                from scipy import sparse
+
+                return _unreadable(path, lambda: sparse.load_npz(path))
             if key is None:
                 if len(names) != 1:
                     raise AttentionTransportError(f"{path} holds {len(names)} arrays ({', '.join(names) or 'none'}); "
@@ -271,7 +339,7 @@ def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):
     exponent = None
     if len(set(ns)) >= 2 and np.all(phis > 0):
         exponent = float(np.polyfit(np.log(ns), np.log(phis), 1)[0])
-    limit = scan_max if pattern.name != "random-softmax" else min(scan_max, 256)
+    limit = scan_max if pattern.structure(int(ns.max())) != "blocked" else min(scan_max, 256)
     top = int(min(ns.max(), limit))
     first = None
     undecided = []

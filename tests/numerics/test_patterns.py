@@ -63,7 +63,7 @@ def test_dense_matches_loop_oracle(spec, n):
     if P.name == "random-softmax":
         assert (A > 0).sum() == n * (n + 1) // 2
         return
-    W = np.array([[oracle_weight(P.name, P.params, i, j) if oracle_support(P.name, P.params, n, i, j) else 0.0
+    W = np.array([[oracle_weight(P.name, P.values, i, j) if oracle_support(P.name, P.values, n, i, j) else 0.0
                    for j in range(1, n + 1)] for i in range(1, n + 1)])
     np.testing.assert_allclose(A, W / W.sum(axis=1, keepdims=True), rtol=1e-13, atol=1e-300)
 
@@ -95,7 +95,7 @@ def test_structural_sums_match_dense(spec, n):
        st.floats(0, 3), st.integers(0, 2**32 - 1))
 def test_structural_sums_property(name, n, a, b, x, seed):
     values = {"w": a, "s": b, "k": b, "b": a, "m": x, "p": x, "beta": x, "seed": seed}
-    spec = name + ":" + ",".join(f"{k}={values[k]}" for k in PATTERNS[name]) if PATTERNS[name] else name
+    spec = name + ":" + ",".join(f"{k}={values[k]}" for k in PATTERNS[name].params) if PATTERNS[name].params else name
     P = parse_pattern(spec)
     A = P.dense(n)
     s = P.sums(n)

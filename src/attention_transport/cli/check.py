@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from attention_transport.cli.base import Command, fmt, int_in, n_value, row_tol
 from attention_transport.errors import UsageError
 
@@ -31,9 +33,13 @@ def format_table(records, title):
             notes.setdefault(why, []).append(key)
     for why, keys in notes.items():
         lines.append(f"skipped {', '.join(dict.fromkeys(keys))}: {why}")
+    for r in records:
+        if r.get("lambda2_method"):
+            state = "" if r.get("lambda2_converged", True) else (
+                " — not converged: λ₂ is the Rayleigh quotient, an upper bound, and an eigenvalue lies within the "
+                "residual of it")
+            lines.append(f"n = {r['n']}: λ₂ by {r['lambda2_method']}, residual {r['lambda2_residual']:.1e}{state}")
     return "\n".join(lines)
-
-
 
 
 class Check(Command):
@@ -43,21 +49,26 @@ class Check(Command):
                    "the Cheeger sandwich.")
 
     def add_arguments(self, c):
-        from attention_transport.check import DENSE_MAX_N, SPECTRAL_MAX_N
+        from attention_transport.check import BIP_MAX_N, DENSE_MAX_N, SPECTRAL_MAX_N
 
-        c.add_argument("pattern", nargs="?", help="pattern spec, e.g. uniform-causal, window:w=64, "
-                       "sink-window:s=4,w=64 (see `attention-transport patterns`)")
+        c.add_argument("pattern", nargs="?", help="pattern spec: a family (window:w=64), a preset (longformer:w=512,g=1), "
+                       "a FlexAttention file (file:my_mask.py) or a composition, quoted "
+                       "('stack(repeat(window:w=16, 5), uniform-causal)'); see `attention-transport patterns`")
         c.add_argument("--n", type=n_value, nargs="+", default=None, metavar="N",
                        help="sequence lengths (default: 1000)")
-        c.add_argument("--matrix", metavar="FILE", help="attention matrix (.npy, or .npz with --key)")
+        c.add_argument("--matrix", metavar="FILE", help="attention matrix: .npy, .npz (with --key when it holds "
+                       "several arrays), or a scipy sparse matrix saved with scipy.sparse.save_npz")
         c.add_argument("--key", help="array name inside a .npz file")
         c.add_argument("--row-tol", type=row_tol, default="auto",
                        help="tolerance on |row sum − 1| for --matrix: a number, 'auto' (float16 2e-2, "
                        "float32 1e-5, float64 1e-9) or 'none' (default: auto)")
         c.add_argument("--dense-max", type=int_in(2), default=DENSE_MAX_N,
-                       help=f"largest n for which a pattern's dense matrix is built (default {DENSE_MAX_N})")
+                       help=f"largest n for which a pattern's dense matrix is built; beyond it every quantity comes "
+                       f"from the pattern's structure (default {DENSE_MAX_N})")
         c.add_argument("--spectral-max", type=int_in(2), default=SPECTRAL_MAX_N,
                        help=f"largest n for λ₂ and the Cheeger sandwich (default {SPECTRAL_MAX_N})")
+        c.add_argument("--bip-max", type=int_in(2), default=BIP_MAX_N,
+                       help=f"largest n for the exact O(n²) bipartite scan beyond the dense route (default {BIP_MAX_N})")
         c.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def run(self, args, out):
@@ -71,8 +82,17 @@ class Check(Command):
             if args.n is not None:
                 raise UsageError("--n applies to patterns; a matrix file has its own n")
             A = load_matrix(args.matrix, args.key)
-            rec = check_matrix(A, source=str(args.matrix), row_tol=args.row_tol,
-                               spectral_max=args.spectral_max)
+            if not isinstance(A, np.ndarray):  # a scipy sparse matrix: the pattern route, never densified
+                from attention_transport.check import check_pattern
+                from attention_transport.numerics.patterns import sparse_matrix_pattern
+
+                P = sparse_matrix_pattern(A, source=str(args.matrix), row_tol=args.row_tol)
+                rec = check_pattern(P, P.size, dense_max=args.dense_max, spectral_max=args.spectral_max,
+                                    bip_max=args.bip_max, source=str(args.matrix))
+                rec["dtype"] = f"sparse {A.format} {A.dtype}"
+            else:
+                rec = check_matrix(A, source=str(args.matrix), row_tol=args.row_tol,
+                                   spectral_max=args.spectral_max)
             if args.json:
                 print(json.dumps(json_ready(rec)), file=out)
             else:
@@ -81,8 +101,8 @@ class Check(Command):
             return 0
         pattern = parse_pattern(args.pattern)
         ns = args.n or [1000]
-        records = [check_pattern(pattern, n, dense_max=args.dense_max, spectral_max=args.spectral_max)
-                   for n in ns]
+        records = [check_pattern(pattern, n, dense_max=args.dense_max, spectral_max=args.spectral_max,
+                                 bip_max=args.bip_max) for n in ns]
         scaling = scaling_summary(pattern, records) if len(ns) > 1 else None
         if scaling is not None:
             for r in records:

@@ -87,7 +87,7 @@ def f2_capacity_scaling(patterns=_F2_PATTERNS, ns=None, *, stamp=None):
                 i = below[0]
                 ax.plot([ns[i]], [caps[i]], marker="v", color=color, ms=3.5, ls="none")
             if pattern.name == "window":
-                w = pattern.params["w"]
+                w = pattern.w
                 big = ns[ns >= 2 * w]
                 ax.plot(big, (w - 1) / (2.0 * big), color="#000000", ls=(0, (1, 2)), lw=0.7, zorder=4)
         ax.axhline(0.2, color="#555555", ls="--", lw=0.8)

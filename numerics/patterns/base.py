@@ -1,0 +1,379 @@
+"""The pattern object: what an attention pattern owns, and the passes every pattern inherits.
+
+A pattern is an immutable, hashable description of a family of row-stochastic
+``(n, n)`` matrices, one per sequence length n.  What a pattern *owns*:
+
+* its entries, as blocks ``A[i0:i1, j0:j1]`` (:meth:`Pattern.block`) — the one
+  method a new pattern must write; everything below has a correct default built
+  on it, O(n²) time and O(n · block) memory, never the n×n matrix;
+* its support (:meth:`Pattern.support_block`), whether it is causal and whether
+  its entries are rational (``1/count`` on the support, or exact combinations of
+  such matrices);
+* its structural sums (:meth:`Pattern.sums`: row, column and strictly-upper
+  sums), matrix–vector products (:meth:`Pattern.matvec`, :meth:`Pattern.rmatvec`)
+  and, when its support is sparse, a scipy sparse matrix (:meth:`Pattern.sparse`).
+  Families with structure override these with O(n) or O(n log n) forms.
+
+A family is one subclass, registered by :func:`register` under its name with a
+parameter table (:class:`Param`); spec strings (``window:w=64``) are parsed by
+:mod:`attention_transport.numerics.patterns.spec` from that table.  Indices are
+0-based in code (FlexAttention's convention); the formulas of docs/theory.md use
+1-based tokens.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from functools import lru_cache
+from typing import ClassVar
+
+import numpy as np
+from scipy import sparse as sp
+
+from attention_transport.errors import AttentionTransportError, BadType, WontFit
+
+__all__ = [
+    "Param",
+    "Pattern",
+    "StructuralSums",
+    "REGISTRY",
+    "register",
+    "check_n",
+    "BLOCK_BYTES",
+    "SPARSE_MAX_NNZ",
+    "BLOCKED_MAX_N",
+    "row_ranges",
+]
+
+#: Bytes of one row block in the generic passes (a few MiB: fits the cache, amortises Python).
+BLOCK_BYTES = 4 << 20
+#: Largest number of nonzeros for which a pattern's sparse matrix is built (about 1.2 GB in CSR).
+SPARSE_MAX_NNZ = 100_000_000
+#: Largest n for the generic O(n²) passes of a pattern without structure (pattern files, unions of them).
+BLOCKED_MAX_N = 1 << 16
+#: Largest value of an integer parameter: index arithmetic stays inside int64.
+INT_MAX = 1 << 62
+
+
+def check_n(n):
+    """Validate a sequence length: an integer ``n ≥ 2``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise BadType(f"n must be an integer; got {n!r}.")
+    if n < 2:
+        raise AttentionTransportError(f"a pattern needs n >= 2 tokens; got n = {n}.")
+    if n > INT_MAX:
+        raise AttentionTransportError(f"n must be at most 2^62; got n = {n}.")
+    return int(n)
+
+
+def row_ranges(n, width, block_bytes=BLOCK_BYTES):
+    """``(i0, i1)`` row ranges of about ``block_bytes`` each for rows of ``width`` float64 entries."""
+    b = max(1, min(n, block_bytes // (8 * max(1, width))))
+    return [(i0, min(n, i0 + b)) for i0 in range(0, n, b)]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a family: type, default, admissible range and meaning."""
+
+    kind: type
+    default: object
+    minimum: float
+    doc: str
+    maximum: float | None = None
+
+    def parse(self, raw, key, family):
+        """The value of ``raw`` (a string or a number), or the one-line error naming ``key``."""
+        try:
+            val = self.kind(raw.strip()) if isinstance(raw, str) else raw
+        except ValueError:
+            raise AttentionTransportError(f"parameter {key} of {family!r} must be {self.kind.__name__}; "
+                                          f"got {raw.strip()!r}.") from None
+        return self.validate(val, key, family)
+
+    def validate(self, val, key, family):
+        if self.kind is int and (isinstance(val, bool) or not isinstance(val, (int, np.integer))):
+            raise BadType(f"parameter {key} of {family!r} must be int; got {val!r}.")
+        if self.kind is float:
+            if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
+                raise BadType(f"parameter {key} of {family!r} must be float; got {val!r}.")
+            val = float(val)
+        if not (isinstance(val, (int, np.integer)) or math.isfinite(val)) or val < self.minimum:
+            raise AttentionTransportError(f"parameter {key} of {family!r} must be >= {self.minimum:g}; got {val}.")
+        top = INT_MAX if self.kind is int and self.maximum is None else self.maximum
+        if top is not None and val > top:
+            bound = "2^62" if top == INT_MAX else f"{top:g}"
+            raise AttentionTransportError(f"parameter {key} of {family!r} must be <= {bound}; got {val}.")
+        return int(val) if self.kind is int else val
+
+
+@dataclass(frozen=True)
+class StructuralSums:
+    """Row sums ``r``, column sums ``c``, strictly-upper row sums ``s`` and
+    strictly-upper column sums ``u`` of a pattern (``s = u = None`` when causal)."""
+
+    r: np.ndarray
+    c: np.ndarray
+    s: np.ndarray | None = None
+    u: np.ndarray | None = None
+
+
+#: family name -> class, in registration order (library families, then presets).
+REGISTRY: dict[str, type] = {}
+
+
+def register(cls):
+    """Class decorator: add a pattern family to :data:`REGISTRY` under ``cls.name``.
+
+    The class must be a frozen dataclass whose fields are exactly the keys of
+    ``cls.params`` (its parameter table), in the same order.
+    """
+    if not isinstance(cls, type) or not issubclass(cls, Pattern):
+        raise BadType(f"a pattern family must subclass Pattern; got {cls!r}.")
+    if getattr(cls, "__abstractmethods__", None):
+        raise BadType(f"pattern family {cls.__name__} leaves {', '.join(sorted(cls.__abstractmethods__))} "
+                      "abstract.")
+    if not cls.name or cls.name in REGISTRY:
+        raise AttentionTransportError(f"pattern family name must be new and non-empty; got {cls.name!r}.")
+    names = [f.name for f in fields(cls)]
+    if names != list(cls.params):
+        raise AttentionTransportError(f"pattern family {cls.name!r}: dataclass fields {names} differ from its "
+                                      f"parameter table {list(cls.params)}.")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Pattern(ABC):
+    """An attention pattern: a row-stochastic ``(n, n)`` matrix for every n ≥ 2.
+
+    Subclasses are frozen dataclasses (immutable, hashable, equal when their
+    parameters are).  Class attributes of a registered family:
+
+    ``name``
+        the spec name; ``params`` the parameter table (name → :class:`Param`);
+        ``kind`` one of ``"library"``, ``"preset"``; ``source`` (presets) the
+        architecture and paper it follows; ``example`` a spec to show.
+    """
+
+    name: ClassVar[str] = ""
+    params: ClassVar[dict] = {}
+    kind: ClassVar[str] = "library"
+    source: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+    #: n beyond which the generic O(n²) passes are refused (families with structure never use them)
+    blocked_max_n: ClassVar[int] = BLOCKED_MAX_N
+    #: largest n for which exact rational forms are built (compositions multiply O(n³) fractions)
+    exact_max_n: ClassVar[int] = 400
+
+    def __post_init__(self):
+        for key, p in type(self).params.items():
+            object.__setattr__(self, key, p.validate(getattr(self, key), key, self.name))
+
+    # -- description ------------------------------------------------------------------------
+    @property
+    def values(self):
+        """Parameter values, in table order."""
+        return {k: getattr(self, k) for k in type(self).params}
+
+    @property
+    def spec(self):
+        """Canonical spec string; :func:`parse_pattern` of it gives an equal pattern."""
+        if not self.values:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in self.values.items())
+
+    def __str__(self):
+        return self.spec
+
+    @property
+    def causal(self):
+        """True when the matrix is lower triangular for every n (a sufficient structural fact)."""
+        return False
+
+    @property
+    def rational(self):
+        """True when every entry is rational and :meth:`exact_dense` gives the matrix exactly."""
+        return False
+
+    def structure(self, n):
+        """How the quantities of this pattern are computed at n: ``"structural"`` (closed forms,
+        O(n) to O(n log n)), ``"sparse"`` (a sparse matrix of nnz entries) or ``"blocked"`` (O(n²)
+        entry evaluations in row blocks)."""
+        return "sparse" if self.nnz(n) is not None and self.nnz(n) <= SPARSE_MAX_NNZ else "blocked"
+
+    # -- entries -------------------------------------------------------------------------------
+    @abstractmethod
+    def block(self, n, i0, i1, j0, j1):
+        """``A[i0:i1, j0:j1]`` of the row-stochastic matrix at n, float64."""
+
+    def support_block(self, n, i0, i1, j0, j1):
+        """Support ``A[i0:i1, j0:j1] ≠ 0`` as booleans (families with a mask return the mask:
+        an entry that underflows to 0.0 is still in the support)."""
+        return self.block(n, i0, i1, j0, j1) > 0
+
+    def rows(self, n, i0, i1):
+        """Rows ``i0:i1``, shape ``(i1 − i0, n)``."""
+        return self.block(n, i0, i1, 0, n)
+
+    def columns(self, n, j0, j1):
+        """Columns ``j0:j1``, shape ``(n, j1 − j0)``."""
+        return self.block(n, 0, n, j0, j1)
+
+    def row_blocks(self, n, block_bytes=BLOCK_BYTES):
+        """Yield ``(i0, i1, A[i0:i1])`` over all rows, blocks of about ``block_bytes``."""
+        n = self._blocked(n)
+        for i0, i1 in row_ranges(n, n, block_bytes):
+            yield i0, i1, self.rows(n, i0, i1)
+
+    def dense(self, n):
+        """The row-stochastic ``(n, n)`` float64 matrix (small n: tests, figures, exact checks)."""
+        n = check_n(n)
+        return self.block(n, 0, n, 0, n)
+
+    def exact_dense(self, n):
+        """The matrix in exact rationals (list of lists of ``Fraction``).
+
+        The default covers mask-uniform patterns: ``1/count`` on the support.
+
+        Raises
+        ------
+        AttentionTransportError
+            For patterns whose entries are not rational.
+        """
+        if not self.rational:
+            raise AttentionTransportError(f"pattern {self.spec!r} has irrational weights; exact form only for "
+                                          "mask-uniform patterns and their exact compositions.")
+        m = self.support_block(check_n(n), 0, n, 0, n)
+        counts = m.sum(axis=1)
+        return [[Fraction(1, int(counts[a])) if m[a, b] else Fraction(0) for b in range(n)] for a in range(n)]
+
+    # -- structure: sums and products ------------------------------------------------------------
+    def nnz(self, n):
+        """Number of nonzeros at n when the support is known to be sparse, else ``None``."""
+        return None
+
+    def sparse(self, n):
+        """The matrix as ``scipy.sparse.csr_matrix``, or ``None`` when the support is not sparse
+        (more than :data:`SPARSE_MAX_NNZ` nonzeros, or no sparse form)."""
+        return _sparse_cached(self, check_n(n))
+
+    def _sparse(self, n):
+        nnz = self.nnz(n)
+        if nnz is None or nnz > SPARSE_MAX_NNZ:
+            return None
+        parts = []
+        for i0, i1 in row_ranges(n, n):
+            m = self.support_block(n, i0, i1, 0, n)
+            ii, jj = np.nonzero(m)
+            vals = self.block(n, i0, i1, 0, n)[ii, jj]
+            parts.append((ii + i0, jj, vals))
+        ii, jj, vv = (np.concatenate(x) for x in zip(*parts))
+        return sp.csr_matrix((vv, (ii, jj)), shape=(n, n))
+
+    def sums(self, n):
+        """Row, column and strictly-upper sums without the n×n matrix.
+
+        Returns
+        -------
+        StructuralSums
+            ``s = u = None`` when the pattern is causal (C1 applies).
+        """
+        n = check_n(n)
+        A = self.sparse(n)
+        if A is not None:
+            r = np.asarray(A.sum(axis=1)).ravel()
+            c = np.asarray(A.sum(axis=0)).ravel()
+            if self.causal:
+                return StructuralSums(r, c)
+            U = sp.triu(A, k=1)
+            return StructuralSums(r, c, np.asarray(U.sum(axis=1)).ravel(), np.asarray(U.sum(axis=0)).ravel())
+        r, c, s, u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        for i0, i1, R in self.row_blocks(n):
+            r[i0:i1] = R.sum(axis=1)
+            c += R.sum(axis=0)
+            if not self.causal:
+                up = np.triu(R, k=1 + i0)
+                s[i0:i1] = up.sum(axis=1)
+                u += up.sum(axis=0)
+        return StructuralSums(r, c) if self.causal else StructuralSums(r, c, s, u)
+
+    def matvec(self, n, x):
+        """``A @ x`` for x of shape (n,) or (n, k)."""
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        A = self.sparse(n)
+        if A is not None:
+            return A @ x
+        out = np.zeros((n,) + x.shape[1:])
+        for i0, i1, R in self.row_blocks(n):
+            out[i0:i1] = R @ x
+        return out
+
+    def rmatvec(self, n, y):
+        """``Aᵀ @ y`` for y of shape (n,) or (n, k)."""
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        A = self.sparse(n)
+        if A is not None:
+            return A.T @ y
+        out = np.zeros((n,) + y.shape[1:])
+        for i0, i1, R in self.row_blocks(n):
+            out += R.T @ y[i0:i1]
+        return out
+
+    def frobenius_terms(self, n, d):
+        """``(Σ_ij A_ij² / (d_i d_j), Σ_ij A_ij A_ji / (d_i d_j))``: the two sums behind
+        ``G² = (ΣN² − ⟨N, Nᵀ⟩) / (ΣN² + ⟨N, Nᵀ⟩)`` with ``N = D^{-1/2} A D^{-1/2}``.
+
+        From the sparse matrix when there is one, else in row blocks (and column
+        blocks for the pairs ``A_ij A_ji`` when the pattern is not causal).
+        """
+        n = check_n(n)
+        x = 1.0 / np.asarray(d, dtype=np.float64)
+        A = self.sparse(n)
+        if A is not None:
+            sq = float(x @ (A.multiply(A) @ x))
+            pair = float(x @ (A.multiply(A.T) @ x))
+            return sq, pair
+        sq = pair = 0.0
+        for i0, i1, R in self.row_blocks(n):
+            xi = x[i0:i1, None]
+            sq += float(((R * R) @ x * xi[:, 0]).sum())
+            if self.causal:
+                diag = R[np.arange(i1 - i0), np.arange(i0, i1)]
+                pair += float((diag * diag * x[i0:i1] ** 2).sum())
+            else:
+                C = self.columns(n, i0, i1)  # C[j, a] = A[j, i0 + a]
+                pair += float(((R * C.T) @ x * xi[:, 0]).sum())
+        return sq, pair
+
+    def _blocked(self, n):
+        n = check_n(n)
+        if n > self.blocked_max_n:
+            raise WontFit(f"pattern {self.spec!r} has no structure to exploit: its quantities cost O(n²) entry "
+                          f"evaluations, limited to n <= {self.blocked_max_n}; got n = {n}.")
+        return n
+
+    def row_normalisers(self, n):
+        """``(shift_i, Z_i)`` of every row: entries are ``exp(logw − shift_i) / Z_i`` on the support.
+        Families that normalise rows from unnormalised weights use it; cached per (pattern, n)."""
+        return _row_stats_cached(self, check_n(n))
+
+    def _row_stats(self, n):
+        raise NotImplementedError(f"{type(self).__name__} defines its entries directly")
+
+
+@lru_cache(maxsize=16)
+def _row_stats_cached(pattern, n):
+    return pattern._row_stats(n)
+
+
+@lru_cache(maxsize=4)
+def _sparse_cached(pattern, n):
+    return pattern._sparse(n)
+
+
+def _fmt(v):
+    return str(v)

@@ -1,0 +1,365 @@
+"""Compositions of patterns: union of supports, convex mixture, depth (stack, repeat).
+
+=====================  =====================================================================
+``union(P, Q, ...)``   the union of the supports, uniform weights on it (rational)
+``mix(P@0.3, Q@0.7)``  ``Σ w_k A_k``: a row-wise convex combination; weights exact decimals or
+                       fractions summing to exactly 1
+``stack(P1, ..., Pk)`` the transport after k layers, ``A_k ⋯ A_2 A_1`` (first listed = first layer)
+``repeat(P, k)``       ``stack`` of k equal layers
+=====================  =====================================================================
+
+A stack of causal row-stochastic layers is causal and row-stochastic (claim C1k
+in ``verify``), so its prefix landscape needs only the column sums of the
+product, ``(A_k ⋯ A_1)ᵀ 1 = A_1ᵀ (A_2ᵀ ( ⋯ A_kᵀ 1))``: k transposed
+matrix–vector products of the layers, each at the layer's own cost (C1 carried
+over to depth).  Mixtures are linear, so their sums and products are the
+weighted sums of their parts'.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import ClassVar
+
+import numpy as np
+from scipy import sparse as sp
+
+from attention_transport.errors import AttentionTransportError, BadType
+from attention_transport.numerics.patterns.base import (
+    SPARSE_MAX_NNZ,
+    Pattern,
+    StructuralSums,
+    check_n,
+    row_ranges,
+)
+from attention_transport.numerics.patterns.masked import MaskPattern
+
+__all__ = ["Union", "Mix", "Stack", "Repeat", "COMPOSITIONS", "format_weight"]
+
+
+def _check_parts(parts, what):
+    if not isinstance(parts, tuple) or not parts:
+        raise AttentionTransportError(f"{what} needs at least one pattern; got {parts!r}.")
+    for p in parts:
+        if not isinstance(p, Pattern):
+            raise BadType(f"{what} takes patterns; got {p!r}.")
+
+
+def format_weight(w):
+    """A mixture weight as it is written back into a spec: a decimal when exact, else ``p/q``."""
+    as_float = str(float(w))
+    return as_float if Fraction(as_float) == w else f"{w.numerator}/{w.denominator}"
+
+
+def _structure(mat):
+    S = mat.tocsr(copy=True)
+    S.data[:] = 1.0
+    return S
+
+
+@dataclass(frozen=True)
+class Union(MaskPattern):
+    """Uniform attention on the union of the parts' supports."""
+
+    name: ClassVar[str] = "union"
+    parts: tuple = ()
+
+    def __post_init__(self):
+        _check_parts(self.parts, "union")
+
+    @property
+    def spec(self):
+        return f"union({', '.join(p.spec for p in self.parts)})"
+
+    @property
+    def causal(self):
+        return all(p.causal for p in self.parts)
+
+    @property
+    def rational(self):
+        return True
+
+    def mask(self, n, q, kv):
+        i0, i1, j0, j1 = int(q.min()), int(q.max()) + 1, int(kv.min()), int(kv.max()) + 1
+        m = np.zeros((i1 - i0, j1 - j0), dtype=bool)
+        for p in self.parts:
+            m |= p.support_block(n, i0, i1, j0, j1)
+        return m
+
+    def structure(self, n):
+        return "sparse" if self._support(n) is not None else "blocked"
+
+    def _support(self, n):
+        mats = [p.sparse(n) for p in self.parts]
+        if any(m is None for m in mats):
+            return None
+        S = _structure(sum(_structure(m) for m in mats))
+        return S if S.nnz <= SPARSE_MAX_NNZ else None
+
+    def nnz(self, n):
+        S = self._support(check_n(n))
+        return None if S is None else int(S.nnz)
+
+    def _sparse(self, n):
+        S = self._support(n)
+        if S is None:
+            return None
+        counts = np.diff(S.indptr)
+        S.data = np.repeat(1.0 / counts, counts)
+        return S
+
+    def _row_stats(self, n):
+        A = self.sparse(n)
+        if A is not None:
+            return np.zeros(n), np.diff(A.indptr).astype(float)
+        return super()._row_stats(n)
+
+
+@dataclass(frozen=True)
+class Mix(Pattern):
+    """``Σ_k w_k A_k``: a convex combination of row-stochastic matrices, row by row."""
+
+    name: ClassVar[str] = "mix"
+    exact_max_n: ClassVar[int] = 64
+    parts: tuple = ()
+    weights: tuple = ()
+
+    def __post_init__(self):
+        _check_parts(self.parts, "mix")
+        ws = tuple(Fraction(w) for w in self.weights)
+        if len(ws) != len(self.parts):
+            raise AttentionTransportError(f"mix needs one weight per pattern; got {len(ws)} weights for "
+                                          f"{len(self.parts)} patterns.")
+        if any(w < 0 for w in ws) or sum(ws) != 1:
+            raise AttentionTransportError("mix weights must be nonnegative and sum to exactly 1; got "
+                                          f"{', '.join(format_weight(w) for w in ws)} (sum {format_weight(sum(ws))}).")
+        object.__setattr__(self, "weights", ws)
+
+    @property
+    def spec(self):
+        return "mix(" + ", ".join(f"{p.spec}@{format_weight(w)}" for p, w in zip(self.parts, self.weights)) + ")"
+
+    @property
+    def causal(self):
+        return all(p.causal for p in self.parts)
+
+    @property
+    def rational(self):
+        return all(p.rational for p in self.parts)
+
+    def structure(self, n):
+        kinds = {p.structure(n) for p in self.parts}
+        return "blocked" if "blocked" in kinds else "sparse" if "sparse" in kinds else "structural"
+
+    def _terms(self):
+        return [(float(w), p) for p, w in zip(self.parts, self.weights) if w != 0]
+
+    def block(self, n, i0, i1, j0, j1):
+        return sum(w * p.block(n, i0, i1, j0, j1) for w, p in self._terms())
+
+    def support_block(self, n, i0, i1, j0, j1):
+        m = np.zeros((i1 - i0, j1 - j0), dtype=bool)
+        for _, p in self._terms():
+            m |= p.support_block(n, i0, i1, j0, j1)
+        return m
+
+    def exact_dense(self, n):
+        if not self.rational:
+            return super().exact_dense(n)
+        n = check_n(n)
+        out = [[Fraction(0)] * n for _ in range(n)]
+        for p, w in zip(self.parts, self.weights):
+            E = p.exact_dense(n)
+            for a in range(n):
+                for b in range(n):
+                    out[a][b] += w * E[a][b]
+        return out
+
+    def _sparse(self, n):
+        mats = [p.sparse(n) for _, p in self._terms()]
+        if any(m is None for m in mats):
+            return None
+        A = sum(w * m for (w, _), m in zip(self._terms(), mats)).tocsr()
+        return A if A.nnz <= SPARSE_MAX_NNZ else None
+
+    def nnz(self, n):
+        A = self.sparse(check_n(n))
+        return None if A is None else int(A.nnz)
+
+    def sums(self, n):
+        n = check_n(n)
+        r, c, s, u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        for w, p in self._terms():
+            t = p.sums(n)
+            r += w * t.r
+            c += w * t.c
+            if t.s is not None:
+                s += w * t.s
+                u += w * t.u
+        return StructuralSums(r, c) if self.causal else StructuralSums(r, c, s, u)
+
+    def matvec(self, n, x):
+        return sum(w * p.matvec(n, x) for w, p in self._terms())
+
+    def rmatvec(self, n, y):
+        return sum(w * p.rmatvec(n, y) for w, p in self._terms())
+
+
+@dataclass(frozen=True)
+class Stack(Pattern):
+    """The transport after several layers: ``A_k ⋯ A_1``, ``layers[0]`` applied first."""
+
+    name: ClassVar[str] = "stack"
+    exact_max_n: ClassVar[int] = 32
+    parts: tuple = ()
+
+    def __post_init__(self):
+        _check_parts(self.parts, "stack")
+
+    @property
+    def layers(self):
+        return self.parts
+
+    @property
+    def spec(self):
+        return f"stack({', '.join(p.spec for p in self.parts)})"
+
+    @property
+    def causal(self):
+        return all(p.causal for p in self.layers)
+
+    @property
+    def rational(self):
+        return all(p.rational for p in self.layers)
+
+    def structure(self, n):
+        if self.sparse(n) is not None:
+            return "sparse"
+        return "structural" if all(p.structure(n) == "structural" for p in self.layers) else "blocked"
+
+    @property
+    def blocked_max_n(self):
+        return min(p.blocked_max_n for p in self.layers)
+
+    def matvec(self, n, x):
+        for p in self.layers:
+            x = p.matvec(n, x)
+        return x
+
+    def rmatvec(self, n, y):
+        for p in reversed(self.layers):
+            y = p.rmatvec(n, y)
+        return y
+
+    def rows(self, n, i0, i1):
+        n = check_n(n)
+        X = self.layers[-1].rows(n, i0, i1)
+        for p in reversed(self.layers[:-1]):
+            X = p.rmatvec(n, X.T).T  # X A_p
+        return X
+
+    def block(self, n, i0, i1, j0, j1):
+        A = self.sparse(n)
+        if A is not None:
+            return A[i0:i1, j0:j1].toarray()
+        if (i1 - i0) >= (j1 - j0):
+            return self.columns(n, j0, j1)[i0:i1]
+        return self.rows(n, i0, i1)[:, j0:j1]
+
+    def columns(self, n, j0, j1):
+        n = check_n(n)
+        X = self.layers[0].columns(n, j0, j1)
+        for p in self.layers[1:]:
+            X = p.matvec(n, X)  # A_p X
+        return X
+
+    def support_block(self, n, i0, i1, j0, j1):
+        mats = [p.sparse(n) for p in self.layers]
+        if all(m is not None for m in mats):
+            S = _structure(mats[-1][i0:i1])
+            for m in reversed(mats[:-1]):
+                S = _structure(S @ _structure(m))
+            return S[:, j0:j1].toarray() > 0
+        m = self.layers[-1].support_block(n, i0, i1, 0, n).astype(float)
+        for p in reversed(self.layers[:-1]):
+            m = (m @ p.support_block(n, 0, n, 0, n).astype(float)) > 0
+        return m[:, j0:j1] > 0
+
+    def exact_dense(self, n):
+        if not self.rational:
+            return super().exact_dense(n)
+        n = check_n(n)
+        out = self.layers[0].exact_dense(n)
+        for p in self.layers[1:]:
+            E = p.exact_dense(n)
+            out = [[sum(E[a][k] * out[k][b] for k in range(n) if E[a][k]) for b in range(n)] for a in range(n)]
+        return out
+
+    def _sparse(self, n):
+        mats = [p.sparse(n) for p in self.layers]
+        if any(m is None for m in mats):
+            return None
+        A = mats[0]
+        for m in mats[1:]:
+            bound = int(np.diff(m.indptr).max(initial=0)) * A.nnz
+            if bound > 4 * SPARSE_MAX_NNZ:
+                return None
+            A = (m @ A).tocsr()
+            if A.nnz > SPARSE_MAX_NNZ:
+                return None
+        return A
+
+    def nnz(self, n):
+        A = self.sparse(check_n(n))
+        return None if A is None else int(A.nnz)
+
+    def sums(self, n):
+        n = check_n(n)
+        r = self.matvec(n, np.ones(n))
+        c = self.rmatvec(n, np.ones(n))
+        if self.causal:
+            return StructuralSums(r, c)  # C1k: a causal stack's landscape needs only r and c
+        A = self.sparse(n)
+        if A is not None:
+            U = sp.triu(A, k=1)
+            return StructuralSums(r, c, np.asarray(U.sum(axis=1)).ravel(), np.asarray(U.sum(axis=0)).ravel())
+        s, u = np.zeros(n), np.zeros(n)
+        for i0, i1, R in self.row_blocks(n):
+            up = np.triu(R, k=1 + i0)
+            s[i0:i1] = up.sum(axis=1)
+            u += up.sum(axis=0)
+        return StructuralSums(r, c, s, u)
+
+    def row_blocks(self, n, block_bytes=None):
+        n = self._blocked(n)
+        for i0, i1 in row_ranges(n, n, block_bytes or (4 << 20)):
+            yield i0, i1, self.rows(n, i0, i1)
+
+
+@dataclass(frozen=True)
+class Repeat(Stack):
+    """``k`` equal layers: ``A^k``."""
+
+    name: ClassVar[str] = "repeat"
+    pattern: Pattern = None
+    k: int = 1
+
+    def __post_init__(self):
+        if not isinstance(self.pattern, Pattern):
+            raise BadType(f"repeat takes a pattern; got {self.pattern!r}.")
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or not 1 <= self.k <= 4096:
+            raise AttentionTransportError(f"repeat needs a layer count k in 1..4096; got {self.k!r}.")
+        object.__setattr__(self, "parts", (self.pattern,) * int(self.k))
+
+    @property
+    def spec(self):
+        return f"repeat({self.pattern.spec}, {self.k})"
+
+
+#: composition name -> (class, syntax, example)
+COMPOSITIONS = {
+    "union": (Union, "union(P, Q, ...)", "union(window:w=64, sink-window:s=1,w=1)"),
+    "mix": (Mix, "mix(P@w1, Q@w2, ...)", "mix(window:w=16@0.7, uniform-causal@0.3)"),
+    "stack": (Stack, "stack(P1, ..., Pk)", "stack(repeat(window:w=16, 5), uniform-causal)"),
+    "repeat": (Repeat, "repeat(P, k)", "repeat(window:w=8, 4)"),
+}

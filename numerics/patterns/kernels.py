@@ -1,0 +1,395 @@
+"""Row-normalised Toeplitz kernels on a band: most of the library in one class.
+
+A kernel pattern has ``A_ij = κ(i − j) / Z_i`` for ``−above ≤ i − j ≤ below`` and
+0 elsewhere, with ``Z_i = Σ_j κ(i − j)`` over the band inside the matrix.  Its
+structure gives every pass in O(n) to O(n log n):
+
+* ``Z`` from the cumulative kernel (O(n));
+* column sums ``c_j = Σ_d κ(d) / Z_{j+d}`` and products ``A x``, ``Aᵀ y`` as
+  convolutions: slices over the nonzero offsets when the band is narrow
+  (O(n · offsets), exact summation order), FFT otherwise (O(n log n));
+* strictly-upper sums from the cumulative kernel; the sparse matrix as diagonals.
+
+Families with a closed form override a piece: uniform-causal's column sums are
+``H_n − H_{k−1}`` (digamma), exp-decay's a first-order recursion.  A window
+longer than n is the same matrix as a window of n: widths are clamped to n − 1
+before any loop, so ``window:w=10**12`` costs what ``window:w=n`` does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy import signal, special
+from scipy import sparse as sp
+
+from attention_transport.numerics.patterns.base import (
+    SPARSE_MAX_NNZ,
+    Param,
+    Pattern,
+    StructuralSums,
+    check_n,
+    register,
+)
+
+__all__ = [
+    "ToeplitzKernel",
+    "UniformCausal",
+    "Window",
+    "Dilated",
+    "ExpDecay",
+    "PowerLaw",
+    "BidirectionalUniform",
+    "BidirectionalWindow",
+    "SLICE_MAX_OFFSETS",
+]
+
+#: Bands with at most this many nonzero offsets are summed by slices (exact order); wider ones by FFT.
+SLICE_MAX_OFFSETS = 256
+
+
+class ToeplitzKernel(Pattern):
+    """``A_ij = κ(i − j) / Z_i`` on the band ``−above(n) ≤ i − j ≤ below(n)``.
+
+    A family defines :meth:`extent` (the unclamped band) and :meth:`kappa`;
+    :meth:`kernel_support` when κ vanishes inside the band (dilation).
+    ``uniform = True`` means κ ∈ {0, 1}: entries ``1/count``, rational.
+    """
+
+    uniform: ClassVar[bool] = True
+
+    def extent(self):
+        """``(below, above)``: largest ``i − j`` and largest ``j − i`` in the band (may exceed n)."""
+        return (math.inf, 0)
+
+    def kappa(self, d):
+        """κ at integer offsets ``d = i − j`` (array), inside the band."""
+        return np.ones(np.shape(d))
+
+    def kernel_support(self, d):
+        """Offsets of the band where κ is nonzero by definition (not by underflow)."""
+        return np.ones(np.shape(d), dtype=bool)
+
+    # -- derived --------------------------------------------------------------------------------
+    def band(self, n):
+        below, above = self.extent()
+        return int(min(below, n - 1)), int(min(above, n - 1))
+
+    @property
+    def causal(self):
+        return self.extent()[1] == 0
+
+    @property
+    def rational(self):
+        return self.uniform
+
+    def offsets(self, n):
+        """Offsets ``d`` (ascending) with κ(d) ≠ 0 by definition, inside the clamped band."""
+        below, above = self.band(n)
+        d = np.arange(-above, below + 1)
+        return d[self.kernel_support(d)]
+
+    def _in_band(self, n, d):
+        below, above = self.band(n)
+        return (d <= below) & (d >= -above) & self.kernel_support(d)
+
+    def _cumulative(self, n):
+        """``(ds, K)``: offsets ``−above..below`` and ``K[m] = Σ_{ds ≤ ds[m]} κ`` (with K[−1] = 0 prepended)."""
+        below, above = self.band(n)
+        ds = np.arange(-above, below + 1)
+        k = np.where(self.kernel_support(ds), self.kappa(ds), 0.0)
+        return ds, k, np.concatenate([[0.0], np.cumsum(k)])
+
+    def _row_stats(self, n):
+        below, above = self.band(n)
+        _, _, K = self._cumulative(n)
+        i = np.arange(n)
+        hi = np.minimum(i, below) + above  # index of the largest offset d = min(i, below)
+        lo = np.maximum(i - (n - 1), -above) + above  # smallest offset d = i − (n − 1)
+        return np.zeros(n), K[hi + 1] - K[lo]
+
+    def block(self, n, i0, i1, j0, j1):
+        n = check_n(n)
+        d = np.arange(i0, i1)[:, None] - np.arange(j0, j1)[None, :]
+        inside = self._in_band(n, d)
+        z = self.row_normalisers(n)[1][i0:i1, None]
+        k = np.zeros(d.shape)
+        k[inside] = self.kappa(d[inside])
+        return k / z
+
+    def support_block(self, n, i0, i1, j0, j1):
+        d = np.arange(i0, i1)[:, None] - np.arange(j0, j1)[None, :]
+        return self._in_band(check_n(n), d)
+
+    def structure(self, n):
+        return "structural"
+
+    def nnz(self, n):
+        return int((n - np.abs(self.offsets(n))).sum())
+
+    def _sparse(self, n):
+        if self.nnz(n) is None or self.nnz(n) > SPARSE_MAX_NNZ:
+            return None
+        d = self.offsets(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        diags = [inv[k:] * self.kappa(np.array([k]))[0] if k >= 0 else inv[: n + k] * self.kappa(np.array([k]))[0]
+                 for k in d]
+        return sp.diags(diags, offsets=[-int(k) for k in d], shape=(n, n), format="csr")
+
+    # -- convolutions -----------------------------------------------------------------------------
+    def _correlate(self, n, x, upper_only=False):
+        """``y_j = Σ_d κ(d) x_{j+d}`` over the band (``d < 0`` only when ``upper_only``)."""
+        below, above = self.band(n)
+        d = self.offsets(n)
+        if upper_only:
+            d = d[d < 0]
+        y = np.zeros_like(x)
+        if d.size <= SLICE_MAX_OFFSETS:
+            kap = self.kappa(d)
+            for k, kv in zip(d, kap):  # rows i = j + k
+                k = int(k)
+                if k >= 0:
+                    y[: n - k] += kv * x[k:]
+                else:
+                    y[-k:] += kv * x[: n + k]
+            return y
+        ds, k, _ = self._cumulative(n)
+        if upper_only:
+            k = np.where(ds < 0, k, 0.0)
+        kr = k[::-1]  # kr[m] = κ(below − m)
+        kr = kr.reshape((-1,) + (1,) * (x.ndim - 1))
+        conv = signal.fftconvolve(x, kr, axes=0) if x.ndim > 1 else signal.fftconvolve(x, kr)
+        return conv[below: below + n]
+
+    def _convolve(self, n, x):
+        """``y_i = Σ_d κ(d) x_{i−d}`` over the band."""
+        below, above = self.band(n)
+        d = self.offsets(n)
+        y = np.zeros_like(x)
+        if d.size <= SLICE_MAX_OFFSETS:
+            for k, kv in zip(d, self.kappa(d)):
+                k = int(k)
+                if k >= 0:
+                    y[k:] += kv * x[: n - k]
+                else:
+                    y[: n + k] += kv * x[-k:]
+            return y
+        _, k, _ = self._cumulative(n)  # k[m] = κ(m − above)
+        kk = k.reshape((-1,) + (1,) * (x.ndim - 1))
+        conv = signal.fftconvolve(x, kk, axes=0) if x.ndim > 1 else signal.fftconvolve(x, kk)
+        return conv[above: above + n]
+
+    def _inv_z(self, n, ndim):
+        inv = 1.0 / self.row_normalisers(n)[1]
+        return inv.reshape((-1,) + (1,) * (ndim - 1))
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        return self._inv_z(n, x.ndim) * self._convolve(n, x)
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        return self._correlate(n, self._inv_z(n, y.ndim) * y)
+
+    def sums(self, n):
+        n = check_n(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        c = self._column_sums(n, inv)
+        r = np.ones(n)
+        if self.causal:
+            return StructuralSums(r, c)
+        below, above = self.band(n)
+        ds, _, K = self._cumulative(n)
+        i = np.arange(n)
+        lo = np.maximum(i - (n - 1), -above) + above  # first offset index of row i
+        s = (K[above] - K[np.minimum(lo, above)]) * inv  # offsets d < 0: indices lo..above−1
+        u = self._correlate(n, inv, upper_only=True)
+        return StructuralSums(r, c, s, u)
+
+    def _column_sums(self, n, inv):
+        return self._correlate(n, inv)
+
+    def frobenius_terms(self, n, d):
+        """``(Σ A_ij² / (d_i d_j), Σ A_ij A_ji / (d_i d_j))`` by convolutions: O(n log n)."""
+        inv = 1.0 / self.row_normalisers(n)[1]
+        below, above = self.band(n)
+        ds, k, _ = self._cumulative(n)
+        x = 1.0 / d
+        sq = _kernel_corr(ds, k * k, inv * inv * x, x, below)
+        pair = 0.0
+        if self.causal:
+            pair = float(np.sum((self.kappa(np.array([0]))[0] * inv) ** 2 * x * x)) if self.kernel_support(
+                np.array([0]))[0] else 0.0
+        else:
+            kneg = np.where(self.kernel_support(-ds) & (np.abs(ds) <= min(below, above)), self.kappa(-ds), 0.0)
+            pair = _kernel_corr(ds, k * kneg, inv * x, inv * x, below)
+        return sq, pair
+
+
+def _kernel_corr(ds, kern, a, b, below):
+    """``Σ_i a_i Σ_d kern(d) b_{i−d}``: one convolution."""
+    n = a.size
+    conv = signal.fftconvolve(b, kern)  # conv[p] = Σ_m b_{p−m} kern[m], d = ds[m] = m − above
+    above = -int(ds[0])
+    return float(np.dot(a, conv[above: above + n]))
+
+
+def _p(kind, default, minimum, doc, maximum=None):
+    return Param(kind, default, minimum, doc, maximum)
+
+
+@register
+@dataclass(frozen=True)
+class UniformCausal(ToeplitzKernel):
+    """Uniform causal attention: row i attends to every j ≤ i with weight 1/(i + 1) (C2–C4)."""
+
+    name: ClassVar[str] = "uniform-causal"
+    params: ClassVar[dict] = {}
+    example: ClassVar[str] = "uniform-causal"
+
+    def _row_stats(self, n):
+        return np.zeros(n), np.arange(1.0, n + 1)
+
+    def _column_sums(self, n, inv):
+        # c_k = Σ_{i ≥ k} 1/i = H_n − H_{k−1} = ψ(n + 1) − ψ(k)  (1-based k)
+        return special.digamma(n + 1.0) - special.digamma(np.arange(1.0, n + 1))
+
+    def _correlate(self, n, x, upper_only=False):
+        if upper_only:
+            return np.zeros_like(x)
+        return np.cumsum(x[::-1], axis=0)[::-1]
+
+    def _convolve(self, n, x):
+        return np.cumsum(x, axis=0)
+
+    def nnz(self, n):
+        return None  # dense lower triangle: structural passes only
+
+
+@register
+@dataclass(frozen=True)
+class Window(ToeplitzKernel):
+    """Causal sliding window: row i attends to ``i − w < j ≤ i``, uniformly (C5)."""
+
+    name: ClassVar[str] = "window"
+    params: ClassVar[dict] = {"w": _p(int, 16, 1, "window length")}
+    example: ClassVar[str] = "window:w=64"
+    w: int = 16
+
+    def extent(self):
+        return (self.w - 1, 0)
+
+
+@register
+@dataclass(frozen=True)
+class Dilated(ToeplitzKernel):
+    """Dilated causal window: ``j = i − m k`` for ``m = 0..w−1`` (LongNet-style dilation of one segment)."""
+
+    name: ClassVar[str] = "dilated"
+    params: ClassVar[dict] = {"w": _p(int, 16, 1, "keys per row"), "k": _p(int, 2, 1, "dilation")}
+    example: ClassVar[str] = "dilated:w=16,k=4"
+    w: int = 16
+    k: int = 2
+
+    def extent(self):
+        return ((self.w - 1) * self.k, 0)
+
+    def kernel_support(self, d):
+        return (d % self.k) == 0
+
+
+@register
+@dataclass(frozen=True)
+class ExpDecay(ToeplitzKernel):
+    """Causal, weight ``e^{−m (i − j)}`` on every ``j ≤ i`` (ALiBi-like)."""
+
+    name: ClassVar[str] = "exp-decay"
+    params: ClassVar[dict] = {"m": _p(float, 0.1, 0.0, "decay rate per token (ALiBi slope)")}
+    example: ClassVar[str] = "exp-decay:m=0.1"
+    uniform: ClassVar[bool] = False
+    m: float = 0.1
+
+    def kappa(self, d):
+        return np.exp(-self.m * np.asarray(d, dtype=float))
+
+    def _row_stats(self, n):
+        idx = np.arange(1.0, n + 1)
+        z = -np.expm1(-self.m * idx) / -math.expm1(-self.m) if self.m > 0 else idx
+        return np.zeros(n), z
+
+    def _column_sums(self, n, inv):
+        # c_j = 1/Z_j + q c_{j+1}: a first-order recursion, run backwards
+        return signal.lfilter([1.0], [1.0, -math.exp(-self.m)], inv[::-1])[::-1]
+
+
+@register
+@dataclass(frozen=True)
+class PowerLaw(ToeplitzKernel):
+    """Causal, weight ``(i − j + 1)^{−p}`` on every ``j ≤ i``."""
+
+    name: ClassVar[str] = "power-law"
+    params: ClassVar[dict] = {"p": _p(float, 1.0, 0.0, "decay exponent")}
+    example: ClassVar[str] = "power-law:p=1.5"
+    uniform: ClassVar[bool] = False
+    p: float = 1.0
+
+    def kappa(self, d):
+        return (np.abs(np.asarray(d, dtype=float)) + 1.0) ** -self.p
+
+
+@register
+@dataclass(frozen=True)
+class BidirectionalUniform(ToeplitzKernel):
+    """Every query attends to every key uniformly (an encoder without structure)."""
+
+    name: ClassVar[str] = "bidirectional-uniform"
+    params: ClassVar[dict] = {}
+    example: ClassVar[str] = "bidirectional-uniform"
+
+    def extent(self):
+        return (math.inf, math.inf)
+
+    def _row_stats(self, n):
+        return np.zeros(n), np.full(n, float(n))
+
+    def _correlate(self, n, x, upper_only=False):
+        if upper_only:  # y_j = Σ_{i<j} x_i
+            return np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)[:-1]])
+        return np.broadcast_to(x.sum(axis=0), x.shape).copy()
+
+    def _convolve(self, n, x):
+        return np.broadcast_to(x.sum(axis=0), x.shape).copy()
+
+    def nnz(self, n):
+        return None
+
+
+@register
+@dataclass(frozen=True)
+class BidirectionalWindow(ToeplitzKernel):
+    """Symmetric window ``|i − j| < w``, uniform (an encoder's local attention)."""
+
+    name: ClassVar[str] = "bidirectional-window"
+    params: ClassVar[dict] = {"w": _p(int, 16, 1, "half-width (|i − j| < w)")}
+    example: ClassVar[str] = "bidirectional-window:w=16"
+    w: int = 16
+
+    def extent(self):
+        return (self.w - 1, self.w - 1)
+
+    @property
+    def causal(self):
+        return self.w == 1
+
+
+def _banded_sums_by_row(n, offsets, v):
+    """Column sums of the causal band ``A[i, i − k] = v_i`` (k in ``offsets``, rows with ``i − k < 0`` absent)."""
+    c = np.zeros(n)
+    for k in offsets:
+        if k < n:
+            c[: n - k] += v[k:]
+    return c

@@ -1,0 +1,176 @@
+"""Library families that are not Toeplitz kernels: sink + window, block-causal, random softmax.
+
+Each keeps the closed forms of its structural sums (O(n) or O(n · w)); the
+sink window also lists its support, so its sparse matrix exists at large n.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from attention_transport.numerics.patterns.base import (
+    Param,
+    Pattern,
+    StructuralSums,
+    check_n,
+    register,
+    row_ranges,
+)
+from attention_transport.numerics.patterns.kernels import _banded_sums_by_row
+from attention_transport.numerics.patterns.masked import MaskPattern, SupportPattern
+
+__all__ = ["SinkWindow", "BlockCausal", "RandomSoftmax", "RANDOM_SOFTMAX_MAX_N"]
+
+#: random-softmax has no closed-form sums: they cost O(n²) draws.
+RANDOM_SOFTMAX_MAX_N = 20_000
+
+
+@register
+@dataclass(frozen=True)
+class SinkWindow(SupportPattern):
+    """Causal window plus attention sinks: row i attends to ``j < min(s, i + 1)`` and ``i − w < j ≤ i``
+    (StreamingLLM, Xiao et al. 2023: ``s`` sink tokens kept beside a rolling window)."""
+
+    name: ClassVar[str] = "sink-window"
+    params: ClassVar[dict] = {"s": Param(int, 4, 1, "number of sink tokens"), "w": Param(int, 16, 1, "window length")}
+    example: ClassVar[str] = "sink-window:s=4,w=64"
+    s: int = 4
+    w: int = 16
+
+    @property
+    def causal(self):
+        return True
+
+    def _sw(self, n):
+        return min(self.s, n), min(self.w, n)
+
+    def mask(self, n, q, kv):
+        s, w = self._sw(n)
+        return (kv <= q) & ((kv < s) | (kv > q - w))
+
+    def support_indices(self, n, i0, i1):
+        s, w = self._sw(n)
+        i = np.arange(i0, i1)
+        win = [(i, i - k) for k in range(w)]
+        sink = [(i, np.full_like(i, j)) for j in range(s)]
+        rows = np.concatenate([a for a, b in win + sink])
+        cols = np.concatenate([b for a, b in win + sink])
+        keep = (cols >= 0) & (cols <= rows)
+        return rows[keep], cols[keep]
+
+    def support_bound(self, n):
+        s, w = self._sw(n)
+        return n * (s + w)
+
+    def _counts(self, n):
+        s, w = self._sw(n)
+        idx = np.arange(1, n + 1)
+        lo = np.maximum(1, idx - w + 1)
+        sink = np.minimum(s, idx)
+        return sink + (idx - lo + 1) - np.maximum(0, sink - lo + 1)
+
+    def _row_stats(self, n):
+        return np.zeros(n), self._counts(n).astype(float)
+
+    def structure(self, n):
+        return "structural"
+
+    def sums(self, n):
+        n = check_n(n)
+        s_, w = self._sw(n)
+        inv = 1.0 / self._counts(n)
+        c = _banded_sums_by_row(n, range(0, w), inv)
+        # sink column j < s lies outside the window of every row i ≥ j + w (0-based)
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])  # tail[a] = Σ_{i ≥ a} inv_i
+        for j in range(s_):
+            if j + w < n:
+                c[j] += tail[j + w]
+        return StructuralSums(np.ones(n), c)
+
+
+@register
+@dataclass(frozen=True)
+class BlockCausal(MaskPattern):
+    """Blocks of b tokens, full inside a block, causal across: row i sees every key up to the end of its block."""
+
+    name: ClassVar[str] = "block-causal"
+    params: ClassVar[dict] = {"b": Param(int, 16, 1, "block length")}
+    example: ClassVar[str] = "block-causal:b=16"
+    b: int = 16
+
+    @property
+    def causal(self):
+        return self.b == 1
+
+    def mask(self, n, q, kv):
+        b = min(self.b, n)
+        return kv < np.minimum(n, b * (q // b + 1))
+
+    def _row_stats(self, n):
+        b = min(self.b, n)
+        idx = np.arange(n)
+        return np.zeros(n), np.minimum(n, b * (idx // b + 1)).astype(float)
+
+    def structure(self, n):
+        return "structural"
+
+    def sums(self, n):
+        n = check_n(n)
+        b = min(self.b, n)
+        idx = np.arange(1, n + 1)
+        e = np.minimum(n, b * (-(-idx // b)))  # last key visible to row i (1-based)
+        start = b * ((idx - 1) // b) + 1  # first row of the block of token j
+        inv = 1.0 / e
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])
+        c = tail[start - 1]
+        if self.causal:
+            return StructuralSums(np.ones(n), c)
+        return StructuralSums(np.ones(n), c, (e - idx) / e, (idx - start) / e)
+
+
+@register
+@dataclass(frozen=True)
+class RandomSoftmax(Pattern):
+    """Causal softmax of ``beta · g_ij`` with ``g`` i.i.d. N(0, 1) from ``numpy.random.default_rng(seed)``,
+    drawn row-major over the full n×n grid (a random head with no structure)."""
+
+    name: ClassVar[str] = "random-softmax"
+    params: ClassVar[dict] = {"beta": Param(float, 1.0, 0.0, "inverse temperature"),
+                              "seed": Param(int, 0, 0, "random seed")}
+    example: ClassVar[str] = "random-softmax:beta=2,seed=0"
+    blocked_max_n: ClassVar[int] = RANDOM_SOFTMAX_MAX_N
+    beta: float = 1.0
+    seed: int = 0
+
+    @property
+    def causal(self):
+        return True
+
+    def row_blocks(self, n, block_bytes=1 << 20):
+        n = self._blocked(n)
+        rng = np.random.default_rng(self.seed)
+        j = np.arange(n)[None, :]
+        for i0, i1 in row_ranges(n, n, block_bytes):
+            g = rng.standard_normal((i1 - i0, n))  # the same stream, row-major, whatever the blocking
+            logits = np.where(j <= np.arange(i0, i1)[:, None], self.beta * g, -np.inf)
+            w = np.exp(logits - logits.max(axis=1, keepdims=True))
+            yield i0, i1, w / w.sum(axis=1, keepdims=True)
+
+    def block(self, n, i0, i1, j0, j1):
+        out = np.zeros((i1 - i0, j1 - j0))
+        for a0, a1, R in self.row_blocks(check_n(n)):
+            if a1 <= i0:
+                continue
+            if a0 >= i1:
+                break
+            lo, hi = max(a0, i0), min(a1, i1)
+            out[lo - i0: hi - i0] = R[lo - a0: hi - a0, j0:j1]
+        return out
+
+    def support_block(self, n, i0, i1, j0, j1):
+        return np.arange(j0, j1)[None, :] <= np.arange(i0, i1)[:, None]
+
+    def structure(self, n):
+        return "blocked"

@@ -1,0 +1,442 @@
+"""Presets: the attention patterns of published architectures, with their sources.
+
+Each preset is one registered family.  Those that *are* a library pattern or a
+composition with other defaults (Mistral's window, StreamingLLM's sinks, Gemma's
+local/global interleaving) expand to it (:class:`Alias`); the others define
+their support directly, listed in O(nnz) where it is sparse.  Tokens are
+0-based here: ``q`` the query, ``kv`` the key.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from attention_transport.numerics.patterns.base import Param, Pattern, StructuralSums, check_n, register
+from attention_transport.numerics.patterns.compose import Repeat, Stack
+from attention_transport.numerics.patterns.kernels import ToeplitzKernel, UniformCausal, Window
+from attention_transport.numerics.patterns.library import SinkWindow
+from attention_transport.numerics.patterns.masked import MaskPattern, SupportPattern
+
+__all__ = ["Alias", "Longformer", "BigBird", "SparseStrided", "SparseFixed", "StreamingLLM", "Mistral",
+           "Gemma2", "Gemma3", "PrefixLM", "Document", "LongNet"]
+
+
+class Alias(Pattern):
+    """A preset that is another pattern under other defaults: every method is the expansion's."""
+
+    kind: ClassVar[str] = "preset"
+
+    @abstractmethod
+    def expand(self):
+        """The library pattern or composition this preset is."""
+
+    causal = property(lambda self: self.expand().causal)
+    rational = property(lambda self: self.expand().rational)
+    blocked_max_n = property(lambda self: self.expand().blocked_max_n)
+    exact_max_n = property(lambda self: self.expand().exact_max_n)
+
+    def structure(self, n):
+        return self.expand().structure(n)
+
+    def block(self, n, i0, i1, j0, j1):
+        return self.expand().block(n, i0, i1, j0, j1)
+
+    def support_block(self, n, i0, i1, j0, j1):
+        return self.expand().support_block(n, i0, i1, j0, j1)
+
+    def rows(self, n, i0, i1):
+        return self.expand().rows(n, i0, i1)
+
+    def columns(self, n, j0, j1):
+        return self.expand().columns(n, j0, j1)
+
+    def row_blocks(self, n, *args):
+        return self.expand().row_blocks(n, *args)
+
+    def exact_dense(self, n):
+        return self.expand().exact_dense(n)
+
+    def nnz(self, n):
+        return self.expand().nnz(n)
+
+    def sparse(self, n):
+        return self.expand().sparse(n)
+
+    def sums(self, n):
+        return self.expand().sums(n)
+
+    def matvec(self, n, x):
+        return self.expand().matvec(n, x)
+
+    def rmatvec(self, n, y):
+        return self.expand().rmatvec(n, y)
+
+    def frobenius_terms(self, n, d):
+        return self.expand().frobenius_terms(n, d)
+
+
+def _p(kind, default, minimum, doc):
+    return Param(kind, default, minimum, doc)
+
+
+@register
+@dataclass(frozen=True)
+class Mistral(Alias):
+    """Mistral 7B's sliding-window attention: a causal window of w tokens per layer
+    (Jiang et al. 2023, "Mistral 7B", arXiv 2310.06825; w = 4096)."""
+
+    name: ClassVar[str] = "mistral"
+    params: ClassVar[dict] = {"w": _p(int, 4096, 1, "window length")}
+    example: ClassVar[str] = "mistral:w=4096"
+    w: int = 4096
+
+    def expand(self):
+        return Window(w=self.w)
+
+
+@register
+@dataclass(frozen=True)
+class StreamingLLM(Alias):
+    """StreamingLLM: s attention-sink tokens kept beside a rolling causal window
+    (Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks", arXiv 2309.17453)."""
+
+    name: ClassVar[str] = "streaming-llm"
+    params: ClassVar[dict] = {"s": _p(int, 4, 1, "sink tokens"), "w": _p(int, 1020, 1, "window length")}
+    example: ClassVar[str] = "streaming-llm:s=4,w=1020"
+    s: int = 4
+    w: int = 1020
+
+    def expand(self):
+        return SinkWindow(s=self.s, w=self.w)
+
+
+def _interleave(w, local, groups):
+    block = (Repeat(pattern=Window(w=w), k=local), UniformCausal()) if local > 1 else (Window(w=w), UniformCausal())
+    return Stack(parts=block * groups)
+
+
+@register
+@dataclass(frozen=True)
+class Gemma2(Alias):
+    """Gemma 2's interleaving: a local sliding-window layer (w = 4096), then a global causal layer,
+    repeated (Gemma Team 2024, "Gemma 2", arXiv 2408.00118); the transport of ``groups`` such pairs."""
+
+    name: ClassVar[str] = "gemma2"
+    params: ClassVar[dict] = {"w": _p(int, 4096, 1, "local window length"),
+                              "groups": _p(int, 1, 1, "local+global pairs stacked")}
+    example: ClassVar[str] = "gemma2:w=4096,groups=2"
+    w: int = 4096
+    groups: int = 1
+
+    def expand(self):
+        return _interleave(self.w, 1, self.groups)
+
+
+@register
+@dataclass(frozen=True)
+class Gemma3(Alias):
+    """Gemma 3's interleaving: five local layers (w = 1024) per global causal layer
+    (Gemma Team 2025, "Gemma 3 Technical Report", arXiv 2503.19786); ``groups`` such blocks stacked."""
+
+    name: ClassVar[str] = "gemma3"
+    params: ClassVar[dict] = {"w": _p(int, 1024, 1, "local window length"),
+                              "local": _p(int, 5, 1, "local layers per global layer"),
+                              "groups": _p(int, 1, 1, "blocks stacked")}
+    example: ClassVar[str] = "gemma3:w=1024,local=5,groups=1"
+    w: int = 1024
+    local: int = 5
+    groups: int = 1
+
+    def expand(self):
+        return _interleave(self.w, self.local, self.groups)
+
+
+@register
+@dataclass(frozen=True)
+class Longformer(SupportPattern):
+    """Longformer: a symmetric window of w//2 keys on each side plus g global tokens that attend to,
+    and are attended by, every token (Beltagy, Peters & Cohan 2020, "Longformer", arXiv 2004.05150;
+    w = 512, the first token(s) global)."""
+
+    name: ClassVar[str] = "longformer"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"w": _p(int, 512, 2, "window (w//2 keys each side)"),
+                              "g": _p(int, 1, 0, "global tokens (the first g)")}
+    example: ClassVar[str] = "longformer:w=64,g=2"
+    w: int = 512
+    g: int = 1
+
+    @property
+    def causal(self):
+        return False
+
+    def mask(self, n, q, kv):
+        return (np.abs(q - kv) <= self.w // 2) | (q < self.g) | (kv < self.g)
+
+    def support_indices(self, n, i0, i1):
+        h, g = min(self.w // 2, n), min(self.g, n)
+        i = np.arange(i0, i1)
+        rows = [np.repeat(i, 2 * h + 1)]
+        cols = [(i[:, None] + np.arange(-h, h + 1)[None, :]).ravel()]
+        rows.append(np.repeat(i, g))
+        cols.append(np.tile(np.arange(g), i.size))
+        glob = i[i < g]
+        rows.append(np.repeat(glob, n))
+        cols.append(np.tile(np.arange(n), glob.size))
+        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        keep = (cols >= 0) & (cols < n)
+        return rows[keep], cols[keep]
+
+    def support_bound(self, n):
+        return n * (2 * min(self.w // 2, n) + 1 + 2 * min(self.g, n))
+
+
+@register
+@dataclass(frozen=True)
+class BigBird(SupportPattern):
+    """BigBird's block-sparse attention: key blocks of b tokens; a query block sees its own and the
+    neighbouring blocks (3 in all), the first g blocks (global, which see everything) and r random
+    blocks drawn once from ``numpy.random.default_rng(seed)`` (Zaheer et al. 2020, "Big Bird",
+    arXiv 2007.14062; b = 64, g = 2, r = 3)."""
+
+    name: ClassVar[str] = "bigbird"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"b": _p(int, 64, 1, "block size"), "g": _p(int, 2, 0, "global blocks"),
+                              "r": _p(int, 3, 0, "random blocks per query block"),
+                              "seed": _p(int, 0, 0, "seed of the random blocks")}
+    example: ClassVar[str] = "bigbird:b=16,g=1,r=2,seed=0"
+    b: int = 64
+    g: int = 2
+    r: int = 3
+    seed: int = 0
+
+    @property
+    def causal(self):
+        return False
+
+    def _random_blocks(self, n):
+        nb = -(-n // self.b)
+        return np.random.default_rng(self.seed).integers(0, nb, size=(nb, self.r))
+
+    def _block_support(self, n, qb):
+        """Key blocks of each query block in ``qb`` as a boolean (len(qb), nb) array."""
+        nb = -(-n // self.b)
+        kb = np.arange(nb)[None, :]
+        q = np.asarray(qb)[:, None]
+        m = (np.abs(q - kb) <= 1) | (kb < self.g) | (q < self.g)
+        R = self._random_blocks(n)[np.asarray(qb)]
+        rows = np.repeat(np.arange(len(qb)), self.r)
+        m[rows, R.ravel()] = True
+        return m
+
+    def mask(self, n, q, kv):
+        qb = q.ravel() // self.b
+        m = self._block_support(n, qb)
+        return m[:, kv.ravel() // self.b]
+
+    def support_indices(self, n, i0, i1):
+        i = np.arange(i0, i1)
+        qb = i // self.b
+        ub, inv = np.unique(qb, return_inverse=True)
+        M = self._block_support(n, ub)
+        rows, cols = [], []
+        for a, q_block in enumerate(ub):
+            these = i[inv == a]
+            keys = np.concatenate([np.arange(k * self.b, min(n, (k + 1) * self.b)) for k in np.flatnonzero(M[a])])
+            rows.append(np.repeat(these, keys.size))
+            cols.append(np.tile(keys, these.size))
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def support_bound(self, n):
+        nb = -(-n // self.b)
+        return n * self.b * min(nb, 3 + self.g + self.r) + self.g * self.b * n
+
+
+@register
+@dataclass(frozen=True)
+class SparseStrided(ToeplitzKernel):
+    """Sparse Transformer, strided: causal, key j if ``i − j < l`` or ``(i − j) mod l = 0``
+    (Child et al. 2019, "Generating Long Sequences with Sparse Transformers", arXiv 1904.10509;
+    the two heads' supports merged)."""
+
+    name: ClassVar[str] = "sparse-strided"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"l": _p(int, 128, 1, "stride (and local length)")}
+    example: ClassVar[str] = "sparse-strided:l=32"
+    l: int = 128
+
+    def kernel_support(self, d):
+        return (d < self.l) | (d % self.l == 0)
+
+
+@register
+@dataclass(frozen=True)
+class SparseFixed(MaskPattern):
+    """Sparse Transformer, fixed: causal, key j if it is in the query's block of l tokens, or among the
+    last c tokens of an earlier block (the summary columns) (Child et al. 2019, arXiv 1904.10509)."""
+
+    name: ClassVar[str] = "sparse-fixed"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"l": _p(int, 128, 1, "block length"), "c": _p(int, 8, 1, "summary tokens per block")}
+    example: ClassVar[str] = "sparse-fixed:l=32,c=4"
+    l: int = 128
+    c: int = 8
+
+    @property
+    def causal(self):
+        return True
+
+    def mask(self, n, q, kv):
+        c = min(self.c, self.l)
+        return (kv <= q) & ((kv // self.l == q // self.l) | (kv % self.l >= self.l - c))
+
+    def _row_stats(self, n):
+        c = min(self.c, self.l)
+        i = np.arange(n)
+        return np.zeros(n), ((i % self.l) + 1 + c * (i // self.l)).astype(float)
+
+    def structure(self, n):
+        return "structural"
+
+    def sums(self, n):
+        n = check_n(n)
+        c, l = min(self.c, self.l), self.l
+        inv = 1.0 / self.row_normalisers(n)[1]
+        j = np.arange(n)
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])  # tail[a] = Σ_{i ≥ a}
+        block_end = np.minimum(n, (j // l + 1) * l)
+        col = tail[j] - tail[block_end]  # rows of j's own block at or after j
+        summary = (j % l) >= l - c
+        col = col + np.where(summary, tail[block_end], 0.0)
+        return StructuralSums(np.ones(n), col)
+
+
+@register
+@dataclass(frozen=True)
+class PrefixLM(MaskPattern):
+    """Prefix language model: the first p tokens attend bidirectionally among themselves, the rest
+    causally to everything before them (Raffel et al. 2020, T5, arXiv 1910.10683; Dong et al. 2019,
+    UniLM)."""
+
+    name: ClassVar[str] = "prefix-lm"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"p": _p(int, 64, 1, "prefix length")}
+    example: ClassVar[str] = "prefix-lm:p=64"
+    p: int = 64
+
+    @property
+    def causal(self):
+        return self.p == 1
+
+    def mask(self, n, q, kv):
+        return (kv <= q) | ((q < self.p) & (kv < self.p))
+
+    def _row_stats(self, n):
+        i = np.arange(n)
+        return np.zeros(n), np.where(i < self.p, min(self.p, n), i + 1).astype(float)
+
+    def structure(self, n):
+        return "structural"
+
+    def sums(self, n):
+        n = check_n(n)
+        p = min(self.p, n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        j = np.arange(n)
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])
+        c = np.where(j < p, p * (1.0 / p) + tail[p], tail[j])  # prefix column: every prefix row and every later row
+        if self.causal:
+            return StructuralSums(np.ones(n), c)
+        s = np.where(j < p, (p - 1 - j) / p, 0.0)
+        u = np.where(j < p, j / p, 0.0)
+        return StructuralSums(np.ones(n), c, s, u)
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        p = min(self.p, n)
+        cs = np.cumsum(x, axis=0)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        y = cs * inv.reshape((-1,) + (1,) * (x.ndim - 1))
+        y[:p] = cs[p - 1] / p
+        return y
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        p = min(self.p, n)
+        z = y * (1.0 / self.row_normalisers(n)[1]).reshape((-1,) + (1,) * (y.ndim - 1))
+        tail = np.cumsum(z[::-1], axis=0)[::-1]
+        out = tail.copy()
+        out[:p] = tail[p] + z[:p].sum(axis=0) if p < n else z[:p].sum(axis=0)
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class Document(MaskPattern):
+    """Document masking for packed sequences: causal inside each document of L tokens, no attention across
+    documents; with ``bos=1`` every token also sees token 0 (a shared BOS)."""
+
+    name: ClassVar[str] = "document"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"L": Param(int, 512, 1, "document length"),
+                              "bos": Param(int, 0, 0, "1: token 0 is visible to every token", maximum=1)}
+    example: ClassVar[str] = "document:L=128,bos=1"
+    L: int = 512
+    bos: int = 0
+
+    @property
+    def causal(self):
+        return True
+
+    def mask(self, n, q, kv):
+        m = (kv <= q) & (kv // self.L == q // self.L)
+        return m | (kv == 0) if self.bos else m
+
+    def _row_stats(self, n):
+        i = np.arange(n)
+        return np.zeros(n), ((i % self.L) + 1 + (self.bos * (i >= self.L))).astype(float)
+
+    def structure(self, n):
+        return "structural"
+
+    def sums(self, n):
+        n = check_n(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        j = np.arange(n)
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])
+        c = tail[j] - tail[np.minimum(n, (j // self.L + 1) * self.L)]
+        if self.bos and n > self.L:
+            c[0] += tail[self.L]
+        return StructuralSums(np.ones(n), c)
+
+
+@register
+@dataclass(frozen=True)
+class LongNet(MaskPattern):
+    """LongNet's dilated attention, causal, all heads merged: level k = 0..levels−1 splits the sequence
+    into segments of w·2^k tokens and, inside a segment, a query sees the earlier keys of its residue
+    modulo 2^k; the support is the union of the levels, uniform on it (Ding et al. 2023, "LongNet",
+    arXiv 2307.02486)."""
+
+    name: ClassVar[str] = "longnet"
+    kind: ClassVar[str] = "preset"
+    params: ClassVar[dict] = {"w": _p(int, 2048, 1, "first segment length"), "levels": _p(int, 3, 1, "levels")}
+    example: ClassVar[str] = "longnet:w=64,levels=3"
+    w: int = 2048
+    levels: int = 3
+
+    @property
+    def causal(self):
+        return True
+
+    def mask(self, n, q, kv):
+        m = np.zeros(np.broadcast_shapes(q.shape, kv.shape), dtype=bool)
+        for k in range(self.levels):
+            seg, r = self.w << k, 1 << k
+            m |= (kv <= q) & (q // seg == kv // seg) & ((q - kv) % r == 0)
+        return m

@@ -1,0 +1,255 @@
+"""The quantities of docs/theory.md §1 for a *pattern* at n, without the n×n matrix.
+
+Each function takes a :class:`~attention_transport.numerics.patterns.Pattern`
+and n and uses only what the pattern owns — structural sums, matrix–vector
+products, its sparse matrix, row blocks — so its cost is the pattern's:
+
+=====================  =======================================================================
+quantity               how
+=====================  =======================================================================
+φ, t*                  the prefix landscape from ``sums(n)`` (C1 when the strictly-upper sums
+                       vanish, the general identity otherwise)
+φ_bip, (a*, b*)        the exact O(n²) scan of :func:`~.landscapes.bipartite_minimum_from_rows`
+                       over the pattern's row blocks (memory O(n · block))
+G                      ``ΣN²`` and ``⟨N, Nᵀ⟩`` from ``frobenius_terms``: the sparse matrix,
+                       convolutions (Toeplitz kernels) or row and column blocks
+λ₂                     LOBPCG on ``L = I − S`` orthogonal to the null vector ``D^{1/2} 1``:
+                       preconditioned by a sparse LU when there is a sparse matrix, through
+                       the pattern's products otherwise
+Cheeger sandwich       ``λ₂/2 ≤ h ≤ min(√(2 λ₂), φ(sweep))``; the sweep cut along
+                       ``D^{-1/2} v₂`` from the sparse symmetrised graph (an actual vertex set,
+                       so a true upper bound; skipped without a sparse matrix)
+=====================  =======================================================================
+
+λ₂ is the Rayleigh quotient of the computed vector — an upper bound on λ₂ — with
+its residual ``‖L v − λ v‖`` (v unit): an eigenvalue lies within the residual.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import warnings
+
+import numpy as np
+from scipy import linalg
+from scipy import sparse as sp
+from scipy.sparse import linalg as spla
+
+from attention_transport.errors import AttentionTransportError, WontFit
+from attention_transport.numerics.landscapes import (
+    bipartite_minimum_from_rows,
+    prefix_landscape_from_sums,
+)
+
+__all__ = [
+    "pattern_prefix_landscape",
+    "pattern_bipartite_minimum",
+    "pattern_asymmetry",
+    "FiedlerPair",
+    "pattern_fiedler",
+    "pattern_cheeger_bounds",
+    "LOBPCG_TOL",
+    "LOBPCG_MAXITER",
+]
+
+
+def _degrees(sums):
+    d = 0.5 * (sums.r + sums.c)
+    zero = np.flatnonzero(d == 0)
+    if zero.size:
+        raise AttentionTransportError("the degree-normalised operator is undefined at a zero-degree vertex "
+                                      f"(row and column both zero); got d[{zero[0]}] = 0 ({zero.size} such vertices).")
+    return d
+
+
+def pattern_prefix_landscape(pattern, n, sums=None):
+    """Prefix landscape of ``pattern`` at n from its structural sums (C1 for causal patterns).
+
+    A pattern not known to be causal whose strictly-upper sums are all zero is
+    causal at this n; the landscape then comes from C1 as well.
+    """
+    sums = sums or pattern.sums(n)
+    if sums.s is None or (not np.any(sums.s) and not np.any(sums.u)):
+        return prefix_landscape_from_sums(sums.r, sums.c)
+    return prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u)
+
+
+def pattern_bipartite_minimum(pattern, n, sums=None):
+    """``φ_bip`` and ``(a*, b*)`` by the exact O(n²) scan over the pattern's row blocks."""
+    sums = sums or pattern.sums(n)
+    return bipartite_minimum_from_rows(sums.r, sums.c, pattern.row_blocks(n),
+                                       lambda tail: pattern.rows(n, tail, n))
+
+
+def pattern_asymmetry(pattern, n, sums=None):
+    """Asymmetry coefficient ``G = ‖K‖_F / ‖S‖_F`` of ``pattern`` at n.
+
+    .. math:: G^2 = \\frac{\\sum N_{ij}^2 - \\sum N_{ij} N_{ji}}{\\sum N_{ij}^2 + \\sum N_{ij} N_{ji}},
+              \\qquad N_{ij} = \\frac{A_{ij}}{\\sqrt{d_i d_j}}
+    """
+    sums = sums or pattern.sums(n)
+    sq, pair = pattern.frobenius_terms(n, _degrees(sums))
+    return float(np.sqrt(max(sq - pair, 0.0) / (sq + pair)))
+
+
+@dataclass(frozen=True)
+class FiedlerPair:
+    """``λ₂`` of ``L = I − S`` as the Rayleigh quotient of ``vector`` (unit, orthogonal to
+    ``D^{1/2} 1``), the residual ``‖L v − λ₂ v‖``, whether it met the tolerance, and the method.
+
+    The Rayleigh quotient of any unit vector orthogonal to the null vector is an
+    upper bound on λ₂ (Courant–Fischer); the residual r says an eigenvalue of L
+    lies within r of it.  When ``converged`` is False (a dense cluster of
+    eigenvalues just above λ₂, as for sink heads at large n) the value is that
+    upper bound and the residual says how far the iteration got.
+    """
+
+    lambda2: float
+    vector: np.ndarray
+    residual: float
+    converged: bool
+    iterations: int
+    method: str
+
+
+#: LOBPCG settings: absolute residual tolerance (‖L‖ ≤ 2), iteration budget, block size
+LOBPCG_TOL = 1e-12
+LOBPCG_MAXITER = 60
+LOBPCG_BLOCK = 3
+#: up to this n a stalled block iteration is decided by the dense symmetric eigensolver
+DENSE_FALLBACK_N = 4096
+
+
+def _symmetric_sparse(A, d):
+    s = 1.0 / np.sqrt(d)
+    W = 0.5 * (A + A.T)
+    Dm = sp.diags(s)
+    return (Dm @ W @ Dm).tocsc()
+
+
+def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=LOBPCG_MAXITER):
+    """``λ₂`` of the normalised Laplacian of the symmetrised transport graph of ``pattern`` at n.
+
+    LOBPCG on ``L = I − S`` constrained orthogonal to the null vector ``D^{1/2} 1``;
+    with a sparse matrix, preconditioned by a sparse LU of ``L + 10⁻⁹ I``
+    (a near-exact inverse: tiny λ₂, as for windows at n = 10⁶, converge in a few
+    iterations); without one, through the pattern's products.
+
+    Raises
+    ------
+    AttentionTransportError
+        For a zero-degree vertex; :class:`WontFit` when n is too small for a block
+        iteration (use the dense route).
+    """
+    sums = sums or pattern.sums(n)
+    d = _degrees(sums)
+    k = LOBPCG_BLOCK
+    if n < 5 * (k + 1):
+        raise WontFit(f"n = {n} is too small for the block eigensolver; the dense route covers it.")
+    v1 = np.sqrt(d)
+    v1 /= np.linalg.norm(v1)
+    A = pattern.sparse(n)
+    precond = None
+    if A is not None:
+        L = (sp.identity(n, format="csc") - _symmetric_sparse(A, d)).tocsc()
+        try:
+            # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
+            lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
+                           diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+            precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),
+                                          matmat=lambda X: lu.solve(np.asarray(X, dtype=np.float64)),
+                                          dtype=np.float64)
+            method = "LOBPCG on the sparse Laplacian, sparse-LU preconditioned"
+        except (RuntimeError, MemoryError):
+            method = "LOBPCG on the sparse Laplacian"
+        apply_l = L.__matmul__
+    else:
+        root = np.sqrt(d)
+
+        def apply_l(X):
+            X = np.asarray(X, dtype=np.float64)
+            scale = root.reshape((-1,) + (1,) * (X.ndim - 1))
+            Y = X / scale
+            return X - 0.5 * (pattern.matvec(n, Y) + pattern.rmatvec(n, Y)) / scale
+
+        L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
+        method = "LOBPCG through the pattern's products"
+    X0 = np.random.default_rng(0).standard_normal((n, k))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # non-convergence is reported through the residual instead
+            w, V, hist = spla.lobpcg(L, X0, M=precond, Y=v1[:, None], largest=False, tol=tol, maxiter=maxiter,
+                                     retResidualNormsHistory=True)
+        v, iterations = V[:, int(np.argmin(w))], len(hist)
+    except (np.linalg.LinAlgError, ValueError) as exc:  # the block lost rank: eigenvalues of high multiplicity
+        if isinstance(exc, AttentionTransportError):
+            raise
+        v, iterations = None, 0
+    pair = None if v is None else _rayleigh(apply_l, v, v1)
+    if (pair is None or pair[2] > 10 * tol) and n <= DENSE_FALLBACK_N:
+        # the block iteration stalled (repeated eigenvalues): the dense symmetric eigensolver decides
+        Lm = apply_l(np.eye(n))
+        Lm = 0.5 * (Lm + Lm.T)
+        P = np.eye(n) - np.outer(v1, v1)
+        vals, vecs = linalg.eigh(P @ Lm @ P + 4.0 * np.outer(v1, v1), subset_by_index=[0, 0])
+        pair = _rayleigh(apply_l, vecs[:, 0], v1)
+        method += "; the block iteration stalled, dense eigh decided"
+    if pair is None:
+        raise WontFit(f"the block eigensolver broke down at n = {n} (eigenvalues of high multiplicity) and n exceeds "
+                      f"the dense fallback limit {DENSE_FALLBACK_N}")
+    v, lam, res = pair
+    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * tol,
+                       iterations=iterations, method=method)
+
+
+def _rayleigh(apply_l, v, v1):
+    """``(v, vᵀ L v, ‖L v − λ v‖)`` for v projected orthogonal to ``v1`` and normalised."""
+    v = v - v1 * (v1 @ v)
+    v = v / np.linalg.norm(v)
+    Lv = apply_l(v)
+    lam = float(v @ Lv)  # Rayleigh quotient: an upper bound on λ₂
+    return v, lam, float(np.linalg.norm(Lv - lam * v))
+
+
+def _sweep_sparse(A, d, v):
+    """Best prefix cut of the vertices ordered by ``D^{-1/2} v`` in the symmetrised graph (O(nnz log n))."""
+    n = d.size
+    order = np.argsort(v / np.sqrt(d), kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    W = (0.5 * (A + A.T)).tocoo()
+    # w(X, X) over ordered pairs for X = the first t vertices: an entry counts once its later end is in
+    later = np.maximum(rank[W.row], rank[W.col])
+    inside = np.bincount(later, weights=W.data, minlength=n).cumsum()
+    vol = np.cumsum(d[order])  # W 1 = (r + c)/2 = d
+    cut = (vol - inside)[:-1]  # cut_W(X) = vol_W(X) − w(X, X)
+    denom = np.minimum(vol, vol[-1] - vol)[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
+    return float(max(phi.min(), 0.0))
+
+
+@dataclass(frozen=True)
+class ScaledCheeger:
+    lambda2: float
+    lower: float
+    upper_spectral: float
+    upper_sweep: float | None
+    residual: float
+    converged: bool
+    method: str
+
+    @property
+    def upper(self):
+        return self.upper_spectral if self.upper_sweep is None else min(self.upper_spectral, self.upper_sweep)
+
+
+def pattern_cheeger_bounds(pattern, n, sums=None):
+    """Cheeger sandwich of ``pattern`` at n: ``λ₂/2 ≤ h ≤ min(√(2λ₂), φ(sweep))``."""
+    sums = sums or pattern.sums(n)
+    fp = pattern_fiedler(pattern, n, sums)
+    A = pattern.sparse(n)
+    sweep = _sweep_sparse(A, _degrees(sums), fp.vector) if A is not None else None
+    lam = fp.lambda2
+    return ScaledCheeger(lambda2=lam, lower=lam / 2, upper_spectral=float(np.sqrt(2 * lam)), upper_sweep=sweep,
+                         residual=fp.residual, converged=fp.converged, method=fp.method)
