@@ -11,8 +11,8 @@ quantity               how
                        vanish, the general identity otherwise)
 φ_bip, (a*, b*)        the exact O(n²) scan of :func:`~.landscapes.bipartite_minimum_from_rows`
                        over the pattern's row blocks (memory O(n · block))
-G                      ``ΣN²`` and ``⟨N, Nᵀ⟩`` from ``frobenius_terms``: the sparse matrix,
-                       convolutions (Toeplitz kernels) or row and column blocks
+G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
+                       offset by offset or by convolutions (Toeplitz kernels), row and column blocks
 λ₂                     LOBPCG on ``L = I − S`` orthogonal to the null vector ``D^{1/2} 1``:
                        preconditioned by a sparse LU when there is a sparse matrix, through
                        the pattern's products otherwise
@@ -84,12 +84,12 @@ def pattern_bipartite_minimum(pattern, n, sums=None):
 def pattern_asymmetry(pattern, n, sums=None):
     """Asymmetry coefficient ``G = ‖K‖_F / ‖S‖_F`` of ``pattern`` at n.
 
-    .. math:: G^2 = \\frac{\\sum N_{ij}^2 - \\sum N_{ij} N_{ji}}{\\sum N_{ij}^2 + \\sum N_{ij} N_{ji}},
+    .. math:: G^2 = \\frac{\\|N - N^\\top\\|_F^2}{\\|N + N^\\top\\|_F^2},
               \\qquad N_{ij} = \\frac{A_{ij}}{\\sqrt{d_i d_j}}
     """
     sums = sums or pattern.sums(n)
-    sq, pair = pattern.frobenius_terms(n, _degrees(sums))
-    return float(np.sqrt(max(sq - pair, 0.0) / (sq + pair)))
+    skew, sym = pattern.skew_norms(n, _degrees(sums))
+    return float(np.sqrt(skew / sym))
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ class FiedlerPair:
 
 #: LOBPCG settings: absolute residual tolerance (‖L‖ ≤ 2), iteration budget, block size
 LOBPCG_TOL = 1e-12
-LOBPCG_MAXITER = 60
-LOBPCG_BLOCK = 3
+LOBPCG_MAXITER = 200
+LOBPCG_BLOCK = 8
 #: up to this n a stalled block iteration is decided by the dense symmetric eigensolver
 DENSE_FALLBACK_N = 4096
 

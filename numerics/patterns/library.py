@@ -95,6 +95,7 @@ class SinkWindow(SupportPattern):
 class BlockCausal(MaskPattern):
     """Blocks of b tokens, full inside a block, causal across: row i sees every key up to the end of its block."""
 
+    sparse_from_blocks_max_n: ClassVar[int] = 8192  # closed forms serve larger n
     name: ClassVar[str] = "block-causal"
     params: ClassVar[dict] = {"b": Param(int, 16, 1, "block length")}
     example: ClassVar[str] = "block-causal:b=16"

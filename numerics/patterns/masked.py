@@ -26,7 +26,10 @@ from attention_transport.numerics.patterns.base import (
     row_ranges,
 )
 
-__all__ = ["MaskPattern", "SupportPattern"]
+__all__ = ["MaskPattern", "SupportPattern", "BLOCKS_TO_SPARSE_MAX_NNZ"]
+
+#: a pattern without listed structure gets a sparse matrix from its row blocks up to this many nonzeros
+BLOCKS_TO_SPARSE_MAX_NNZ = 30_000_000
 
 
 class MaskPattern(Pattern):
@@ -39,6 +42,8 @@ class MaskPattern(Pattern):
     """
 
     has_score: ClassVar[bool] = False
+    #: largest n for which the sparse matrix is assembled from an O(n²) pass over the row blocks
+    sparse_from_blocks_max_n: ClassVar[int] = 1 << 16
 
     def mask(self, n, q, kv):
         raise NotImplementedError
@@ -110,6 +115,28 @@ class MaskPattern(Pattern):
         if self.has_score:
             m = m & np.isfinite(self._logits(n, i0, i1, j0, j1, m))
         return m
+
+    def nnz(self, n):
+        A = self.sparse(check_n(n))
+        return None if A is None else int(A.nnz)
+
+    def structure(self, n):
+        return "sparse" if self.sparse(n) is not None else "blocked"
+
+    def _sparse(self, n):
+        """The sparse matrix from one pass over row blocks, when the support has at most
+        :data:`BLOCKS_TO_SPARSE_MAX_NNZ` entries (abandoned as soon as it has more)."""
+        if n > min(self.blocked_max_n, self.sparse_from_blocks_max_n):
+            return None
+        parts, count = [], 0
+        for i0, i1, R in self.row_blocks(n):
+            ii, jj = np.nonzero(self.support_block(n, i0, i1, 0, n))
+            count += ii.size
+            if count > BLOCKS_TO_SPARSE_MAX_NNZ:
+                return None
+            parts.append((ii + i0, jj, R[ii, jj]))
+        ii, jj, vv = (np.concatenate(x) for x in zip(*parts))
+        return sp.csr_matrix((vv, (ii, jj)), shape=(n, n))
 
 
 class SupportPattern(MaskPattern):

@@ -74,8 +74,8 @@ class Alias(Pattern):
     def rmatvec(self, n, y):
         return self.expand().rmatvec(n, y)
 
-    def frobenius_terms(self, n, d):
-        return self.expand().frobenius_terms(n, d)
+    def skew_norms(self, n, d):
+        return self.expand().skew_norms(n, d)
 
 
 def _p(kind, default, minimum, doc):
@@ -278,6 +278,7 @@ class SparseFixed(MaskPattern):
     """Sparse Transformer, fixed: causal, key j if it is in the query's block of l tokens, or among the
     last c tokens of an earlier block (the summary columns) (Child et al. 2019, arXiv 1904.10509)."""
 
+    sparse_from_blocks_max_n: ClassVar[int] = 8192  # closed forms serve larger n
     name: ClassVar[str] = "sparse-fixed"
     kind: ClassVar[str] = "preset"
     params: ClassVar[dict] = {"l": _p(int, 128, 1, "block length"), "c": _p(int, 8, 1, "summary tokens per block")}
@@ -321,6 +322,7 @@ class PrefixLM(MaskPattern):
     causally to everything before them (Raffel et al. 2020, T5, arXiv 1910.10683; Dong et al. 2019,
     UniLM)."""
 
+    sparse_from_blocks_max_n: ClassVar[int] = 8192  # closed forms serve larger n
     name: ClassVar[str] = "prefix-lm"
     kind: ClassVar[str] = "preset"
     params: ClassVar[dict] = {"p": _p(int, 64, 1, "prefix length")}
@@ -381,6 +383,7 @@ class Document(MaskPattern):
     """Document masking for packed sequences: causal inside each document of L tokens, no attention across
     documents; with ``bos=1`` every token also sees token 0 (a shared BOS)."""
 
+    sparse_from_blocks_max_n: ClassVar[int] = 8192  # closed forms serve larger n
     name: ClassVar[str] = "document"
     kind: ClassVar[str] = "preset"
     params: ClassVar[dict] = {"L": Param(int, 512, 1, "document length"),

@@ -111,7 +111,7 @@ class Check(Command):
             payload = records[0] if len(records) == 1 else records
             print(json.dumps(json_ready(payload)), file=out)
             return 0
-        kind = "causal" if pattern.causal else "not causal"
+        kind = "causal" if all(r["causal"] for r in records) else "not causal"
         print(format_table(records, f"pattern {pattern.spec} ({kind})"), file=out)
         if scaling is not None:
             exp = "—" if scaling["exponent"] is None else f"{scaling['exponent']:.4f}"

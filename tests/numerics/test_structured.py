@@ -1,0 +1,120 @@
+"""The structured route (no n×n matrix) against the dense route, and the λ₂ solver against dense eigensolvers."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import linalg
+from scipy.sparse import linalg as spla
+
+from attention_transport.check import check_pattern
+from attention_transport.numerics.landscapes import bipartite_landscape, prefix_landscape
+from attention_transport.numerics.patterns import parse_pattern, sparse_matrix_pattern
+from attention_transport.numerics.spectral import laplacian_spectrum
+from attention_transport.numerics.structured import (
+    pattern_asymmetry,
+    pattern_bipartite_minimum,
+    pattern_fiedler,
+    pattern_prefix_landscape,
+)
+
+from attention_strategies import attention_matrices
+from test_pattern_objects import ALL, IDS
+
+
+@pytest.mark.parametrize("P", ALL, ids=IDS)
+def test_structured_route_equals_dense_route(P):
+    n = 41
+    dense = check_pattern(P, n)
+    structured = check_pattern(P, n, dense_max=2)
+    assert dense["structure"] == "dense" and structured["structure"] != "dense"
+    for key in ("phi", "phi_bip", "G", "lambda2", "cheeger_lower"):
+        assert structured[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
+    # argmins: the same cut, or a cut of the same value (ties, e.g. disconnected documents at φ = 0)
+    A = P.dense(n)
+    assert prefix_landscape(A).phi[structured["t_star"] - 1] == pytest.approx(dense["phi"], rel=1e-9, abs=1e-12)
+    landscape = bipartite_landscape(A)
+    assert landscape[structured["b_star"], structured["a_star"]] == pytest.approx(dense["phi_bip"], rel=1e-9,
+                                                                                 abs=1e-12)
+    # the sweep cut is an actual vertex set: never below the exact-enough dense Cheeger lower bound
+    if structured.get("cheeger_upper_sweep") is not None:
+        assert structured["cheeger_upper_sweep"] >= dense["cheeger_lower"] - 1e-12
+    assert structured["lambda2_residual"] < 1e-9
+
+
+@given(attention_matrices(min_n=20, max_n=40, float16=False))
+@settings(max_examples=30, deadline=None)
+def test_sparse_matrix_pattern_matches_dense_quantities(A):
+    P = sparse_matrix_pattern(sp.csr_matrix(A), row_tol=1e-9)
+    n = A.shape[0]
+    assert pattern_prefix_landscape(P, n).capacity == pytest.approx(check_pattern(P, n)["phi"], rel=1e-12)
+    bm = pattern_bipartite_minimum(P, n)
+    from attention_transport.numerics.landscapes import bipartite_minimum
+    ref = bipartite_minimum(A)
+    assert (bm.phi, bm.a_star, bm.b_star) == pytest.approx((ref.phi, ref.a_star, ref.b_star), rel=1e-12, abs=1e-14)
+    from attention_transport.numerics.operators import asymmetry_coefficient
+    assert pattern_asymmetry(P, n) == pytest.approx(asymmetry_coefficient(A), rel=1e-10, abs=1e-13)
+    fp = pattern_fiedler(P, n)
+    assert fp.lambda2 == pytest.approx(laplacian_spectrum(A)[1], rel=1e-8, abs=1e-12)
+
+
+def test_lobpcg_lambda2_agrees_with_shift_invert_lanczos():
+    spec, n = "window:w=8", 60000  # λ₂ ≈ 1e-8: an isolated eigenvalue far below the rest of the spectrum
+    P = parse_pattern(spec)
+    fp = pattern_fiedler(P, n)
+    s = P.sums(n)
+    d = 0.5 * (s.r + s.c)
+    A = P.sparse(n)
+    Dm = sp.diags(1 / np.sqrt(d))
+    L = (sp.identity(n) - Dm @ (0.5 * (A + A.T)) @ Dm).tocsc()
+    # ARPACK in shift-invert mode (an independent Krylov method), with a fill-reducing symmetric LU
+    lu = spla.splu((L + 1e-6 * sp.identity(n)).tocsc(), permc_spec="COLAMD", diag_pivot_thresh=0.0,
+                   options={"SymmetricMode": True})
+    opinv = spla.LinearOperator((n, n), matvec=lu.solve, dtype=float)
+    vals = spla.eigsh(L, k=2, sigma=-1e-6, which="LM", OPinv=opinv, return_eigenvectors=False, tol=1e-12)
+    ref = np.sort(vals)[1]
+    assert fp.converged and fp.lambda2 == pytest.approx(ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("spec", ["longformer:w=8,g=2", "sink-window:s=2,w=8"])
+def test_lobpcg_resolves_a_cluster_above_lambda2(spec, monkeypatch):
+    """Hubs (global tokens, sinks) pack eigenvalues just above λ₂ (gap 1e-5 at n = 2500): the block iteration
+    must still find λ₂ itself, without the dense fallback."""
+    from attention_transport.numerics import structured
+
+    monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
+    n = 2500
+    P = parse_pattern(spec)
+    ev = laplacian_spectrum(P.dense(n))
+    assert ev[2] - ev[1] < 1e-4
+    fp = pattern_fiedler(P, n)
+    assert fp.converged and fp.lambda2 == pytest.approx(ev[1], rel=1e-10)
+    assert "dense" not in fp.method
+
+
+def test_window_at_a_million_tokens():
+    P = parse_pattern("window:w=16")
+    n = 10**6
+    s = P.sums(n)
+    land = pattern_prefix_landscape(P, n, s)
+    assert land.capacity == pytest.approx(15 / (2 * n), rel=1e-6)  # C5: (w − 1)/(2n)
+    G = pattern_asymmetry(P, n, s)
+    # at the interior rows every d_i = 1 and N is the window matrix: G² = (w − 1)/(w + 1)
+    assert G == pytest.approx(np.sqrt(15 / 17), rel=1e-4)
+    fp = pattern_fiedler(P, n, s)
+    assert fp.converged and 0 < fp.lambda2 < 1e-8
+
+
+def test_dense_eigh_decides_when_the_block_iteration_stalls():
+    P = parse_pattern("bidirectional-uniform")
+    fp = pattern_fiedler(P, 60)
+    assert fp.lambda2 == pytest.approx(1.0, abs=1e-12) and fp.residual < 1e-12
+    B = parse_pattern("block-causal:b=5")
+    assert pattern_fiedler(B, 40).lambda2 == pytest.approx(linalg.eigvalsh(
+        np.eye(40) - _sym(B.dense(40)))[1], rel=1e-10)
+
+
+def _sym(A):
+    d = 0.5 * (A.sum(0) + A.sum(1))
+    W = 0.5 * (A + A.T)
+    return W / np.sqrt(np.outer(d, d))
