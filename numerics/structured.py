@@ -50,6 +50,7 @@ __all__ = [
     "pattern_cheeger_bounds",
     "LOBPCG_TOL",
     "LOBPCG_MAXITER",
+    "LOBPCG_WORK",
 ]
 
 
@@ -112,10 +113,13 @@ class FiedlerPair:
     method: str
 
 
-#: LOBPCG settings: absolute residual tolerance (‖L‖ ≤ 2), iteration budget, block size
+#: LOBPCG settings: absolute residual tolerance (‖L‖ ≤ 2), block size, and the iteration budget:
+#: LOBPCG_MAXITER up to n = LOBPCG_WORK / LOBPCG_MAXITER, then LOBPCG_WORK / n (at least LOBPCG_MIN_ITER)
 LOBPCG_TOL = 1e-12
-LOBPCG_MAXITER = 200
 LOBPCG_BLOCK = 8
+LOBPCG_MAXITER = 200
+LOBPCG_MIN_ITER = 30
+LOBPCG_WORK = 30_000_000
 #: up to this n a stalled block iteration is decided by the dense symmetric eigensolver
 DENSE_FALLBACK_N = 4096
 
@@ -127,7 +131,7 @@ def _symmetric_sparse(A, d):
     return (Dm @ W @ Dm).tocsc()
 
 
-def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=LOBPCG_MAXITER):
+def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     """``λ₂`` of the normalised Laplacian of the symmetrised transport graph of ``pattern`` at n.
 
     LOBPCG on ``L = I − S`` constrained orthogonal to the null vector ``D^{1/2} 1``;
@@ -144,6 +148,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=LOBPCG_MAX
     sums = sums or pattern.sums(n)
     d = _degrees(sums)
     k = LOBPCG_BLOCK
+    if maxiter is None:
+        maxiter = int(min(LOBPCG_MAXITER, max(LOBPCG_MIN_ITER, LOBPCG_WORK // n)))
     if n < 5 * (k + 1):
         raise WontFit(f"n = {n} is too small for the block eigensolver; the dense route covers it.")
     v1 = np.sqrt(d)

@@ -284,3 +284,14 @@ def test_patterns_lists_families_presets_compositions_and_files():
     for line in text.splitlines():  # every example listed parses
         if "e.g. " in line:
             parse_pattern(line.split("e.g. ", 1)[1])
+
+
+def test_plot_draws_the_landscape_of_any_pattern(tmp_path, capsys):
+    path = tmp_path / "landscape.png"
+    code, _ = run(["check", "stack(sink-window:s=2,w=8, window:w=8)", "--n", "100", "--plot", str(path)])
+    assert code == 0 and path.stat().st_size > 10_000
+    big = tmp_path / "big.svg"
+    code, _ = run(["check", "window:w=16", "--n", "5000", "--plot", str(big), "--json"])
+    assert code == 0 and "Prefix landscape, n = 5000" in big.read_text() and "Bipartite" not in big.read_text()
+    assert main(["check", "window", "--n", "10", "--plot", str(tmp_path / "x.gif")]) == 2
+    assert "--plot needs a file ending in .png, .pdf, .svg; got 'x.gif'" in capsys.readouterr().err

@@ -69,6 +69,9 @@ class Check(Command):
                        help=f"largest n for λ₂ and the Cheeger sandwich (default {SPECTRAL_MAX_N})")
         c.add_argument("--bip-max", type=int_in(2), default=BIP_MAX_N,
                        help=f"largest n for the exact O(n²) bipartite scan beyond the dense route (default {BIP_MAX_N})")
+        c.add_argument("--plot", metavar="FILE", help="draw the prefix landscape over t/n at the (last) given n, "
+                       "with the floor and, for causal patterns, the uniform-causal reference; the bipartite "
+                       "landscape too when n <= 400 (.png, .pdf or .svg)")
         c.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def run(self, args, out):
@@ -78,6 +81,8 @@ class Check(Command):
 
         if (args.pattern is None) == (args.matrix is None):
             raise UsageError("check needs exactly one of PATTERN or --matrix FILE")
+        if args.plot is not None and args.matrix is not None:
+            raise UsageError("--plot applies to patterns; got --matrix")
         if args.matrix is not None:
             if args.n is not None:
                 raise UsageError("--n applies to patterns; a matrix file has its own n")
@@ -103,6 +108,10 @@ class Check(Command):
         ns = args.n or [1000]
         records = [check_pattern(pattern, n, dense_max=args.dense_max, spectral_max=args.spectral_max,
                                  bip_max=args.bip_max) for n in ns]
+        if args.plot is not None:
+            from attention_transport.figures.pattern import write_pattern_plot
+
+            write_pattern_plot(pattern, ns[-1], args.plot)
         scaling = scaling_summary(pattern, records) if len(ns) > 1 else None
         if scaling is not None:
             for r in records:
