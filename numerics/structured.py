@@ -17,8 +17,8 @@ G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``sk
                        preconditioned by a sparse LU when there is a sparse matrix, through
                        the pattern's products otherwise
 Cheeger sandwich       ``λ₂/2 ≤ h ≤ min(√(2 λ₂), φ(sweep))``; the sweep cut along
-                       ``D^{-1/2} v₂`` from the sparse symmetrised graph (an actual vertex set,
-                       so a true upper bound; skipped without a sparse matrix)
+                       ``D^{-1/2} v₂`` (an actual vertex set, so a true upper bound) from the
+                       sparse symmetrised graph, or from row blocks up to n = 16384
 =====================  =======================================================================
 
 λ₂ is the Rayleigh quotient of the computed vector — an upper bound on λ₂ — with
@@ -150,8 +150,6 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     k = LOBPCG_BLOCK
     if maxiter is None:
         maxiter = int(min(LOBPCG_MAXITER, max(LOBPCG_MIN_ITER, LOBPCG_WORK // n)))
-    if n < 5 * (k + 1):
-        raise WontFit(f"n = {n} is too small for the block eigensolver; the dense route covers it.")
     v1 = np.sqrt(d)
     v1 /= np.linalg.norm(v1)
     A = pattern.sparse(n)
@@ -181,16 +179,17 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
         method = "LOBPCG through the pattern's products"
     X0 = np.random.default_rng(0).standard_normal((n, k))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # non-convergence is reported through the residual instead
-            w, V, hist = spla.lobpcg(L, X0, M=precond, Y=v1[:, None], largest=False, tol=tol, maxiter=maxiter,
-                                     retResidualNormsHistory=True)
-        v, iterations = V[:, int(np.argmin(w))], len(hist)
-    except (np.linalg.LinAlgError, ValueError) as exc:  # the block lost rank: eigenvalues of high multiplicity
-        if isinstance(exc, AttentionTransportError):
-            raise
-        v, iterations = None, 0
+    v, iterations = None, 0
+    if n >= 5 * (k + 1):  # smaller n: too small for a block iteration, the dense eigensolver below decides
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # non-convergence is reported through the residual instead
+                w, V, hist = spla.lobpcg(L, X0, M=precond, Y=v1[:, None], largest=False, tol=tol, maxiter=maxiter,
+                                         retResidualNormsHistory=True)
+            v, iterations = V[:, int(np.argmin(w))], len(hist)
+        except (np.linalg.LinAlgError, ValueError) as exc:  # the block lost rank: eigenvalues of high multiplicity
+            if isinstance(exc, AttentionTransportError):
+                raise
     pair = None if v is None else _rayleigh(apply_l, v, v1)
     if (pair is None or pair[2] > 10 * tol) and n <= DENSE_FALLBACK_N:
         # the block iteration stalled (repeated eigenvalues): the dense symmetric eigensolver decides
@@ -199,7 +198,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         P = np.eye(n) - np.outer(v1, v1)
         vals, vecs = linalg.eigh(P @ Lm @ P + 4.0 * np.outer(v1, v1), subset_by_index=[0, 0])
         pair = _rayleigh(apply_l, vecs[:, 0], v1)
-        method += "; the block iteration stalled, dense eigh decided"
+        method += "; the block iteration stalled, dense eigh decided" if n >= 5 * (k + 1) else \
+            "; n too small for a block iteration, dense eigh decided"
     if pair is None:
         raise WontFit(f"the block eigensolver broke down at n = {n} (eigenvalues of high multiplicity) and n exceeds "
                       f"the dense fallback limit {DENSE_FALLBACK_N}")
@@ -215,6 +215,29 @@ def _rayleigh(apply_l, v, v1):
     Lv = apply_l(v)
     lam = float(v @ Lv)  # Rayleigh quotient: an upper bound on λ₂
     return v, lam, float(np.linalg.norm(Lv - lam * v))
+
+
+def _sweep_blocked(pattern, n, d, v):
+    """The sweep of :func:`_sweep_sparse` from the pattern's row blocks: O(n²), memory O(n · block)."""
+    order = np.argsort(v / np.sqrt(d), kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    inside = np.zeros(n)
+    for i0, i1, R in pattern.row_blocks(n):
+        # ordered pairs of W inside X sum to the ordered pairs of A inside X: bin A_ij at max(rank_i, rank_j)
+        later = np.maximum(rank[i0:i1, None], rank[None, :])
+        inside += np.bincount(later.ravel(), weights=R.ravel(), minlength=n)
+    inside = inside.cumsum()
+    vol = np.cumsum(d[order])
+    cut = (vol - inside)[:-1]
+    denom = np.minimum(vol, vol[-1] - vol)[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
+    return float(max(phi.min(), 0.0))
+
+
+#: the sweep cut of a pattern without a sparse matrix costs O(n²); done up to this n
+SWEEP_BLOCKED_MAX_N = 16384
 
 
 def _sweep_sparse(A, d, v):
@@ -255,7 +278,12 @@ def pattern_cheeger_bounds(pattern, n, sums=None):
     sums = sums or pattern.sums(n)
     fp = pattern_fiedler(pattern, n, sums)
     A = pattern.sparse(n)
-    sweep = _sweep_sparse(A, _degrees(sums), fp.vector) if A is not None else None
+    if A is not None:
+        sweep = _sweep_sparse(A, _degrees(sums), fp.vector)
+    elif n <= SWEEP_BLOCKED_MAX_N and pattern.structure(n) != "structural":
+        sweep = _sweep_blocked(pattern, n, _degrees(sums), fp.vector)
+    else:
+        sweep = None
     lam = fp.lambda2
     return ScaledCheeger(lambda2=lam, lower=lam / 2, upper_spectral=float(np.sqrt(2 * lam)), upper_sweep=sweep,
                          residual=fp.residual, converged=fp.converged, method=fp.method)

@@ -162,7 +162,8 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
                        cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
                        lambda2_residual=cb.residual, lambda2_converged=cb.converged, lambda2_method=cb.method)
             if cb.upper_sweep is None:
-                skipped["cheeger_upper_sweep"] = "no sparse form of the pattern at this n for the sweep cut"
+                skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern or n <= 16384 "
+                                                  "(an O(n²) pass)")
         except AttentionTransportError as exc:
             for key in spectral:
                 skipped[key] = str(exc)
@@ -295,7 +296,8 @@ def load_matrix(path, key=None):
     return arr
 
 
-def check_matrix(A, *, source="matrix", row_tol="auto", spectral_max=SPECTRAL_MAX_N):
+def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N,
+                 bip_max=BIP_MAX_N):
     """Transport report of a given attention matrix.
 
     Parameters
@@ -304,17 +306,27 @@ def check_matrix(A, *, source="matrix", row_tol="auto", spectral_max=SPECTRAL_MA
         Row-stochastic within ``row_tol`` (``"auto"``: by dtype, see
         :data:`~attention_transport.numerics.operators.ROW_SUM_TOLERANCE`;
         ``None``: unchecked).
+    dense_max, spectral_max, bip_max : int
+        As for :func:`check_pattern`: beyond ``dense_max`` λ₂ is iterative (the
+        O(n³) eigensolver is never run) and the bipartite scan stops at ``bip_max``.
     """
+    from attention_transport.numerics.patterns.matrix import dense_matrix_pattern
+
     A = validate_attention(A, row_tol=row_tol, dtype=None)
     n = A.shape[0]
     rec = _empty_record(source, n)
     rec["dtype"] = str(A.dtype)
+    rec["structure"] = "dense" if n <= dense_max else "dense-matrix"
     rec.update(_prefix_fields(prefix_landscape(A), n))
     skipped = {}
     rec["below_floor"] = floor_decision(None, n, rec["phi"])
     if rec["below_floor"] is None:
         skipped["below_floor"] = f"φ is within {FLOOR_TIE:g} of 1/5; float64 cannot decide"
-    _dense_fields(A.astype(np.float64), rec, skipped, spectral_max)
+    if n <= dense_max:
+        _dense_fields(A.astype(np.float64), rec, skipped, spectral_max)
+    else:
+        P = dense_matrix_pattern(A, source)
+        _structured_fields(P, n, P.sums(n), rec, skipped, spectral_max, bip_max)
     rec["skipped"] = skipped
     return _ordered(rec)
 

@@ -24,7 +24,7 @@ from test_pattern_objects import ALL, IDS
 
 @pytest.mark.parametrize("P", ALL, ids=IDS)
 def test_structured_route_equals_dense_route(P):
-    n = 41
+    n = 64  # above 5 × (block + 1): the block iteration runs
     dense = check_pattern(P, n)
     structured = check_pattern(P, n, dense_max=2)
     assert dense["structure"] == "dense" and structured["structure"] != "dense"
@@ -118,3 +118,18 @@ def _sym(A):
     d = 0.5 * (A.sum(0) + A.sum(1))
     W = 0.5 * (A + A.T)
     return W / np.sqrt(np.outer(d, d))
+
+
+@given(attention_matrices(min_n=20, max_n=40), st.sampled_from([np.float32, np.float64]))
+@settings(max_examples=30, deadline=None)
+def test_dense_matrices_beyond_the_dense_route_match_it(A, dtype):
+    """A dense head past --dense-max takes the iterative route: same values, no O(n³) eigensolver."""
+    from attention_transport.check import check_matrix
+
+    A = A.astype(dtype)
+    dense = check_matrix(A, row_tol=None)
+    iterative = check_matrix(A, row_tol=None, dense_max=2)
+    assert iterative["structure"] == "dense-matrix"
+    for key in ("phi", "phi_bip", "G", "lambda2", "cheeger_lower"):
+        assert iterative[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
+    assert iterative["cheeger_upper_sweep"] == pytest.approx(dense["cheeger_upper_sweep"], rel=1e-9, abs=1e-12)

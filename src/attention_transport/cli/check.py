@@ -96,8 +96,8 @@ class Check(Command):
                                     bip_max=args.bip_max, source=str(args.matrix))
                 rec["dtype"] = f"sparse {A.format} {A.dtype}"
             else:
-                rec = check_matrix(A, source=str(args.matrix), row_tol=args.row_tol,
-                                   spectral_max=args.spectral_max)
+                rec = check_matrix(A, source=str(args.matrix), row_tol=args.row_tol, dense_max=args.dense_max,
+                                   spectral_max=args.spectral_max, bip_max=args.bip_max)
             if args.json:
                 print(json.dumps(json_ready(rec)), file=out)
             else:

@@ -1,0 +1,64 @@
+"""Every quantity of a pattern at the lengths people train at, without the n×n matrix.
+
+Group ``pattern-n{N}`` (``benchmarks/report.py`` turns it into ratios against the baseline, one
+``np.cumsum`` over n measured in the same run): for each pattern, the whole structured route of
+``check`` — φ and t*, G, λ₂ with the Cheeger sandwich — at n = 10⁶.  Target: each within one minute
+on 2 cores.  ``extra_info`` records whether λ₂ converged and its residual.
+
+Group ``pattern-file-n{N}``: a FlexAttention file (band + global tokens) at n = 16384, every
+quantity except the exact Cheeger constant (the bipartite scan included).  Target: one minute.
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import size
+
+from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.numerics.structured import (
+    pattern_asymmetry,
+    pattern_bipartite_minimum,
+    pattern_cheeger_bounds,
+    pattern_prefix_landscape,
+)
+
+N = size(10**6, 2000)
+N_FILE = size(16384, 300)
+SPECS = ["window:w=16", "sink-window:s=4,w=16", "longformer:w=32,g=2", "bigbird:b=8,g=1,r=1",
+         "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)"]
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
+
+
+def structured_route(pattern, n, with_bip=False):
+    s = pattern.sums(n)
+    land = pattern_prefix_landscape(pattern, n, s)
+    bip = pattern_bipartite_minimum(pattern, n, s).phi if with_bip else None
+    G = pattern_asymmetry(pattern, n, s)
+    cb = pattern_cheeger_bounds(pattern, n, s)
+    return land.capacity, bip, G, cb
+
+
+@pytest.mark.parametrize("kind", ["baseline"] + SPECS)
+def test_pattern_quantities(benchmark, kind):
+    benchmark.group = f"pattern-n{N:.0e}".replace("+0", "")
+    benchmark.extra_info["role"] = "baseline" if kind == "baseline" else "candidate"
+    if kind == "baseline":
+        benchmark(np.cumsum, np.ones(N))
+        return
+    pattern = parse_pattern(kind)
+    phi, _, G, cb = benchmark.pedantic(structured_route, args=(pattern, N), rounds=1, iterations=1)
+    benchmark.extra_info.update(lambda2_converged=cb.converged, lambda2_residual=cb.residual)
+    assert 0 < phi < 1 and 0 <= G <= 1 and cb.lower <= cb.upper
+
+
+@pytest.mark.parametrize("kind", ["baseline", "band_global"])
+def test_pattern_file_quantities(benchmark, kind):
+    pytest.importorskip("torch")
+    benchmark.group = f"pattern-file-n{N_FILE}"
+    benchmark.extra_info["role"] = "baseline" if kind == "baseline" else "candidate"
+    if kind == "baseline":
+        benchmark(np.cumsum, np.ones(N_FILE))
+        return
+    pattern = parse_pattern(f"file:{EXAMPLES / kind}.py")
+    phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N_FILE, True), rounds=1, iterations=1)
+    assert 0 < bip <= phi
