@@ -124,6 +124,21 @@ LOBPCG_WORK = 30_000_000
 DENSE_FALLBACK_N = 4096
 
 
+#: LU-precondition only when the links outside hub rows and columns stay within this band
+LU_BAND = 4096
+
+
+def _banded_but_hubs(A):
+    """True when a sparse LU of the Laplacian stays sparse: every entry outside the hub rows and columns
+    (degree above 16 × the median, e.g. global tokens and sinks, ordered last by COLAMD) lies within
+    :data:`LU_BAND` of the diagonal.  Long-range links (random blocks, hashed links) fill an LU in."""
+    C = A.tocoo()
+    deg = np.bincount(C.row, minlength=A.shape[0]) + np.bincount(C.col, minlength=A.shape[0])
+    hub = deg > 16 * max(1.0, float(np.median(deg)))
+    keep = ~hub[C.row] & ~hub[C.col]
+    return bool(keep.sum() == 0 or np.abs(C.row[keep] - C.col[keep]).max() <= LU_BAND)
+
+
 def _symmetric_sparse(A, d):
     s = 1.0 / np.sqrt(d)
     W = 0.5 * (A + A.T)
@@ -156,17 +171,21 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     precond = None
     if A is not None:
         L = (sp.identity(n, format="csc") - _symmetric_sparse(A, d)).tocsc()
-        try:
-            # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
-            lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
-                           diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-            precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),
-                                          matmat=lambda X: lu.solve(np.asarray(X, dtype=np.float64)),
-                                          dtype=np.float64)
-            method = "LOBPCG on the sparse Laplacian, sparse-LU preconditioned"
-        except (RuntimeError, MemoryError):
-            method = "LOBPCG on the sparse Laplacian"
-        apply_l = L.__matmul__
+        if not _banded_but_hubs(A):
+            apply_l = L.__matmul__
+            method = "LOBPCG on the sparse Laplacian (long-range links: no LU preconditioner)"
+        else:
+            try:
+                # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
+                lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
+                               diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+                precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),
+                                              matmat=lambda X: lu.solve(np.asarray(X, dtype=np.float64)),
+                                              dtype=np.float64)
+                method = "LOBPCG on the sparse Laplacian, sparse-LU preconditioned"
+            except (RuntimeError, MemoryError):
+                method = "LOBPCG on the sparse Laplacian"
+            apply_l = L.__matmul__
     else:
         root = np.sqrt(d)
 

@@ -238,17 +238,22 @@ class BigBird(SupportPattern):
         return m[:, kv.ravel() // self.b]
 
     def support_indices(self, n, i0, i1):
+        b, nb = self.b, -(-n // self.b)
         i = np.arange(i0, i1)
-        qb = i // self.b
-        ub, inv = np.unique(qb, return_inverse=True)
-        M = self._block_support(n, ub)
-        rows, cols = [], []
-        for a, q_block in enumerate(ub):
-            these = i[inv == a]
-            keys = np.concatenate([np.arange(k * self.b, min(n, (k + 1) * self.b)) for k in np.flatnonzero(M[a])])
-            rows.append(np.repeat(these, keys.size))
-            cols.append(np.tile(keys, these.size))
-        return np.concatenate(rows), np.concatenate(cols)
+        qb = i // b
+        R = self._random_blocks(n)
+        # key blocks of each row: the three neighbours, the g global blocks, the r random ones (O(nnz), no nb-wide array)
+        kb = np.concatenate([qb[:, None] + np.arange(-1, 2)[None, :],
+                             np.broadcast_to(np.arange(min(self.g, nb))[None, :], (i.size, min(self.g, nb))),
+                             R[qb]], axis=1)
+        cols = (kb[:, :, None] * b + np.arange(b)[None, None, :]).reshape(i.size, -1)
+        rows = np.broadcast_to(i[:, None], cols.shape)
+        keep = (kb[:, :, None].repeat(b, axis=2).reshape(i.size, -1) >= 0) & (cols < n) & (cols >= 0)
+        rows, cols = rows[keep], cols[keep]
+        glob = i[qb < self.g]  # global query blocks see every key
+        rows = np.concatenate([rows, np.repeat(glob, n)])
+        cols = np.concatenate([cols, np.tile(np.arange(n), glob.size)])
+        return rows, cols
 
     def support_bound(self, n):
         nb = -(-n // self.b)
