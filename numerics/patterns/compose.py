@@ -296,13 +296,16 @@ class Stack(Pattern):
         return out
 
     def _sparse(self, n):
+        # layers without a sparse form end it before any product of the others is formed
+        if any(not isinstance(p, Stack) and p.sparse(n) is None for p in self.layers):
+            return None
         mats = [p.sparse(n) for p in self.layers]
         if any(m is None for m in mats):
             return None
         A = mats[0]
         for m in mats[1:]:
-            bound = int(np.diff(m.indptr).max(initial=0)) * A.nnz
-            if bound > 4 * SPARSE_MAX_NNZ:
+            flops = int(np.diff(m.indptr).max(initial=0)) * A.nnz  # bounds the work of the sparse product
+            if flops > 10 * SPARSE_MAX_NNZ:
                 return None
             A = (m @ A).tocsr()
             if A.nnz > SPARSE_MAX_NNZ:
