@@ -193,6 +193,88 @@ class Longformer(SupportPattern):
     def support_bound(self, n):
         return n * (2 * min(self.w // 2, n) + 1 + 2 * min(self.g, n))
 
+    # -- structure: a symmetric band plus g global rows and columns, O(n) sums and products -------------
+    def structure(self, n):
+        return "structural"
+
+    def _hg(self, n):
+        return min(self.w // 2, n), min(self.g, n)
+
+    def _row_stats(self, n):
+        h, g = self._hg(n)
+        i = np.arange(n)
+        lo, hi = np.maximum(0, i - h), np.minimum(n - 1, i + h)
+        band_globals = np.maximum(0, np.minimum(g - 1, hi) - lo + 1)  # globals already inside the band
+        m = (hi - lo + 1) + g - band_globals
+        return np.zeros(n), np.where(i < g, n, m).astype(float)
+
+    def _band_sum(self, n, v, start=0):
+        """``Σ_{|i − j| ≤ h, j ≥ start} v_j`` for every i, by prefix sums."""
+        h, _ = self._hg(n)
+        i = np.arange(n)
+        P = np.concatenate([np.zeros((1,) + v.shape[1:]), np.cumsum(v, axis=0)])
+        lo, hi = np.maximum(start, i - h), np.minimum(n - 1, i + h)
+        return np.where((hi >= lo).reshape((-1,) + (1,) * (v.ndim - 1)), P[hi + 1] - P[np.minimum(lo, n)], 0.0)
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        h, g = self._hg(n)
+        m = self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
+        i = np.arange(n)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        band = self._band_sum(n, x)
+        glob_total = x[:g].sum(axis=0)
+        glob_in_band = self._band_sum(n, np.where((i < g).reshape(shape), x, 0.0))
+        y = (band + glob_total - glob_in_band) / m
+        y[:g] = x.sum(axis=0) / n
+        return y
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        h, g = self._hg(n)
+        z = y / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (y.ndim - 1))
+        i = np.arange(n)
+        shape = (-1,) + (1,) * (y.ndim - 1)
+        out = z[:g].sum(axis=0) + self._band_sum(n, np.where((i >= g).reshape(shape), z, 0.0))
+        out[:g] = z.sum(axis=0)
+        return out
+
+    def sums(self, n):
+        n = check_n(n)
+        h, g = self._hg(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        i = np.arange(n)
+        c = self.rmatvec(n, np.ones(n))
+        hi = np.minimum(n - 1, i + h)
+        s = np.where(i < g, (n - 1 - i) / n, (hi - i) * inv)  # keys right of the diagonal
+        lo = np.maximum(g, i - h)
+        P = np.concatenate([[0.0], np.cumsum(np.where(i >= g, inv, 0.0))])
+        u = np.where(i < g, i / n, np.minimum(i, g) / n + np.where(i > lo, P[i] - P[np.minimum(lo, i)], 0.0))
+        return StructuralSums(np.ones(n), c, s, u)
+
+    def skew_norms(self, n, d):
+        """Entry by entry over the support's pairs {i < j}: global rows with every later key (O(g n)),
+        then the band offset by offset (O(n · w/2)); the support is symmetric."""
+        n = check_n(n)
+        h, g = self._hg(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        x = 1.0 / np.sqrt(np.asarray(d, dtype=np.float64))
+        skew = 0.0
+        sym = 4.0 * float(((inv * x * x) ** 2).sum())  # the diagonal: (2 N_ii)²
+        for a in range(g):
+            j = np.arange(a + 1, n)
+            nij, nji = inv[a] * x[a] * x[j], inv[j] * x[a] * x[j]
+            skew += 2.0 * float(((nij - nji) ** 2).sum())
+            sym += 2.0 * float(((nij + nji) ** 2).sum())
+        for k in range(1, h + 1):
+            i = np.arange(g, n - k)
+            nij, nji = inv[i] * x[i] * x[i + k], inv[i + k] * x[i] * x[i + k]
+            skew += 2.0 * float(((nij - nji) ** 2).sum())
+            sym += 2.0 * float(((nij + nji) ** 2).sum())
+        return skew, sym
+
 
 @register
 @dataclass(frozen=True)

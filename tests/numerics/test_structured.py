@@ -133,3 +133,11 @@ def test_dense_matrices_beyond_the_dense_route_match_it(A, dtype):
     for key in ("phi", "phi_bip", "G", "lambda2", "cheeger_lower"):
         assert iterative[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
     assert iterative["cheeger_upper_sweep"] == pytest.approx(dense["cheeger_upper_sweep"], rel=1e-9, abs=1e-12)
+
+
+def test_default_longformer_is_structural_at_large_n():
+    """w = 512 has 10⁸ nonzeros at n = 2·10⁵: sums, products and G come from the band-plus-globals structure."""
+    rec = check_pattern("longformer", 200_000, spectral_max=1000)
+    assert rec["structure"] == "structural" and rec["causal"] is False
+    assert 0 < rec["phi"] < 0.2 and 0 < rec["G"] < 0.01
+    assert "spectral limit" in rec["skipped"]["lambda2"]
