@@ -341,6 +341,84 @@ class BigBird(SupportPattern):
         nb = -(-n // self.b)
         return n * self.b * min(nb, 3 + self.g + self.r) + self.g * self.b * n
 
+    # -- structure: every row of a query block has the same key blocks ------------------------------------
+    def structure(self, n):
+        return "structural"
+
+    def _blocks(self, n):
+        """``(B, size, m)``: the (nb, nb) 0/1 key-block matrix (CSR), block sizes and each query block's count."""
+        from scipy import sparse as sps
+
+        b, nb = self.b, -(-n // self.b)
+        q = np.arange(nb)
+        R = self._random_blocks(n)
+        nbr = q[:, None] + np.arange(-1, 2)[None, :]
+        glob = np.broadcast_to(np.arange(min(self.g, nb))[None, :], (nb, min(self.g, nb)))
+        kb = np.concatenate([nbr, glob, R], axis=1)
+        rows = np.broadcast_to(q[:, None], kb.shape)
+        keep = (kb >= 0) & (kb < nb)
+        rows, cols = rows[keep], kb[keep]
+        gq = q[q < self.g]
+        rows = np.concatenate([rows, np.repeat(gq, nb)])
+        cols = np.concatenate([cols, np.tile(q, gq.size)])
+        B = sps.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(nb, nb))
+        B.data[:] = 1.0
+        size = np.minimum(b, n - q * b).astype(float)
+        return B, size, B @ size
+
+    def _row_stats(self, n):
+        B, size, m = self._blocks(n)
+        return np.zeros(n), m[np.arange(n) // self.b]
+
+    def _to_blocks(self, n, x):
+        nb = -(-n // self.b)
+        out = np.zeros((nb,) + x.shape[1:])
+        np.add.at(out, np.arange(n) // self.b, x)
+        return out
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        B, size, m = self._blocks(n)
+        yb = (B @ self._to_blocks(n, x)) / m.reshape((-1,) + (1,) * (x.ndim - 1))
+        return yb[np.arange(n) // self.b]
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        B, size, m = self._blocks(n)
+        zb = B.T @ (self._to_blocks(n, y) / m.reshape((-1,) + (1,) * (y.ndim - 1)))
+        return zb[np.arange(n) // self.b]
+
+    def sums(self, n):
+        n = check_n(n)
+        B, size, m = self._blocks(n)
+        b, i = self.b, np.arange(n)
+        qb = i // b
+        C = B.tocoo()
+        upper = np.zeros(B.shape[0])  # keys in key blocks right of the query block
+        np.add.at(upper, C.row[C.col > C.row], size[C.col[C.col > C.row]])
+        end = np.minimum(n, (qb + 1) * b)
+        s = (upper[qb] + (end - i - 1)) / m[qb]
+        lower = np.zeros(B.shape[0])  # rows of earlier query blocks that see key block k, weighted 1/m
+        np.add.at(lower, C.col[C.row < C.col], (size / m)[C.row[C.row < C.col]])
+        u = lower[qb] + (i - qb * b) / m[qb]
+        return StructuralSums(np.ones(n), self.rmatvec(n, np.ones(n)), s, u)
+
+    def skew_norms(self, n, d):
+        """By block pairs: N is constant on each (query block, key block) pair because d is (c is)."""
+        n = check_n(n)
+        B, size, m = self._blocks(n)
+        D = np.asarray(d, dtype=np.float64)[np.arange(0, n, self.b)]  # d is constant on each block
+        S = ((B + B.T) > 0).tocoo()
+        q, k = S.row, S.col
+        Bq = np.asarray(B[q, k]).ravel()
+        Bk = np.asarray(B[k, q]).ravel()
+        scale = 1.0 / np.sqrt(D[q] * D[k])
+        nqk, nkq = Bq / m[q] * scale, Bk / m[k] * scale
+        w = size[q] * size[k]
+        return float((w * (nqk - nkq) ** 2).sum()), float((w * (nqk + nkq) ** 2).sum())
+
 
 @register
 @dataclass(frozen=True)
