@@ -161,6 +161,10 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
             rec.update(lambda2=cb.lambda2, cheeger_lower=cb.lower, cheeger_upper=cb.upper,
                        cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
                        lambda2_residual=cb.residual, lambda2_converged=cb.converged, lambda2_method=cb.method)
+            if not cb.converged:  # λ₂ is then an upper bound: √(2λ₂) still bounds h above, λ₂/2 no longer below
+                rec["cheeger_lower"] = None
+                skipped["cheeger_lower"] = (f"λ₂ did not converge (residual {cb.residual:.1e}); its value is an upper "
+                                            "bound, so λ₂/2 is not a certified lower bound on h")
             if cb.upper_sweep is None:
                 skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern or n <= 16384 "
                                                   "(an O(n²) pass)")

@@ -141,3 +141,20 @@ def test_default_longformer_is_structural_at_large_n():
     assert rec["structure"] == "structural" and rec["causal"] is False
     assert 0 < rec["phi"] < 0.2 and 0 < rec["G"] < 0.01
     assert "spectral limit" in rec["skipped"]["lambda2"]
+
+
+def test_an_unconverged_lambda2_gives_no_cheeger_lower_bound(monkeypatch):
+    from attention_transport.numerics import structured
+
+    monkeypatch.setattr(structured, "LOBPCG_MAXITER", 2)
+    monkeypatch.setattr(structured, "LOBPCG_WORK", 1)
+    monkeypatch.setattr(structured, "LOBPCG_MIN_ITER", 2)
+    monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
+    P = parse_pattern("sink-window:s=2,w=8")
+    n = 3000
+    rec = check_pattern(P, n, dense_max=2, bip_max=2)
+    assert rec["lambda2_converged"] is False and rec["cheeger_lower"] is None
+    assert "not a certified lower bound" in rec["skipped"]["cheeger_lower"]
+    # the Rayleigh quotient is still an upper bound, so the spectral upper bound on h stays valid
+    true = laplacian_spectrum(P.dense(n))[1]
+    assert rec["lambda2"] >= true - 1e-12 and rec["cheeger_upper_spectral"] >= np.sqrt(2 * true) - 1e-12
