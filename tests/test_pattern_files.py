@@ -139,7 +139,7 @@ def predicates(draw):
         else:
             terms.append((src.format(a=a), fn(a)))
     ops = [draw(st.sampled_from(["&", "|"])) for _ in terms[1:]]
-    src, fns = terms[0][0], [terms[0][1]]
+    src = terms[0][0]
     expr = lambda i, j, f=terms[0][1]: f(i, j)  # noqa: E731
     for op, (s, f) in zip(ops, terms[1:]):
         src = f"({src} {op} {s})"

@@ -97,9 +97,9 @@ def describe_patterns():
                  "kv_idx)")
     lines.append("  file:PATH.py:NAME[+NAME] the named functions instead (a mask_mod or a score_mod each)")
     lines.append("examples (quote compositions for the shell):")
-    presets = [cls.example for cls in REGISTRY.values() if cls.kind == "preset" and cls.example]
-    library = [cls.example for cls in PATTERNS.values() if cls.params and cls.example]
-    for spec in library[:1] + presets[:2]:
+    preset_examples = [cls.example for cls in REGISTRY.values() if cls.kind == "preset" and cls.example]
+    library_examples = [cls.example for cls in PATTERNS.values() if cls.params and cls.example]
+    for spec in library_examples[:1] + preset_examples[:2]:
         lines.append(f"  attention-transport check {spec} --n 1000 100000")
     lines.append(f"  attention-transport check '{COMPOSITIONS['stack'][2]}' --n 100000 --json")
     lines.append("  attention-transport check file:my_mask_mod.py --n 4096 --plot landscape.png")

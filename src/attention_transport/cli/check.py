@@ -88,7 +88,6 @@ class Check(Command):
                 raise UsageError("--n applies to patterns; a matrix file has its own n")
             A = load_matrix(args.matrix, args.key)
             if not isinstance(A, np.ndarray):  # a scipy sparse matrix: the pattern route, never densified
-                from attention_transport.check import check_pattern
                 from attention_transport.numerics.patterns import sparse_matrix_pattern
 
                 P = sparse_matrix_pattern(A, source=str(args.matrix), row_tol=args.row_tol)
