@@ -51,6 +51,7 @@ __all__ = [
     "LOBPCG_TOL",
     "LOBPCG_MAXITER",
     "LOBPCG_WORK",
+    "SWEEP_BLOCKED_MAX_N",
 ]
 
 

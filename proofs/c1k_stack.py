@@ -25,9 +25,13 @@ STATEMENT = (
 i, j, m = sp.symbols("i j m", integer=True)
 
 
+#: (AB)_ij = Σ_m A_im B_mj: a nonzero term needs m ≤ i (A causal) and j ≤ m (B causal); with j ≥ i + 1 appended
+#: the system must be infeasible
+CAUSAL_PRODUCT = (j <= m, m <= i)
+
+
 def _check_triangular(ctx):
-    # (AB)_ij = Σ_m A_im B_mj; a nonzero term needs m ≤ i (A causal) and j ≤ m (B causal); j > i is then impossible
-    return infeasible([i, j, m], [j <= m, m <= i, j >= i + 1], "m ≤ i ∧ j ≤ m ⇒ j ≤ i")
+    return infeasible([i, j, m], [*CAUSAL_PRODUCT, j >= i + 1], "m ≤ i ∧ j ≤ m ⇒ j ≤ i")
 
 
 def _generic(n, name):

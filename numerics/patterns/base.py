@@ -37,6 +37,7 @@ from attention_transport.errors import AttentionTransportError, BadType, WontFit
 __all__ = [
     "Param",
     "Pattern",
+    "RowNormalised",
     "StructuralSums",
     "REGISTRY",
     "register",
@@ -361,13 +362,19 @@ class Pattern(ABC):
                           f"evaluations, limited to n <= {self.blocked_max_n}; got n = {n}.")
         return n
 
+
+
+class RowNormalised(Pattern):
+    """A pattern whose rows are normalised from unnormalised weights: entries are
+    ``exp(logw − shift_i) / Z_i`` on the support (Toeplitz kernels, masks and scores)."""
+
     def row_normalisers(self, n):
-        """``(shift_i, Z_i)`` of every row: entries are ``exp(logw − shift_i) / Z_i`` on the support.
-        Families that normalise rows from unnormalised weights use it; cached per (pattern, n)."""
+        """``(shift_i, Z_i)`` of every row, cached per (pattern, n)."""
         return _row_stats_cached(self, check_n(n))
 
+    @abstractmethod
     def _row_stats(self, n):
-        raise NotImplementedError(f"{type(self).__name__} defines its entries directly")
+        """``(shift, Z)``, each of shape (n,), computed once per n."""
 
 
 @lru_cache(maxsize=16)

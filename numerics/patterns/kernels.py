@@ -28,7 +28,7 @@ from scipy import sparse as sp
 from attention_transport.numerics.patterns.base import (
     SPARSE_MAX_NNZ,
     Param,
-    Pattern,
+    RowNormalised,
     StructuralSums,
     check_n,
     register,
@@ -52,7 +52,7 @@ SLICE_MAX_OFFSETS = 256
 DIRECT_MAX_WORK = 200_000_000
 
 
-class ToeplitzKernel(Pattern):
+class ToeplitzKernel(RowNormalised):
     """``A_ij = κ(i − j) / Z_i`` on the band ``−above(n) ≤ i − j ≤ below(n)``.
 
     A family defines :meth:`extent` (the unclamped band) and :meth:`kappa`;

@@ -13,6 +13,7 @@ predicates.  Weights are uniform on the support (``1/count``, rational).
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -21,7 +22,7 @@ from scipy import sparse as sp
 from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.patterns.base import (
     SPARSE_MAX_NNZ,
-    Pattern,
+    RowNormalised,
     check_n,
     row_ranges,
 )
@@ -32,7 +33,7 @@ __all__ = ["MaskPattern", "SupportPattern", "BLOCKS_TO_SPARSE_MAX_NNZ"]
 BLOCKS_TO_SPARSE_MAX_NNZ = 30_000_000
 
 
-class MaskPattern(Pattern):
+class MaskPattern(RowNormalised):
     """Entries ``softmax_j(score(i, j))`` over the support ``mask(i, j)`` of each row.
 
     A family defines :meth:`mask` and, if its weights are not uniform, :meth:`score`
@@ -45,8 +46,9 @@ class MaskPattern(Pattern):
     #: largest n for which the sparse matrix is assembled from an O(n²) pass over the row blocks
     sparse_from_blocks_max_n: ClassVar[int] = 1 << 16
 
+    @abstractmethod
     def mask(self, n, q, kv):
-        raise NotImplementedError
+        """Boolean support of rows ``q`` (a column of indices) against keys ``kv`` (a row), broadcast."""
 
     def score(self, n, q, kv):
         return None
@@ -146,9 +148,9 @@ class SupportPattern(MaskPattern):
     is derived from it unless the family gives a vectorised predicate of its own.
     """
 
+    @abstractmethod
     def support_indices(self, n, i0, i1):
         """``(rows, cols)`` int64 arrays of the support in rows ``i0..i1 − 1`` (duplicates allowed)."""
-        raise NotImplementedError
 
     def mask(self, n, q, kv):
         i0, i1 = int(q.min()), int(q.max()) + 1

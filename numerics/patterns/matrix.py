@@ -19,12 +19,13 @@ from attention_transport.errors import AttentionTransportError, BadType
 from attention_transport.numerics.operators import ROW_SUM_TOLERANCE
 from attention_transport.numerics.patterns.base import Pattern, StructuralSums
 
-__all__ = ["SparseMatrixPattern", "sparse_matrix_pattern", "DenseMatrixPattern", "dense_matrix_pattern"]
+__all__ = ["GivenMatrix", "SparseMatrixPattern", "sparse_matrix_pattern", "DenseMatrixPattern", "dense_matrix_pattern"]
 
 
 @dataclass(frozen=True)
-class SparseMatrixPattern(Pattern):
-    """A validated nonnegative sparse matrix; equal patterns have equal contents (sha256)."""
+class GivenMatrix(Pattern):
+    """A matrix the user gave: a pattern of one length, identified by the sha256 of its contents
+    (equal patterns have equal contents)."""
 
     name: ClassVar[str] = "matrix"
     source: str = "matrix"
@@ -36,17 +37,23 @@ class SparseMatrixPattern(Pattern):
     def spec(self):
         return f"matrix:{self.source}"
 
-    @property
-    def causal(self):
-        return sp.triu(self._A, k=1).count_nonzero() == 0
-
     def _n(self, n):
         if n != self.size:
             raise AttentionTransportError(f"{self.source} is a matrix of n = {self.size}; got n = {n}.")
         return n
 
+
+@dataclass(frozen=True)
+class SparseMatrixPattern(GivenMatrix):
+    """A validated nonnegative sparse matrix; equal patterns have equal contents (sha256)."""
+
+
+    @property
+    def causal(self):
+        return sp.triu(self._A, k=1).count_nonzero() == 0
+
     def block(self, n, i0, i1, j0, j1):
-        return self._A[i0:i1, j0:j1].toarray()
+        return self._A[i0:i1, j0:j1].toarray() if self._n(n) else None
 
     def support_block(self, n, i0, i1, j0, j1):
         S = self._A[i0:i1, j0:j1].copy()
@@ -114,34 +121,20 @@ def sparse_matrix_pattern(M, source="matrix", row_tol="auto"):
 
 
 @dataclass(frozen=True)
-class DenseMatrixPattern(Pattern):
-    """A validated dense matrix beyond the dense route: blocks are slices, products are BLAS, λ₂ is iterative
-    (no O(n³) eigensolver) and the bipartite scan streams its rows."""
+class DenseMatrixPattern(GivenMatrix):
+    """A validated dense matrix beyond the dense route: blocks are float64 slices, products stream them (no
+    float32 rounding), λ₂ is iterative (no O(n³) eigensolver) and the bipartite scan streams its rows."""
 
-    name: ClassVar[str] = "matrix"
-    source: str = "matrix"
-    digest: str = ""
-    size: int = 0
-    _A: object = field(default=None, compare=False, hash=False, repr=False)
-
-    @property
-    def spec(self):
-        return f"matrix:{self.source}"
 
     @property
     def causal(self):
         return not np.triu(self._A, k=1).any()
 
-    def _n(self, n):
-        if n != self.size:
-            raise AttentionTransportError(f"{self.source} is a matrix of n = {self.size}; got n = {n}.")
-        return n
-
     def structure(self, n):
         return "dense-matrix"
 
     def block(self, n, i0, i1, j0, j1):
-        return np.asarray(self._A[i0:i1, j0:j1], dtype=np.float64)
+        return np.asarray(self._A[i0:i1, j0:j1], dtype=np.float64) if self._n(n) else None
 
     def row_blocks(self, n, block_bytes=4 << 20):
         from attention_transport.numerics.patterns.base import row_ranges

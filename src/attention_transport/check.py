@@ -29,6 +29,7 @@ from attention_transport.numerics.operators import asymmetry_coefficient, valida
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 from attention_transport.numerics.structured import (
+    SWEEP_BLOCKED_MAX_N,
     pattern_asymmetry,
     pattern_bipartite_minimum,
     pattern_cheeger_bounds,
@@ -133,28 +134,24 @@ def _dense_fields(A, rec, skipped, spectral_max):
 
 def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
     """The dense route's quantities from the pattern's structure (docs in the module docstring)."""
-    from attention_transport.errors import AttentionTransportError
-
     bip_keys = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n")
     if n > bip_max:
-        for key in bip_keys:
-            skipped[key] = f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact O(n²) scan)"
+        skipped.update(dict.fromkeys(bip_keys, f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact "
+                                               "O(n²) scan)"))
     else:
         try:
             bm = pattern_bipartite_minimum(pattern, n, sums)
             rec.update(phi_bip=bm.phi, a_star=bm.a_star, b_star=bm.b_star,
                        a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
         except AttentionTransportError as exc:
-            for key in bip_keys:
-                skipped[key] = str(exc)
+            skipped.update(dict.fromkeys(bip_keys, str(exc)))
     try:
         rec["G"] = pattern_asymmetry(pattern, n, sums)
     except AttentionTransportError as exc:
         skipped["G"] = str(exc)
     spectral = ("lambda2", "cheeger_lower", "cheeger_upper")
     if n > spectral_max:
-        for key in spectral:
-            skipped[key] = f"n = {n} exceeds the spectral limit {spectral_max}"
+        skipped.update(dict.fromkeys(spectral, f"n = {n} exceeds the spectral limit {spectral_max}"))
     else:
         try:
             cb = pattern_cheeger_bounds(pattern, n, sums)
@@ -166,11 +163,10 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
                 skipped["cheeger_lower"] = (f"λ₂ did not converge (residual {cb.residual:.1e}); its value is an upper "
                                             "bound, so λ₂/2 is not a certified lower bound on h")
             if cb.upper_sweep is None:
-                skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern or n <= 16384 "
-                                                  "(an O(n²) pass)")
+                skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern or n <= "
+                                                  f"{SWEEP_BLOCKED_MAX_N} (an O(n²) pass)")
         except AttentionTransportError as exc:
-            for key in spectral:
-                skipped[key] = str(exc)
+            skipped.update(dict.fromkeys(spectral, str(exc)))
     skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
 
 

@@ -178,3 +178,25 @@ def test_verify_errors(argv, message, capsys):
 
 def test_claim_lookup():
     assert claim_by_id("c4B").id == "C4b"
+
+
+# ---------------------------------------------------------------- C1k: each step fails when its argument is weakened
+def test_c1k_steps_fail_when_weakened(monkeypatch):
+    from attention_transport.proofs import c1k_stack
+
+    ctx = Context()
+    for step in c1k_stack.CLAIM.steps:
+        step.check(ctx)  # the claim as shipped passes
+    # drop causality of the first factor (m ≤ i): a product may then reach above the diagonal
+    monkeypatch.setattr(c1k_stack, "CAUSAL_PRODUCT", c1k_stack.CAUSAL_PRODUCT[:1])
+    with pytest.raises(CheckFailed, match="negation is feasible"):
+        c1k_stack._check_triangular(ctx)
+    # rows that need not sum to 1: the product is not row-stochastic
+    monkeypatch.setattr(c1k_stack, "_stochastic", c1k_stack._generic)
+    with pytest.raises(CheckFailed, match="does not sum to 1"):
+        c1k_stack._check_symbolic(ctx)
+    # layers multiplied in the wrong order: the k transposed products no longer give the column sums
+    matmul = c1k_stack._matmul
+    monkeypatch.setattr(c1k_stack, "_matmul", lambda X, Y: matmul(Y, X))
+    with pytest.raises(CheckFailed, match="column sums differ"):
+        c1k_stack._check_exact(ctx)
