@@ -18,6 +18,20 @@ column sums plus the strictly-upper sums), O(n) afterwards; O(n²) time and
 O(n · block) memory for the bipartite minimum.  For causal A the strictly-upper
 sums vanish and the landscape is the in-degree identity C1:
 ``cut(t) = Σ_{k≤t} (c_k − r_k)``, ``vol(t) = Σ_{k≤t} (r_k + c_k)``.
+
+Accuracy (docs/theory.md §1, "Accuracy of the landscapes").  The identity is a
+difference of sums and loses every digit of a cut that is small against the
+volume left of it (a capacity of 1e-92 beside a diagonal of ones comes out 0).
+Each prefix cut therefore carries an a-priori bound on its rounding error,
+``γ_{2n+8} · Σ_{k≤t} (r_k + c_k + 2 s_k + 2 u_k)`` with ``γ_m = m ε / (1 − m ε)``
+(sums of nonnegative terms in any order, then one difference and a cumulative
+sum).  Where that bound exceeds :data:`CUT_RTOL` times the cut, and the matrix
+or pattern is at hand, the cut is recomputed directly as the sum of the two
+off-diagonal blocks, nonnegative terms only (relative error ≤ γ_n).  The
+landscape keeps the bound of every cut, and ``capacity_rel_error`` bounds the
+relative error of φ; a dense matrix is thus always accurate to ``CUT_RTOL``,
+at every scale of φ down to the smallest normal float.  Bipartite cuts work the
+same way (:data:`BIP_DIRECT_MAX_N`).
 """
 from __future__ import annotations
 
@@ -38,10 +52,19 @@ __all__ = [
     "bipartite_minimum",
     "bipartite_minimum_from_rows",
     "conductance",
+    "direct_prefix_cuts",
+    "direct_bipartite_cut",
+    "CUT_RTOL",
+    "BIP_DIRECT_MAX_N",
 ]
 
 #: Bytes of A processed per block by the streaming passes (about the L2 cache).
 _BLOCK_BYTES = 2 << 20
+#: A prefix or bipartite cut whose a-priori rounding bound exceeds this fraction of the cut is recomputed
+#: directly (nonnegative terms only): the relative accuracy the landscapes guarantee where that is possible.
+CUT_RTOL = 1e-6
+#: The direct recomputation of uncertain bipartite cuts holds two (n + 1)² tables: up to this n.
+BIP_DIRECT_MAX_N = 2048
 #: rows b whose query suffix Σ_{i>b} r_i is below this fraction of the total volume take
 #: their complement-side cuts from suffix sums (see :func:`bipartite_minimum`)
 _COMPLEMENT_RHO = 1e-3
@@ -59,9 +82,13 @@ class PrefixLandscape:
     total_volume : float
         ``Σ r + Σ c = 2 ΣA``.
     phi : numpy.ndarray, shape (n − 1,)
-        ``cut / min(vol, total − vol)``; ``nan`` where undefined.
+        ``cut / min(vol, comp)``; ``nan`` where undefined.
     causal : bool
         Whether the in-degree identity (C1) produced it.
+    cut_error : numpy.ndarray, shape (n − 1,)
+        Bound on the absolute rounding error of each ``cut(t)`` (see the module
+        notes): the identity's a-priori bound, or ``γ_n · cut`` where the cut was
+        recomputed directly.
     """
 
     n: int
@@ -70,6 +97,24 @@ class PrefixLandscape:
     total_volume: float
     phi: np.ndarray
     causal: bool
+    cut_error: np.ndarray
+    #: ``vol(Xᶜ)`` of each cut, summed from the end
+    comp: np.ndarray
+
+    @property
+    def capacity_rel_error(self):
+        """Bound on the relative error of :attr:`capacity` from the per-cut bounds
+        (``inf`` when φ̂ = 0 but some cut may be positive; 0 when every cut is exact)."""
+        g = _gamma(2 * self.n + 8)
+        denom = np.minimum(self.vol, self.comp)
+        ok = denom > 0
+        lo = np.maximum(self.cut[ok] - self.cut_error[ok], 0.0) / (denom[ok] * (1 + g))
+        hi = (self.cut[ok] + self.cut_error[ok]) / (denom[ok] * (1 - g))
+        phi = self.capacity
+        spread = max(phi - float(lo.min()), float(hi.min()) - phi)
+        if phi == 0:
+            return 0.0 if spread == 0 else float("inf")
+        return spread / phi
 
     @property
     def t(self):
@@ -95,18 +140,24 @@ class BipartiteMinimum:
     a_star: int
     b_star: int
     n: int
+    #: bound on the relative error of ``phi`` (module notes); 0 when the minimum is an exact zero
+    rel_error: float = 0.0
 
 
-def _phi_from_cut_vol(cut, vol, total):
-    comp = total - vol
-    denom = np.minimum(vol, comp)
+def _phi_from_cut_denom(cut, denom):
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.nan)
     # cut ≥ 0 mathematically; rounding of a cumulative sum can leave −1e-17.
     return np.maximum(phi, 0.0)
 
 
-def prefix_landscape_from_sums(r, c, upper=None, lower=None):
+def _gamma(m):
+    """``γ_m = m ε / (1 − m ε)``: relative error bound of a sum of m nonnegative float64 terms."""
+    eps = np.finfo(np.float64).eps / 2
+    return m * eps / (1 - m * eps)
+
+
+def prefix_landscape_from_sums(r, c, upper=None, lower=None, direct=None):
     """Prefix landscape from degree sequences (the in-degree identity, C1).
 
     .. math::
@@ -122,6 +173,10 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None):
         Row and column sums of A.
     upper, lower : array_like, shape (n,), optional
         ``s`` and ``u`` above; omit both for a causal matrix.
+    direct : callable, optional
+        ``direct(ts)`` returns the cuts at the given t (sorted int array) summed
+        directly from the matrix; called once with the t whose identity value is
+        not accurate to :data:`CUT_RTOL` (see the module notes).
 
     Returns
     -------
@@ -146,21 +201,86 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None):
             k = int(np.flatnonzero(~np.isfinite(v) | (v < 0))[0])
             raise AttentionTransportError(f"{name} must be finite and nonnegative; got entry {k} = {v[k]}.")
     flow = c - r
+    weight = r + c
     causal = upper is None and lower is None
     if not causal:
         s = np.zeros(n) if upper is None else np.asarray(upper, dtype=np.float64)
         u = np.zeros(n) if lower is None else np.asarray(lower, dtype=np.float64)
         flow = flow + 2.0 * (s - u)
-    cut = np.cumsum(flow)[:-1]
+        weight = weight + 2.0 * (s + u)
+    # Each cut from its smaller side: Σ_{k≤t} flow_k, or Σ_{k>t} −flow_k summed from the end, so the
+    # rounding is relative to that side's weight; volumes likewise (the complement never as total − vol).
+    left, right = np.cumsum(flow)[:-1], _suffix(-flow)[1:-1]
     vol_all = np.cumsum(r + c)
     total = float(vol_all[-1])
-    vol = vol_all[:-1]
-    phi = _phi_from_cut_vol(cut, vol, total)
+    vol, comp = vol_all[:-1], _suffix(r + c)[1:-1]
+    use_left = vol <= comp
+    cut = np.maximum(np.where(use_left, left, right), 0.0)
+    g = _gamma(2 * n + 8)
+    error = g * (1 + g) * np.where(use_left, np.cumsum(weight)[:-1], _suffix(weight)[1:-1])
+    uncertain = np.flatnonzero(_could_be_minimum(cut, error, vol, comp, g))
+    if uncertain.size and direct is not None:
+        exact = np.asarray(direct(uncertain + 1), dtype=np.float64)
+        cut[uncertain] = exact
+        error[uncertain] = _gamma(n) * exact
+    phi = _phi_from_cut_denom(cut, np.minimum(vol, comp))
     if np.all(np.isnan(phi)):
         raise AttentionTransportError("no prefix cut has positive volume on both sides; got total volume "
                                       f"{total:g} concentrated at one end.")
-    return PrefixLandscape(n=n, cut=np.maximum(cut, 0.0), vol=vol, total_volume=total,
-                           phi=phi, causal=causal)
+    return PrefixLandscape(n=n, cut=cut, vol=vol, total_volume=total, phi=phi, causal=causal, cut_error=error,
+                           comp=comp)
+
+
+def _could_be_minimum(cut, error, vol, comp, g):
+    """Cuts not accurate to :data:`CUT_RTOL` whose lower bound lies below the smallest φ among the
+    accurate ones (all of them when none is accurate): only these can change φ or t*."""
+    denom = np.minimum(vol, comp)
+    ok = denom > 0
+    safe = np.where(ok, denom, 1.0)
+    certain = ok & (error <= CUT_RTOL * cut)
+    best = float((cut[certain] / safe[certain]).min()) if certain.any() else np.inf
+    low = np.maximum(cut - error, 0.0) / (safe * (1 + g))
+    return ok & ~certain & (low < best)
+
+
+def direct_prefix_cuts(row_blocks, n, ts, causal):
+    """Prefix cuts at the given t, each summed directly over the two off-diagonal blocks.
+
+    ``cut(t) = Σ_{i≥t, j<t} A_ij + Σ_{i<t, j≥t} A_ij`` (0-based), from row
+    prefix sums and row suffix sums (each summed from its own end), so every
+    addition is of nonnegative terms: relative error ≤ γ_n at any scale.
+
+    Parameters
+    ----------
+    row_blocks : iterable of (i0, i1, numpy.ndarray)
+        ``A[i0:i1]`` over all rows.
+    n : int
+    ts : numpy.ndarray of int
+        Cut positions, ``1 ≤ t ≤ n − 1``.
+    causal : bool
+        Skip the upper block (zero for a causal matrix).
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(ts),)
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    out = np.zeros(ts.size)
+    for i0, i1, rows in row_blocks:
+        blk = np.asarray(rows, dtype=np.float64)
+        idx = np.arange(i0, i1)[:, None]
+        left = np.cumsum(blk, axis=1)[:, ts - 1]  # Σ_{j<t} A_ij
+        out += np.where(idx >= ts[None, :], left, 0.0).sum(axis=0)
+        if not causal:
+            right = np.cumsum(blk[:, ::-1], axis=1)[:, ::-1][:, ts]  # Σ_{j≥t} A_ij, summed from the end
+            out += np.where(idx < ts[None, :], right, 0.0).sum(axis=0)
+    return out
+
+
+def _matrix_row_blocks(A):
+    b = _block_rows(A)
+    for i0 in range(0, A.shape[0], b):
+        yield i0, min(A.shape[0], i0 + b), A[i0:i0 + b]
 
 
 def _block_rows(A):
@@ -242,7 +362,9 @@ def prefix_landscape(A):
     Notes
     -----
     One pass over A in row blocks of about 2 MiB (validation included); memory
-    O(n) beyond A.  The landscape is identical for A and Aᵀ (C6).
+    O(n) beyond A.  A second pass only where some cut is below the identity's
+    accuracy (module notes): those cuts are summed directly.  The landscape is
+    identical for A and Aᵀ (C6).
 
     Examples
     --------
@@ -252,9 +374,11 @@ def prefix_landscape(A):
     """
     A = _as_matrix(A)
     r, c, s, u = _streamed_sums(A)
-    if not s.any():
-        return prefix_landscape_from_sums(r, c)
-    return prefix_landscape_from_sums(r, c, upper=s, lower=u)
+    causal = not s.any()
+    direct = lambda ts: direct_prefix_cuts(_matrix_row_blocks(A), A.shape[0], ts, causal)  # noqa: E731
+    if causal:
+        return prefix_landscape_from_sums(r, c, direct=direct)
+    return prefix_landscape_from_sums(r, c, upper=s, lower=u, direct=direct)
 
 
 def prefix_capacity(A):
@@ -299,24 +423,27 @@ def bipartite_landscape(A):
 
     Notes
     -----
-    Materialises ``(n + 1)²`` values: for figures and small n.  Use
-    :func:`bipartite_minimum` for the minimum at large n.  Each cut is taken from
-    its smaller side (prefix sums, or suffix sums summed from the end), so a side
-    of volume 1e-12 keeps its digits.
+    Materialises ``(n + 1)²`` values: for figures, small n and the direct
+    recomputation in :func:`bipartite_minimum`.  Every cut is summed directly as
+    its two off-diagonal blocks, ``Σ_{i≤b, j>a} A_ij + Σ_{i>b, j≤a} A_ij``, each a
+    2-D cumulative sum of nonnegative terms taken from its own corner, so a cut
+    of 1e-300 beside a diagonal of ones keeps its digits (relative error ≤ γ_{2n}).
     """
-    A = validate_attention(A)
+    A = np.asarray(validate_attention(A), dtype=np.float64)
     n = A.shape[0]
-    M = np.zeros((n + 1, n + 1))
-    M[1:, 1:] = A.cumsum(axis=0).cumsum(axis=1)
+    right = np.zeros((n + 1, n + 1))  # [b, a]: Σ_{i<b, j≥a}, rows from the top, columns from the right
+    right[1:, :n] = np.cumsum(np.cumsum(A[:, ::-1], axis=1)[:, ::-1], axis=0)
+    left = np.zeros((n + 1, n + 1))  # [b, a]: Σ_{i≥b, j<a}, rows from the bottom, columns from the left
+    left[:n, 1:] = np.cumsum(np.cumsum(A, axis=1)[::-1], axis=0)[::-1]
     r, c = A.sum(axis=1), A.sum(axis=0)
     R, C = np.concatenate([[0.0], np.cumsum(r)]), np.concatenate([[0.0], np.cumsum(c)])
     vol = R[:, None] + C[None, :]
     comp = _suffix(r)[:, None] + _suffix(c)[None, :]
-    cut = _cut(vol, comp, M, _suffix_block(A))
+    cut = right + left
     denom = np.minimum(vol, comp)
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.nan)
-    return np.maximum(phi, 0.0)
+    return phi
 
 
 def bipartite_minimum(A):
@@ -350,6 +477,11 @@ def bipartite_minimum(A):
     ``1e-3`` of the total volume (for row-stochastic A: the last ``~0.002 n``)
     take such cuts as ``comp − 2S`` from 2-D suffix sums ``S`` of their own.
     Every other cell has ``comp ≥ 1e-3 · total``.
+
+    A cut still below that accuracy (``3 γ_{2n+4}`` of its side's volume against
+    :data:`CUT_RTOL` of the cut) that could hold the minimum sends the whole
+    landscape to the direct sums of :func:`bipartite_landscape` up to
+    :data:`BIP_DIRECT_MAX_N`; beyond, ``rel_error`` bounds the result.
     """
     A = _as_matrix(A)
     r, c, _, _ = _streamed_sums(A)
@@ -359,10 +491,27 @@ def bipartite_minimum(A):
         for i0 in range(0, A.shape[0], b):
             yield i0, min(A.shape[0], i0 + b), A[i0:i0 + b]
 
-    return bipartite_minimum_from_rows(r, c, blocks(), lambda tail: A[tail:])
+    bm = bipartite_minimum_from_rows(r, c, blocks(), lambda tail: A[tail:])
+    n = A.shape[0]
+    if bm.rel_error > CUT_RTOL and n <= BIP_DIRECT_MAX_N:
+        phi = bipartite_landscape(A)
+        k = int(np.nanargmin(phi))  # row-major over [b, a]: smallest b, then smallest a
+        b, a = divmod(k, n + 1)
+        return BipartiteMinimum(phi=float(phi[b, a]), a_star=a, b_star=b, n=n, rel_error=3 * _gamma(2 * n + 4))
+    return bm
 
 
-def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows):
+def direct_bipartite_cut(row_blocks, n, a, b):
+    """``cut(a, b) = Σ_{i<b, j≥a} A_ij + Σ_{i≥b, j<a} A_ij`` summed directly (nonnegative terms only)."""
+    total = 0.0
+    for i0, i1, rows in row_blocks:
+        blk = np.asarray(rows, dtype=np.float64)
+        k = min(max(b - i0, 0), i1 - i0)  # rows of this block above the cut
+        total += float(blk[:k, a:].sum()) + float(blk[k:, :a].sum())
+    return total
+
+
+def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows, direct=None):
     """:func:`bipartite_minimum` from a stream of row blocks: the matrix is never held whole.
 
     Parameters
@@ -374,10 +523,15 @@ def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows):
     tail_rows : callable
         ``tail_rows(t)`` returns ``A[t:]`` (the last rows, a fraction of about
         ``0.002`` of them for row-stochastic A; see the conditioning note above).
+    direct : callable, optional
+        ``direct()`` returns a fresh iterator of the row blocks: when the minimum
+        is below the scan's accuracy, its cell is summed directly
+        (:func:`direct_bipartite_cut`), so a zero cut is certified as zero.
 
     Returns
     -------
     BipartiteMinimum
+        ``rel_error`` bounds the relative error from every cell's rounding bound.
     """
     n = r.size
     R = np.concatenate([[0.0], np.cumsum(r)])
@@ -386,19 +540,27 @@ def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows):
     tail = int(np.nonzero(Rs <= _COMPLEMENT_RHO * (R[-1] + C[-1]))[0][0])  # Rs[n] = 0: never empty
     S_tail = _suffix_block(tail_rows(tail))  # rows b = tail..n
     best = (np.inf, -1, -1)
+    lowest = np.inf  # smallest lower bound of φ over all cells, from each cut's rounding bound
+    g = 3 * _gamma(2 * n + 4)
 
     def scan(first_b, M):  # M: rows M_{b,·} for b = first_b, first_b + 1, ...
-        nonlocal best
+        nonlocal best, lowest
         bs = np.arange(first_b, first_b + M.shape[0])
         vol = R[bs][:, None] + C[None, :]
         comp = Rs[bs][:, None] + Cs[None, :]
         cut = vol - 2.0 * M
+        side = vol.copy()
+        denom = np.minimum(vol, comp)
         if bs[-1] >= tail:
             k0 = max(0, tail - first_b)
             cut[k0:] = _cut(vol[k0:], comp[k0:], M[k0:], S_tail[bs[k0:] - tail])
-        denom = np.minimum(vol, comp)
+            side[k0:] = denom[k0:]
         with np.errstate(divide="ignore", invalid="ignore"):
-            phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
+            ok = denom > 0
+            safe = np.where(ok, denom, 1.0)
+            phi = np.where(ok, cut / safe, np.inf)
+            low = np.where(ok, np.maximum(cut - g * side, 0.0) / (safe * (1 + g)), np.inf)
+        lowest = min(lowest, float(low.min()))
         k = int(np.argmin(phi))
         if phi.flat[k] < best[0]:
             best = (float(max(phi.flat[k], 0.0)), k % (n + 1), int(bs[k // (n + 1)]))
@@ -417,7 +579,16 @@ def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows):
             scan(a0 + 1, blk)
     if not np.isfinite(best[0]):
         raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
-    return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n)
+    phi, a, b = best
+    spread = phi - lowest + g * phi
+    rel = spread / phi if phi > 0 else float("inf")
+    if rel > CUT_RTOL and direct is not None:
+        cut = direct_bipartite_cut(direct(), n, a, b)
+        phi = cut / min(R[b] + C[a], Rs[b] + Cs[a])
+        if phi == 0:  # a zero cut summed from nonnegative terms: no cell lies below it
+            return BipartiteMinimum(phi=0.0, a_star=a, b_star=b, n=n, rel_error=0.0)
+        rel = (max(phi - lowest, 0.0) + g * phi) / phi
+    return BipartiteMinimum(phi=phi, a_star=a, b_star=b, n=n, rel_error=rel)
 
 
 def conductance(A, queries, keys):

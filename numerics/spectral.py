@@ -7,7 +7,9 @@ identical for A and Aᵀ (C6).
 The Cheeger constant of W, ``h = min_X cut_W(X) / min(vol_W X, vol_W Xᶜ)``,
 is bracketed three ways:
 
-* spectrally, ``λ₂/2 ≤ h ≤ √(2 λ₂)`` (Cheeger's inequality);
+* spectrally, ``λ₂/2 ≤ h ≤ √(2 λ₂)`` (Cheeger's inequality), with λ₂ widened by
+  the eigensolver's error bound :func:`eigh_error` on each side, so a λ₂ that
+  rounds to 0 (capacities near 1e-90) bounds nothing it should not;
 * from above by the best *Fiedler sweep cut*: an actual vertex set, so its
   conductance is a true upper bound;
 * exactly, by enumerating all ``2^{n−1} − 1`` bipartitions for small n.
@@ -30,6 +32,7 @@ __all__ = [
     "fiedler_sweep_cut",
     "cheeger_exact",
     "cheeger_bounds",
+    "eigh_error",
     "CHEEGER_EXACT_MAX_N",
     "CHEEGER_EXACT_AUTO_N",
 ]
@@ -59,6 +62,12 @@ def laplacian_spectrum(A):
     """
     S = symmetric_part(A)
     return linalg.eigvalsh(np.eye(S.shape[0]) - S)
+
+
+def eigh_error(n):
+    """Bound on the absolute error of an eigenvalue of ``L`` (``‖L‖₂ ≤ 2``) from the dense symmetric
+    eigensolver: ``4 n ε``, the backward-stability bound ``p(n) ε ‖L‖₂`` with ``p(n) = 2n``."""
+    return 4 * n * float(np.finfo(np.float64).eps)
 
 
 def _fiedler_pair(A):
@@ -186,7 +195,8 @@ def cheeger_bounds(A, exact_max_n=CHEEGER_EXACT_AUTO_N):
     A = validate_attention(A)
     lam2, v2 = _fiedler_pair(A)
     lam2 = max(lam2, 0.0)  # λ₂ ≥ 0; rounding can leave −1e-17
+    err = eigh_error(A.shape[0])
     sweep = _sweep(A, v2)
     exact = cheeger_exact(A) if A.shape[0] <= exact_max_n else None
-    return CheegerBounds(lambda2=lam2, lower=lam2 / 2, upper_spectral=float(np.sqrt(2 * lam2)),
+    return CheegerBounds(lambda2=lam2, lower=max(lam2 - err, 0.0) / 2, upper_spectral=float(np.sqrt(2 * (lam2 + err))),
                          upper_sweep=sweep.conductance, exact=exact)

@@ -38,6 +38,7 @@ from scipy.sparse import linalg as spla
 from attention_transport.errors import AttentionTransportError, WontFit
 from attention_transport.numerics.landscapes import (
     bipartite_minimum_from_rows,
+    direct_prefix_cuts,
     prefix_landscape_from_sums,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "LOBPCG_MAXITER",
     "LOBPCG_WORK",
     "SWEEP_BLOCKED_MAX_N",
+    "DIRECT_CUT_MAX_N",
 ]
 
 
@@ -64,23 +66,35 @@ def _degrees(sums):
     return d
 
 
+#: Cuts the identity cannot resolve (docs/theory.md §1, accuracy) are summed directly from the pattern's
+#: row blocks up to this n (an O(n²) pass); beyond, the landscape keeps their error bounds.
+DIRECT_CUT_MAX_N = 16384
+
+
 def pattern_prefix_landscape(pattern, n, sums=None):
     """Prefix landscape of ``pattern`` at n from its structural sums (C1 for causal patterns).
 
     A pattern not known to be causal whose strictly-upper sums are all zero is
-    causal at this n; the landscape then comes from C1 as well.
+    causal at this n; the landscape then comes from C1 as well.  Cuts below the
+    identity's accuracy are summed directly from row blocks up to
+    :data:`DIRECT_CUT_MAX_N` (see :mod:`~attention_transport.numerics.landscapes`);
+    beyond, ``capacity_rel_error`` says how far φ can be trusted.
     """
     sums = sums or pattern.sums(n)
-    if sums.s is None or (not np.any(sums.s) and not np.any(sums.u)):
-        return prefix_landscape_from_sums(sums.r, sums.c)
-    return prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u)
+    causal = sums.s is None or (not np.any(sums.s) and not np.any(sums.u))
+    direct = None
+    if n <= min(DIRECT_CUT_MAX_N, pattern.blocked_max_n):
+        direct = lambda ts: direct_prefix_cuts(pattern.row_blocks(n), n, ts, causal)  # noqa: E731
+    if causal:
+        return prefix_landscape_from_sums(sums.r, sums.c, direct=direct)
+    return prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u, direct=direct)
 
 
 def pattern_bipartite_minimum(pattern, n, sums=None):
     """``φ_bip`` and ``(a*, b*)`` by the exact O(n²) scan over the pattern's row blocks."""
     sums = sums or pattern.sums(n)
     return bipartite_minimum_from_rows(sums.r, sums.c, pattern.row_blocks(n),
-                                       lambda tail: pattern.rows(n, tail, n))
+                                       lambda tail: pattern.rows(n, tail, n), direct=lambda: pattern.row_blocks(n))
 
 
 def pattern_asymmetry(pattern, n, sums=None):

@@ -62,3 +62,16 @@ def nonnegative_matrices(draw, min_n=2, max_n=8):
     A = np.where(zero, 0.0, vals)
     A[np.arange(n), np.arange(n)] += 0.5  # no zero-degree vertex
     return A
+
+
+@st.composite
+def tiny_capacity_matrices(draw, min_n=2, max_n=9):
+    """Heads whose capacity spans 1e-300 … 1: an attention matrix whose off-diagonal part is scaled
+    by ``10^-k`` (k = 0..300) against a diagonal of ones, rows renormalised.  The identity
+    ``Σ (c_k − r_k)`` loses every digit of such a cut; the landscapes must not."""
+    A = draw(attention_matrices(min_n=min_n, max_n=max_n, float16=False))
+    k = draw(st.integers(0, 300))
+    off = A * 10.0 ** -k
+    np.fill_diagonal(off, 0.0)
+    off += np.eye(A.shape[0])
+    return off / off.sum(axis=1, keepdims=True)

@@ -21,6 +21,7 @@ import numpy as np
 from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.exact import exact_prefix_capacity
 from attention_transport.numerics.landscapes import (
+    BIP_DIRECT_MAX_N,
     bipartite_minimum,
     prefix_landscape,
     prefix_landscape_from_sums,
@@ -29,6 +30,7 @@ from attention_transport.numerics.operators import asymmetry_coefficient, valida
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 from attention_transport.numerics.structured import (
+    DIRECT_CUT_MAX_N,
     SWEEP_BLOCKED_MAX_N,
     pattern_asymmetry,
     pattern_bipartite_minimum,
@@ -67,13 +69,26 @@ EXACT_DECIDE_MAX_N = 400
 SCAN_MAX_N = 4096
 
 
-def _prefix_fields(land, n):
-    return {
+#: φ and φ_bip are reported only when their rounding bound (docs/theory.md §1, accuracy) is below this
+#: relative error; a dense matrix always meets it (its uncertain cuts are summed directly).
+PHI_RTOL = 1e-3
+
+
+def _prefix_fields(land, n, skipped):
+    rel = land.capacity_rel_error
+    rec = {
         "phi": land.capacity,
+        "phi_rel_error": rel,
         "t_star": land.t_star,
         "t_star_over_n": land.t_star / n,
         "causal": bool(land.causal),
     }
+    if not rel <= PHI_RTOL:
+        skipped["phi"] = (f"φ is below what the in-degree identity resolves at n = {n} (relative error bound "
+                          f"{rel:.1e} on φ = {land.capacity:.3g}); the direct sum of its cuts needs n <= "
+                          f"{DIRECT_CUT_MAX_N}")
+        rec.update(phi=None, t_star=None, t_star_over_n=None)
+    return rec
 
 
 def floor_decision(pattern, n, phi):
@@ -105,11 +120,22 @@ def floor_decision(pattern, n, phi):
     return None
 
 
+_BIP_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n")
+
+
+def _bip_fields(bm, n, rec, skipped):
+    if not bm.rel_error <= PHI_RTOL:
+        skipped.update(dict.fromkeys(_BIP_KEYS, f"φ_bip is below what the scan's differences resolve at n = {n} "
+                                                f"(relative error bound {bm.rel_error:.1e} on {bm.phi:.3g}); the "
+                                                f"direct sums need n <= {BIP_DIRECT_MAX_N}"))
+        return
+    rec.update(phi_bip=bm.phi, phi_bip_rel_error=bm.rel_error, a_star=bm.a_star, b_star=bm.b_star,
+               a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
+
+
 def _dense_fields(A, rec, skipped, spectral_max):
     n = A.shape[0]
-    bm = bipartite_minimum(A)
-    rec.update(phi_bip=bm.phi, a_star=bm.a_star, b_star=bm.b_star,
-               a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
+    _bip_fields(bipartite_minimum(A), n, rec, skipped)
     try:
         rec["G"] = asymmetry_coefficient(A)
     except ValueError as exc:  # zero-degree vertex: N undefined
@@ -134,17 +160,14 @@ def _dense_fields(A, rec, skipped, spectral_max):
 
 def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
     """The dense route's quantities from the pattern's structure (docs in the module docstring)."""
-    bip_keys = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n")
     if n > bip_max:
-        skipped.update(dict.fromkeys(bip_keys, f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact "
-                                               "O(n²) scan)"))
+        skipped.update(dict.fromkeys(_BIP_KEYS, f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact "
+                                                "O(n²) scan)"))
     else:
         try:
-            bm = pattern_bipartite_minimum(pattern, n, sums)
-            rec.update(phi_bip=bm.phi, a_star=bm.a_star, b_star=bm.b_star,
-                       a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
+            _bip_fields(pattern_bipartite_minimum(pattern, n, sums), n, rec, skipped)
         except AttentionTransportError as exc:
-            skipped.update(dict.fromkeys(bip_keys, str(exc)))
+            skipped.update(dict.fromkeys(_BIP_KEYS, str(exc)))
     try:
         rec["G"] = pattern_asymmetry(pattern, n, sums)
     except AttentionTransportError as exc:
@@ -174,8 +197,8 @@ _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", 
                "cheeger_lower", "cheeger_upper", "cheeger_exact")
 
 
-_KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_exact", "t_star", "t_star_exact",
-              "t_star_over_n", "below_floor") + _DENSE_KEYS + (
+_KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star", "t_star_exact",
+              "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error",) + _DENSE_KEYS[1:] + (
               "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
 
 
@@ -222,13 +245,15 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
     rec = _empty_record(source or pattern.spec, n)
     rec["spec"] = pattern.spec
     rec["structure"] = "dense" if n <= dense_max else pattern.structure(n)
-    rec.update(_prefix_fields(land, n))
     skipped = {}
+    rec.update(_prefix_fields(land, n, skipped))
     if pattern.rational and n <= min(EXACT_MAX_N, pattern.exact_max_n):
         phi_q, t_q = exact_prefix_capacity(pattern.exact_dense(n))
         rec["phi_exact"] = f"{phi_q.numerator}/{phi_q.denominator}"
         rec["t_star_exact"] = t_q
         rec["below_floor"] = phi_q < Fraction(1, 5)
+    elif rec["phi"] is None:
+        rec["below_floor"] = None
     else:
         rec["below_floor"] = floor_decision(pattern, n, land.capacity)
         if rec["below_floor"] is None:
@@ -317,8 +342,8 @@ def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, s
     rec = _empty_record(source, n)
     rec["dtype"] = str(A.dtype)
     rec["structure"] = "dense" if n <= dense_max else "dense-matrix"
-    rec.update(_prefix_fields(prefix_landscape(A), n))
     skipped = {}
+    rec.update(_prefix_fields(prefix_landscape(A), n, skipped))
     rec["below_floor"] = floor_decision(None, n, rec["phi"])
     if rec["below_floor"] is None:
         skipped["below_floor"] = f"φ is within {FLOOR_TIE:g} of 1/5; float64 cannot decide"

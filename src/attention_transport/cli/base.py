@@ -86,11 +86,14 @@ def row_tol(text):
 
 
 def fmt(v, spec="{:.6f}"):
-    """A table cell: ``—`` for None, yes/no for booleans, ``spec`` for floats."""
+    """A table cell: ``—`` for None, yes/no for booleans, ``spec`` for floats (a fixed-point spec
+    switches to ``{:.3e}`` below 1e-3, so a capacity of 8e-92 never prints as 0.000000)."""
     if v is None:
         return "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
+        if spec.endswith("f}") and 0 < abs(v) < 1e-3:
+            return f"{v:.3e}"
         return spec.format(v)
     return str(v)
