@@ -131,6 +131,87 @@ class Score:
         return cls(**kw, per_layer=[cls.from_json(x) for x in d.get("per_layer", [])])
 
 
+_NUMBER = (int, float)
+#: Score keys and the JSON types they may hold (None: null).
+_SCORE_TYPES = {"lc_auroc": (_NUMBER, None), "ci_low": (_NUMBER, None), "ci_high": (_NUMBER, None),
+                "polarity": (int, None), "n_pairs": (int,), "n_items": (int, None), "insufficient": (str, None),
+                "auroc": (_NUMBER, None), "n_features": (int, None), "n_splits": (int, None),
+                "n_used": (int, None), "layer": (int, None), "per_layer": (list,)}
+_STRATA_TYPES = {"coverage": (_NUMBER, None), "n_pairs": (int,), "n_strata": (int,), "strata": (list,)}
+_REQUIRED_SCORE = ("lc_auroc", "n_pairs")
+
+
+def _type_ok(v, allowed):
+    for t in allowed:
+        if t is None and v is None:
+            return True
+        if t is not None and isinstance(v, t) and not isinstance(v, bool):
+            return True
+    return False
+
+
+def _type_name(allowed):
+    names = {_NUMBER: "a number", int: "an integer", str: "a string", list: "a list", dict: "an object"}
+    return " or ".join("null" if t is None else names[t] for t in allowed)
+
+
+def _check_layout(d, source):
+    """One line naming the file, the key and what it holds, for a report whose layout is broken."""
+    def bad(key, allowed, v):
+        shown = json.dumps(v) if not isinstance(v, (dict, list)) else type(v).__name__
+        raise AttentionTransportError(f"{source}: key {key} must be {_type_name(allowed)}; got {shown}.")
+
+    def missing(key):
+        raise AttentionTransportError(f"{source}: missing key {key} (is it a report.json written by validate?).")
+
+    def score(key, v):
+        if not isinstance(v, dict):
+            bad(key, (dict,), v)
+        for k in _REQUIRED_SCORE:
+            if k not in v:
+                missing(f"{key}.{k}")
+        for k, allowed in _SCORE_TYPES.items():
+            if k in v and not _type_ok(v[k], allowed):
+                bad(f"{key}.{k}", allowed, v[k])
+        for i, x in enumerate(v.get("per_layer", [])):
+            score(f"{key}.per_layer[{i}]", x)
+
+    for key in ("model", "benchmark"):
+        if not isinstance(d[key], str):
+            bad(key, (str,), d[key])
+    for group in ("features", "probes", "baselines"):
+        if not isinstance(d[group], dict):
+            bad(group, (dict,), d[group])
+        for name, v in d[group].items():
+            score(f"{group}.{name}", v)
+    if "strata" not in d:
+        missing("strata")
+    if not isinstance(d["strata"], dict):
+        bad("strata", (dict,), d["strata"])
+    for k, allowed in _STRATA_TYPES.items():
+        if k not in d["strata"]:
+            missing(f"strata.{k}")
+        if not _type_ok(d["strata"][k], allowed):
+            bad(f"strata.{k}", allowed, d["strata"][k])
+    for key in ("n_items", "n_examples"):
+        if key not in d:
+            missing(key)
+        if not _type_ok(d[key], (int,)):
+            bad(key, (int,), d[key])
+    for name, v in d["features"].items():
+        if not v.get("per_layer"):
+            missing(f"features.{name}.per_layer (one score per layer)")
+    if "heads" not in d:
+        missing("heads")
+    for key in ("phi", "G"):
+        part = d["heads"].get(key) if isinstance(d["heads"], dict) else None
+        if not isinstance(part, dict):
+            bad(f"heads.{key}", (dict,), part)
+        for side in ("faithful", "hallucinated"):
+            if not isinstance(part.get(side), list):
+                bad(f"heads.{key}.{side}", (list,), part.get(side))
+
+
 @dataclass
 class Strata:
     """The response-length strata of LC-AUROC: those holding both classes, their coverage and pairs."""
@@ -220,13 +301,18 @@ class Report:
         AttentionTransportError
             Not a validation report, or a schema newer than this package reads.
         """
-        if not isinstance(d, dict) or not {"model", "benchmark", "features", "probes", "baselines"} <= set(d):
-            raise AttentionTransportError(f"{source} is not a validation report (needs model, benchmark, features, "
-                                          "probes and baselines).")
+        if not isinstance(d, dict):
+            raise AttentionTransportError(f"{source} is not a validation report: it holds a JSON "
+                                          f"{type(d).__name__ if d is not None else 'null'}, not an object.")
+        absent = [k for k in ("model", "benchmark", "features", "probes", "baselines") if k not in d]
+        if absent:
+            raise AttentionTransportError(f"{source} is not a validation report: missing key {absent[0]} (a report "
+                                          "needs model, benchmark, features, probes and baselines).")
         version = d.get("schema_version", 1)
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             raise AttentionTransportError(f"{source} has report schema {version!r}; this package reads schema "
                                           f"<= {SCHEMA_VERSION}.")
+        _check_layout(d, source)
         d = dict(d)
         d["features"] = {_LEGACY_FEATURES.get(k, k): v for k, v in d["features"].items()}
         d["baselines"] = {k: ({**v, "auroc": v.get("auroc", v.get("auroc_without_length_control"))}

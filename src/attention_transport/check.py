@@ -272,34 +272,75 @@ def _unreadable(path, read):
 
     try:
         return read()
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as exc:
         if isinstance(exc, AttentionTransportError):
             raise
-        raise AttentionTransportError(f"{path} is not a readable {path.suffix} array file: "
-                                      f"{' '.join(str(exc).split()) or type(exc).__name__}.") from None
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        if "allow_pickle" in why or "pickled" in why:
+            why = "it holds pickled Python objects (an object array), which are never loaded; save a float array"
+        raise AttentionTransportError(f"{path} is not a readable {path.suffix} array file: {why}.") from None
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _what_it_is(path):
+    """``"npy"``, ``"npz"``, or a one-phrase description of what the file actually holds."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if head.startswith(_NPY_MAGIC):
+        return "npy"
+    if head.startswith(_ZIP_MAGIC):
+        return "npz"
+    if not head:
+        return "an empty file"
+    try:
+        text = head.decode("utf-8")
+        if not all(ch.isprintable() or ch.isspace() for ch in text):
+            raise UnicodeDecodeError("utf-8", head, 0, 1, "control characters")
+    except UnicodeDecodeError:
+        return f"binary data of another format (it begins with {head[:8]!r})"
+    first = text.strip().splitlines()[0][:30] if text.strip() else ""
+    return f"a text file (it begins with {first!r})"
 
 
 def load_matrix(path, key=None):
-    """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64), or a scipy sparse matrix
-    saved by ``scipy.sparse.save_npz`` (returned as a sparse matrix; validated by the caller).
+    """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64, either byte order), or a
+    scipy sparse matrix saved by ``scipy.sparse.save_npz`` (returned as a sparse matrix; validated by
+    the caller).
+
+    The file's content decides what it is, not its name: a ``.npz`` archive saved under a ``.npy``
+    name, a ``.npy`` renamed ``.npz``, a text file or an empty file each get one line naming the file
+    and what it actually holds.  Pickled (object) arrays are never loaded.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     AttentionTransportError
-        Unknown extension, a corrupt file, a missing or ambiguous ``.npz`` key, or
-        a dtype other than float16/32/64.
+        A directory, an unknown extension, a file whose content does not match it, a corrupt
+        file, a missing or ambiguous ``.npz`` key, or a dtype other than float16/32/64.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AttentionTransportError(f"{path} is a directory, not a matrix file (.npy or .npz).")
     if not path.is_file():
         raise FileNotFoundError(f"matrix file not found: {path}")
     suffix = path.suffix.lower()
+    if suffix not in (".npy", ".npz"):
+        raise AttentionTransportError(f"matrix file must be .npy or .npz; got {path.name!r}.")
+    kind = _what_it_is(path)
+    if kind in ("npy", "npz") and kind != suffix[1:]:
+        what = {"npy": "a .npy array", "npz": "a .npz (zip) archive"}[kind]
+        raise AttentionTransportError(f"{path} is named {suffix} but holds {what}; rename it to .{kind}.")
+    if kind not in ("npy", "npz"):
+        raise AttentionTransportError(f"{path} is not a {suffix} file: it is {kind}.")
     if suffix == ".npy":
         if key is not None:
             raise AttentionTransportError(f"--key applies to .npz archives; got --key {key!r} for {path}.")
         arr = _unreadable(path, lambda: np.load(path, allow_pickle=False))
-    elif suffix == ".npz":
+    else:
         with _unreadable(path, lambda: np.load(path, allow_pickle=False)) as archive:
             names = list(archive.files)
             if "format" in names and "shape" in names and key is None:  # scipy.sparse.save_npz
@@ -314,8 +355,8 @@ def load_matrix(path, key=None):
             if key not in names:
                 raise AttentionTransportError(f"{path} has no array {key!r}; it holds: {', '.join(names)}.")
             arr = _unreadable(path, lambda: archive[key])
-    else:
-        raise AttentionTransportError(f"matrix file must be .npy or .npz; got {path.name!r}.")
+    if arr.dtype.kind == "f" and not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # the other byte order: the same numbers
     if arr.dtype not in (np.float16, np.float32, np.float64):
         raise AttentionTransportError(f"matrix dtype must be float16, float32 or float64; got {arr.dtype} in {path}.")
     return arr
