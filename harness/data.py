@@ -116,44 +116,101 @@ def load_halueval(path, task, *, limit=None, skip_bad=False):
     path = _open(path)
     report = LoadReport(str(path))
     out = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if limit is not None and report.n_items >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                _fail_or_skip(report, skip_bad, path, line_no, f"invalid JSON ({exc.msg})")
-                continue
-            problem = _require_strings(record, fields)
-            if problem:
-                _fail_or_skip(report, skip_bad, path, line_no, problem)
-                continue
-            prompt = template.format(**record)
-            right, wrong = fields[-2], fields[-1]
-            item = f"halueval-{task}:{line_no}"
-            out.append(Example(item, f"halueval-{task}", 0, prompt, record[right], {"line": line_no}))
-            out.append(Example(item, f"halueval-{task}", 1, prompt, record[wrong], {"line": line_no}))
-            report.n_items += 1
+    for line_no, line, error in _decoded_lines(path):
+        if limit is not None and report.n_items >= limit:
+            break
+        if error:
+            _fail_or_skip(report, skip_bad, path, line_no, error)
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _fail_or_skip(report, skip_bad, path, line_no, f"invalid JSON ({exc.msg})")
+            continue
+        problem = _require_strings(record, fields)
+        if problem:
+            _fail_or_skip(report, skip_bad, path, line_no, problem)
+            continue
+        prompt = template.format(**record)
+        right, wrong = fields[-2], fields[-1]
+        item = f"halueval-{task}:{line_no}"
+        out.append(Example(item, f"halueval-{task}", 0, prompt, record[right], {"line": line_no}))
+        out.append(Example(item, f"halueval-{task}", 1, prompt, record[wrong], {"line": line_no}))
+        report.n_items += 1
     return out, report
+
+
+#: Longest CSV field read (Python's csv stops at 128 KiB by default); a longer one is a bad record.
+CSV_FIELD_MAX = 16 << 20
+
+
+def _decoded_lines(path):
+    """``(line_no, text, error)`` for each line of a UTF-8 file; a line that is not UTF-8 is an error
+    naming the byte and column, so it can be skipped like any other bad record."""
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            try:
+                yield line_no, raw.decode("utf-8"), None
+            except UnicodeDecodeError as exc:
+                yield line_no, None, (f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                                      "save the file as UTF-8")
+
+
+def _csv_records(path):
+    """CSV rows as dicts, with ``file:line`` errors for non-UTF-8 bytes, oversized fields and broken
+    quoting instead of exceptions that end the whole load."""
+    old = csv.field_size_limit(CSV_FIELD_MAX)
+    try:
+        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            reader = csv.reader(fh)
+            header = None
+            while True:
+                start = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    why = str(exc)
+                    if "field larger than field limit" in why:
+                        why = f"a field is longer than {CSV_FIELD_MAX >> 20} MiB"
+                    yield start, None, f"malformed CSV ({why})"
+                    continue
+                if header is None:
+                    header = cells
+                    continue
+                if not any(cells):
+                    continue
+                row = dict(zip(header, cells))
+                bad = next((v for v in cells + header if _has_surrogate(v)), None)
+                if bad is not None:
+                    k = next(i for i, ch in enumerate(bad) if "\udc80" <= ch <= "\udcff")
+                    yield start, None, (f"not UTF-8 text (byte 0x{ord(bad[k]) - 0xdc00:02x} in a field); save the "
+                                        "file as UTF-8")
+                    continue
+                yield start, row, None
+    finally:
+        csv.field_size_limit(old)
+
+
+def _has_surrogate(text):
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 def _medhallu_records(path):
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8", newline="") as fh:
-            for line_no, row in enumerate(csv.DictReader(fh), start=2):
-                yield line_no, row, None
-    else:
-        with path.open(encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield line_no, json.loads(line), None
-                except json.JSONDecodeError as exc:
-                    yield line_no, None, f"invalid JSON ({exc.msg})"
+        yield from _csv_records(path)
+        return
+    for line_no, line, error in _decoded_lines(path):
+        if error:
+            yield line_no, None, error
+        elif line.strip():
+            try:
+                yield line_no, json.loads(line), None
+            except json.JSONDecodeError as exc:
+                yield line_no, None, f"invalid JSON ({exc.msg})"
 
 
 def _knowledge(value):
