@@ -77,6 +77,11 @@ FAMILIES = ("transport", "baseline")
 LEGACY_NAMES = {"t_star_frac": "t_star_over_n"}
 
 
+#: Most LapEigvals kept per head: k values per head and example are stored, and k beyond the number of tokens
+#: is zero padding (the baseline's authors keep tens).
+LAPEIG_K_MAX = 512
+
+
 @dataclass(frozen=True)
 class FeatureSettings:
     """Which features to compute and their parameters.
@@ -96,8 +101,10 @@ class FeatureSettings:
     exclude: frozenset = frozenset()
 
     def __post_init__(self):
-        if not isinstance(self.lapeig_k, (int, np.integer)) or self.lapeig_k < 1:
-            raise AttentionTransportError(f"lapeig_k must be a positive integer; got {self.lapeig_k!r}.")
+        if not isinstance(self.lapeig_k, (int, np.integer)) or not 1 <= self.lapeig_k <= LAPEIG_K_MAX:
+            raise AttentionTransportError(f"lapeig_k must be an integer in 1..{LAPEIG_K_MAX} (the LapEigvals "
+                                          "baseline keeps a few top eigenvalues per head; more is zero padding "
+                                          f"beyond the sequence length); got {self.lapeig_k!r}.")
         object.__setattr__(self, "exclude", frozenset(self.exclude))
         for name in self.exclude:
             feature(name)  # raises UnknownName

@@ -23,7 +23,7 @@ from pathlib import Path
 from attention_transport.errors import AttentionTransportError, TooLong, UnknownName, Unscorable
 
 __all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "features_from_inputs",
-           "attention_modules", "model_positions", "encode", "MODELS"]
+           "attention_modules", "model_positions", "encode", "MODELS", "model_sha256"]
 
 MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
           "minilm-l6": ("minilm-l6", None, "encoder")}
@@ -68,6 +68,62 @@ def _from_pretrained(path, gguf_file, kind):
     return model, tok
 
 
+#: a local model directory needs this file, weights and tokenizer files (the message lists what is expected)
+_MODEL_FILES = ("config.json", "model.safetensors or pytorch_model.bin (or sharded)", "tokenizer.json or vocab files")
+
+
+def _model_directory(path):
+    """``path`` if it looks like a Hugging Face model directory, else one line saying what it lacks."""
+    if not (path / "config.json").is_file():
+        present = sorted(p.name for p in path.iterdir())[:6]
+        raise AttentionTransportError(f"{path} is not a model directory: it has no config.json (a model directory "
+                                      f"holds {', '.join(_MODEL_FILES)}); it holds "
+                                      f"{', '.join(present) or 'nothing'}{' …' if len(present) == 6 else ''}.")
+    return path
+
+
+def model_sha256(spec, cache=None):
+    """A content hash of the model behind ``spec``, checked before any weight is loaded.
+
+    Named models: the sha256 of the fetched marker, which records the verified
+    hash of the package the files came from.  A ``.gguf`` file: its sha256.  A
+    directory: the sha256 of every file's name and sha256, in name order.
+
+    Raises
+    ------
+    UnknownName, FileNotFoundError, AttentionTransportError
+        As :func:`load_model` would, without loading anything.
+    """
+    from attention_transport.harness.fetch import MARKER, component_path
+    from attention_transport.harness.store import file_sha256
+
+    if spec in MODELS:
+        return file_sha256(component_path(MODELS[spec][0], cache) / MARKER)
+    path = _local_model(spec)
+    if path.is_file():
+        return file_sha256(path)
+    import hashlib
+
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{f.relative_to(path)}\0{file_sha256(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def _local_model(spec):
+    path = Path(spec)
+    if not path.exists():
+        if "/" in str(spec) or str(spec).endswith(".gguf"):
+            raise FileNotFoundError(f"model path not found: {spec}")
+        raise UnknownName(f"unknown model {spec!r}; known models: {', '.join(MODELS)}, or a local directory or "
+                          ".gguf file.")
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise AttentionTransportError(f"a model file must be .gguf; got {path.name!r}.")
+        return path
+    return _model_directory(path)
+
+
 def load_model(spec, cache=None):
     """Load a named model (see :data:`MODELS`) or a local directory / ``.gguf`` file.
 
@@ -85,18 +141,11 @@ def load_model(spec, cache=None):
         folder = component_path(component, cache)
         model, tok = _from_pretrained(str(folder), gguf, kind)
         return LoadedModel(spec, kind, model, tok)
-    path = Path(spec)
-    if not path.exists():
-        if "/" in str(spec) or str(spec).endswith(".gguf"):
-            raise FileNotFoundError(f"model path not found: {spec}")
-        raise UnknownName(f"unknown model {spec!r}; known models: {', '.join(MODELS)}, or a local directory or "
-                          ".gguf file.")
+    path = _local_model(spec)
     if path.is_file():
-        if path.suffix != ".gguf":
-            raise AttentionTransportError(f"a model file must be .gguf; got {path.name!r}.")
         model, tok = _from_pretrained(str(path.parent), path.name, "decoder")
         return LoadedModel(str(path), "decoder", model, tok)
-    config = (path / "config.json").read_text(encoding="utf-8") if (path / "config.json").is_file() else ""
+    config = (path / "config.json").read_text(encoding="utf-8")
     kind = "encoder" if '"BertModel"' in config or '"model_type": "bert"' in config else "decoder"
     model, tok = _from_pretrained(str(path), None, kind)
     return LoadedModel(str(path), kind, model, tok)

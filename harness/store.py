@@ -43,6 +43,8 @@ _V1 = {"schema_version": 1, "bip_grid": 1024,
                     "phi_response", "prompt_mass", "t_star_over_n"]}
 #: keys a schema-1 manifest lacks and that cannot be reconstructed: not compared for such a folder
 _V1_UNKNOWN = {"data_sha256"}
+#: keys added to schema 2 after its first runs: a manifest without them is resumed on the rest
+_ADDED = {"model_sha256"}
 _RENAMED = {"spectral": "lambda2"}
 _RECORD_RENAMED = {"path": "attention", **LEGACY_NAMES}
 
@@ -57,10 +59,41 @@ def file_sha256(path, chunk=1 << 20):
 
 
 def atomic_write(path, data):
-    """Write ``data`` (bytes) to ``path`` through a ``.part`` file and a rename."""
+    """Write ``data`` (bytes) to ``path`` through a flushed ``.part`` file and a rename, then sync the folder."""
     tmp = Path(str(path) + ".part")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    _sync_dir(Path(path).parent)
+
+
+def _sync_dir(folder):
+    """Make a rename in ``folder`` durable (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _read_manifest(path):
+    """The manifest as a dict, or one line saying why ``run.json`` is not one."""
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IncompatibleRun(f"{path} is not a run manifest ({type(exc).__name__}: {exc}); move it away or use "
+                              "another --out directory.") from None
+    if not isinstance(d, dict):
+        raise IncompatibleRun(f"{path} is not a run manifest: it holds a JSON {type(d).__name__}, not an object; "
+                              "move it away or use another --out directory.")
+    return {_RENAMED.get(k, k): v for k, v in d.items()}
 
 
 class FeatureStore:
@@ -82,11 +115,11 @@ class FeatureStore:
     def __init__(self, out, manifest):
         self.root = Path(out)
         self.dir = self.root / "features"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        manifest = {"schema_version": MANIFEST_SCHEMA, **manifest}
+        self.manifest = {"schema_version": MANIFEST_SCHEMA, **manifest}
+        manifest = self.manifest
         path = self.root / "run.json"
         if path.is_file():
-            old = {_RENAMED.get(k, k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+            old = _read_manifest(path)
             old = {**{k: v for k, v in _V1.items() if k not in old}, **old}
             if old["schema_version"] == 1 and not old.get("lambda2"):  # λ₂ was computed only when asked for
                 old["features"] = [f for f in old["features"] if f != "lambda2"]
@@ -94,12 +127,19 @@ class FeatureStore:
             if old["schema_version"] == 1:
                 old["schema_version"] = MANIFEST_SCHEMA  # same files; only the manifest was thinner
                 skip = {k for k in _V1_UNKNOWN if k not in old}
+            skip |= {k for k in _ADDED if k not in old}
             for key, value in manifest.items():
                 if key not in skip and old.get(key) != value:
                     raise IncompatibleRun(f"{self.root} holds a run with {_difference(key, old.get(key), value)}; "
                                           "use another --out directory to start a new run.")
-        else:
-            atomic_write(path, json.dumps(manifest, indent=1).encode())
+
+    def commit(self):
+        """Write ``run.json`` if the folder has none: called with the first finished example, so a run
+        refused before it computed anything leaves the folder as it was."""
+        path = self.root / "run.json"
+        if not path.is_file():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, json.dumps(self.manifest, indent=1).encode())
 
     def path(self, example):
         stem = re.sub(r"[^A-Za-z0-9.-]+", "_", example.item_id)
@@ -109,11 +149,17 @@ class FeatureStore:
         return self.path(example).is_file()
 
     def save(self, example, record):
+        """Write one example's record: a ``.part`` file flushed to disk, renamed, and the rename made durable
+        (the folder synced), so a finished file survives a crash or power loss whole or not at all."""
+        self.commit()
         path = self.path(example)
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "wb") as fh:
             np.savez(fh, **record)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _sync_dir(self.dir)
 
     def load_readable(self, example):
         """The example's record, or None when its file cannot be read (then moved to ``<file>.corrupt``)."""

@@ -66,6 +66,38 @@ class RunConfig:
     n_boot: int = 500
     n_splits: int = 5
     command: str = ""
+    #: content hash of the model (:func:`~.models.model_sha256`); None when the caller passes a loaded model
+    model_sha256: str | None = None
+
+    def check(self):
+        """Refuse a setting that cannot work, before any file is read or model loaded.
+
+        Raises
+        ------
+        UsageError
+            Naming the setting and the value received.
+        """
+        from attention_transport.errors import UsageError
+        from attention_transport.harness.features import LAPEIG_K_MAX
+
+        def need(ok, what):
+            if not ok:
+                raise UsageError(what)
+
+        need(isinstance(self.seed, int) and 0 <= self.seed < 2**32, f"--seed must be in 0..2^32 − 1; got {self.seed}")
+        need(isinstance(self.n_splits, int) and self.n_splits >= 2, f"--folds must be >= 2; got {self.n_splits}")
+        need(self.limit is None or (isinstance(self.limit, int) and self.limit >= self.n_splits),
+             f"--limit {self.limit} keeps fewer items than the {self.n_splits} cross-validation folds need; give "
+             f"--limit >= {self.n_splits} or fewer --folds")
+        need(isinstance(self.n_boot, int) and self.n_boot >= 0, f"--n-boot must be >= 0; got {self.n_boot}")
+        need(isinstance(self.max_tokens, int) and self.max_tokens >= 2,
+             f"--max-tokens must be >= 2; got {self.max_tokens}")
+        need(isinstance(self.lapeig_k, int) and 1 <= self.lapeig_k <= min(LAPEIG_K_MAX, self.max_tokens),
+             f"--lapeig-k must be in 1..{min(LAPEIG_K_MAX, self.max_tokens)} (at most {LAPEIG_K_MAX}, and no more "
+             f"than --max-tokens: eigenvalues beyond the sequence length are zero padding); got {self.lapeig_k}")
+        need(isinstance(self.bip_grid, int) and self.bip_grid >= 2, f"--bip-grid must be >= 2; got {self.bip_grid}")
+        if self.attention != AUTO:
+            attention_path(self.attention).refuse(self.features)
 
     @property
     def features(self):
@@ -75,8 +107,8 @@ class RunConfig:
     def manifest(self):
         """What fixes the feature files: recorded in ``run.json``, compared on resume."""
         settings = self.features
-        return {"model": self.model, "benchmark": self.benchmark, "data": self.data,
-                "data_sha256": file_sha256(self.data), "lambda2": self.lambda2,
+        return {"model": self.model, "model_sha256": self.model_sha256, "benchmark": self.benchmark,
+                "data": self.data, "data_sha256": file_sha256(self.data), "lambda2": self.lambda2,
                 "lapeig_k": self.lapeig_k, "bip_grid": self.bip_grid,
                 "features": sorted(n for n, f in FEATURES.items() if f.wanted(settings))}
 
@@ -148,9 +180,8 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     IncompatibleRun
         ``config.out`` holds a run with other settings or features.
     """
+    config.check()  # before any file or model is touched
     settings = config.features
-    if config.attention != AUTO:
-        attention_path(config.attention).refuse(settings)  # before any file or model is touched
     store = FeatureStore(config.out, config.manifest())
     info = {"computed": 0, "resumed": 0, "too_long": [], "unscorable": [], "truncated": 0, "seconds": 0.0,
             "paths": {}, "bip_lattice": 0, "corrupt": []}
@@ -207,6 +238,8 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             info["paths"][path] = info["paths"].get(path, 0) + 1
             info["bip_lattice"] += int(rec["bip_stride"] > 1) if "bip_stride" in rec else 0
             records.append(rec)
+    if records:
+        store.commit()
     return records, info
 
 
@@ -225,10 +258,15 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
     from attention_transport.harness.store import atomic_write
 
     started = time.perf_counter()
+    config.check()
     examples, load_report = load_benchmark(config.benchmark, config.data, limit=config.limit,
                                            skip_bad=config.skip_bad)
     if not examples:
         raise AttentionTransportError(f"{config.data} yields no {config.benchmark} items.")
+    if loaded is None and config.model_sha256 is None:  # a bad --model is refused here, before anything is written
+        from attention_transport.harness.models import model_sha256
+
+        config.model_sha256 = model_sha256(config.model, cache)
     records, info = run_features(config, examples, loaded=loaded, cache=cache, progress=progress)
     report = evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                       lambda2=config.lambda2, model=config.model, benchmark=config.benchmark)

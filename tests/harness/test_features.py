@@ -129,7 +129,7 @@ def test_registration_refuses_duplicates_and_unknown_families():
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
-    ({"lapeig_k": 0}, ValueError, "lapeig_k must be a positive integer; got 0"),
+    ({"lapeig_k": 0}, ValueError, "lapeig_k must be an integer in 1..512"),
     ({"exclude": {"phii"}}, UnknownName, "unknown feature 'phii'; known features: phi, t_star_over_n"),
 ])
 def test_settings_errors(kwargs, exc, message):

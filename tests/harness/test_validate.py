@@ -51,7 +51,7 @@ def test_features_resume_without_recomputing(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     data = write_qa(tmp_path / "qa.jsonl", 2)
-    FeatureStore(tmp_path / "run", config(tmp_path, data).manifest())
+    FeatureStore(tmp_path / "run", config(tmp_path, data).manifest()).commit()
     with pytest.raises(IncompatibleRun, match="lapeig_k = 10, not 5"):
         FeatureStore(tmp_path / "run", config(tmp_path, data, lapeig_k=5).manifest())
 
@@ -124,7 +124,7 @@ def test_validate_writes_report_markdown_and_figures(tmp_path):
     assert "| phi |" in (out / "report.md").read_text() and "| lapeig | baseline |" in write_markdown(rep)
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "F5_two_axis_tiny_halueval-qa.png", "F6_polarity.png", "F7_lc_auroc.png"]
-    again = validate(cfg, loaded=None, progress=False, figures=False)
+    again = validate(cfg, loaded=tiny_llama(), progress=False, figures=False)  # nothing is computed again
     assert again.computed == 0 and again.lc_auroc == rep.lc_auroc
     assert Report.from_json(on_disk).to_json() == json.loads(json.dumps(rep.to_json()))  # the file round-trips
 

@@ -44,7 +44,7 @@ class Validate(Command):
         va.add_argument("--limit", type=positive_int, help="first N items of the benchmark (two examples each)")
         va.add_argument("--out", help="output directory (default: validation/<model>[/<benchmark>]); rerun the "
                         "same command to resume an interrupted run")
-        va.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
+        va.add_argument("--seed", type=int_in(0), default=0, help="seed of the folds and the bootstrap (default 0)")
         va.add_argument("--skip-bad", action="store_true", help="skip and count malformed records instead of failing")
         va.add_argument("--lambda2", action="store_true", help="also compute λ₂ per head (O(n³) per head)")
         va.add_argument("--lapeig-k", type=positive_int, default=10, help="LapEigvals kept per head (default 10)")
