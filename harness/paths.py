@@ -56,6 +56,20 @@ class AttentionPath(ABC):
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
         """Features of one forward pass of ``loaded.model`` over encoded ``inputs``: name → (layers, heads[, k])."""
 
+    def footprint(self, config, n):
+        """Bytes one forward pass through this path holds at its peak, all of it: the path's attention
+        (:meth:`peak_bytes`), the logits, one layer's activations, and for a path with full maps each
+        head's float64 copy with the features' temporaries.  ``config`` is the model's config."""
+        layers = int(getattr(config, "num_hidden_layers", 1))
+        heads = int(getattr(config, "num_attention_heads", 1))
+        hidden = int(getattr(config, "hidden_size", 768))
+        inter = int(getattr(config, "intermediate_size", 4 * hidden))
+        vocab = int(getattr(config, "vocab_size", 0))
+        logits = 4 * n * vocab
+        activations = 4 * n * (8 * hidden + 3 * inter)
+        head = 4 * 8 * n * n if self.full_maps else 0
+        return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head))  # 10% for the allocator
+
     def bip_stride(self, n, bip_grid=None):
         """Lattice stride of the path's ``phi_bip`` at n tokens (1: every cut, exact)."""
         return 1
@@ -99,11 +113,19 @@ def attention_path(name):
 
 
 def _maps(loaded, inputs):
+    """Every layer's maps as one float32 array, converted layer by layer while the model's own tensors are
+    released, so the maps are never held twice (and the logits are dropped before the copy)."""
     import torch
 
     with torch.no_grad():
         out = loaded.model(**inputs, output_attentions=True)
-    return torch.stack([a[0] for a in out.attentions]).to(torch.float32).numpy()
+    layers = list(out.attentions)
+    del out
+    maps = np.empty((len(layers),) + tuple(layers[0].shape[1:]), dtype=np.float32)
+    for i in range(len(layers)):
+        maps[i] = layers[i][0].to(torch.float32).numpy()
+        layers[i] = None
+    return maps
 
 
 @register_path
@@ -168,6 +190,20 @@ class Streaming(AttentionPath):
 
         self.refuse(settings)
         return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
+
+    def footprint(self, config, n):
+        """Bytes one forward pass through this path holds at its peak, all of it: the path's attention
+        (:meth:`peak_bytes`), the logits, one layer's activations, and for a path with full maps each
+        head's float64 copy with the features' temporaries.  ``config`` is the model's config."""
+        layers = int(getattr(config, "num_hidden_layers", 1))
+        heads = int(getattr(config, "num_attention_heads", 1))
+        hidden = int(getattr(config, "hidden_size", 768))
+        inter = int(getattr(config, "intermediate_size", 4 * hidden))
+        vocab = int(getattr(config, "vocab_size", 0))
+        logits = 4 * n * vocab
+        activations = 4 * n * (8 * hidden + 3 * inter)
+        head = 4 * 8 * n * n if self.full_maps else 0
+        return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head))  # 10% for the allocator
 
     def bip_stride(self, n, bip_grid=None):
         return self._config(1, None, bip_grid).stride(n)

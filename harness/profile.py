@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from attention_transport.errors import AttentionTransportError, WontFit
+from attention_transport.memory import available_bytes, gib
 
 __all__ = ["ProfileResult", "WontFit", "profile", "profile_inputs", "available_bytes", "summarization_documents",
            "reset_peak_rss", "peak_rss_mb"]
@@ -81,18 +82,6 @@ def peak_rss_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def available_bytes():
-    """Memory available to a new allocation (``MemAvailable``), or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
 
 
 def profile_inputs(loaded, n, documents):
@@ -189,10 +178,11 @@ def profile(loaded, n, attention, *, documents, settings=None, bip_grid=None, ch
     cfg = loaded.model.config
     layers, heads = int(cfg.num_hidden_layers), int(cfg.num_attention_heads)
     inputs, prompt_len = profile_inputs(loaded, n, documents)
-    need, have = path.peak_bytes(layers, heads, n), available_bytes()
+    need, have = path.footprint(cfg, n), available_bytes()
     if check_memory and have is not None and need > have:
-        raise WontFit(f"{path.name} needs about {need / 2**30:.1f} GiB of attention maps at n = {n} "
-                      f"({layers} layers × {heads} heads); {have / 2**30:.1f} GiB available.")
+        raise WontFit(f"{path.name} needs about {gib(need)} at n = {n} ({gib(path.peak_bytes(layers, heads, n))} "
+                      f"of attention for {layers} layers × {heads} heads, plus logits, activations and each "
+                      f"head's float64 copy); {gib(have)} available.")
     warm, _ = profile_inputs(loaded, min(n, 256), documents)
     _forward_seconds(loaded, warm)
     reset_peak_rss()

@@ -156,5 +156,5 @@ class DenseMatrixPattern(GivenMatrix):
 
 def dense_matrix_pattern(A, source="matrix"):
     """Wrap an already validated dense matrix (see ``check_matrix``) as a pattern of its one length."""
-    digest = hashlib.sha256(np.ascontiguousarray(A).tobytes()).hexdigest()
+    digest = hashlib.sha256(np.ascontiguousarray(A).reshape(-1).view(np.uint8)).hexdigest()  # no copy of A
     return DenseMatrixPattern(source=str(source), digest=digest, size=int(A.shape[0]), _A=A)

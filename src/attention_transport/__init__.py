@@ -11,11 +11,17 @@ proofs
 harness
     Real-model validation (optional extra ``harness``).
 """
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("attention-transport")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name):
+    """``__version__`` is read on first use: importing the package stays instant (the console command
+    catches Ctrl-C only once its entry point runs)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'attention_transport' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("attention-transport")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"

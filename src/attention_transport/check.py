@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from attention_transport.errors import AttentionTransportError
+from attention_transport.memory import require
 from attention_transport.numerics.exact import exact_prefix_capacity
 from attention_transport.numerics.landscapes import (
     BIP_DIRECT_MAX_N,
@@ -28,6 +29,7 @@ from attention_transport.numerics.landscapes import (
 )
 from attention_transport.numerics.operators import asymmetry_coefficient, validate_attention
 from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 from attention_transport.numerics.structured import (
     DIRECT_CUT_MAX_N,
@@ -47,6 +49,7 @@ __all__ = [
     "check_pattern",
     "check_matrix",
     "load_matrix",
+    "memory_needed",
     "scaling_summary",
     "floor_decision",
 ]
@@ -110,6 +113,7 @@ def floor_decision(pattern, n, phi):
     Examples
     --------
     >>> from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
     >>> floor_decision(parse_pattern("window:w=16"), 38, 0.19999999999999998)  # φ₃₈ = 1/5 exactly
     False
     """
@@ -213,6 +217,33 @@ def _ordered(rec):
     return {k: rec[k] for k in keys}
 
 
+#: Bytes per matrix entry the dense route holds at its peak (the matrix, its float64 copy, W, L, the
+#: eigensolver's workspace and the bipartite tables of the direct recomputation), rounded up.
+DENSE_BYTES_PER_ENTRY = 112
+#: Bytes per token of the structured route: sums and landscapes; with λ₂, the eigensolver's block of 8
+#: vectors and its products and the sweep; per stored nonzero of a sparse form (CSR, its symmetrisation, LU).
+STRUCTURED_BYTES_PER_N, SPECTRAL_BYTES_PER_N, SPARSE_BYTES_PER_NNZ = 320, 1280, 48
+
+
+def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N):
+    """Bytes ``check`` will hold at its peak for ``pattern`` at n (an estimate on the high side).
+
+    >>> from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
+    >>> memory_needed(parse_pattern("uniform-causal"), 10**10) / 2**40 > 1  # terabytes: refused up front
+    True
+    """
+    if n <= dense_max:
+        return DENSE_BYTES_PER_ENTRY * n * n
+    need = STRUCTURED_BYTES_PER_N * n
+    if n <= spectral_max:
+        need += SPECTRAL_BYTES_PER_N * n
+        nnz = pattern.nnz(n) if pattern.structure(n) != "blocked" else None
+        if nnz is not None and nnz <= SPARSE_MAX_NNZ:  # a sparse form is built only up to this size
+            need += SPARSE_BYTES_PER_NNZ * nnz
+    return need
+
+
 def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N, bip_max=BIP_MAX_N,
                   source=None):
     """Transport report of a pattern at one n.
@@ -240,6 +271,8 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
         quantity to the reason.
     """
     pattern = parse_pattern(spec)
+    require(memory_needed(pattern, n, dense_max=dense_max, spectral_max=spectral_max),
+            f"check {pattern.spec} at n = {n}")
     sums = pattern.sums(n)
     land = pattern_prefix_landscape(pattern, n, sums)
     rec = _empty_record(source or pattern.spec, n)
@@ -305,6 +338,19 @@ def _what_it_is(path):
     return f"a text file (it begins with {first!r})"
 
 
+def _npy_bytes(path):
+    """Bytes of the array in a ``.npy`` file, from its header (0 when the header cannot be read: the load
+    then fails with its own message)."""
+    try:
+        with open(path, "rb") as fh:
+            fmt = np.lib.format
+            reader = fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = reader(fh)
+        return int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    except (ValueError, OSError, EOFError):
+        return 0
+
+
 def load_matrix(path, key=None):
     """Read an attention matrix from ``.npy`` or ``.npz`` (float16/32/64, either byte order), or a
     scipy sparse matrix saved by ``scipy.sparse.save_npz`` (returned as a sparse matrix; validated by
@@ -339,6 +385,7 @@ def load_matrix(path, key=None):
     if suffix == ".npy":
         if key is not None:
             raise AttentionTransportError(f"--key applies to .npz archives; got --key {key!r} for {path}.")
+        require(_npy_bytes(path), f"reading {path}")
         arr = _unreadable(path, lambda: np.load(path, allow_pickle=False))
     else:
         with _unreadable(path, lambda: np.load(path, allow_pickle=False)) as archive:
@@ -354,6 +401,7 @@ def load_matrix(path, key=None):
                 key = names[0]
             if key not in names:
                 raise AttentionTransportError(f"{path} has no array {key!r}; it holds: {', '.join(names)}.")
+            require(archive.zip.getinfo(key + ".npy").file_size, f"reading {key!r} from {path}")
             arr = _unreadable(path, lambda: archive[key])
     if arr.dtype.kind == "f" and not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))  # the other byte order: the same numbers
@@ -378,6 +426,11 @@ def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, s
     """
     from attention_transport.numerics.patterns.matrix import dense_matrix_pattern
 
+    shape = np.shape(A)
+    if len(shape) == 2:
+        n = shape[0]
+        extra = DENSE_BYTES_PER_ENTRY * n * n if n <= dense_max else 16 * n * n + STRUCTURED_BYTES_PER_N * n
+        require(extra, f"check of the {n}×{n} matrix {source}")
     A = validate_attention(A, row_tol=row_tol, dtype=None)
     n = A.shape[0]
     rec = _empty_record(source, n)

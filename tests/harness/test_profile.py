@@ -57,11 +57,28 @@ def test_a_path_that_does_not_fit_is_refused(monkeypatch):
     monkeypatch.setattr(prof, "available_bytes", lambda: 1000)
     need = PATHS["eager"].peak_bytes(2, 4, 64)
     assert need == (2 + 2) * 4 * 4 * 64 * 64
-    with pytest.raises(WontFit, match=r"eager needs about 0\.0 GiB of attention maps at n = 64 \(2 layers × 4 "
-                                           r"heads\); 0\.0 GiB available"):
+    with pytest.raises(WontFit, match=r"eager needs about \d+ MiB at n = 64 \(\d+ MiB of attention for 2 layers × 4 "
+                                           r"heads, plus logits, activations and each head's float64 copy\); 0 MiB "
+                                           r"available"):
         prof.profile(tiny_llama(), 64, "eager", documents=DOCS)
     with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
         prof.profile(tiny_llama(), 64, "x", documents=DOCS)
+
+
+def test_the_footprint_counts_more_than_the_maps():
+    """The issue's case: SmolLM2-135M at n = 4096, eager.  The maps alone (18 GiB) passed a check against
+    23 GiB and the process was killed at 24.3 GB: the maps were held twice (the model's tensors and a stacked
+    copy; now converted layer by layer).  The footprint adds the logits (0.8 GB), the layer in flight,
+    activations and the features' float64 head copy, with a 10% margin."""
+    from types import SimpleNamespace
+
+    smollm2 = SimpleNamespace(num_hidden_layers=30, num_attention_heads=9, hidden_size=576,
+                              intermediate_size=1536, vocab_size=49152)
+    maps = 30 * 9 * 4096 * 4096 * 4
+    need = PATHS["eager"].footprint(smollm2, 4096)
+    assert need >= 1.1 * (maps + 2 * 9 * 4096 * 4096 * 4 + 4096 * 49152 * 4 + 32 * 4096 * 4096)
+    assert need > 1.15 * maps
+    assert PATHS["streaming"].footprint(smollm2, 4096) < need / 50
 
 
 _PEAK_RSS_SCRIPT = """

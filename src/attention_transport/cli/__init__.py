@@ -28,6 +28,8 @@ commands.
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 from attention_transport import __version__
@@ -59,7 +61,8 @@ def build_parser():
 
 
 def main(argv=None, out=None):
-    """Entry point; returns the exit status (0 ok, 1 a failed verification, 2 bad input, 130 interrupted)."""
+    """Entry point; returns the exit status (0 ok, 1 a failed verification, 2 bad input or too little memory,
+    130 interrupted, 141 the reader of stdout went away)."""
     out = sys.stdout if out is None else out
     parser = build_parser()
     try:
@@ -71,10 +74,29 @@ def main(argv=None, out=None):
         print(f"{PROG}: error: {exc.name} is not installed; the real-model harness needs the optional "
               "extra: pip install 'attention-transport[harness]'", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`check … | head -1`): stop quietly, as a killed writer would
+        _silence_stdout()
+        return 128 + signal.SIGPIPE if hasattr(signal, "SIGPIPE") else 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError as exc:
+        detail = f" ({' '.join(str(exc).split())})" if str(exc) else ""
+        print(f"{PROG}: error: out of memory{detail}; use a smaller n or input, or free memory", file=sys.stderr)
+        return 2
     except (AttentionTransportError, OSError) as exc:
         msg = " ".join(str(exc).split())
         print(f"{PROG}: error: {msg}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise a second broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
