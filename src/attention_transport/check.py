@@ -113,7 +113,6 @@ def floor_decision(pattern, n, phi):
     Examples
     --------
     >>> from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
     >>> floor_decision(parse_pattern("window:w=16"), 38, 0.19999999999999998)  # φ₃₈ = 1/5 exactly
     False
     """
@@ -229,7 +228,6 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
     """Bytes ``check`` will hold at its peak for ``pattern`` at n (an estimate on the high side).
 
     >>> from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
     >>> memory_needed(parse_pattern("uniform-causal"), 10**10) / 2**40 > 1  # terabytes: refused up front
     True
     """

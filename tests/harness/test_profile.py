@@ -78,7 +78,7 @@ def test_the_footprint_counts_more_than_the_maps():
     need = PATHS["eager"].footprint(smollm2, 4096)
     assert need >= 1.1 * (maps + 2 * 9 * 4096 * 4096 * 4 + 4096 * 49152 * 4 + 32 * 4096 * 4096)
     assert need > 1.15 * maps
-    assert PATHS["streaming"].footprint(smollm2, 4096) < need / 50
+    assert PATHS["streaming"].footprint(smollm2, 4096) < need / 15  # no maps: the logits dominate
 
 
 _PEAK_RSS_SCRIPT = """
