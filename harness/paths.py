@@ -68,8 +68,9 @@ class AttentionPath(ABC):
         logits = 4 * n * vocab
         activations = 4 * n * (8 * hidden + 3 * inter)
         head = 4 * 8 * n * n if self.full_maps else 0
-        # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in (measured with
-        # SmolLM2-135M, eager: the resident set grew by 0.61, 1.44 GB at n = 512, 1024)
+        # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
+        # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
+        # 2048 against footprints of 0.96, 2.07, 6.22 GB.
         return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head)) + (512 << 20)
 
     def bip_stride(self, n, bip_grid=None):
@@ -205,8 +206,9 @@ class Streaming(AttentionPath):
         logits = 4 * n * vocab
         activations = 4 * n * (8 * hidden + 3 * inter)
         head = 4 * 8 * n * n if self.full_maps else 0
-        # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in (measured with
-        # SmolLM2-135M, eager: the resident set grew by 0.61, 1.44 GB at n = 512, 1024)
+        # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
+        # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
+        # 2048 against footprints of 0.96, 2.07, 6.22 GB.
         return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head)) + (512 << 20)
 
     def bip_stride(self, n, bip_grid=None):

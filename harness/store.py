@@ -4,8 +4,8 @@
 written by an atomic rename: an interrupted run leaves finished files and at
 most a ``.part`` file, and resumes where it stopped.  ``OUT/run.json``, the
 manifest, records everything that fixes the contents of those files: the
-schema version, the model, the benchmark, the data file and the sha256 of its
-contents, the feature settings,
+schema version, the model and its content hash (``model_sha256``), the
+benchmark, the data file and the sha256 of its contents, the feature settings,
 the φ_bip grid, and the *feature set* (the registered features that were
 wanted).  Resuming with anything different is refused with
 :class:`~attention_transport.errors.IncompatibleRun`, naming the first
@@ -15,9 +15,14 @@ their numbers silently).  To compute with other settings or features, use
 another output folder.  Folders written before the manifest recorded the data
 hash (schema 1) are resumed on the strength of the data file's path.
 
-A feature file that cannot be read (a truncated or overwritten ``.npz``) is set
-aside as ``<file>.corrupt`` and its example computed again
-(:meth:`FeatureStore.load_readable`), so a resume equals a fresh run.
+A feature file that cannot be read (a truncated, emptied or overwritten ``.npz``:
+any error while loading it) is set aside as ``<file>.corrupt`` and its example
+computed again (:meth:`FeatureStore.load_readable`), so a resume equals a fresh
+run.  Files and the manifest are written through a flushed ``.part`` file and a
+rename, with the folder synced, and the manifest only with the first finished
+example (:meth:`FeatureStore.commit`): a run refused before it computed
+anything leaves no ``run.json`` behind.  Manifests written before
+``model_sha256`` existed resume on their other keys.
 """
 from __future__ import annotations
 
