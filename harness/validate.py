@@ -40,6 +40,7 @@ from attention_transport.harness.evaluate import evaluate, polarity_summary
 from attention_transport.harness.features import FEATURES, FeatureSettings
 from attention_transport.harness.paths import AUTO, attention_path, choose_path
 from attention_transport.harness.store import FeatureStore, file_sha256
+from attention_transport.memory import require
 from attention_transport.provenance import git_commit, utc_now
 
 __all__ = ["BENCHMARKS", "RunConfig", "resolve_data", "run_features", "validate", "evaluate", "polarity_summary"]
@@ -214,6 +215,9 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                 continue
             fp = ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated)
             path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=fp.n)
+            require(path.footprint(loaded.model.config, fp.n),  # before the pass; finished examples are kept
+                    f"{ex.item_id}/{ex.label} through the {path.name} attention path at n = {fp.n}",
+                    hint="Finished examples are kept; try --attention auto or a smaller --max-tokens.")
             feats = features_from_inputs(loaded, inputs, prompt_len, attention=path.name, settings=settings,
                                          bip_grid=config.bip_grid)
             t1 = time.perf_counter()

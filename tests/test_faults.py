@@ -394,3 +394,25 @@ def test_killed_and_damaged_runs_resume_to_the_uninterrupted_result(tmp_path):
     for a, b in zip(records, fresh):
         for key in FEATURES:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_a_forward_pass_that_would_not_fit_is_refused_before_it_runs(tmp_path, monkeypatch):
+    """validate checks each pass's whole footprint first; the examples finished before it are kept."""
+    pytest.importorskip("torch")
+    from synthetic import write_qa
+    from tiny_models import tiny_llama
+
+    from attention_transport.errors import WontFit
+    from attention_transport.harness.data import load_halueval
+    from attention_transport.harness.validate import RunConfig, run_features
+
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    cfg = RunConfig(model="tiny", benchmark="halueval-qa", data=str(data), out=str(tmp_path / "o"), n_splits=2,
+                    attention="eager", model_sha256="tiny-0")
+    run_features(cfg, examples[:2], loaded=tiny_llama(), progress=False)
+    monkeypatch.setattr("attention_transport.memory.available_bytes", lambda: 1000)
+    with pytest.raises(WontFit, match=r"halueval-qa:2/0 through the eager attention path at n = \d+ needs about "
+                                      r"[\d.]+ GiB of memory; 0 MiB available. Finished examples are kept"):
+        run_features(cfg, examples, loaded=tiny_llama(), progress=False)
+    assert len(list((tmp_path / "o" / "features").glob("*.npz"))) == 2

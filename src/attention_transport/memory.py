@@ -31,7 +31,7 @@ def gib(nbytes):
     return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 / 10 else f"{nbytes / 2**20:.0f} MiB"
 
 
-def require(need, what, *, available=None):
+def require(need, what, *, available=None, hint=""):
     """Refuse ``what`` when it needs more than the available memory.
 
     Parameters
@@ -42,6 +42,8 @@ def require(need, what, *, available=None):
         The operation, for the message (``"check at n = 10000000000"``).
     available : int, optional
         Bytes available (default: :func:`available_bytes`; nothing is refused where unknown).
+    hint : str, optional
+        What to do instead, appended to the message.
 
     Raises
     ------
@@ -50,4 +52,4 @@ def require(need, what, *, available=None):
     """
     have = available_bytes() if available is None else available
     if have is not None and need > have:
-        raise WontFit(f"{what} needs about {gib(need)} of memory; {gib(have)} available.")
+        raise WontFit(f"{what} needs about {gib(need)} of memory; {gib(have)} available.{' ' + hint if hint else ''}")
