@@ -116,20 +116,10 @@ def load_halueval(path, task, *, limit=None, skip_bad=False):
     path = _open(path)
     report = LoadReport(str(path))
     out = []
-    for line_no, line, error in _decoded_lines(path):
+    for line_no, record, error in _jsonl_records(path):
         if limit is not None and report.n_items >= limit:
             break
-        if error:
-            _fail_or_skip(report, skip_bad, path, line_no, error)
-            continue
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            _fail_or_skip(report, skip_bad, path, line_no, f"invalid JSON ({exc.msg})")
-            continue
-        problem = _require_strings(record, fields)
+        problem = error or _require_strings(record, fields)
         if problem:
             _fail_or_skip(report, skip_bad, path, line_no, problem)
             continue
@@ -199,10 +189,8 @@ def _has_surrogate(text):
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _medhallu_records(path):
-    if path.suffix.lower() == ".csv":
-        yield from _csv_records(path)
-        return
+def _jsonl_records(path):
+    """``(line_no, record, error)`` for each non-blank line of a JSON-lines file."""
     for line_no, line, error in _decoded_lines(path):
         if error:
             yield line_no, None, error
@@ -211,6 +199,10 @@ def _medhallu_records(path):
                 yield line_no, json.loads(line), None
             except json.JSONDecodeError as exc:
                 yield line_no, None, f"invalid JSON ({exc.msg})"
+
+
+def _medhallu_records(path):
+    return _csv_records(path) if path.suffix.lower() == ".csv" else _jsonl_records(path)
 
 
 def _knowledge(value):

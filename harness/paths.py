@@ -194,23 +194,6 @@ class Streaming(AttentionPath):
         self.refuse(settings)
         return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
 
-    def footprint(self, config, n):
-        """Bytes one forward pass through this path holds at its peak, all of it: the path's attention
-        (:meth:`peak_bytes`), the logits, one layer's activations, and for a path with full maps each
-        head's float64 copy with the features' temporaries, plus a margin.  ``config`` is the model's config."""
-        layers = int(getattr(config, "num_hidden_layers", 1))
-        heads = int(getattr(config, "num_attention_heads", 1))
-        hidden = int(getattr(config, "hidden_size", 768))
-        inter = int(getattr(config, "intermediate_size", 4 * hidden))
-        vocab = int(getattr(config, "vocab_size", 0))
-        logits = 4 * n * vocab
-        activations = 4 * n * (8 * hidden + 3 * inter)
-        head = 4 * 8 * n * n if self.full_maps else 0
-        # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
-        # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
-        # 2048 against footprints of 0.96, 2.07, 6.22 GB.
-        return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head)) + (512 << 20)
-
     def bip_stride(self, n, bip_grid=None):
         return self._config(1, None, bip_grid).stride(n)
 
