@@ -21,13 +21,15 @@ sums vanish and the landscape is the in-degree identity C1:
 
 Accuracy (docs/theory.md §1, "Accuracy of the landscapes").  The identity is a
 difference of sums and loses every digit of a cut that is small against the
-volume left of it (a capacity of 1e-92 beside a diagonal of ones comes out 0).
-Each prefix cut therefore carries an a-priori bound on its rounding error,
-``γ_{2n+8} · Σ_{k≤t} (r_k + c_k + 2 s_k + 2 u_k)`` with ``γ_m = m ε / (1 − m ε)``
-(sums of nonnegative terms in any order, then one difference and a cumulative
-sum).  Where that bound exceeds :data:`CUT_RTOL` times the cut, and the matrix
-or pattern is at hand, the cut is recomputed directly as the sum of the two
-off-diagonal blocks, nonnegative terms only (relative error ≤ γ_n).  The
+volume beside it (a capacity of 1e-92 beside a diagonal of ones comes out 0).
+Each prefix cut is therefore taken from its smaller side (``Σ_{k≤t}`` or
+``Σ_{k>t}``, the latter summed from the end) and carries an a-priori bound on
+its rounding error, ``γ_{2n+8} · Σ_{k on that side} (r_k + c_k + 2 s_k + 2 u_k)``
+with ``γ_m = m ε / (1 − m ε)`` (sums of nonnegative terms in any order, then one
+difference and a cumulative sum).  Where that bound exceeds :data:`CUT_RTOL`
+times the cut, the cut could still hold the minimum, and the matrix or pattern
+is at hand, the cut is recomputed directly as the sum of the two off-diagonal
+blocks, nonnegative terms only (relative error ≤ γ_n).  The
 landscape keeps the bound of every cut, and ``capacity_rel_error`` bounds the
 relative error of φ; a dense matrix is thus always accurate to ``CUT_RTOL``,
 at every scale of φ down to the smallest normal float.  Bipartite cuts work the

@@ -131,7 +131,8 @@ def _save(tmp_path, name, arr):
     (lambda p: _save(p, "one.npy", np.ones((1, 1))), "needs n >= 2 tokens"),
     (lambda p: _save(p, "zero.npy", np.array([[1.0, 0, 0], [0, 0, 0], [0.5, 0, 0.5]])), None),
     (lambda p: str(p / "x.txt"), "matrix file not found"),
-    (lambda p: (p / "bad.npy").write_bytes(b"not an array") and str(p / "bad.npy"), "bad.npy is not a .npy file: it is a text file"),
+    (lambda p: (p / "bad.npy").write_bytes(b"not an array") and str(p / "bad.npy"),
+     "bad.npy is not a .npy file: it is a text file"),
     (lambda p: (p / "bad.npz").write_bytes(b"PK\x03\x04 junk") and str(p / "bad.npz"), "bad.npz is not a readable .npz"),
     (lambda p: _save(p, "obj.npy", np.array([None, 1], dtype=object)), "obj.npy is not a readable .npy array"),
 ])

@@ -160,7 +160,8 @@ FAULTS = [
      "obj.npy is not a readable .npy array file: it holds pickled Python objects"),
     (["check", "--matrix", _truncated_npy], 2, "t.npy is not a readable .npy array file"),
     (["check", "--matrix", _npy("big.npy", (np.eye(3) * 1.0).astype(">f8"))], 0, None),  # big-endian: accepted
-    (["check", "--matrix", _npy("int.npy", np.eye(3, dtype=np.int64))], 2, "dtype must be float16, float32 or float64; got int64"),
+    (["check", "--matrix", _npy("int.npy", np.eye(3, dtype=np.int64))], 2,
+     "dtype must be float16, float32 or float64; got int64"),
     (["check", "--matrix", _npy("ok.npy", np.eye(3)), "--key", "a"], 2, "--key applies to .npz archives"),
     (["check", "--matrix", "missing.npy"], 2, "matrix file not found: missing.npy"),
     # --- figures on malformed reports: the file and the key ---
@@ -269,7 +270,7 @@ CLI = [sys.executable, "-m", "attention_transport"]
 
 def test_a_closed_pipe_ends_quietly():
     """`check … | head -c 100`: status 141 (SIGPIPE's), nothing on stderr."""
-    argv = CLI + ["check", "window:w=4", "--json", "--n"] + [str(n) for n in range(2, 150)]  # ~150 KB: more than a pipe holds
+    argv = CLI + ["check", "window:w=4", "--json", "--n"] + [str(n) for n in range(2, 150)]  # more than a pipe holds
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.read(100)
     p.stdout.close()

@@ -200,8 +200,8 @@ _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", 
                "cheeger_lower", "cheeger_upper", "cheeger_exact")
 
 
-_KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star", "t_star_exact",
-              "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error",) + _DENSE_KEYS[1:] + (
+_KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star",
+              "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error",) + _DENSE_KEYS[1:] + (
               "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
 
 
