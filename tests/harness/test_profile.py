@@ -57,8 +57,8 @@ def test_a_path_that_does_not_fit_is_refused(monkeypatch):
     monkeypatch.setattr(prof, "available_bytes", lambda: 1000)
     need = PATHS["eager"].peak_bytes(2, 4, 64)
     assert need == (2 + 2) * 4 * 4 * 64 * 64
-    with pytest.raises(WontFit, match=r"eager needs about \d+ MiB at n = 64 \(\d+ MiB of attention for 2 layers × 4 "
-                                           r"heads, plus logits, activations and each head's float64 copy\); 0 MiB "
+    with pytest.raises(WontFit, match=r"eager needs about [\d.]+ GiB at n = 64 \(0 MiB of attention for 2 layers × "
+                                           r"4 heads, plus logits, activations and each head's float64 copy\); 0 MiB "
                                            r"available"):
         prof.profile(tiny_llama(), 64, "eager", documents=DOCS)
     with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
@@ -78,7 +78,7 @@ def test_the_footprint_counts_more_than_the_maps():
     need = PATHS["eager"].footprint(smollm2, 4096)
     assert need >= 1.1 * (maps + 2 * 9 * 4096 * 4096 * 4 + 4096 * 49152 * 4 + 32 * 4096 * 4096)
     assert need > 1.15 * maps
-    assert PATHS["streaming"].footprint(smollm2, 4096) < need / 15  # no maps: the logits dominate
+    assert PATHS["streaming"].footprint(smollm2, 4096) < need / 10  # no maps: the logits and the margin
 
 
 _PEAK_RSS_SCRIPT = """

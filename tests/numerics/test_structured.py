@@ -50,8 +50,12 @@ def test_sparse_matrix_pattern_matches_dense_quantities(A):
     assert pattern_prefix_landscape(P, n).capacity == pytest.approx(check_pattern(P, n)["phi"], rel=1e-12)
     bm = pattern_bipartite_minimum(P, n)
     from attention_transport.numerics.landscapes import bipartite_minimum
+    from attention_transport.numerics.landscapes import bipartite_landscape
+
     ref = bipartite_minimum(A)
-    assert (bm.phi, bm.a_star, bm.b_star) == pytest.approx((ref.phi, ref.a_star, ref.b_star), rel=1e-12, abs=1e-14)
+    assert bm.phi == pytest.approx(ref.phi, rel=1e-12, abs=1e-14)
+    # the cell: the dense route's, or a tie with it to rounding (a tie's order is rounding's to choose)
+    assert bipartite_landscape(A)[bm.b_star, bm.a_star] == pytest.approx(ref.phi, rel=1e-12, abs=1e-14)
     from attention_transport.numerics.operators import asymmetry_coefficient
     assert pattern_asymmetry(P, n) == pytest.approx(asymmetry_coefficient(A), rel=1e-10, abs=1e-13)
     fp = pattern_fiedler(P, n)
@@ -132,7 +136,11 @@ def test_dense_matrices_beyond_the_dense_route_match_it(A, dtype):
     assert iterative["structure"] == "dense-matrix"
     for key in ("phi", "phi_bip", "G", "lambda2", "cheeger_lower"):
         assert iterative[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
-    assert iterative["cheeger_upper_sweep"] == pytest.approx(dense["cheeger_upper_sweep"], rel=1e-9, abs=1e-12)
+    from attention_transport.numerics.spectral import laplacian_spectrum
+
+    lam = laplacian_spectrum(A.astype(np.float64))
+    if lam[2] - lam[1] > 1e-6:  # a simple λ₂: one Fiedler vector, so one sweep (a repeated λ₂ has many)
+        assert iterative["cheeger_upper_sweep"] == pytest.approx(dense["cheeger_upper_sweep"], rel=1e-9, abs=1e-12)
 
 
 def test_default_longformer_is_structural_at_large_n():
