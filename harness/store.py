@@ -131,7 +131,7 @@ class FeatureStore:
             if old["schema_version"] == 1:
                 old["schema_version"] = MANIFEST_SCHEMA  # same files; only the manifest was thinner
                 skip = {k for k in _V1_UNKNOWN if k not in old}
-            skip |= {k for k in _ADDED if k not in old}
+            skip |= {k for k in _ADDED if old.get(k) is None}  # not recorded then: compared on the rest
             for key, value in manifest.items():
                 if key not in skip and old.get(key) != value:
                     raise IncompatibleRun(f"{self.root} holds a run with {_difference(key, old.get(key), value)}; "

@@ -96,7 +96,7 @@ class RunConfig:
         need(isinstance(self.lapeig_k, int) and 1 <= self.lapeig_k <= min(LAPEIG_K_MAX, self.max_tokens),
              f"--lapeig-k must be in 1..{min(LAPEIG_K_MAX, self.max_tokens)} (at most {LAPEIG_K_MAX}, and no more "
              f"than --max-tokens: eigenvalues beyond the sequence length are zero padding); got {self.lapeig_k}")
-        need(isinstance(self.bip_grid, int) and self.bip_grid >= 2, f"--bip-grid must be >= 2; got {self.bip_grid}")
+        need(isinstance(self.bip_grid, int) and self.bip_grid >= 1, f"--bip-grid must be >= 1; got {self.bip_grid}")
         if self.attention != AUTO:
             attention_path(self.attention).refuse(self.features)
 

@@ -417,3 +417,25 @@ def test_a_forward_pass_that_would_not_fit_is_refused_before_it_runs(tmp_path, m
                                       r"[\d.]+ GiB of memory; 0 MiB available. Finished examples are kept"):
         run_features(cfg, examples, loaded=tiny_llama(), progress=False)
     assert len(list((tmp_path / "o" / "features").glob("*.npz"))) == 2
+
+
+def test_other_weights_under_the_same_model_path_are_refused(tmp_path):
+    """The manifest holds the model's content hash: a directory whose files changed is another model."""
+    from attention_transport.errors import IncompatibleRun
+    from attention_transport.harness.models import model_sha256
+    from attention_transport.harness.store import FeatureStore
+    from attention_transport.harness.validate import RunConfig
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"weights one")
+    data = QA_BAD
+    first = RunConfig(model=str(model), benchmark="halueval-qa", data=str(data), out=str(tmp_path / "o"),
+                      model_sha256=model_sha256(str(model)))
+    FeatureStore(first.out, first.manifest()).commit()
+    FeatureStore(first.out, first.manifest())  # the same model resumes
+    (model / "model.safetensors").write_bytes(b"weights two")
+    second = RunConfig(**{**first.__dict__, "model_sha256": model_sha256(str(model))})
+    with pytest.raises(IncompatibleRun, match="holds a run with model_sha256 = '[0-9a-f]{64}', not '[0-9a-f]{64}'"):
+        FeatureStore(second.out, second.manifest())
