@@ -152,6 +152,8 @@ FAULTS = [
     (["check", "--matrix", _npy_under_npz], 2, "a.npz is named .npz but holds a .npy array; rename it to .npy"),
     (["check", "--matrix", _bytes("text.npy", b"0.5 0.5\n0.5 0.5\n")], 2,
      "text.npy is not a .npy file: it is a text file (it begins with '0.5 0.5')"),
+    (["check", "--matrix", _bytes("accents.npy", ("a" + "é" * 40).encode())], 2,  # 64 bytes end inside a character
+     "accents.npy is not a .npy file: it is a text file (it begins with 'aééé"),
     (["check", "--matrix", _bytes("empty.npy", b"")], 2, "empty.npy is not a .npy file: it is an empty file"),
     (["check", "--matrix", _bytes("bin.npy", b"\x00\x01\x02\x03garbage")], 2,
      "bin.npy is not a .npy file: it is binary data of another format"),

@@ -326,11 +326,14 @@ def _what_it_is(path):
         return "npz"
     if not head:
         return "an empty file"
-    try:
-        text = head.decode("utf-8")
-        if not all(ch.isprintable() or ch.isspace() for ch in text):
-            raise UnicodeDecodeError("utf-8", head, 0, 1, "control characters")
-    except UnicodeDecodeError:
+    text = None
+    for cut in range(4):  # the 64 bytes may end inside a multi-byte character
+        try:
+            text = head[: len(head) - cut].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or not all(ch.isprintable() or ch.isspace() for ch in text):
         return f"binary data of another format (it begins with {head[:8]!r})"
     first = text.strip().splitlines()[0][:30] if text.strip() else ""
     return f"a text file (it begins with {first!r})"
