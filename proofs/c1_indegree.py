@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attention_transport.proofs.core import Claim, Step, infeasible, require
+from attention_transport.proofs.core import Checked, Claim, Step, infeasible, require
+from attention_transport.proofs.scope import Region, Scope
 
 TITLE = "In-degree identity"
 STATEMENT = (
@@ -19,6 +20,7 @@ def _generic(n):
 
 
 def _check_generic(ctx):
+    visited = []
     for n in range(2, 7):
         A = _generic(n)
         r = [sum(A.row(a)) for a in range(n)]
@@ -30,11 +32,14 @@ def _check_generic(ctx):
             require(sp.expand(vol - sum(A[a, b] for a in range(t) for b in range(n))
                               - sum(A[a, b] for a in range(n) for b in range(t))) == 0,
                     f"volume identity fails at n={n}, t={t}")
-    return "generic lower-triangular symbolic matrices, n = 2..6, every t: expand(lhs − rhs) = 0"
+        visited.append(n)
+    return Checked("generic lower-triangular symbolic matrices, n = 2..6, every t: expand(lhs − rhs) = 0",
+                   Region.points("n", visited))
 
 
 i, j, t, n = sp.symbols("i j t n", integer=True)
 _BOX = [i >= 1, j >= 1, i <= n, j <= n, t >= 1, t <= n - 1]
+EVERY_N = Scope(Region.box(n=(2, None)), "symbolic")
 
 
 def _check_rows_inside(ctx):
@@ -58,19 +63,20 @@ CLAIM = Claim(
              "$\\sum_{k\\le t} r_k = \\sum_{i\\le t,\\, j\\le t} A_{ij}$ and no edge crosses from a left "
              "query to a right key.",
              "linear-arithmetic", "the negation $i\\le t \\wedge j\\le i \\wedge j\\ge t+1$ is infeasible "
-             "for all integers $n, t$", _check_rows_inside),
+             "for all integers $n, t$", _check_rows_inside, scope=EVERY_N, key="rows-inside"),
         Step("The column block $\\{j \\le t\\}$ splits disjointly into $\\{i \\le t\\}$ and $\\{i > t\\}$, so "
              "$\\sum_{k\\le t} c_k = \\sum_{i\\le t,\\, j\\le t} A_{ij} + \\sum_{i > t,\\, j\\le t} A_{ij}$; "
              "subtracting the previous step, $\\sum_{k\\le t}(c_k - r_k) = \\sum_{i>t,\\, j\\le t} A_{ij} = "
              "\\mathrm{cut}(t)$.",
              "linear-arithmetic", "disjointness of $i \\le t$ and $i \\ge t+1$ over the integers",
-             _check_split),
+             _check_split, scope=EVERY_N, key="split"),
         Step("Check on generic symbolic causal matrices: cut and volume computed from their definitions "
              "(edges with exactly one end left of the cut; degrees of the left vertices) equal the "
              "in-degree forms.",
              "symbolic", "sympy `expand` of the difference for every $n \\le 6$ and every $t$",
-             _check_generic),
+             _check_generic, scope=Scope(Region.box(n=(2, 6)), "each"), key="generic", role="check"),
     ),
+    domain=Region.box(n=(2, None)),
     notes="The volume identity holds for every $A$ (it is the definition of the volume of "
           "$\\{q_1..q_t\\} \\cup \\{k_1..k_t\\}$); causality is used only for the cut.",
 )

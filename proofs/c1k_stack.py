@@ -13,7 +13,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from attention_transport.proofs.core import Claim, Step, infeasible, require
+from attention_transport.proofs.core import Checked, Claim, Step, infeasible, require
+from attention_transport.proofs.scope import Region, Scope
 
 TITLE = "In-degree identity at depth"
 STATEMENT = (
@@ -28,6 +29,9 @@ i, j, m = sp.symbols("i j m", integer=True)
 #: (AB)_ij = Σ_m A_im B_mj: a nonzero term needs m ≤ i (A causal) and j ≤ m (B causal); with j ≥ i + 1 appended
 #: the system must be infeasible
 CAUSAL_PRODUCT = (j <= m, m <= i)
+
+
+EVERY = Region.box(k=(1, None), n=(1, None))
 
 
 def _check_triangular(ctx):
@@ -45,7 +49,20 @@ def _stochastic(n, name):
     return M
 
 
+def _check_closure(ctx):
+    size = sp.Symbol("n", integer=True, positive=True)
+    A, B = sp.MatrixSymbol("A", size, size), sp.MatrixSymbol("B", size, size)
+    ones = sp.MatrixSymbol("1", size, 1)
+    rows = ((B * A) * ones).subs(A * ones, ones).subs(B * ones, ones)  # A1 = 1, then B1 = 1
+    require(rows == ones, f"(BA)1 reduces to {rows}, not 1")
+    cols = sp.simplify((B * A).T * ones - A.T * (B.T * ones))
+    require(cols == sp.ZeroMatrix(size, 1), f"(BA)ᵀ1 − Aᵀ(Bᵀ1) = {cols}")
+    return ("n × n matrix symbols (n symbolic): (BA)1 = B(A1) = B1 = 1 by associativity and the hypotheses; "
+            "(BA)ᵀ1 = Aᵀ(Bᵀ1); the induction P_k = A_k P_(k−1) carries both to every depth k")
+
+
 def _check_symbolic(ctx):
+    visited = []
     for n in range(2, 6):
         A, B = _stochastic(n, "a"), _stochastic(n, "b")
         P = B * A
@@ -56,8 +73,9 @@ def _check_symbolic(ctx):
         ones = sp.Matrix([1] * n)
         require(sp.expand(P.T * ones - A.T * (B.T * ones)) == sp.zeros(n, 1),
                 f"n={n}: Pᵀ1 ≠ Aᵀ(Bᵀ1)")
-    return ("generic causal row-stochastic symbolic pairs, n = 2..5: BA lower triangular, rows sum to 1 and "
-            "(BA)ᵀ1 = Aᵀ(Bᵀ1), by expand")
+        visited.append(n)
+    return Checked("generic causal row-stochastic symbolic pairs, n = 2..5: BA lower triangular, rows sum to 1 "
+                   "and (BA)ᵀ1 = Aᵀ(Bᵀ1), by expand", Region.points("n", visited))
 
 
 def _random_layer(rng, n):
@@ -77,7 +95,7 @@ def _matmul(X, Y):
 
 def _check_exact(ctx):
     rng = random.Random(20261128)
-    cases = 0
+    cases, visited = 0, []
     for n in range(2, 9):
         for depth in range(1, 5):
             layers = [_random_layer(rng, n) for _ in range(depth)]
@@ -94,8 +112,9 @@ def _check_exact(ctx):
                 cut = sum(y[q] - 1 for q in range(t))  # C1 from (r, c) = (1, y)
                 require(by_edges == cut, f"n={n}, k={depth}, t={t}: cut {by_edges} ≠ {cut}")
             cases += 1
-    return f"{cases} random exact causal row-stochastic stacks (n = 2..8, depth 1..4): C1 from the k products " \
-           "equals the landscape from the definition"
+            visited.append((depth, n))
+    return Checked(f"{cases} random exact causal row-stochastic stacks (n = 2..8, depth 1..4): C1 from the k "
+                   "products equals the landscape from the definition", Region.points(("k", "n"), visited))
 
 
 CLAIM = Claim(
@@ -106,17 +125,23 @@ CLAIM = Claim(
         Step("The product of two causal matrices is causal: a nonzero term $A_{im} B_{mj}$ of $(AB)_{ij}$ needs "
              "$m \\le i$ and $j \\le m$, so $j \\le i$.",
              "linear-arithmetic", "the negation $j \\le m \\wedge m \\le i \\wedge j \\ge i + 1$ is infeasible for "
-             "all integers", _check_triangular),
+             "all integers", _check_triangular, scope=Scope(EVERY, "symbolic"), key="causal-product"),
         Step("Row-stochasticity is closed under products, $(BA)\\mathbf 1 = B(A\\mathbf 1) = B\\mathbf 1 = "
              "\\mathbf 1$, nonnegativity trivially so, and $(BA)^\\top \\mathbf 1 = A^\\top (B^\\top \\mathbf 1)$; "
              "by induction on $k$ the product of $k$ layers is causal row-stochastic with column sums from $k$ "
              "transposed products.",
+             "symbolic", "sympy matrix expressions of symbolic size $n$ (`MatrixSymbol`), the induction step "
+             "$P_k = A_k P_{k-1}$", _check_closure, scope=Scope(EVERY, "induction"), key="closure"),
+        Step("The same on generic causal row-stochastic matrices with symbolic entries.",
              "symbolic", "sympy `expand` on generic causal row-stochastic matrices (diagonal closing each row), "
-             "$n \\le 5$", _check_symbolic),
+             "$n \\le 5$", _check_symbolic, scope=Scope(Region.box(n=(2, 5)), "each"), key="generic",
+             role="check"),
         Step("C1 applied to the product: the prefix landscape computed edge by edge from the product matrix "
              "equals $\\mathrm{cut}(t) = \\sum_{q \\le t} (c_q - 1)$ with $c$ from the $k$ products.",
-             "exact", "exact rationals on random causal row-stochastic stacks", _check_exact),
+             "exact", "exact rationals on random causal row-stochastic stacks", _check_exact,
+             scope=Scope(Region.box(k=(1, 4), n=(2, 8)), "each"), key="random-stacks", role="check"),
     ),
+    domain=EVERY,
     notes="Causality is sufficient, not necessary: a stack with a bidirectional layer may still be causal, and "
           "the package then detects it from vanishing strictly-upper sums.",
 )

@@ -6,10 +6,12 @@ from fractions import Fraction
 import sympy as sp
 
 from attention_transport.numerics.exact import exact_block_sums
-from attention_transport.proofs.core import Claim, Step, infeasible, require, symbolic_zero
+from attention_transport.proofs.core import Checked, Claim, Step, infeasible, require, symbolic_zero
+from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import uniform_causal as uc
 
 N_EXACT = 60
+EVERY_N = Scope(Region.box(n=(1, None)), "symbolic")
 
 STATEMENT = (
     "For $A_{ij} = 1/i$ ($j \\le i$): $\\mathrm{cut}(t) = t(H_n - H_t)$, "
@@ -75,19 +77,22 @@ def brute_force_landscape(n):
 
 def _exact_table(ctx):
     phi = uc.landscape()
+    visited = []
     for nn in range(2, N_EXACT + 1):
         closed = [phi.subs({uc.n: nn, uc.t: T}) for T in range(1, nn)]
         brute = brute_force_landscape(nn)
         require(all(isinstance(c, sp.Rational) and sp.Rational(b.numerator, b.denominator) == c
                     for b, c in zip(brute, closed)),
                 f"closed form differs from brute force at n={nn}")
-    return f"closed form = brute force, exact rationals, every n ≤ {N_EXACT} and t"
+        visited.append(nn)
+    return Checked(f"closed form = brute force, exact rationals, every n ≤ {N_EXACT} and t",
+                   Region.points("n", visited))
 
 
 def _n3(ctx):
     land = brute_force_landscape(3)
     require(min(land) == Fraction(5, 17) and land.index(min(land)) == 0, f"n = 3 landscape is {land}")
-    return "φ_3 = (5/17, 1/2): capacity 5/17 at t* = 1"
+    return Checked("φ_3 = (5/17, 1/2): capacity 5/17 at t* = 1", Region.points("n", [3]))
 
 
 CLAIM = Claim(
@@ -96,19 +101,23 @@ CLAIM = Claim(
     statement=STATEMENT,
     steps=(
         Step("Every row sums to one: $r_k = \\sum_{j\\le k} 1/k = 1$.", "symbolic",
-             "sympy `summation`", _rows),
+             "sympy `summation`", _rows, scope=EVERY_N, key="rows"),
         Step("Column sums: $c_k = \\sum_{i=k}^{n} 1/i = H_n - H_{k-1}$.", "symbolic",
-             "sympy `summation` from 1 minus the sum to $k-1$, then exact rationals for $n \\le 60$", _columns),
+             "sympy `summation` from 1 minus the sum to $k-1$, then exact rationals for $n \\le 60$", _columns,
+             scope=EVERY_N, key="columns"),
         Step("Exchanging the order over the triangle $\\{1\\le i<k\\le t\\}$: "
              "$\\sum_{k=1}^{t} H_{k-1} = \\sum_{i=1}^{t-1} (t-i)/i = t H_{t-1} - t + 1$.",
              "symbolic", "linear-arithmetic bounds of the triangle, sympy `summation` of the exchanged sum, "
-             "exact check for $t \\le 120$", _exchange),
+             "exact check for $t \\le 120$", _exchange, scope=EVERY_N, key="exchange"),
         Step("By C1, $\\mathrm{cut}(t) = \\sum_{k\\le t}(c_k - r_k) = t(H_n - H_t)$ and "
              "$\\mathrm{vol}(t) = \\sum_{k\\le t}(r_k + c_k) = t(2 + H_n - H_t)$, with total $2n$.",
-             "symbolic", "sympy `simplify` of the difference with $H_{t-1} = H_t - 1/t$", _closed_forms),
+             "symbolic", "sympy `simplify` of the difference with $H_{t-1} = H_t - 1/t$", _closed_forms,
+             scope=EVERY_N, key="closed-forms"),
         Step("The closed form equals the landscape computed from the matrix definition for every "
-             "$n \\le 60$ and every $t$.", "exact", "exact rationals, 2-D prefix sums of $A$", _exact_table),
+             "$n \\le 60$ and every $t$.", "exact", "exact rationals, 2-D prefix sums of $A$", _exact_table,
+             scope=Scope(Region.box(n=(2, N_EXACT)), "each"), key="brute-force", role="check"),
         Step("At $n = 3$: $\\varphi_3 = (5/17, 1/2)$, so the capacity is $5/17$ at $t^* = 1$.", "exact",
-             "exact rationals", _n3),
+             "exact rationals", _n3, scope=Scope(Region.box(n=3), "instances"), key="n3", role="check"),
     ),
+    domain=Region.box(n=(1, None)),
 )

@@ -7,9 +7,13 @@ from mpmath import iv
 
 from attention_transport.numerics.constants import phi_star, x_star
 from attention_transport.proofs.core import Claim, Step, interval_dps, require, symbolic_zero
+from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import uniform_causal as uc
 
 x = uc.x
+#: the continuum statement has no integer parameter
+SYMBOLIC = Scope(Region.everything(), "symbolic")
+MONOTONE = Scope(Region.everything(), "monotone")
 STATEMENT = (
     "With $x = t/n \\to$ fixed, $\\varphi(x) = -x\\ln x / \\min(x(2-\\ln x),\\ 2 - x(2-\\ln x))$. Its minimum "
     "over $(0, 1)$ sits at the volume-balance point $x(2 - \\ln x) = 1$, "
@@ -111,29 +115,34 @@ CLAIM = Claim(
     statement=STATEMENT,
     steps=(
         Step("$\\lim_{n\\to\\infty}(H_n - H_{xn}) = -\\ln x$, so $\\mathrm{cut}/n \\to -x\\ln x$, "
-             "$\\mathrm{vol}/n \\to x(2 - \\ln x)$ and total volume $/n = 2$.", "symbolic", "sympy `limit`", _limit),
+             "$\\mathrm{vol}/n \\to x(2 - \\ln x)$ and total volume $/n = 2$.", "symbolic", "sympy `limit`", _limit, scope=SYMBOLIC, key="limit"),
         Step("The balance equation $x(2-\\ln x) = 1$ has exactly one root in $(0,1)$, "
              "$x^* = \\exp(2 + W_{-1}(-e^{-2}))$; the other root, on $W_0$, exceeds 1.",
              "interval", "sympy `solve`; $q'(x) = 1 - \\ln x > 0$; interval values of $q$ at 0.3178 and 0.3179",
-             _roots),
+             _roots, scope=MONOTONE, key="roots"),
         Step("$x^*$ satisfies the balance equation identically, from $W e^{W} = -e^{-2}$.", "symbolic",
-             "sympy substitution of the defining relation of Lambert W", _balance_identity),
+             "sympy substitution of the defining relation of Lambert W", _balance_identity,
+             scope=SYMBOLIC, key="lambert"),
         Step("At the balance point $-x^*\\ln x^* = 1 - 2x^*$, so $\\varphi^* = 1 - 2x^*$.", "symbolic",
-             "sympy `simplify`", _phi_forms),
+             "sympy `simplify`", _phi_forms, scope=SYMBOLIC, key="phi-forms"),
         Step("$x^*$ is the minimiser: for $x \\le x^*$, $\\varphi = -\\ln x/(2-\\ln x)$ decreases in $x$; "
              "for $x \\ge x^*$, $\\varphi \\ge \\varphi^*$ iff $F(x) = (1+\\varphi^*)(-x\\ln x) - 2\\varphi^*(1-x) \\ge 0$, "
              "and $F$ is concave with $F(x^*) = F(1) = 0$.", "symbolic",
-             "sympy derivatives and substitutions ($\\ln x^* = 2 - 1/x^*$)", _minimum),
+             "sympy derivatives and substitutions ($\\ln x^* = 2 - 1/x^*$)", _minimum, scope=SYMBOLIC,
+             key="minimiser"),
         Step("High precision: $x^*$ is enclosed to the requested digits, and sympy's $N(x^*)$, mpmath's "
              "`lambertw` and $\\varphi^* = 1 - 2x^*$ agree.", "interval",
-             "interval values of $q$ at $x^* \\pm 10^{-\\mathrm{dps}}$", _enclosure),
+             "interval values of $q$ at $x^* \\pm 10^{-\\mathrm{dps}}$", _enclosure, scope=MONOTONE,
+             key="enclosure"),
         Step("Leading $1/n$ correction: $H_n - H_{xn} = -\\ln x + (x-1)/(2xn) + O(n^{-2})$ moves the balance point to "
              "$t_b = x^* n + x^*/2$ and the kink value by $-x^*/n$; the landscape leaves the kink with slopes "
              "$-2x^*$ and $2/x^* - 6 + 2x^*$, so $\\min_t \\varphi_n(t) = \\varphi^* + [-x^* + \\min(2x^* f, "
              "(2/x^* - 6 + 2x^*)(1 - f))]/n + O(n^{-2})$ with $f = \\mathrm{frac}(x^* n + x^*/2)$ — the source of the "
              "non-monotone approach.", "symbolic",
-             "sympy `series` of digamma at infinity, first-order perturbation, derivatives", _correction),
+             "sympy `series` of digamma at infinity, first-order perturbation, derivatives", _correction,
+             scope=SYMBOLIC, key="correction", role="check"),
     ),
+    domain=Region.everything(),
     notes="The correction term lies in $[-x^*, -x^* + 0.377]/n$: the sign of $\\min_t \\varphi_n(t) - \\varphi^*$ "
           "flips with the fractional part $f$. `tests/test_theory.py` compares the formula with the float64 "
           "capacities for n from 100 to $10^6$; the residual stays below $0.5/n^2$.",

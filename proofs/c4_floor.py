@@ -6,7 +6,10 @@ n = 3.  Exact rationals for ``2 ≤ n < n0``; for ``n ≥ n0`` an analytic bound
 ``ln((n+1)/(t+1)) ≤ H_n − H_t ≤ ln(n/t)`` and two one-variable inequalities,
 each checked.  The constants of the argument (``n0``, ``c``, the rational lower
 bound of ``x*``) are one :class:`PrefixFloorCertificate`, read from the context:
-a test builds a weaker certificate and shows the checkers reject it.
+a test builds a weaker certificate and shows the checkers reject it.  The finite
+part evaluates the C2 closed form (``theory.uniform_causal.landscape``, checked
+symbolically in C2) in exact rationals — the same expression, never re-typed — and
+reports the n it visited; the coverage step checks that they meet the tail at n0.
 
 The bipartite capacity (C4b) is in :mod:`attention_transport.proofs.c4b`.
 """
@@ -18,7 +21,10 @@ from fractions import Fraction
 import sympy as sp
 from mpmath import iv
 
-from attention_transport.proofs.core import Claim, Step, interval_dps, require, symbolic_zero
+from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, interval_dps, require, symbolic_zero
+from attention_transport.proofs.formulas import exact_function
+from attention_transport.proofs.scope import Region, Scope
+from attention_transport.theory import uniform_causal as uc
 
 __all__ = ["PrefixFloorCertificate", "CERTIFICATE", "CLAIM", "harmonic_table", "exact_prefix_capacity"]
 
@@ -27,7 +33,8 @@ __all__ = ["PrefixFloorCertificate", "CERTIFICATE", "CLAIM", "harmonic_table", "
 class PrefixFloorCertificate:
     """The constants of the all-n prefix floor argument."""
 
-    n0: int = 100  #: the finite part is exact below n0, the analytic tail covers n ≥ n0
+    exact_range: tuple = (2, 99)  #: the finite part: every n in this range, in exact rationals
+    n0: int = 100  #: the analytic tail covers n ≥ n0
     tail: Fraction = Fraction(3, 10)  #: tail constant c, 5/17 < c < φ*
     x_lo: Fraction = Fraction(3178, 10000)  #: a rational lower bound of x*
 
@@ -50,33 +57,29 @@ def harmonic_table(m):
 
 
 def exact_prefix_capacity(n, Hs):
-    """``min_t φ_n(t)`` from C2 in exact rationals, and the minimising t."""
-    best = None
-    for t in range(1, n):
-        d = Hs[n] - Hs[t]
-        vol = t * (2 + d)
-        phi = t * d / min(vol, 2 * n - vol)
-        if best is None or phi < best[0]:
-            best = (phi, t)
-    return best
+    """``min_t φ_n(t)`` from the C2 closed form in exact rationals, and the minimising t."""
+    phi_at = exact_function(uc.landscape(), (uc.n, uc.t), harmonic=Hs)
+    return min((phi_at(n, t), t) for t in range(1, n))
 
 
 def _finite(ctx):
     cert = ctx.certificate("C4", CERTIFICATE)
-    Hs = harmonic_table(cert.n0)
+    lo, hi = cert.exact_range
+    Hs = harmonic_table(hi)
     floor = Fraction(5, 17)
-    equal = []
+    equal, visited = [], []
     worst = (Fraction(10), 0)
-    for n in range(2, cert.n0):
+    for n in range(lo, hi + 1):
         phi, _ = exact_prefix_capacity(n, Hs)
         require(phi >= floor, f"n = {n}: capacity {phi} < 5/17")
         if phi == floor:
             equal.append(n)
         elif phi < worst[0]:
             worst = (phi, n)
+        visited.append(n)
     require(equal == [3], f"equality with 5/17 at n = {equal}")
-    return (f"exact rationals for 2 ≤ n < {cert.n0}: minimum 5/17 attained only at n = 3; next smallest "
-            f"{float(worst[0]):.6f} at n = {worst[1]}")
+    return Checked(f"the C2 closed form in exact rationals for {lo} ≤ n ≤ {hi}: minimum 5/17 attained only at "
+                   f"n = 3; next smallest {float(worst[0]):.6f} at n = {worst[1]}", Region.points("n", visited))
 
 
 k, t, n = sp.symbols("k t n", integer=True, positive=True)
@@ -152,6 +155,21 @@ def _combine(ctx):
     return f"c = {C} > 5/17 = {float(Fraction(5, 17)):.6f}: for n ≥ {N0}, every φ_n(t) ≥ c > 5/17"
 
 
+def _cert(ctx):
+    return ctx.certificate("C4", CERTIFICATE)
+
+
+def _tail(basis):
+    return lambda ctx: Scope(Region.box(n=(_cert(ctx).n0, None)), basis)
+
+
+def _parts(ctx):
+    cert = _cert(ctx)
+    return (Part("the floor", Region.box(n=(2, None)),
+                 (Case(Region.box(n=cert.exact_range), ("finite",)),
+                  Case(Region.box(n=(cert.n0, None)), ("harmonic", "balance", "volume", "complement", "combine")))),)
+
+
 CLAIM = Claim(
     id="C4",
     title="Capacity floor of uniform causal attention, every n",
@@ -160,26 +178,32 @@ CLAIM = Claim(
                "$\\varphi \\ge 1/5$ holds for all $n$."),
     steps=(
         Step(f"Finite part: for $2 \\le n < {CERTIFICATE.n0}$, $\\min_t \\varphi_n(t) \\ge 5/17$ with equality only at $n = 3$.",
-             "exact", "the C2 closed form in exact rationals for every $t$", _finite),
+             "exact", "the C2 closed form in exact rationals for every $t$", _finite,
+             scope=lambda ctx: Scope(Region.box(n=_cert(ctx).exact_range), "each"), key="finite"),
         Step("Harmonic bounds: $\\ln\\frac{n+1}{t+1} \\le H_n - H_t \\le \\ln\\frac{n}{t}$, from "
              "$\\ln(1 + 1/k) < 1/k < \\ln\\frac{k}{k-1}$ ($k \\ge 2$) summed over $k = t+1..n$.",
-             "symbolic", "sympy derivatives, limits and telescoping `summation`", _harmonic_bounds),
+             "symbolic", "sympy derivatives, limits and telescoping `summation`", _harmonic_bounds,
+             scope=Scope(Region.box(n=(1, None)), "symbolic"), key="harmonic"),
         Step(f"If $\\mathrm{{vol}}(t) > n$ then $t/n > x^* > {float(CERTIFICATE.x_lo)}$: by the upper bound, "
              "$\\mathrm{vol}(t) = t(2 + D) \\le n\\,q(t/n)$ with $q(x) = x(2 - \\ln x)$ increasing and $q(x^*) = 1$.",
-             "interval", "sympy derivative of $q$; interval value of $q$ at the rational bound", _balance_bound),
+             "interval", "sympy derivative of $q$; interval value of $q$ at the rational bound", _balance_bound,
+             scope=Scope(Region.box(n=(1, None)), "monotone"), key="balance"),
         Step(f"Branch $\\mathrm{{vol}}(t) \\le n$ (so $\\varphi = D/(2 + D)$, $D = H_n - H_t$): if $D < 6/7$ then by the "
              f"lower bound $t + 1 \\ge (n+1)e^{{-D}}$ and $\\mathrm{{vol}} \\ge (n+1)g(D) - (2 + D) > (n+1)g(6/7) - 20/7 > n$ "
              f"for $n \\ge {CERTIFICATE.n0}$, $g(D) = e^{{-D}}(2 + D)$ decreasing — a contradiction; so $D \\ge 6/7$ and "
              "$\\varphi \\ge (6/7)/(20/7) = 3/10$.",
-             "interval", "sympy derivative of $g$; interval arithmetic at $D = 6/7$", _branch_volume),
+             "interval", "sympy derivative of $g$; interval arithmetic at $D = 6/7$ and $n = n_0$", _branch_volume,
+             scope=_tail("monotone"), key="volume"),
         Step("Branch $\\mathrm{vol}(t) > n$: $\\varphi \\ge c$ iff $(1+c)tD \\ge 2c(n - t)$; with "
              "$s = (t+1)/(n+1) > x^*$, $D \\ge -\\ln s$, this follows from "
              "$F(s, \\varepsilon) = (1+c)(s - \\varepsilon)(-\\ln s) - 2c(1 - s) \\ge 0$, $\\varepsilon = 1/(n+1)$; "
              "$F$ is concave in $s$, decreasing in $\\varepsilon$, $F(1, \\varepsilon) = 0$ and "
              f"$F({float(CERTIFICATE.x_lo)}, 1/{CERTIFICATE.n0 + 1}) > 0$.",
-             "interval", "sympy derivatives and the rearrangement identity; interval value of $F$", _branch_complement),
+             "interval", "sympy derivatives and the rearrangement identity; interval value of $F$", _branch_complement,
+             scope=_tail("monotone"), key="complement"),
         Step(f"Conclusion: for $n \\ge {CERTIFICATE.n0}$ every $\\varphi_n(t) \\ge 3/10 > 5/17$; with the finite part, "
              "$\\min_t \\varphi_n(t) \\ge 5/17$ for all $n \\ge 2$, equality only at $n = 3$.",
-             "exact", "rational comparison", _combine),
+             "exact", "rational comparison", _combine, scope=_tail("symbolic"), key="combine"),
     ),
+    parts=_parts,
 )

@@ -7,11 +7,28 @@ import sympy as sp
 
 from attention_transport.numerics.exact import exact_bipartite_minimum, exact_prefix_landscape
 from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.proofs.core import Claim, Step, require, symbolic_zero
+from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, require, symbolic_zero
+from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import window as wd
 
 H = sp.harmonic
 W_MAX, N_MAX = 12, 64
+#: symbolic in w and n (each step states where on the (w, n) plane its formula applies)
+EVERY = Region.box(n=(2, None), w=(1, None))
+SYMBOLIC = Scope(EVERY, "symbolic")
+
+
+def _integer_region():
+    """(w, n) with 2 ≤ w ≤ W_MAX and 5(w − 1)/2 ≤ n ≤ N_MAX: where the integer minimum is checked."""
+    return Region.points(("w", "n"), [(w, n) for w in range(2, W_MAX + 1)
+                                      for n in range(max(2, -(-5 * (w - 1) // 2)), N_MAX + 1)])
+
+
+THRESHOLD_W = 24
+
+
+def _bipartite_region():
+    return Region.points(("w", "n"), [(w, n) for w in range(2, 9) for n in range(max(5 * w, w * w // 4 + 2), 49)])
 
 
 def _columns(ctx):
@@ -65,7 +82,7 @@ def _tails(ctx):
 
 
 def _integer(ctx):
-    count = 0
+    count, visited = 0, []
     for w in range(2, W_MAX + 1):
         for n in range(-(-5 * (w - 1) // 2), N_MAX + 1):
             if n < 2:
@@ -74,19 +91,23 @@ def _integer(ctx):
             got = min(v for v in land if v is not None)
             require(got == wd.integer_minimum(n, w), f"n={n}, w={w}: min {got} ≠ {wd.integer_minimum(n, w)}")
             count += 1
-    return f"(w − 1)/(2(n − δ)) equals the exact minimum over every t in {count} cases (w ≤ {W_MAX}, n ≤ {N_MAX})"
+            visited.append((w, n))
+    return Checked(f"(w − 1)/(2(n − δ)) equals the exact minimum over every t in {count} cases (w ≤ {W_MAX}, "
+                   f"n ≤ {N_MAX})", Region.points(("w", "n"), visited))
 
 
 def _threshold(ctx):
-    for w in range(2, 25):
+    visited = []
+    for w in range(2, THRESHOLD_W + 1):
         first = wd.first_piercing_n(w)
         for n in range(2, first + 1):
             land = exact_prefix_landscape(parse_pattern(f"window:w={w}").exact_dense(n))
             below = min(v for v in land if v is not None) < Fraction(1, 5)
             require(below == (n == first), f"w={w}, n={n}: below = {below}, first = {first}")
+        visited.append(w)
     # for n ≥ 5(w−1)/2 the integer minimum is < 1/5 iff n − δ > 5(w − 1)/2; the formula follows by parity
-    return ("the first n with φ < 1/5 is ⌊5(w − 1)/2⌋ + 2, exact for every w ≤ 24 and every n up to it; at "
-            "n = 5(w − 1)/2 + 1/2 (w even) φ = 1/5 exactly")
+    return Checked(f"the first n with φ < 1/5 is ⌊5(w − 1)/2⌋ + 2, exact for every w ≤ {THRESHOLD_W} and every n "
+                   "up to it; at n = 5(w − 1)/2 + 1/2 (w even) φ = 1/5 exactly", Region.points("w", visited))
 
 
 def _bipartite_cut(ctx):
@@ -104,13 +125,15 @@ def _bipartite_cut(ctx):
 
 
 def _bipartite_exact(ctx):
-    count = 0
+    count, visited = 0, []
     for w in range(2, 9):
         for n in range(max(5 * w, w * w // 4 + 2), 49):
             got = exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))[0]
             require(got == wd.bipartite_minimum(n, w), f"n={n}, w={w}: {got} ≠ {wd.bipartite_minimum(n, w)}")
             count += 1
-    return f"cut_b/(n − δ_b) equals the exact bipartite minimum over every (a, b) in {count} cases (w ≤ 8, n ≤ 48)"
+            visited.append((w, n))
+    return Checked(f"cut_b/(n − δ_b) equals the exact bipartite minimum over every (a, b) in {count} cases (w ≤ 8, "
+                   "n ≤ 48)", Region.points(("w", "n"), visited))
 
 
 CLAIM = Claim(
@@ -125,26 +148,41 @@ CLAIM = Claim(
                "the prefix capacity, still $O(w/n)$."),
     steps=(
         Step("Column sums: $c_j = H_{w-1} - H_{j-1} + j/w$ for $j < w$, $c_j = 1$ for $w \\le j \\le n-w+1$, "
-             "$c_j = (n-j+1)/w$ beyond.", "symbolic", "sympy `summation`; exact against the matrix", _columns),
+             "$c_j = (n-j+1)/w$ beyond.", "symbolic", "sympy `summation`; exact against the matrix", _columns,
+             scope=SYMBOLIC, key="columns"),
         Step("On the plateau, by C1: $\\mathrm{cut}(t) = \\sum_{k<w}(c_k - 1) = (w-1)/2$ and "
-             "$\\mathrm{vol}(t) = 2t + (w-1)/2$.", "symbolic", "sympy `summation` with the C2 exchange", _plateau),
+             "$\\mathrm{vol}(t) = 2t + (w-1)/2$.", "symbolic", "sympy `summation` with the C2 exchange", _plateau,
+             scope=SYMBOLIC, key="plateau"),
         Step("Minimum over real $t$: the balance $\\mathrm{vol} = n$ at $t = n/2 - (w-1)/4$ gives $(w-1)/(2n)$.",
-             "symbolic", "sympy `solve`", _real),
+             "symbolic", "sympy `solve`", _real, scope=SYMBOLIC, key="real-minimum"),
         Step("Off the plateau: the right tail ($m = n - t < w$) has $\\varphi = (2w-1-m)/(2w+1+m) \\ge 1/3$; left of "
              "it $c_k$ decreases with mean $3/2$ over $k < w$, so $\\varphi \\ge 1/5$ (equality at $t = w-1$).",
-             "symbolic", "sympy `summation`, derivative and differences", _tails),
+             "symbolic", "sympy `summation`, derivative and differences", _tails,
+             scope=SYMBOLIC, key="tails"),
         Step(f"Integer minimum: $(w-1)/(2(n-\\delta))$ equals the exact minimum for all $w \\le {W_MAX}$, "
-             f"$5(w-1)/2 \\le n \\le {N_MAX}$.", "exact", "exact rational landscapes", _integer),
+             f"$5(w-1)/2 \\le n \\le {N_MAX}$.", "exact", "exact rational landscapes", _integer,
+             scope=lambda ctx: Scope(_integer_region(), "each", "2 ≤ w ≤ 12, 5(w − 1)/2 ≤ n ≤ 64"), key="integer"),
         Step("Threshold: $\\varphi < 1/5$ first at $n = \\lfloor 5(w-1)/2 \\rfloor + 2$, checked exactly for every "
-             "$w \\le 24$ and every smaller $n$.", "exact", "exact rational landscapes", _threshold),
+             "$w \\le 24$ and every smaller $n$.", "exact", "exact rational landscapes", _threshold,
+             scope=Scope(Region.box(w=(2, THRESHOLD_W)), "each"), key="threshold"),
         Step("Bipartite cuts on the plateau, $m = b - a$ extra queries: $\\mathrm{cut} = (w-1)/2 - m + m(m+1)/w$, a "
              "convex parabola with vertex $m = (w-1)/2$; its integer minimum is $(w^2-1)/(4w)$ ($w$ odd) or $w/4$ "
              "($w$ even), about half the prefix cut.", "symbolic", "sympy `summation`, derivatives and `solve`",
-             _bipartite_cut),
+             _bipartite_cut, scope=SYMBOLIC, key="bipartite-cut"),
         Step("Bipartite capacity: $\\varphi_{bip} = \\mathrm{cut}_b/(n - \\delta_b)$, $\\delta_b = 1/2$ ($w$ even), "
              "$0$ or $1$ by the parity of $n - w + 1$ ($w$ odd), equals the exact minimum over all $(a, b)$ for "
              "$w \\le 8$, $\\max(5w, w^2/4 + 2) \\le n \\le 48$.", "exact", "exact rational bipartite landscapes",
-             _bipartite_exact),
+             _bipartite_exact, scope=lambda ctx: Scope(_bipartite_region(), "each",
+                                                       "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"), key="bipartite"),
+    ),
+    parts=lambda ctx: (
+        Part("plateau and real-t minimum", EVERY, (Case(EVERY, ("columns", "plateau", "real-minimum", "tails")),)),
+        Part("integer minimum", _integer_region(), (Case(_integer_region(), ("integer",)),),
+             f"2 ≤ w ≤ {W_MAX}, 5(w − 1)/2 ≤ n ≤ {N_MAX}"),
+        Part("first piercing n", Region.box(w=(2, THRESHOLD_W)), (Case(Region.box(w=(2, THRESHOLD_W)), ("threshold",)),)),
+        Part("bipartite cut on the plateau", EVERY, (Case(EVERY, ("bipartite-cut",)),)),
+        Part("bipartite capacity", _bipartite_region(), (Case(_bipartite_region(), ("bipartite",)),),
+             "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"),
     ),
     notes=("The paper's 'below 1/5 as soon as $n > 5(w-1)/2$' is the real-$t$ statement; at integer $t$, "
            "$n = 5(w-1)/2 + 1/2$ (even $w$) gives $\\varphi = 1/5$ exactly, and the first $n$ below is one later. "

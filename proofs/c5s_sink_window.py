@@ -11,11 +11,18 @@ import sympy as sp
 
 from attention_transport.numerics.exact import exact_prefix_landscape
 from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.proofs.core import Claim, Step, require, symbolic_zero
+from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, require, symbolic_zero
+from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import sink_window as sw
 
 CASES = ((1, 2), (1, 4), (2, 3), (4, 16), (8, 8))
 N_MAX = 90
+EVERY = Region.box(n=(2, None), s=(1, None), w=(1, None))
+SYMBOLIC = Scope(EVERY, "symbolic")
+
+
+def _finite_region():
+    return Region.points(("s", "w", "n"), [(s_, w_, n_) for s_, w_ in CASES for n_ in range(s_ + w_ + 1, N_MAX + 1)])
 
 
 def _volume(ctx):
@@ -54,6 +61,7 @@ def _continuum(ctx):
 
 
 def _finite(ctx):
+    visited = []
     for s_, w_ in CASES:
         floor = Fraction(s_, s_ + 2 * w_)
         prev = None
@@ -62,9 +70,10 @@ def _finite(ctx):
             phi = min(v for v in land if v is not None)
             require(phi > floor, f"s={s_}, w={w_}, n={n_}: φ = {phi} ≤ s/(s + 2w)")
             prev = phi
+            visited.append((s_, w_, n_))
         require(prev - floor < Fraction(w_ * w_, n_), f"s={s_}, w={w_}: no approach to the floor")
-    return (f"exact, every n ≤ {N_MAX} for (s, w) ∈ {CASES}: φ_n > s/(s + 2w), and within w²/n of it at "
-            f"n = {N_MAX}")
+    return Checked(f"exact, every n ≤ {N_MAX} for (s, w) ∈ {CASES}: φ_n > s/(s + 2w), and within w²/n of it "
+                   f"at n = {N_MAX}", Region.points(("s", "w", "n"), visited))
 
 
 CLAIM = Claim(
@@ -76,15 +85,22 @@ CLAIM = Claim(
                f"(checked exactly for $n \\le {N_MAX}$ on several $(s, w)$)."),
     steps=(
         Step("For causal row-stochastic $A$: $\\mathrm{vol}(t) = 2t + \\mathrm{cut}(t)$ (from C1 and $r_k = 1$).",
-             "symbolic", "sympy `simplify`", _volume),
+             "symbolic", "sympy `simplify`", _volume, scope=SYMBOLIC, key="volume"),
         Step("Steady state $s + w - 1 \\le t \\le n - w + 1$: $\\mathrm{cut}(t) = [s(n-t) + w(w-1)/2]/(s+w)$.",
              "symbolic", "sympy `summation` of each row's flow into the prefix; exact against the matrix",
-             _steady),
+             _steady, scope=SYMBOLIC, key="steady"),
         Step("Continuum: $\\mathrm{cut}/n \\to \\alpha(1-x)$, $\\alpha = s/(s+w)$; the volume balances at "
              "$x_b = w/(s + 2w)$; left of it $\\varphi$ decreases, right of it $\\varphi \\equiv s/(s + 2w)$.",
-             "symbolic", "sympy `limit`, `solve`, derivative", _continuum),
+             "symbolic", "sympy `limit`, `solve`, derivative", _continuum,
+             scope=SYMBOLIC, key="continuum"),
         Step("Finite $n$: the exact capacity stays above $s/(s + 2w)$ and approaches it.", "exact",
-             "exact rational landscapes", _finite),
+             "exact rational landscapes", _finite,
+             scope=lambda ctx: Scope(_finite_region(), "each", f"(s, w) ∈ {CASES}, s + w < n ≤ {N_MAX}"), key="finite"),
+    ),
+    parts=lambda ctx: (
+        Part("the limit", EVERY, (Case(EVERY, ("volume", "steady", "continuum")),)),
+        Part("finite n", _finite_region(), (Case(_finite_region(), ("finite",)),),
+             f"(s, w) ∈ {{{', '.join(map(str, CASES))}}}, s + w < n ≤ {N_MAX}"),
     ),
     notes=("How this claim was added (the workflow for a new pattern): the pattern exists in "
            "`numerics/patterns.py` with structural sums (tests compare them with the dense matrix); "

@@ -17,11 +17,13 @@ __all__ = ["BipartiteCertificate", "CERTIFICATE"]
 class BipartiteCertificate:
     """The ranges, regions and weights of the all-n bipartite argument."""
 
-    n_exact: int = 120  #: exact bipartite capacities for n ≤ n_exact; the analytic part covers n > n_exact
+    exact_range: tuple = (2, 120)  #: exact bipartite capacities for every n in this range
+    n_tail: int = 121  #: the analytic part covers n ≥ n_tail (ν = 1/n ≤ 1/n_tail)
     n_enum: int = 24  #: (a, b) cuts against every vertex set for n ≤ n_enum (through the query lemma)
     n_enum_all: int = 9  #: … and by direct enumeration of all 2^(2n−1) vertex sets for n ≤ n_enum_all
     alpha_split: Fraction = Fraction(2, 5)  #: margin I is positive for a ≥ alpha_split·n, since φ_bip* < 1/4
     beta_corner: Fraction = Fraction(1, 8)  #: margin II is positive for b ≤ beta_corner·n (corner lemma)
+    corner_ratio: Fraction = Fraction(4)  #: (n + 1)/(b + 1) ≥ corner_ratio for b ≤ beta_corner·n, n ≥ n_tail
     #: the neighbourhood U of (a*, b*) where the augmented Lagrangian L_d certifies φ > φ_bip* (dyadic, float-exact)
     u_box: tuple = ((Fraction(5, 32), Fraction(9, 32)), (Fraction(3, 8), Fraction(17, 32)))
     tau: Fraction = Fraction(1)  #: weight of the quadratic penalty in L_d

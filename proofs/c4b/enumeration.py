@@ -1,8 +1,9 @@
-"""C4b, the (a, b) cuts against every vertex set: the query lemma, and the enumeration of key sets (with a direct
-enumeration of all vertex sets for the smallest n)."""
+"""C4b, the (a, b) cuts against every vertex set: the query lemma, and the enumeration of key sets in exact
+integer arithmetic (with a direct enumeration of all vertex sets for the smallest n as a cross-check)."""
 from __future__ import annotations
 
 from fractions import Fraction
+from math import lcm
 
 import numpy as np
 import sympy as sp
@@ -10,55 +11,79 @@ import sympy as sp
 from attention_transport.proofs.c4_floor import harmonic_table
 from attention_transport.proofs.c4b.certificate import CERTIFICATE
 from attention_transport.proofs.c4b.exact import bipartite_exact
-from attention_transport.proofs.core import require
+from attention_transport.proofs.core import Checked, require, symbolic_zero
+from attention_transport.proofs.scope import Region
 
-__all__ = ["check_query_lemma", "keyset_minimum", "exact_keyset_phi", "all_sets_minimum", "check_enumeration"]
+__all__ = ["check_query_lemma", "keyset_minimum", "exact_keyset_phi", "all_sets_minimum", "check_enumeration",
+           "check_all_sets", "GUARD", "UNIT_ROUNDOFF"]
+
+UNIT_ROUNDOFF = Fraction(1, 2 ** 53)
+#: candidates with φ below best·(1 + GUARD) in floating point are re-checked in exact rationals
+GUARD = 1e-12
 
 
 def check_query_lemma(ctx):
+    q, f, r = sp.symbols("q f r", real=True)
+    # row i contributes Σ_{j∉K} A_ij = r_i − f_i when i ∈ Q (q = 1) and f_i = Σ_{j∈K} A_ij when i ∉ Q (q = 0)
+    e = [symbolic_zero((q * (r - f) + (1 - q) * f).subs(r, 1) - (f + q - 2 * q * f),
+                       "q(1 − f) + (1 − q)f = f + q − 2qf (row-stochastic: r = 1)")]
     n = 3
     rows = [sp.symbols(f"p{i}_0:{n - 1}") for i in range(n)]
-    A = sp.Matrix([list(r) + [1 - sum(r)] for r in rows])  # a generic row-stochastic matrix
+    A = sp.Matrix([list(r_) + [1 - sum(r_)] for r_ in rows])  # a generic row-stochastic matrix
     for qcode in range(1 << n):
         Q = [i for i in range(n) if qcode >> i & 1]
         for kcode in range(1 << n):
             K = [j for j in range(n) if kcode >> j & 1]
             cut = sum(A[i, j] for i in range(n) for j in range(n) if (i in Q) != (j in K))
-            f = [sum(A[i, j] for j in K) for i in range(n)]
-            require(sp.expand(cut - (sum(f) + len(Q) - 2 * sum(f[i] for i in Q))) == 0,
+            fs = [sum(A[i, j] for j in K) for i in range(n)]
+            require(sp.expand(cut - (sum(fs) + len(Q) - 2 * sum(fs[i] for i in Q))) == 0,
                     f"cut identity fails for Q = {Q}, K = {K}")
-    return (f"cut(Q, K) = Σᵢ fᵢ + |Q| − 2 Σ_{{i∈Q}} fᵢ on a generic {n}×{n} row-stochastic matrix, all "
-            f"{4 ** n} pairs (Q, K) (sympy expand); the volume |Q| + Σ_{{j∈K}} c_j depends on Q only through |Q|")
+    return (f"{e[0]}; summed over the rows (any n): cut(Q, K) = Σᵢ fᵢ + |Q| − 2 Σ_{{i∈Q}} fᵢ, and the volume "
+            "|Q| + Σ_{j∈K} c_j depends on Q only through |Q|, so for |Q| = s the s largest fᵢ are best; the "
+            f"identity also expands to 0 on a generic {n}×{n} row-stochastic matrix for all {4 ** n} pairs (Q, K)")
 
 
-def keyset_minimum(n, threshold, chunk=1 << 14):
-    """Minimum conductance over **all** vertex sets of the uniform-causal bipartite graph, by the query lemma.
+def _scaled(n):
+    """Uniform causal attention times L = lcm(1..n): integer entries, column sums and total volume."""
+    L = lcm(*range(1, n + 1))
+    row_weight = np.array([L // (i + 1) for i in range(n)], dtype=np.int64)  # L·A_ij for j ≤ i
+    cols = np.array([sum(L // (i + 1) for i in range(j, n)) for j in range(n)], dtype=np.int64)  # L·c_j
+    return L, row_weight, cols
 
-    For each key set K (key n left out, since ``φ(X) = φ(Xᶜ)``) and each size s, the best query set
-    is the s queries with the largest ``fᵢ = Σ_{j∈K} A_ij``.  Float64.
+
+def keyset_minimum(n, best, chunk=1 << 14):
+    """Every vertex set of the uniform-causal bipartite graph against ``best`` (a Fraction), by the query lemma.
+
+    For each key set K (key n left out, since ``φ(X) = φ(Xᶜ)``) and each size s, the best query set is the s
+    queries with the largest ``fᵢ = Σ_{j∈K} A_ij``.  Cut and volume are exact integers (times L = lcm(1..n),
+    below 2^53); φ = cut/denominator is one correctly rounded division, so ``φ_f ≥ φ(1 − u)``.  Candidates with
+    ``φ_f < float(best)(1 + GUARD)`` are returned for an exact re-check; every other candidate has φ > best.
 
     Returns
     -------
     tuple
-        ``(φ_min, near)``: the minimum and the ``(K bit code, s)`` pairs with φ below ``threshold + 1e-9``.
+        ``(φ_min as float, candidates)``: ``candidates`` lists ``(K bit code, s)`` for the exact re-check.
     """
-    A = np.array([[1.0 / (i + 1) if j <= i else 0.0 for j in range(n)] for i in range(n)])
-    col = A.sum(axis=0)
-    best, near = np.inf, []
-    sizes = np.arange(n + 1)
+    L, row_weight, cols = _scaled(n)
+    require(2 * n * L < 2 ** 53, f"n = {n}: 2nL = {2 * n * L} is not below 2^53")
+    threshold = float(best) * (1 + GUARD)
+    total = 2 * n * L
+    sizes = np.arange(n + 1, dtype=np.int64) * L
+    lowest, near = np.inf, []
     for start in range(0, 1 << (n - 1), chunk):
-        codes = np.arange(start, min(start + chunk, 1 << (n - 1)))
-        K = ((codes[:, None] >> np.arange(n)) & 1).astype(float)
-        f = K @ A.T
-        top = np.concatenate([np.zeros((len(codes), 1)), np.cumsum(-np.sort(-f, axis=1), axis=1)], axis=1)
+        codes = np.arange(start, min(start + chunk, 1 << (n - 1)), dtype=np.int64)
+        K = (codes[:, None] >> np.arange(n)) & 1
+        f = np.cumsum(K, axis=1) * row_weight  # L·fᵢ = L·|K ∩ [0, i]|/(i + 1)
+        top = np.concatenate([np.zeros((len(codes), 1), dtype=np.int64),
+                              np.cumsum(-np.sort(-f, axis=1), axis=1)], axis=1)
         cut = f.sum(axis=1)[:, None] + sizes - 2 * top
-        vol = (K @ col)[:, None] + sizes
-        denom = np.minimum(vol, 2 * n - vol)
+        vol = (K @ cols)[:, None] + sizes
+        denom = np.minimum(vol, total - vol)
         with np.errstate(divide="ignore", invalid="ignore"):
             phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1), np.inf)
-        best = min(best, float(phi.min()))
-        near += [(int(codes[r]), int(k)) for r, k in zip(*np.nonzero(phi < threshold + 1e-9))]
-    return best, near
+        lowest = min(lowest, float(phi.min()))
+        near += [(int(codes[r]), int(k)) for r, k in zip(*np.nonzero(phi < threshold))]
+    return lowest, near, threshold
 
 
 def exact_keyset_phi(n, code, s):
@@ -88,21 +113,33 @@ def all_sets_minimum(n):
 
 def check_enumeration(ctx):
     cert = ctx.certificate("C4b", CERTIFICATE)
-    n_max = ctx.enum_max or cert.n_enum
+    n_max = max(cert.n_enum, ctx.enum_max or 0)
     Hs = harmonic_table(n_max)
-    rechecked = 0
+    rechecked, visited = 0, []
     for n in range(2, n_max + 1):
         best_ab = bipartite_exact(n, Hs)[0]
-        best, near = keyset_minimum(n, float(best_ab))
-        # float error here is below 1e-13; every (K, s) within 1e-9 of the (a, b) optimum is re-checked exactly
-        require(best > float(best_ab) - 1e-9, f"n = {n}: a vertex set beats the (a, b) cuts ({best} < {float(best_ab)})")
+        lowest, near, threshold = keyset_minimum(n, best_ab)
+        # the guard: φ_f ≥ threshold implies φ ≥ threshold/(1 + u) > best (checked exactly)
+        require(Fraction(threshold) / (1 + UNIT_ROUNDOFF) > best_ab, f"n = {n}: the guard {threshold} is too tight")
         for code, size in near:
             rechecked += 1
             exact = exact_keyset_phi(n, code, size)
             require(exact >= best_ab, f"n = {n}: key set {code:b}, {size} queries: φ = {exact} < {best_ab}")
-        if n <= cert.n_enum_all:
-            direct = all_sets_minimum(n)
-            require(abs(direct - best) < 1e-12, f"n = {n}: all vertex sets give {direct}, the query lemma {best}")
-    return (f"every key set and query count for n ≤ {n_max} (2^(n−1)(n+1) candidates per n): none beats the "
-            f"best (a, b) cut; {rechecked} near-ties re-checked in exact rationals; for n ≤ {cert.n_enum_all} all "
-            "2^(2n−1) − 1 vertex sets enumerated directly give the same minimum")
+        visited.append(n)
+    return Checked(f"every key set and query count for n ≤ {n_max} (2^(n−1)(n+1) candidates per n), cut and volume "
+                   f"in exact integers: none beats the best (a, b) cut; {rechecked} candidates within a relative "
+                   f"{GUARD:g} re-checked in rationals, the rest certified by one correctly rounded division",
+                   Region.points("n", visited))
+
+
+def check_all_sets(ctx):
+    cert = ctx.certificate("C4b", CERTIFICATE)
+    Hs = harmonic_table(cert.n_enum_all)
+    visited = []
+    for n in range(2, cert.n_enum_all + 1):
+        direct = all_sets_minimum(n)
+        best_ab = float(bipartite_exact(n, Hs)[0])
+        require(abs(direct - best_ab) < 1e-12, f"n = {n}: all vertex sets give {direct}, the (a, b) cuts {best_ab}")
+        visited.append(n)
+    return Checked(f"for n ≤ {cert.n_enum_all} all 2^(2n−1) − 1 vertex sets, enumerated directly in float64 without "
+                   "the query lemma, give the (a, b) minimum", Region.points("n", visited))

@@ -94,13 +94,17 @@ def check_root(ctx):
 
 
 def check_constants(ctx):
-    phi, a, b = bipartite_star(ctx.dps)
-    with mpmath.workdps(ctx.dps):
-        tol = mpmath.mpf(10) ** (-ctx.dps + 3)
-        require(abs(b - (1 - a + a * mpmath.log(a))) < tol, "balance residual")
-        require(abs(mpmath.log(a) * (1 - a / b) - mpmath.log(b)) < tol, "stationarity residual")
-        vol = b + a - a * mpmath.log(a)
-        cut = b + a - a * mpmath.log(a) - 2 * (a + a * mpmath.log(b / a))
-        require(abs(vol - 1) < tol and abs(cut - phi) < tol, "continuum cut at (a*, b*) ≠ φ_bip*")
-    return (f"(a*, b*) = ({mpmath.nstr(a, 12)}, {mpmath.nstr(b, 12)}) solve both equations to 10^-{ctx.dps - 3}; "
-            f"continuum volume 1 and cut φ_bip* = {mpmath.nstr(phi, 15)} there")
+    A, B, phi, _ = bipartite_root(ctx.dps)
+    with interval_dps(ctx.dps + 10):
+        balance = B - (1 - A + A * iv.log(A))
+        stationarity = iv.log(A) * (1 - A / B) - iv.log(B)
+        vol = B + A - A * iv.log(A)
+        cut = B + A - A * iv.log(A) - 2 * (A + A * iv.log(B / A))
+        require(0 in balance and 0 in stationarity, f"residuals {balance}, {stationarity} exclude 0 on the box")
+        require(1 in vol, f"the continuum volume {vol} excludes 1 on the box")
+        require(cut.a <= phi.b and phi.a <= cut.b, f"the continuum cut {cut} misses φ_bip* {phi}")
+        point, a, b = bipartite_star(ctx.dps)  # the printed constants lie in the enclosures
+        for name, value, box in (("φ_bip*", point, phi), ("a*", a, A), ("b*", b, B)):
+            require(abs(iv.mpf(value) - box).b < iv.mpf(10) ** (1 - ctx.dps), f"printed {name} {value} is outside {box}")
+    return (f"on the Krawczyk box both residuals contain 0, the continuum volume contains 1 and the cut meets the "
+            f"enclosure of φ_bip*; the printed φ_bip*, a*, b* lie within 10^-{ctx.dps - 1} of their enclosures")

@@ -85,9 +85,11 @@ def test_query_lemma_picks_the_best_query_set(A, kcode):
 
 def test_keyset_enumeration_matches_all_vertex_sets():
     for n in range(2, 8):
-        best, near = enumeration.keyset_minimum(n, threshold=1.0)
-        assert best == pytest.approx(enumeration.all_sets_minimum(n), abs=1e-12)
-        assert near  # every set below φ = 1 is reported
+        lowest, near, threshold = enumeration.keyset_minimum(n, Fraction(1))
+        assert lowest == pytest.approx(enumeration.all_sets_minimum(n), abs=1e-12)
+        assert near and threshold > 1  # every set below φ = 1 is reported for the exact re-check
+        assert all(enumeration.exact_keyset_phi(n, code, s) < Fraction(1) + Fraction(1, 10 ** 11)
+                   for code, s in near)
 
 
 # ---------------------------------------------------------------- the checkers can fail
@@ -129,18 +131,19 @@ def test_local_lemma_rejects_a_too_large_penalty():
 
 
 def test_region_lemmas_reject_constants_they_do_not_prove():
-    """Margin I needs a ≥ 2n/5 (2 − 8c > 0 with (1 + c)α − 2c): α = 1/5 is not enough; the corner lemma fails
-    for a corner as large as b ≤ n/2."""
+    """The corner lemma fails for a corner as large as b ≤ n/2, even with the ratio (n + 1)/(b + 1) ≥ 3/2 it then
+    has; margin I needs (1 + c)α − 2c > 0, which α = 1/5 does not give."""
     regions.check_region_corner(Context())
     with pytest.raises(CheckFailed, match=r"h\(ρ_m\)"):
-        regions.check_region_corner(weakened(beta_corner=Fraction(1, 2)))
+        regions.check_region_corner(weakened(beta_corner=Fraction(1, 2), corner_ratio=Fraction(3, 2)))
+    with pytest.raises(CheckFailed, match="is not > 0 at α = 1/5"):
+        regions.check_region_keys(weakened(alpha_split=Fraction(1, 5)))
 
 
 def test_the_exact_range_must_reach_the_local_lemma():
-    """The interval steps evaluate the discrete terms at ν = 1/(n_exact + 1): a too short exact range leaves
-    the boxes at larger ν uncertified."""
+    """The interval steps take ν = 1/n over [0, 1/n_tail]: a tail starting at n = 9 leaves boxes uncertified."""
     with pytest.raises(CheckFailed):
-        regions.check_region_middle(weakened(n_exact=8))
+        regions.check_region_middle(weakened(n_tail=9, exact_range=(2, 8)))
 
 
 def test_krawczyk_rejects_a_box_without_the_root(monkeypatch):
@@ -154,7 +157,7 @@ def test_enumeration_catches_a_better_set(monkeypatch):
     """If the (a, b) optimum were higher than it is, the enumeration would find a set below it."""
     real = exact.bipartite_exact
     monkeypatch.setattr(enumeration, "bipartite_exact", lambda n, Hs: (real(n, Hs)[0] + Fraction(1, 1000),))
-    with pytest.raises(CheckFailed, match="beats the"):
+    with pytest.raises(CheckFailed, match="queries: φ = .* < "):
         enumeration.check_enumeration(weakened(n_enum=12))
 
 
@@ -166,9 +169,15 @@ def test_the_certificate_reaches_the_statements():
     assert any(f"\\tau = {CERTIFICATE.tau}" in step.statement for step in claim.steps)
 
 
-def test_verify_enum_max_sets_the_enumeration_range():
-    out = io.StringIO()
-    assert main(["verify", "--only", "C4b", "--enum-max", "6", "--json"], out=out) == 0
-    steps = json.loads(out.getvalue())["claims"][0]["steps"]
-    evidence = next(s["evidence"] for s in steps if s["kind"] == "enumeration")
-    assert evidence.startswith("every key set and query count for n ≤ 6 ")
+def test_verify_enum_max_extends_the_enumeration_but_never_shortens_it(capsys):
+    """Below the certified range the statement would outrun its check: refused with exit status 2."""
+    assert main(["verify", "--only", "C4b", "--enum-max", "6"], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must be at least 24; got 6" in err
+    extended = enumeration.check_enumeration(replace_ctx(Context(enum_max=6), n_enum=3))
+    assert extended.evidence.startswith("every key set and query count for n ≤ 6 ")
+    assert extended.region.describe() == "2 ≤ n ≤ 6"
+
+
+def replace_ctx(ctx, **changes):
+    return Context(enum_max=ctx.enum_max, certificates={"C4b": replace(CERTIFICATE, **changes)})

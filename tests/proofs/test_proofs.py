@@ -22,6 +22,9 @@ from attention_transport.proofs.core import (
     symbolic_zero,
 )
 from attention_transport.proofs.document import render_all
+from attention_transport.proofs.scope import Region, Scope
+
+EVERY = Scope(Region.box(n=(1, None)), "symbolic")
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "proofs"
 
@@ -79,19 +82,20 @@ def test_failing_and_crashing_steps_are_reported():
     def crash(ctx):
         return 1 / 0
 
-    claim = Claim("X", "broken", "a false claim", (Step("false", "exact", "none", bad),
-                                                   Step("crash", "exact", "none", crash),
-                                                   Step("true", "exact", "none", lambda ctx: "ok")))
+    claim = Claim("X", "broken", "a false claim", (Step("false", "exact", "none", bad, scope=EVERY, key="a"),
+                                                   Step("crash", "exact", "none", crash, scope=EVERY, key="b"),
+                                                   Step("true", "exact", "none", lambda ctx: "ok", scope=EVERY, key="c")),
+                  domain=Region.box(n=(1, None)))
     result = run_claim(claim)
     assert result.status == "fail"
-    assert [s.ok for s in result.steps] == [False, False, True]
+    assert [s.ok for s in result.steps] == [False, False, True, False]  # the coverage step: a, b proved nothing
     assert result.steps[0].evidence == "FAILED: 1 ≠ 2"
     assert result.steps[1].evidence.startswith("ERROR: ZeroDivisionError")
 
 
 def test_unknown_step_kind():
     with pytest.raises(ValueError, match="step kind must be one of"):
-        Step("s", "vibes", "none", lambda ctx: "")
+        Step("s", "vibes", "none", lambda ctx: "", scope=EVERY, key="s")
 
 
 def test_symbolic_zero_rejects_nonzero():
@@ -156,7 +160,7 @@ def test_verify_only_and_table(capsys):
 
 def test_verify_exit_status_on_failure(monkeypatch):
     broken = Claim("C1", "broken", "false", (Step("no", "exact", "none", lambda ctx: (_ for _ in ()).throw(
-        CheckFailed("forced"))),))
+        CheckFailed("forced")), scope=EVERY, key="no"),), domain=Region.box(n=(1, None)))
     monkeypatch.setattr(proofs, "CLAIMS", (broken,))
     out = io.StringIO()
     assert main(["verify"], out=out) == 1

@@ -8,6 +8,11 @@ from attention_transport.cli.base import Command, int_in
 __all__ = ["Verify"]
 
 
+def _short(part, limit=60):
+    text = part.describe()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class Verify(Command):
     name = "verify"
     help = "run the machine-checked claims (C1–C7)"
@@ -21,8 +26,10 @@ class Verify(Command):
         v.add_argument("--only", nargs="+", metavar="ID", help="run only these claims, e.g. --only C4 C5")
         v.add_argument("--write-docs", metavar="DIR", help="also (re)write the proof documents into DIR")
         v.add_argument("--enum-max", type=int_in(2, 40), metavar="N",
-                       help="push C4b's enumeration of every vertex set up to n = N (default 24; each step "
-                       "of n doubles its time, about 10 minutes at 30)")
+                       help="push C4b's enumeration of every vertex set beyond its certified range, up to n = N "
+                       "(at least the certified 24; each step of n doubles its time, about 10 minutes at 30)")
+        v.add_argument("--steps", action="store_true", help="also list every step with its checker and the "
+                       "region it is proven for")
 
     def run(self, args, out):
         from attention_transport.numerics.constants import constants
@@ -30,17 +37,27 @@ class Verify(Command):
         from attention_transport.proofs.core import Context, run_claim
         from attention_transport.proofs.document import write_documents
 
+        from attention_transport.errors import AttentionTransportError
+        from attention_transport.proofs.c4b import CERTIFICATE
+
+        if args.enum_max is not None and args.enum_max < CERTIFICATE.n_enum:
+            raise AttentionTransportError(f"--enum-max may extend the certified enumeration, not shorten it: it must "
+                                          f"be at least {CERTIFICATE.n_enum}; got {args.enum_max}.")
         claims = [claim_by_id(c) for c in args.only] if args.only else list(CLAIMS)
         if args.write_docs:
             write_documents(args.write_docs)
-        results = [run_claim(c, Context(dps=args.dps, enum_max=args.enum_max)) for c in claims]
+        ctx = Context(dps=args.dps, enum_max=args.enum_max)
+        results = [run_claim(c, ctx) for c in claims]
         consts = constants(args.dps)
         if args.json:
             payload = {
                 "claims": [{
                     "id": r.claim.id, "title": r.claim.title, "statement": r.claim.statement, "status": r.status,
                     "kinds": list(r.claim.kinds), "seconds": round(r.seconds, 3),
-                    "steps": [{"statement": s.step.statement, "kind": s.step.kind, "status": "pass" if s.ok else "fail",
+                    "scope": {p.what: p.describe() for p in r.claim.parts_in(ctx)},
+                    "steps": [{"key": s.step.key, "statement": s.step.statement, "kind": s.step.kind,
+                               "role": s.step.role, "scope": s.step.scope_in(ctx).describe(),
+                               "status": "pass" if s.ok else "fail",
                                "evidence": s.evidence, "seconds": round(s.seconds, 3)} for s in r.steps],
                 } for r in results],
                 "constants": consts,
@@ -48,13 +65,20 @@ class Verify(Command):
             }
             print(json.dumps(payload), file=out)
         else:
-            rows = [(r.claim.id, r.claim.title, ", ".join(r.claim.kinds), r.status.upper(), f"{r.seconds:.2f}")
-                    for r in results]
-            head = ("claim", "statement", "checkers", "result", "seconds")
+            rows = [(r.claim.id, r.claim.title, "; ".join(_short(p) for p in r.claim.parts_in(ctx)),
+                     ", ".join(r.claim.kinds), r.status.upper(), f"{r.seconds:.2f}") for r in results]
+            head = ("claim", "statement", "proven for", "checkers", "result", "seconds")
             widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
             print("  ".join(h.ljust(w) for h, w in zip(head, widths)), file=out)
             for row in rows:
                 print("  ".join(x.ljust(w) for x, w in zip(row, widths)), file=out)
+            if args.steps:
+                for r in results:
+                    for st in r.steps:
+                        scope = st.step.scope_in(ctx).describe() if st.step.key != "coverage" else "the statement"
+                        role = "" if st.step.role == "proof" else " [cross-check]"
+                        print(f"  {r.claim.id:4s} {st.step.key:18s} {st.step.kind:17s} "
+                              f"{'ok  ' if st.ok else 'FAIL'} {scope}{role}", file=out)
             for r in results:
                 for st in r.steps:
                     if not st.ok:
