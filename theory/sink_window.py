@@ -13,15 +13,20 @@ the cut also reach back into the prefix).  With ``α = s/(s + w)`` and ``x = t/n
 ``cut/n → α(1 − x)``, the volume balances at ``x_b = w/(s + 2w)`` and the
 capacity tends to ``α/(2 − α) = s/(s + 2w)``: the continuum landscape is flat at
 that value for every ``x ≥ x_b``.
+
+At finite n the steady cut with ``m = n − t`` keys right of the cut, on the side
+where ``vol ≥ n``, exceeds the floor by ``2K(s + w)/((s + 2w)(m(s + 2w) − K))``,
+``K = w(w − 1)/2``, decreasing in m; the largest admissible m gives the upper bound
+:func:`capacity_upper_bound`, of order ``w(w − 1)/((s + 2w) n)``.
 """
 from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["n", "t", "s", "w", "x", "causal_volume_identity", "steady_cut", "continuum_landscape",
-           "balance_point", "limit_capacity"]
+__all__ = ["n", "t", "s", "w", "x", "m", "causal_volume_identity", "steady_cut", "continuum_landscape",
+           "balance_point", "limit_capacity", "reach_back", "excess_at", "capacity_upper_bound", "upper_bound_start"]
 
-n, t, s, w, i = sp.symbols("n t s w i", integer=True, positive=True)
+n, t, s, w, i, m = sp.symbols("n t s w i m", integer=True, positive=True)
 x = sp.symbols("x", positive=True)
 
 
@@ -61,3 +66,36 @@ def limit_capacity():
     """
     _, right, _ = continuum_landscape()
     return sp.simplify(right)
+
+
+def reach_back():
+    """``K = w(w − 1)/2``: the window's reach back across a steady-state cut, times ``s + w``."""
+    return w * (w - 1) / 2
+
+
+def excess_at():
+    """``φ(t) − s/(s + 2w)`` at a steady-state cut with ``vol(t) ≥ n``, ``m = n − t`` (simplified).
+
+    >>> sp.factor(excess_at())
+    2*w*(s + w)*(w - 1)/((s + 2*w)*(2*m*s + 4*m*w - w**2 + w))
+    """
+    cut = steady_cut().subs(t, n - m)
+    vol = 2 * (n - m) + cut
+    return sp.simplify(cut / (2 * n - vol) - s / (s + 2 * w))
+
+
+def capacity_upper_bound():
+    """``R(n)``: ``min_t φ_n(t) ≤ s/(s + 2w) + R(n)`` for every ``n ≥`` :func:`upper_bound_start`.
+
+    The largest m with ``vol(n − m) ≥ n`` is ``m* = ⌊(n(s + w) + K)/(s + 2w)⌋``, so
+    ``m*(s + 2w) − K ≥ n(s + w) − (s + 2w)``, and the excess decreases in m.
+    """
+    K = reach_back()
+    return 2 * K * (s + w) / ((s + 2 * w) * (n * (s + w) - (s + 2 * w)))
+
+
+def upper_bound_start():
+    """The n from which the cut at ``m*`` lies in the steady state: ``(n − m*) ≥ s + w − 1`` and ``m* ≥ w − 1``,
+    and ``n(s + w) > s + 2w`` (three lower bounds on n; the largest applies)."""
+    K = reach_back()
+    return ((s + w - 1) * (s + 2 * w) + K) / w, (w * (s + 2 * w) - K) / (s + w), (s + 2 * w) / (s + w)

@@ -62,7 +62,10 @@ def check_local_identities(ctx):
     lam = sp.Symbol("lambda")
     e.append(symbolic_zero(((lam - H[0, 0]) * (lam - H[1, 1]) - H[0, 1] ** 2).subs(lam, ex.lambda_min),
                            "λ_min is a root of det(λI − Hess L_c)"))
-    e.append("λ_min takes the minus sign of the square root: the smaller eigenvalue")
+    lam_max = H[0, 0] + H[1, 1] - ex.lambda_min  # the other root: the two sum to the trace
+    gap = sp.sqrt((H[0, 0] - H[1, 1]) ** 2 + 4 * H[0, 1] ** 2)
+    e.append(symbolic_zero(lam_max - ex.lambda_min - gap, "λ_max − λ_min = √((H₁₁ − H₂₂)² + 4H₁₂²) ≥ 0: λ_min is the "
+                                                         "smaller root"))
     kp = ex.kappa_prime
     cut_d, W = cut + x * (e1 - e2), ex.W_local
     require(sp.expand(W - (A + x * (e1 + e2))) == 0, "W ≠ A + x(e₁ + e₂)")
