@@ -7,7 +7,7 @@ import sympy as sp
 
 from attention_transport.numerics.exact import exact_bipartite_minimum, exact_prefix_landscape
 from attention_transport.numerics.patterns import parse_pattern
-from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, require, symbolic_zero
+from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, infeasible, require, symbolic_zero
 from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import window as wd
 
@@ -81,6 +81,51 @@ def _tails(ctx):
             "decreasing sequence are ≥ 3/2, so 5 cut ≥ vol and φ ≥ 1/5 left of the plateau")
 
 
+def _integer_proof(ctx):
+    n, w, t, v = sp.symbols("n w t v", integer=True)
+    vv = sp.Symbol("V", real=True)
+    N = sp.Symbol("N", positive=True)
+    # min(V, 2N − V) = N − |V − N| on both sides of the balance
+    e = [symbolic_zero(sp.Min(vv, 2 * N - vv).subs(vv, N - sp.Symbol("d", nonnegative=True))
+                       - (N - sp.Abs(-sp.Symbol("d", nonnegative=True))), "V ≤ N: min(V, 2N − V) = N − |V − N|"),
+         symbolic_zero(sp.Min(vv, 2 * N - vv).subs(vv, N + sp.Symbol("d", nonnegative=True))
+                       - (N - sp.Abs(sp.Symbol("d", nonnegative=True))), "V ≥ N: min(V, 2N − V) = N − |V − N|")]
+    m = n - (w - 1) / sp.Integer(2)
+    e.append(symbolic_zero((wd.plateau_volume() - wd.n).subs({wd.t: t, wd.n: n, wd.w: w}) - (2 * t - m),
+                           "on the plateau vol − n = 2t − m, m = n − (w − 1)/2"))
+    # the integer t* with |2t* − m| = δ ≤ 1 lies on the plateau w − 1 ≤ t* ≤ n − w + 1 whenever 2n ≥ 5(w − 1)
+    # (4t* ≥ 2m − 2 = 2n − w − 1 and 4t* ≤ 2m + 2 = 2n − w + 3, in integers)
+    hyp = [w >= 2, 2 * n >= 5 * w - 5, 4 * t >= 2 * n - w - 1, 4 * t <= 2 * n - w + 3]
+    e.append(infeasible([n, w, t], hyp + [t <= w - 2], "t* ≥ w − 1"))
+    e.append(infeasible([n, w, t], hyp + [t >= n - w + 2], "t* ≤ n − w + 1"))
+    # so the plateau's minimum is (w − 1)/(2(n − δ)); it is ≤ 1/5 iff n − δ ≥ 5(w − 1)/2, and off the plateau φ ≥ 1/5
+    d = sp.Symbol("delta", nonnegative=True)
+    value = (w - 1) / (2 * (n - d))
+    e.append(symbolic_zero(sp.factor(sp.Rational(1, 5) - value) - (2 * (n - d) - 5 * (w - 1)) / (10 * (n - d)),
+                           "1/5 − (w − 1)/(2(n − δ)) = (2(n − δ) − 5(w − 1))/(10(n − δ))"))
+    return "; ".join(e) + ("; with the tails (φ ≥ 1/5 left of the plateau, ≥ 1/3 right of it) the plateau's minimum "
+                           "is the capacity whenever it is ≤ 1/5")
+
+
+def _piercing_proof(ctx):
+    n, k = sp.symbols("n k", integer=True)
+    # w = 2k: δ = 1/2 (m is a half-integer); n − 1/2 > 5(w − 1)/2 iff n ≥ 5k − 1 = ⌊5(w − 1)/2⌋ + 2
+    e = [infeasible([n, k], [k >= 1, n >= 5 * k - 1, 2 * n - 1 <= 5 * (2 * k - 1)], "w = 2k, n ≥ 5k − 1 ⇒ "
+                    "n − 1/2 > 5(w − 1)/2"),
+         infeasible([n, k], [k >= 1, n <= 5 * k - 2, 2 * n - 1 >= 5 * (2 * k - 1) + 1], "w = 2k, n ≤ 5k − 2 ⇒ "
+                    "n − 1/2 ≤ 5(w − 1)/2")]
+    # w = 2k + 1: δ ∈ {0, 1} as m = n − k is even or odd; n − δ ≥ n − 1 > 5k for n ≥ 5k + 2; at n = 5k + 1, m = 4k + 1
+    # is odd, δ = 1 and n − δ = 5k: φ = 1/5 exactly
+    e.append(infeasible([n, k], [k >= 1, n >= 5 * k + 2, n - 1 <= 5 * k], "w = 2k + 1, n ≥ 5k + 2 ⇒ n − δ > 5k"))
+    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k - 1)) + 2 - (5 * k - 1), "w = 2k: ⌊5(w − 1)/2⌋ + 2 = 5k − 1"))
+    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k)) + 2 - (5 * k + 2), "w = 2k + 1: ⌊5(w − 1)/2⌋ + 2 = 5k + 2"))
+    for w_ in range(2, 200):  # theory.window.first_piercing_n, the function C5's numbers come from
+        k_ = w_ // 2
+        require(wd.first_piercing_n(w_) == (5 * k_ - 1 if w_ % 2 == 0 else 5 * k_ + 2), f"w = {w_}")
+    return "; ".join(e) + ("; so with the integer minimum every n ≥ ⌊5(w − 1)/2⌋ + 2 has φ < 1/5, and for odd w the "
+                           "n before it has φ = 1/5 exactly")
+
+
 def _integer(ctx):
     count, visited = 0, []
     for w in range(2, W_MAX + 1):
@@ -136,16 +181,35 @@ def _bipartite_exact(ctx):
                    "n ≤ 48)", Region.points(("w", "n"), visited))
 
 
+def _counterexamples(ctx):
+    """The bipartite formula is false at small n: exact values at the audit's cases and at the last failures found."""
+    seen = []
+    for w, n in COUNTEREXAMPLES:
+        got = exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))
+        formula = wd.bipartite_minimum(n, w)
+        require(got[0] != formula, f"w = {w}, n = {n}: the formula holds ({formula}); not a counterexample")
+        seen.append(f"w = {w}, n = {n}: {got[0]} {'>' if got[0] > formula else '<'} {formula} at (a, b) = {got[1:]}")
+    return Checked("; ".join(seen), Region.points(("w", "n"), COUNTEREXAMPLES))
+
+
+#: (w, n) where cut_b/(n − δ_b) is not the bipartite capacity: the audit's w = 8, n = 19 and w = 16, n = 38..43, and
+#: for odd w = 13 and 15 n well past 3w (the exact capacity is *below* the formula there)
+COUNTEREXAMPLES = ((8, 19), (16, 38), (16, 43), (13, 41), (15, 55))
+
+
 CLAIM = Claim(
     id="C5",
     title="Window attention pierces the floor",
     statement=("For $A_{ij} = 1/\\min(i, w)$, $i - w < j \\le i$: on the plateau $w - 1 \\le t \\le n - w + 1$ the cut "
                "is $(w-1)/2$ and $\\mathrm{vol}(t) = 2t + (w-1)/2$; the minimum over real $t$ is $(w-1)/(2n)$ at "
-               "$t = n/2 - (w-1)/4$; over integer $t$ (for $n \\ge 5(w-1)/2$) it is $(w-1)/(2(n - \\delta))$, "
-               "$\\delta$ the distance from $n - (w-1)/2$ to the nearest even integer; and $\\varphi < 1/5$ first "
-               "happens at $n = \\lfloor 5(w-1)/2 \\rfloor + 2$ — one past the real-$t$ threshold $5(w-1)/2$. The bipartite "
-               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$ with $\\mathrm{cut}_b = (w^2-1)/(4w)$ or $w/4$: about half "
-               "the prefix capacity, still $O(w/n)$."),
+               "$t = n/2 - (w-1)/4$. Over integer $t$ the capacity is $(w-1)/(2(n - \\delta))$, $\\delta$ the distance "
+               "from $n - (w-1)/2$ to the nearest even integer, for every $w \\ge 2$ and $n$ with $n - \\delta \\ge "
+               f"5(w-1)/2$ (proven), and for $5(w-1)/2 \\le n \\le {N_MAX}$, $w \\le {W_MAX}$ (checked); every "
+               "$n \\ge \\lfloor 5(w-1)/2 \\rfloor + 2$ has $\\varphi < 1/5$ (proven) — one past the real-$t$ threshold "
+               f"$5(w-1)/2$ — and no smaller $n$ does (checked for $w \\le {THRESHOLD_W}$). On the plateau the best "
+               "bipartite cut is $\\mathrm{cut}_b = (w^2-1)/(4w)$ or $w/4$, about half the prefix cut; the bipartite "
+               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$ for $w \\le 8$, $\\max(5w, w^2/4 + 2) \\le n \\le 48$ "
+               "(checked), still $O(w/n)$; it is not for smaller $n$ (e.g. $w = 8$, $n = 19$)."),
     steps=(
         Step("Column sums: $c_j = H_{w-1} - H_{j-1} + j/w$ for $j < w$, $c_j = 1$ for $w \\le j \\le n-w+1$, "
              "$c_j = (n-j+1)/w$ beyond.", "symbolic", "sympy `summation`; exact against the matrix", _columns,
@@ -159,11 +223,23 @@ CLAIM = Claim(
              "it $c_k$ decreases with mean $3/2$ over $k < w$, so $\\varphi \\ge 1/5$ (equality at $t = w-1$).",
              "symbolic", "sympy `summation`, derivative and differences", _tails,
              scope=SYMBOLIC, key="tails"),
+        Step("Integer minimum: on the plateau $\\min(\\mathrm{vol}, 2n - \\mathrm{vol}) = n - |2t - m|$, "
+             "$m = n - (w-1)/2$, smallest at the integer $t^*$ with $|2t^* - m| = \\delta$, which lies on the plateau "
+             "when $2n \\ge 5(w - 1)$; the value $(w-1)/(2(n - \\delta))$ is $\\le 1/5$ iff $n - \\delta \\ge "
+             "5(w-1)/2$, and then it is the capacity, the tails being $\\ge 1/5$.", "linear-arithmetic",
+             "sympy identities; exact Farkas certificates over the integers for $t^*$'s range",
+             _integer_proof, scope=Scope(EVERY, "symbolic", "w ≥ 2, n − δ ≥ 5(w − 1)/2"), key="integer-proof"),
         Step(f"Integer minimum: $(w-1)/(2(n-\\delta))$ equals the exact minimum for all $w \\le {W_MAX}$, "
-             f"$5(w-1)/2 \\le n \\le {N_MAX}$.", "exact", "exact rational landscapes", _integer,
+             f"$5(w-1)/2 \\le n \\le {N_MAX}$ (including the $n$ where it is just above $1/5$).", "exact",
+             "exact rational landscapes", _integer,
              scope=lambda ctx: Scope(_integer_region(), "each", "2 ≤ w ≤ 12, 5(w − 1)/2 ≤ n ≤ 64"), key="integer"),
-        Step("Threshold: $\\varphi < 1/5$ first at $n = \\lfloor 5(w-1)/2 \\rfloor + 2$, checked exactly for every "
-             "$w \\le 24$ and every smaller $n$.", "exact", "exact rational landscapes", _threshold,
+        Step("Piercing: $\\delta = 1/2$ for even $w = 2k$ and $\\delta \\in \\{0, 1\\}$ for odd $w = 2k + 1$, so "
+             "$n - \\delta > 5(w-1)/2$ for every $n \\ge \\lfloor 5(w-1)/2 \\rfloor + 2$ ($= 5k - 1$, resp. $5k + 2$), "
+             "and with the integer minimum $\\varphi < 1/5$ there.", "linear-arithmetic",
+             "exact Farkas certificates in each parity; sympy `floor`", _piercing_proof,
+             scope=Scope(EVERY, "symbolic", "w ≥ 2, n ≥ ⌊5(w − 1)/2⌋ + 2"), key="piercing-proof"),
+        Step("Threshold: no $n < \\lfloor 5(w-1)/2 \\rfloor + 2$ has $\\varphi < 1/5$, checked exactly for every "
+             f"$w \\le {THRESHOLD_W}$ and every smaller $n$.", "exact", "exact rational landscapes", _threshold,
              scope=Scope(Region.box(w=(2, THRESHOLD_W)), "each"), key="threshold"),
         Step("Bipartite cuts on the plateau, $m = b - a$ extra queries: $\\mathrm{cut} = (w-1)/2 - m + m(m+1)/w$, a "
              "convex parabola with vertex $m = (w-1)/2$; its integer minimum is $(w^2-1)/(4w)$ ($w$ odd) or $w/4$ "
@@ -174,18 +250,29 @@ CLAIM = Claim(
              "$w \\le 8$, $\\max(5w, w^2/4 + 2) \\le n \\le 48$.", "exact", "exact rational bipartite landscapes",
              _bipartite_exact, scope=lambda ctx: Scope(_bipartite_region(), "each",
                                                        "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"), key="bipartite"),
+        Step("Small $n$: the formula is not the bipartite capacity at the audit's $w = 8$, $n = 19$ and $w = 16$, "
+             "$n = 38, 43$ (the optimal plateau cut does not fit), nor at $w = 13$, $n = 41$ and $w = 15$, $n = 55$, where "
+             "an off-plateau cut is *lower*.", "exact", "exact rational bipartite landscapes", _counterexamples,
+             scope=Scope(Region.points(("w", "n"), COUNTEREXAMPLES), "instances"), key="counterexamples",
+             role="check"),
     ),
     parts=lambda ctx: (
         Part("plateau and real-t minimum", EVERY, (Case(EVERY, ("columns", "plateau", "real-minimum", "tails")),)),
-        Part("integer minimum", _integer_region(), (Case(_integer_region(), ("integer",)),),
+        Part("integer minimum (proven)", EVERY, (Case(EVERY, ("columns", "plateau", "tails", "integer-proof")),),
+             "w ≥ 2, n − δ ≥ 5(w − 1)/2"),
+        Part("integer minimum (checked)", _integer_region(), (Case(_integer_region(), ("integer",)),),
              f"2 ≤ w ≤ {W_MAX}, 5(w − 1)/2 ≤ n ≤ {N_MAX}"),
-        Part("first piercing n", Region.box(w=(2, THRESHOLD_W)), (Case(Region.box(w=(2, THRESHOLD_W)), ("threshold",)),)),
+        Part("piercing", EVERY, (Case(EVERY, ("columns", "plateau", "tails", "integer-proof", "piercing-proof")),),
+             "w ≥ 2, n ≥ ⌊5(w − 1)/2⌋ + 2"),
+        Part("no earlier piercing", Region.box(w=(2, THRESHOLD_W)),
+             (Case(Region.box(w=(2, THRESHOLD_W)), ("threshold",)),)),
         Part("bipartite cut on the plateau", EVERY, (Case(EVERY, ("bipartite-cut",)),)),
         Part("bipartite capacity", _bipartite_region(), (Case(_bipartite_region(), ("bipartite",)),),
              "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"),
     ),
     notes=("The paper's 'below 1/5 as soon as $n > 5(w-1)/2$' is the real-$t$ statement; at integer $t$, "
            "$n = 5(w-1)/2 + 1/2$ (even $w$) gives $\\varphi = 1/5$ exactly, and the first $n$ below is one later. "
-           "The bipartite formula is certified on the stated range; that no off-plateau $(a, b)$ wins for every "
-           "$n$ and $w$ is checked there, not proven in general."),
+           "Where the bipartite formula holds is open: an exact scan (every $(a, b)$, $2w \\le n \\le 12w$) finds it "
+           "failing for every $n$ below about $3w$ and, for odd $w \\ge 13$, at odd $n$ well beyond (to $n = 41$ "
+           "for $w = 13$, $55$ for $w = 15$); `docs/theory.md` records the scan."),
 )
