@@ -115,7 +115,8 @@ CLAIM = Claim(
     statement=STATEMENT,
     steps=(
         Step("$\\lim_{n\\to\\infty}(H_n - H_{xn}) = -\\ln x$, so $\\mathrm{cut}/n \\to -x\\ln x$, "
-             "$\\mathrm{vol}/n \\to x(2 - \\ln x)$ and total volume $/n = 2$.", "symbolic", "sympy `limit`", _limit, scope=SYMBOLIC, key="limit"),
+             "$\\mathrm{vol}/n \\to x(2 - \\ln x)$ and total volume $/n = 2$.", "symbolic", "sympy `limit`", _limit,
+             scope=SYMBOLIC, key="limit"),
         Step("The balance equation $x(2-\\ln x) = 1$ has exactly one root in $(0,1)$, "
              "$x^* = \\exp(2 + W_{-1}(-e^{-2}))$; the other root, on $W_0$, exceeds 1.",
              "interval", "sympy `solve`; $q'(x) = 1 - \\ln x > 0$; interval values of $q$ at 0.3178 and 0.3179",

@@ -27,8 +27,13 @@ def _integer_region():
 THRESHOLD_W = 24
 
 
+BIP_W, BIP_N = 8, 40
+
+
 def _bipartite_region():
-    return Region.points(("w", "n"), [(w, n) for w in range(2, 9) for n in range(max(5 * w, w * w // 4 + 2), 49)])
+    """(w, n) with 2 ≤ w ≤ 8 and N_b(w) ≤ n ≤ 40: where the bipartite formula is checked."""
+    return Region.points(("w", "n"), [(w, n) for w in range(2, BIP_W + 1)
+                                      for n in range(max(2, wd.bipartite_threshold(w)), BIP_N + 1)])
 
 
 def _columns(ctx):
@@ -117,8 +122,10 @@ def _piercing_proof(ctx):
     # w = 2k + 1: δ ∈ {0, 1} as m = n − k is even or odd; n − δ ≥ n − 1 > 5k for n ≥ 5k + 2; at n = 5k + 1, m = 4k + 1
     # is odd, δ = 1 and n − δ = 5k: φ = 1/5 exactly
     e.append(infeasible([n, k], [k >= 1, n >= 5 * k + 2, n - 1 <= 5 * k], "w = 2k + 1, n ≥ 5k + 2 ⇒ n − δ > 5k"))
-    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k - 1)) + 2 - (5 * k - 1), "w = 2k: ⌊5(w − 1)/2⌋ + 2 = 5k − 1"))
-    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k)) + 2 - (5 * k + 2), "w = 2k + 1: ⌊5(w − 1)/2⌋ + 2 = 5k + 2"))
+    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k - 1)) + 2 - (5 * k - 1),
+                           "w = 2k: ⌊5(w − 1)/2⌋ + 2 = 5k − 1"))
+    e.append(symbolic_zero(sp.floor(sp.Rational(5, 2) * (2 * k)) + 2 - (5 * k + 2),
+                           "w = 2k + 1: ⌊5(w − 1)/2⌋ + 2 = 5k + 2"))
     for w_ in range(2, 200):  # theory.window.first_piercing_n, the function C5's numbers come from
         k_ = w_ // 2
         require(wd.first_piercing_n(w_) == (5 * k_ - 1 if w_ % 2 == 0 else 5 * k_ + 2), f"w = {w_}")
@@ -171,30 +178,53 @@ def _bipartite_cut(ctx):
 
 def _bipartite_exact(ctx):
     count, visited = 0, []
-    for w in range(2, 9):
-        for n in range(max(5 * w, w * w // 4 + 2), 49):
+    for w in range(2, BIP_W + 1):
+        for n in range(max(2, wd.bipartite_threshold(w)), BIP_N + 1):
             got = exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))[0]
             require(got == wd.bipartite_minimum(n, w), f"n={n}, w={w}: {got} ≠ {wd.bipartite_minimum(n, w)}")
             count += 1
             visited.append((w, n))
-    return Checked(f"cut_b/(n − δ_b) equals the exact bipartite minimum over every (a, b) in {count} cases (w ≤ 8, "
-                   "n ≤ 48)", Region.points(("w", "n"), visited))
+    return Checked(f"cut_b/(n − δ_b) equals the exact bipartite minimum over every (a, b) in {count} cases "
+                   f"(w ≤ {BIP_W}, N_b(w) ≤ n ≤ {BIP_N})", Region.points(("w", "n"), visited))
+
+
+def bipartite_scan(w_max=20, factor=8):
+    """``{w: (N_b(w), [n where the formula fails])}`` over ``2w ≤ n ≤ factor·w``, every (a, b) in exact rationals.
+
+    The scan behind the conjectured threshold :func:`theory.window.bipartite_threshold` (w ≤ 20 takes about
+    eight minutes on one core): every failure lies below N_b(w), and N_b(w) − 1 fails.
+    """
+    table = {}
+    for w in range(2, w_max + 1):
+        bad = [n for n in range(2 * w, factor * w + 1)
+               if exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))[0] != wd.bipartite_minimum(n, w)]
+        table[w] = (wd.bipartite_threshold(w), bad)
+    return table
+
+
+SHARP_W = 13
+#: the audit's cases: w = 8, n = 19 (the optimal plateau cut does not fit) and w = 16, n = 38..43
+AUDIT_CASES = ((8, 19), (16, 38), (16, 43))
+
+
+def _sharpness_region():
+    return Region.points(("w", "n"), [(w, wd.bipartite_threshold(w) - 1) for w in range(3, SHARP_W + 1)]
+                         + list(AUDIT_CASES))
 
 
 def _counterexamples(ctx):
-    """The bipartite formula is false at small n: exact values at the audit's cases and at the last failures found."""
-    seen = []
-    for w, n in COUNTEREXAMPLES:
+    """The bipartite formula is false just below N_b(w), and at the audit's cases."""
+    seen, visited = [], []
+    cases = dict.fromkeys([(w, wd.bipartite_threshold(w) - 1) for w in range(3, SHARP_W + 1)] + list(AUDIT_CASES))
+    for w, n in cases:
         got = exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))
         formula = wd.bipartite_minimum(n, w)
-        require(got[0] != formula, f"w = {w}, n = {n}: the formula holds ({formula}); not a counterexample")
-        seen.append(f"w = {w}, n = {n}: {got[0]} {'>' if got[0] > formula else '<'} {formula} at (a, b) = {got[1:]}")
-    return Checked("; ".join(seen), Region.points(("w", "n"), COUNTEREXAMPLES))
-
-
-#: (w, n) where cut_b/(n − δ_b) is not the bipartite capacity: the audit's w = 8, n = 19 and w = 16, n = 38..43, and
-#: for odd w = 13 and 15 n well past 3w (the exact capacity is *below* the formula there)
-COUNTEREXAMPLES = ((8, 19), (16, 38), (16, 43), (13, 41), (15, 55))
+        require(got[0] != formula, f"w = {w}, n = {n}: the formula holds ({formula}); N_b(w) is not sharp")
+        visited.append((w, n))
+        if (w, n) in AUDIT_CASES or w == SHARP_W:
+            seen.append(f"w = {w}, n = {n}: {got[0]} {'>' if got[0] > formula else '<'} {formula} at (a, b) = {got[1:]}")
+    return Checked(f"the formula fails at n = N_b(w) − 1 for every 3 ≤ w ≤ {SHARP_W}; " + "; ".join(seen),
+                   Region.points(("w", "n"), visited))
 
 
 CLAIM = Claim(
@@ -205,11 +235,14 @@ CLAIM = Claim(
                "$t = n/2 - (w-1)/4$. Over integer $t$ the capacity is $(w-1)/(2(n - \\delta))$, $\\delta$ the distance "
                "from $n - (w-1)/2$ to the nearest even integer, for every $w \\ge 2$ and $n$ with $n - \\delta \\ge "
                f"5(w-1)/2$ (proven), and for $5(w-1)/2 \\le n \\le {N_MAX}$, $w \\le {W_MAX}$ (checked); every "
-               "$n \\ge \\lfloor 5(w-1)/2 \\rfloor + 2$ has $\\varphi < 1/5$ (proven) — one past the real-$t$ threshold "
+               "$n \\ge \\lfloor 5(w-1)/2 \\rfloor + 2$ has $\\varphi < 1/5$ (proven) — one past the real-$t$ "
+               "threshold "
                f"$5(w-1)/2$ — and no smaller $n$ does (checked for $w \\le {THRESHOLD_W}$). On the plateau the best "
                "bipartite cut is $\\mathrm{cut}_b = (w^2-1)/(4w)$ or $w/4$, about half the prefix cut; the bipartite "
-               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$ for $w \\le 8$, $\\max(5w, w^2/4 + 2) \\le n \\le 48$ "
-               "(checked), still $O(w/n)$; it is not for smaller $n$ (e.g. $w = 8$, $n = 19$)."),
+               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$, still $O(w/n)$, for $n \\ge N_b(w) = 3w - 4$ ($w$ even), "
+               "$\\max(3w - 4, (w^2 - 1)/4)$ ($w$ odd): checked for $w \\le 8$, $n \\le 40$ here (and for $w \\le 20$, "
+               "$n \\le 8w$ by a recorded scan), and false at $n = N_b(w) - 1$ (checked for $w \\le 13$; e.g. $w = 8$, "
+               "$n = 19$). That $N_b$ is the threshold for every $w$ is a conjecture."),
     steps=(
         Step("Column sums: $c_j = H_{w-1} - H_{j-1} + j/w$ for $j < w$, $c_j = 1$ for $w \\le j \\le n-w+1$, "
              "$c_j = (n-j+1)/w$ beyond.", "symbolic", "sympy `summation`; exact against the matrix", _columns,
@@ -247,14 +280,15 @@ CLAIM = Claim(
              _bipartite_cut, scope=SYMBOLIC, key="bipartite-cut"),
         Step("Bipartite capacity: $\\varphi_{bip} = \\mathrm{cut}_b/(n - \\delta_b)$, $\\delta_b = 1/2$ ($w$ even), "
              "$0$ or $1$ by the parity of $n - w + 1$ ($w$ odd), equals the exact minimum over all $(a, b)$ for "
-             "$w \\le 8$, $\\max(5w, w^2/4 + 2) \\le n \\le 48$.", "exact", "exact rational bipartite landscapes",
+             f"$w \\le {BIP_W}$, $N_b(w) \\le n \\le {BIP_N}$.", "exact", "exact rational bipartite landscapes",
              _bipartite_exact, scope=lambda ctx: Scope(_bipartite_region(), "each",
-                                                       "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"), key="bipartite"),
-        Step("Small $n$: the formula is not the bipartite capacity at the audit's $w = 8$, $n = 19$ and $w = 16$, "
-             "$n = 38, 43$ (the optimal plateau cut does not fit), nor at $w = 13$, $n = 41$ and $w = 15$, $n = 55$, where "
-             "an off-plateau cut is *lower*.", "exact", "exact rational bipartite landscapes", _counterexamples,
-             scope=Scope(Region.points(("w", "n"), COUNTEREXAMPLES), "instances"), key="counterexamples",
-             role="check"),
+                                                       f"2 ≤ w ≤ {BIP_W}, N_b(w) ≤ n ≤ {BIP_N}"), key="bipartite"),
+        Step(f"Sharpness: the formula is not the bipartite capacity at $n = N_b(w) - 1$ for $3 \\le w \\le {SHARP_W}$ "
+             "(at $w = 13$, $n = 41$ an off-plateau cut is *lower*), nor at the audit's $w = 8$, $n = 19$ and $w = 16$, "
+             "$n = 38, 43$ (the optimal plateau cut does not fit).", "exact", "exact rational bipartite landscapes",
+             _counterexamples, scope=Scope(_sharpness_region(), "instances",
+                                           f"n = N_b(w) − 1 for 3 ≤ w ≤ {SHARP_W}; the audit's three (w, n)"),
+             key="sharpness", role="check"),
     ),
     parts=lambda ctx: (
         Part("plateau and real-t minimum", EVERY, (Case(EVERY, ("columns", "plateau", "real-minimum", "tails")),)),
@@ -268,11 +302,12 @@ CLAIM = Claim(
              (Case(Region.box(w=(2, THRESHOLD_W)), ("threshold",)),)),
         Part("bipartite cut on the plateau", EVERY, (Case(EVERY, ("bipartite-cut",)),)),
         Part("bipartite capacity", _bipartite_region(), (Case(_bipartite_region(), ("bipartite",)),),
-             "2 ≤ w ≤ 8, max(5w, w²/4 + 2) ≤ n ≤ 48"),
+             f"2 ≤ w ≤ {BIP_W}, N_b(w) ≤ n ≤ {BIP_N}"),
     ),
     notes=("The paper's 'below 1/5 as soon as $n > 5(w-1)/2$' is the real-$t$ statement; at integer $t$, "
            "$n = 5(w-1)/2 + 1/2$ (even $w$) gives $\\varphi = 1/5$ exactly, and the first $n$ below is one later. "
-           "Where the bipartite formula holds is open: an exact scan (every $(a, b)$, $2w \\le n \\le 12w$) finds it "
-           "failing for every $n$ below about $3w$ and, for odd $w \\ge 13$, at odd $n$ well beyond (to $n = 41$ "
-           "for $w = 13$, $55$ for $w = 15$); `docs/theory.md` records the scan."),
+           "Where the bipartite formula holds: an exact scan of every $(a, b)$ for $w \\le 20$, $2w \\le n \\le 8w$ "
+           "finds it exact from $N_b(w)$ on and false at $N_b(w) - 1$; below, the optimal plateau cut does not fit "
+           "(even $w$) or, for odd $w \\ge 13$, an off-plateau cut is lower at odd $n$ up to $(w^2 - 5)/4$. "
+           "A proof for every $w$ is open; `docs/theory.md` records the scan."),
 )

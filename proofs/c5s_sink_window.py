@@ -75,9 +75,10 @@ def _excess(ctx):
     bound = excess.subs(m, (n_ * (s_ + w_) + K) / (s_ + 2 * w_) - 1)
     e.append(symbolic_zero(bound - sw.capacity_upper_bound(), "the excess at m = (n(s + w) + K)/(s + 2w) − 1 is R(n)"))
     n_a, n_b, n_c = sw.upper_bound_start()
-    e.append(symbolic_zero((n_ - (n_ * (s_ + w_) + K) / (s_ + 2 * w_) - (s_ + w_ - 1)) * (s_ + 2 * w_) - w_ * (n_ - n_a),
+    m_top = (n_ * (s_ + w_) + K) / (s_ + 2 * w_)  # the real bound on m; m* > m_top − 1
+    e.append(symbolic_zero((n_ - m_top - (s_ + w_ - 1)) * (s_ + 2 * w_) - w_ * (n_ - n_a),
                            "t* ≥ s + w − 1 iff n ≥ N_a"))
-    e.append(symbolic_zero(((n_ * (s_ + w_) + K) / (s_ + 2 * w_) - 1 - (w_ - 1)) * (s_ + 2 * w_) - (s_ + w_) * (n_ - n_b),
+    e.append(symbolic_zero((m_top - 1 - (w_ - 1)) * (s_ + 2 * w_) - (s_ + w_) * (n_ - n_b),
                            "m* ≥ w − 1 (so t* ≤ n − w + 1) when n ≥ N_b"))
     e.append(symbolic_zero((n_ * (s_ + w_) - (s_ + 2 * w_)) - (s_ + w_) * (n_ - n_c), "R(n) > 0 when n > N_c"))
     return "; ".join(e)

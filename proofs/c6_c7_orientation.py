@@ -198,14 +198,16 @@ CLAIM_C6 = Claim(
                "bipartite landscape transposes pointwise, $\\varphi_{A^\\top}(a, b) = \\varphi_A(b, a)$ ($a$ keys and "
                "$b$ queries on the left), so only its minimum — like every minimum over vertex sets — is invariant; "
                "and the eigenvalues and singular values of $N$ and $N^\\top = N(A^\\top)$ coincide. The family "
-               "$A_\\gamma = ((1+\\gamma)A + (1-\\gamma)A^\\top)/2$ shares one $S$ while $G(A_\\gamma) = |\\gamma| G(A)$."),
+               "$A_\\gamma = ((1+\\gamma)A + (1-\\gamma)A^\\top)/2$ shares one $S$ while $G(A_\\gamma) = "
+               "|\\gamma| G(A)$."),
     steps=(
         Step("With $B(A) = \\begin{pmatrix} 0 & A \\\\ A^\\top & 0 \\end{pmatrix}$ and the swap "
              "$P = \\begin{pmatrix} 0 & I \\\\ I & 0 \\end{pmatrix}$: $P B(A) P^\\top = B(A^\\top)$.", "symbolic",
              "sympy `block_collapse` on block matrices of symbolic size", _graph, scope=EVERY_N, key="graph"),
         Step("$d(A^\\top) = d(A)$, hence $N(A^\\top) = N(A)^\\top$.", "symbolic",
              "sympy matrix expressions, $D^{-1/2}$ symmetric", _degrees, scope=EVERY_N, key="degrees"),
-        Step("$S(A^\\top) = S(A)$ and $K(A^\\top) = -K(A)$; so $W$, $L = I - S$ and every function of them are unchanged.",
+        Step("$S(A^\\top) = S(A)$ and $K(A^\\top) = -K(A)$; so $W$, $L = I - S$ and every function of them are "
+             "unchanged.",
              "symbolic", "sympy matrix expressions", _symmetric_part, scope=EVERY_N, key="symmetric"),
         Step("$N$ and $N^\\top$ have the same characteristic polynomial ($\\det M^\\top = \\det M$) and, through an "
              "SVD, the same singular values.", "symbolic",

@@ -11,7 +11,7 @@ of a polyhedron by factoring it into linear factors whose signs an exact Farkas 
 >>> import sympy as sp
 >>> n, k = sp.symbols("n k", integer=True)
 >>> nonnegative(1 / k - 1 / n, [k >= 1, k <= n], [n, k]).split(":")[0]
-'1/k - 1/n ≥ 0 on k ≥ 1, k ≤ n'
+'-1/n + 1/k ≥ 0 on k ≥ 1, k ≤ n'
 """
 from __future__ import annotations
 

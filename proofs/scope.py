@@ -116,7 +116,7 @@ class Region:
     def describe(self):
         if self.empty:
             return "nothing"
-        return "; ".join(", ".join(_fmt(*s) for s in b) or "the statement" for b in self.boxes)
+        return "; ".join(", ".join(_fmt(*s) for s in b) or "no parameter" for b in self.boxes)
 
 
 def _subtract(box, cut):

@@ -24,7 +24,7 @@ from attention_transport.theory import uniform_causal as uc
 __all__ = ["n", "t", "w", "j", "i", "column_sum_left", "column_sum_plateau", "column_sum_right",
            "plateau_cut", "plateau_volume", "real_minimum", "right_tail_landscape",
            "integer_minimum", "first_piercing_n", "bipartite_block_sum", "bipartite_cut",
-           "bipartite_cut_minimum", "bipartite_minimum"]
+           "bipartite_cut_minimum", "bipartite_threshold", "bipartite_minimum"]
 
 n, t, w, j, i, m = sp.symbols("n t w j i m", integer=True, positive=True)
 T = sp.Symbol("T", positive=True)  # a real cut position
@@ -122,6 +122,18 @@ def bipartite_cut_minimum(w_val):
     """Minimum of the cut over integer ``0 ≤ m < w``, as a Fraction."""
     cut = bipartite_cut()
     return min(Fraction(str(cut.subs({w: w_val, m: mm}))) for mm in range(w_val))
+
+
+def bipartite_threshold(w_val):
+    """``N_b(w)``: from this n on the plateau formula :func:`bipartite_minimum` is the bipartite capacity — checked
+    exactly (every (a, b)) for w ≤ 20 and n ≤ 8w, and sharp there: it fails at ``N_b(w) − 1``.  ``3w − 4`` for
+    even w, ``max(3w − 4, (w² − 1)/4)`` for odd w (the odd-w term takes over from w = 13).  A conjecture beyond.
+
+    >>> [bipartite_threshold(w) for w in (2, 8, 11, 13, 16)]
+    [2, 20, 30, 42, 44]
+    """
+    base = 3 * w_val - 4
+    return base if w_val % 2 == 0 else max(base, (w_val * w_val - 1) // 4)
 
 
 def bipartite_minimum(n_val, w_val):

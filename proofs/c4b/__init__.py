@@ -85,14 +85,16 @@ CLAIM = Claim(
              "$\\mathrm{cut} = (b - a) + a(D_1 - D_2)$ and $\\mathrm{vol} = a + b + a(D_1 + D_2)$.",
              "symbolic", "sympy `summation` in symbolic $a, b, n$ of the objects the exact and interval steps evaluate",
              check_closed_form, scope=EVERY_N, key="closed-form"),
-        Step("The closed forms against the matrix.", "exact", "exact rationals for $n \\le 12$", check_closed_form_table,
+        Step("The closed forms against the matrix.", "exact", "exact rationals for $n \\le 12$",
+             check_closed_form_table,
              scope=Scope(Region.box(n=(2, 12)), "each"), key="closed-form-table", role="check"),
         Step("For every $n$: a cut with more keys than queries on the left ($b < a$) is no better than the prefix "
              "cut at $t = a$. The queries $b+1..a$ attend only to keys $\\le a$, so adding them lowers the cut and raises "
              "the volume by $\\delta = a - b$; with $\\min(V-\\delta, 2n-V+\\delta) \\le \\min(V, 2n-V) + \\delta$ the "
              "bound $5/17$ of C4 carries over ($a = n$, where no prefix cut exists, has cut $n - b$ over the smaller side "
              "$n - b$: $\\varphi = 1$).", "linear-arithmetic",
-             "sympy identities for cut and volume; exact Farkas certificates for the negated bound in both cases of the "
+             "sympy identities for cut and volume; exact Farkas certificates for the negated bound in both "
+             "cases of the "
              "minimum", check_more_keys, scope=EVERY_N, key="more-keys"),
         Step("For $a \\le b$, with $D_1 = H_n - H_b$, $D_2 = H_b - H_a$: "
              "$\\mathrm{II} = \\mathrm{cut} - c\\,\\mathrm{vol} = (1-c)b - (1+c)a + (1-c)aD_1 - (1+c)aD_2$ and "
@@ -111,9 +113,9 @@ CLAIM = Claim(
              "$6/25 < \\varphi_{bip}^* < 1/4$ and $|\\kappa^*| < \\varphi_{bip}^*$. From here on $c = \\varphi_{bip}^*$.",
              "interval", "Krawczyk's test in mpmath interval arithmetic; the Jacobian checked by sympy", check_root,
              scope=EVERY_N, key="root"),
-        Step("$5/17 > \\varphi_{bip}^* > 6/25 > 1/5$: the reduction's bound (C4) exceeds $\\varphi_{bip}^*$.", "interval",
-             "rational bounds against the enclosure of $\\varphi_{bip}^*$", check_constants_order, scope=EVERY_N,
-             key="order"),
+        Step("$5/17 > \\varphi_{bip}^* > 6/25 > 1/5$: the reduction's bound (C4) exceeds $\\varphi_{bip}^*$.",
+             "interval", "rational bounds against the enclosure of $\\varphi_{bip}^*$", check_constants_order,
+             scope=EVERY_N, key="order"),
         Step("Region $a \\ge \\alpha n$, $\\alpha = 2/5$: with $D_1 \\ge (n-b)/n$ (each of its terms is $\\ge 1/n$), "
              "$\\mathrm{I} \\ge (1-c)E + (n-b)\\big((1+c)a/n - 2c\\big)$ and $(1+c)\\alpha - 2c > 0$; "
              "so $\\mathrm{I} > 0$ when $b < n$, and when $b = n > a$ because then $E > 0$.",
@@ -150,7 +152,8 @@ CLAIM = Claim(
              "polynomial, the expansion of $L_d$, the two S-procedure identities and $\\nu q$", check_local_identities,
              scope=EVERY_N, key="local-identities"),
         Step(f"On $U = [5/32, 9/32] \\times [3/8, 17/32] \\ni (a^*, b^*)$ with $\\tau = {CERTIFICATE.tau}$ and every "
-             f"$\\nu = 1/n \\in [0, 1/{CERTIFICATE.n_tail}]$: the Hessian of $L_c$ has $\\lambda_{{\\min}} \\ge m > 0$, so "
+             f"$\\nu = 1/n \\in [0, 1/{CERTIFICATE.n_tail}]$: the Hessian of $L_c$ has $\\lambda_{{\\min}} \\ge "
+             "m > 0$, so "
              "$L_c \\ge \\frac m2 |p - p^*|^2$ by Taylor's theorem on the convex $U$; $\\tau|W| \\le c - |\\kappa^*|$ "
              "and $|\\kappa'| < 1$; and on every box $q > 0$, or $\\frac m2 d^2 + \\nu q > 0$ with $d$ the distance to "
              "$(a^*, b^*)$. Hence $L_d > 0$ and $\\varphi > c$ on $U$.",
@@ -160,11 +163,14 @@ CLAIM = Claim(
              f"$\\nu = 1/n \\in [0, 1/{CERTIFICATE.n_tail}]$: with $D_1$ between C4's harmonic bounds and "
              "$0 \\le (a/n) D_2 \\le x\\ln(y/x)$ as intervals, an adaptive subdivision into boxes shows "
              "$\\mathrm{I} > 0$ or $\\mathrm{II} > 0$ on every box; the boxes' areas add up to the rectangle's.",
-             "interval", "mpmath interval arithmetic on each box, the compiled margin expressions, a rigorous enclosure "
+             "interval", "mpmath interval arithmetic on each box, the compiled margin expressions, a rigorous "
+                         "enclosure "
              "of $x\\ln x$", check_region_middle, scope=_tail(), key="middle"),
-        Step(f"For ${CERTIFICATE.exact_range[0]} \\le n \\le {CERTIFICATE.exact_range[1]}$: $\\varphi_{{bip}}(n) \\ge 1/5$ "
+        Step(f"For ${CERTIFICATE.exact_range[0]} \\le n \\le {CERTIFICATE.exact_range[1]}$: "
+             f"$\\varphi_{{bip}}(n) \\ge 1/5$ "
              "and $> \\varphi_{bip}^*$.", "interval",
-             "every $(a, b)$ in exact rationals from the closed forms, compared with the enclosure of $\\varphi_{bip}^*$",
+             "every $(a, b)$ in exact rationals from the closed forms, compared with the enclosure of "
+             "$\\varphi_{bip}^*$",
              check_finite_part, scope=lambda ctx: Scope(Region.box(n=_cert(ctx).exact_range), "each"), key="finite"),
         Step("Query lemma: for any row-stochastic $A$, a vertex set with queries $Q$ and keys $K$ has "
              "$\\mathrm{cut} = \\sum_i f_i + |Q| - 2\\sum_{i \\in Q} f_i$, $f_i = \\sum_{j \\in K} A_{ij}$, and volume "

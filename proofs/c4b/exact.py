@@ -19,7 +19,8 @@ from attention_transport.proofs.scope import Region
 from attention_transport.theory import uniform_causal as uc
 
 __all__ = ["bipartite_exact", "exact_bipartite_table", "check_closed_form", "check_closed_form_table",
-           "check_more_keys", "check_margin_identities", "check_case_split", "check_finite_part", "check_constants_order"]
+           "check_more_keys", "check_margin_identities", "check_case_split", "check_finite_part",
+           "check_constants_order"]
 
 
 def bipartite_exact(n, Hs):

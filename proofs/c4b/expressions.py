@@ -16,7 +16,8 @@ import sympy as sp
 
 from attention_transport.proofs.formulas import interval_function, with_xlogx
 
-__all__ = ["a", "b", "n", "BLOCK_KEYS_FIRST", "BLOCK_QUERIES_FIRST", "ROW_PREFIX", "COLUMN_PREFIX", "x", "y", "nu", "c", "kappa", "tau", "D1", "XD2", "e1", "e2", "cut_n", "vol_n", "margin_I", "margin_II",
+__all__ = ["a", "b", "n", "BLOCK_KEYS_FIRST", "BLOCK_QUERIES_FIRST", "ROW_PREFIX", "COLUMN_PREFIX",
+           "x", "y", "nu", "c", "kappa", "tau", "D1", "XD2", "e1", "e2", "cut_n", "vol_n", "margin_I", "margin_II",
            "D1_BOUNDS", "XD2_BOUNDS", "E1_BOUNDS", "E2_BOUNDS", "cut_c", "vol_c", "A_c", "L_c", "hessian_c",
            "lambda_min", "kappa_prime", "q_local", "W_local", "compiled"]
 

@@ -31,7 +31,8 @@ def check_refined_harmonic(ctx):
     e.append(symbolic_zero(sp.expand_log(f_step + g.subs(u, 1 / m), force=True), "f(m+1) − f(m) = −g(1/m)"))
     e.append(symbolic_zero((1 / (12 * m ** 2) - 1 / (12 * (m + 1) ** 2)) - (k - g).subs(u, 1 / m),
                            "1/(12m²) − 1/(12(m+1)²) = (k − g)(1/m)"))
-    # the bounds the interval steps use (expressions.E1_BOUNDS, E2_BOUNDS) follow from 0 < f(M) − f(m) < (1/m² − 1/M²)/12
+    # the bounds the interval steps use (expressions.E1_BOUNDS, E2_BOUNDS) follow from
+    # 0 < f(M) − f(m) < (1/m² − 1/M²)/12
     n, a, b = sp.symbols("n a b", positive=True)
     fn, fa, fb = sp.symbols("f_n f_a f_b", real=True)
     H = {q: fq + sp.log(q) + 1 / (2 * q) for q, fq in ((n, fn), (a, fa), (b, fb))}  # H_m = f(m) + ln m + 1/(2m)

@@ -105,6 +105,7 @@ def check_constants(ctx):
         require(cut.a <= phi.b and phi.a <= cut.b, f"the continuum cut {cut} misses φ_bip* {phi}")
         point, a, b = bipartite_star(ctx.dps)  # the printed constants lie in the enclosures
         for name, value, box in (("φ_bip*", point, phi), ("a*", a, A), ("b*", b, B)):
-            require(abs(iv.mpf(value) - box).b < iv.mpf(10) ** (1 - ctx.dps), f"printed {name} {value} is outside {box}")
+            require(abs(iv.mpf(value) - box).b < iv.mpf(10) ** (1 - ctx.dps),
+                    f"printed {name} {value} is outside {box}")
     return (f"on the Krawczyk box both residuals contain 0, the continuum volume contains 1 and the cut meets the "
             f"enclosure of φ_bip*; the printed φ_bip*, a*, b* lie within 10^-{ctx.dps - 1} of their enclosures")

@@ -75,8 +75,8 @@ def _forged_farkas(rows, rhs):
 MUTATIONS = [
     # a gap in an exact range
     ("c4-exact-range-short", "range", "C4", "finite", c4(exact_range=(2, 98)), None, True, "n = 99 of n ≥ 2 uncovered"),
-    ("c4-loop-skips-99", "range", "C4", "finite", Context(), patch(c4_floor, "range", loop_keeping((2, 100), lambda n: n != 99)), True,
-     "did not visit n = 99"),
+    ("c4-loop-skips-99", "range", "C4", "finite", Context(),
+     patch(c4_floor, "range", loop_keeping((2, 100), lambda n: n != 99)), True, "did not visit n = 99"),
     ("c4-tail-starts-late", "range", "C4", None, c4(n0=101), None, False, "n = 100 of n ≥ 2 uncovered"),
     ("c4b-exact-table-stops-at-100", "range", "C4b", None, c4b(exact_range=(2, 100)), None, False,
      "101 ≤ n ≤ 120 of n ≥ 2 uncovered"),
@@ -232,3 +232,10 @@ def test_a_value_by_value_scope_needs_the_visited_region():
     step = core.Step("s", "exact", "m", lambda ctx: "no region", scope=Scope(Region.box(n=(2, 5)), "each"), key="s")
     with pytest.raises(CheckFailed, match="needs the region the check visited"):
         core._run_step(step, Context())
+
+
+def test_the_documented_mutation_score_is_the_table():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "theory.md").read_text(encoding="utf-8")
+    assert f"holds {len(MUTATIONS)} mutations" in text and f"{len(MUTATIONS)}/{len(MUTATIONS)}" in text

@@ -84,7 +84,8 @@ def test_failing_and_crashing_steps_are_reported():
 
     claim = Claim("X", "broken", "a false claim", (Step("false", "exact", "none", bad, scope=EVERY, key="a"),
                                                    Step("crash", "exact", "none", crash, scope=EVERY, key="b"),
-                                                   Step("true", "exact", "none", lambda ctx: "ok", scope=EVERY, key="c")),
+                                                   Step("true", "exact", "none", lambda ctx: "ok",
+                                                   scope=EVERY, key="c")),
                   domain=Region.box(n=(1, None)))
     result = run_claim(claim)
     assert result.status == "fail"

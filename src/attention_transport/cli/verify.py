@@ -8,9 +8,16 @@ from attention_transport.cli.base import Command, int_in
 __all__ = ["Verify"]
 
 
-def _short(part, limit=60):
-    text = part.describe()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _scope_summary(parts):
+    """One cell for the table: the domain when the claim has one part, else how many parts hold for every value
+    of their parameters and how many on a finite range (``--steps`` and ``--json`` give them in full)."""
+    if len(parts) == 1:
+        text = parts[0].describe()
+        return text if len(text) <= 40 else text[:39] + "…"
+    unbounded = sum(not p.domain.bounded for p in parts)
+    finite = len(parts) - unbounded
+    return ", ".join(f"{k} part{'s' if k > 1 else ''} {label}" for k, label in ((unbounded, "unbounded"),
+                                                                               (finite, "finite")) if k)
 
 
 class Verify(Command):
@@ -65,7 +72,7 @@ class Verify(Command):
             }
             print(json.dumps(payload), file=out)
         else:
-            rows = [(r.claim.id, r.claim.title, "; ".join(_short(p) for p in r.claim.parts_in(ctx)),
+            rows = [(r.claim.id, r.claim.title, _scope_summary(r.claim.parts_in(ctx)),
                      ", ".join(r.claim.kinds), r.status.upper(), f"{r.seconds:.2f}") for r in results]
             head = ("claim", "statement", "proven for", "checkers", "result", "seconds")
             widths = [max(len(h), *(len(row[k]) for row in rows)) for k, h in enumerate(head)]
@@ -74,6 +81,8 @@ class Verify(Command):
                 print("  ".join(x.ljust(w) for x, w in zip(row, widths)), file=out)
             if args.steps:
                 for r in results:
+                    for part in r.claim.parts_in(ctx):
+                        print(f"  {r.claim.id:4s} part: {part.what}: {part.describe()}", file=out)
                     for st in r.steps:
                         scope = st.step.scope_in(ctx).describe() if st.step.key != "coverage" else "the statement"
                         role = "" if st.step.role == "proof" else " [cross-check]"
