@@ -199,5 +199,7 @@ CLAIM = Claim(
            "A consequence: the continuum landscape $\\varphi(x, y)$ is the limit of $\\varphi_n(xn, yn)$ along "
            "lattice points, so it is $\\ge \\varphi_{bip}^*$ everywhere, and $(a^*, b^*)$ is its minimiser. "
            "The symmetric part of the proof — $\\min(V, 2n - V)$ has a kink exactly at the continuum optimum — is "
-           "what the augmented Lagrangian handles: neither margin alone is positive near $(a^*, b^*)$."),
+           "what the augmented Lagrangian handles: neither margin alone is positive near $(a^*, b^*)$. "
+           "`verify --only C4b --enum-max 28` extends the enumeration to $n \\le 28$ (about ten minutes; the run is "
+           "recorded in `docs/runs/verify-C4b-enum-max-28.json`)."),
 )
