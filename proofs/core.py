@@ -46,7 +46,7 @@ import sympy as sp
 from mpmath import iv
 from scipy.optimize import linprog
 
-from attention_transport.proofs.scope import Region, Scope
+from attention_transport.proofs.scope import Region, Scope, one_of
 
 __all__ = ["KINDS", "ROLES", "CheckFailed", "require", "Context", "Checked", "Step", "Case", "Part", "Claim",
            "StepResult", "ClaimResult", "run_claim", "coverage", "symbolic_zero", "infeasible", "farkas_certificate",
@@ -118,10 +118,8 @@ class Step:
     role: str = "proof"
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"step kind must be one of {', '.join(KINDS)}; got {self.kind!r}.")
-        if self.role not in ROLES:
-            raise ValueError(f"step role must be one of {', '.join(ROLES)}; got {self.role!r}.")
+        one_of(self.kind, KINDS, "step kind")
+        one_of(self.role, ROLES, "step role")
 
     def scope_in(self, ctx):
         """The declared scope for this run."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import groupby
 
-__all__ = ["Region", "Scope", "BASES"]
+__all__ = ["Region", "Scope", "BASES", "one_of"]
 
 #: why a step holds on its region
 BASES = {
@@ -33,6 +33,12 @@ BASES = {
     "each": "checked value by value; the region is what the loop actually visited",
     "instances": "checked on the listed instances only",
 }
+
+
+def one_of(value, allowed, what):
+    """Raise the package's one-line error unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}.")
 
 
 def _fmt(name, lo, hi):
@@ -153,8 +159,7 @@ class Scope:
     text: str = ""
 
     def __post_init__(self):
-        if self.basis not in BASES:
-            raise ValueError(f"scope basis must be one of {', '.join(BASES)}; got {self.basis!r}.")
+        one_of(self.basis, tuple(BASES), "scope basis")
         if self.basis in ("each", "instances") and not self.region.bounded:
             raise ValueError(f"a {self.basis!r} scope must be bounded; got {self.region.describe()}.")
 
