@@ -1,12 +1,14 @@
 """C3 — the continuum limit of the uniform causal landscape and its worst cut."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mpmath
 import sympy as sp
-from mpmath import iv
 
 from attention_transport.numerics.constants import phi_star, x_star
 from attention_transport.proofs.core import Claim, Step, interval_dps, require, symbolic_zero
+from attention_transport.proofs.formulas import interval_value
 from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import uniform_causal as uc
 
@@ -30,8 +32,9 @@ def _limit(ctx):
     return "sympy limit: H_n − H_{xn} → −ln x; cut/n → −x ln x, vol/n → x(2 − ln x), total/n = 2"
 
 
-def _q(val):
-    return val * (2 - iv.log(val))
+def _q(value):
+    """The continuum volume q(x) = x(2 − ln x) — theory.uniform_causal's object — at an exact rational."""
+    return interval_value(uc.continuum_landscape()[2], {x: value})
 
 
 def _roots(ctx):
@@ -42,11 +45,11 @@ def _roots(ctx):
     require(sp.simplify(xs - sp.exp(2 + W)) == 0, f"root in (0, 1) is {xs}")
     other = [r for r in roots if r != xs][0]
     require(sp.N(other, 30) > 1, f"second root {other} is not > 1")
-    # q(x) = x(2 − ln x) is increasing on (0, 1): q'(x) = 1 − ln x > 0
-    dq = sp.diff(x * (2 - sp.log(x)), x)
+    # q(x) = x(2 − ln x), the continuum volume, is increasing on (0, 1): q'(x) = 1 − ln x > 0
+    dq = sp.diff(uc.continuum_landscape()[2], x)
     require(sp.simplify(dq - (1 - sp.log(x))) == 0, f"q' = {dq}")
     with interval_dps(30):
-        lo, hi = _q(iv.mpf(3178) / 10000), _q(iv.mpf(3179) / 10000)
+        lo, hi = _q(Fraction(3178, 10000)), _q(Fraction(3179, 10000))
         require(lo.b < 1 < hi.a, f"q(0.3178) = {lo}, q(0.3179) = {hi}")
     return ("sympy solve: two roots; the W₋₁ root lies in (0.3178, 0.3179) by interval arithmetic and q' = 1 − ln x > 0 "
             "makes it the only root in (0, 1); the W₀ root exceeds 1")
@@ -90,7 +93,7 @@ def _enclosure(ctx):
         step = mpmath.mpf(10) ** (-dps)
         lo_s, hi_s = mpmath.nstr(xs - step, dps + 2), mpmath.nstr(xs + step, dps + 2)
     with interval_dps(dps + 10):
-        lo, hi = _q(iv.mpf(lo_s)), _q(iv.mpf(hi_s))
+        lo, hi = _q(Fraction(lo_s)), _q(Fraction(hi_s))
         require(lo.b < 1 < hi.a, f"q does not bracket 1 at ±10^-{dps}")
     with mpmath.workdps(dps + 5):
         sym = sp.N(uc.x_star(), dps + 5)

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy as sp
-from mpmath import iv
 
 from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, interval_dps, require, symbolic_zero
-from attention_transport.proofs.formulas import exact_function
+from attention_transport.proofs.formulas import exact_function, interval_value
 from attention_transport.proofs.scope import Region, Scope
 from attention_transport.theory import uniform_causal as uc
 
@@ -83,7 +82,13 @@ def _finite(ctx):
 
 
 k, t, n = sp.symbols("k t n", integer=True, positive=True)
-s, eps, D, xx = sp.symbols("s epsilon D x", positive=True)
+s, eps, D, xx, N = sp.symbols("s epsilon D x N", positive=True)
+#: the objects the interval steps evaluate: the balance function, the volume branch's g and slack, the tail's F
+Q_BALANCE = xx * (2 - sp.log(xx))
+G_VOLUME = sp.exp(-D) * (2 + D)
+SLACK_VOLUME = (N + 1) * G_VOLUME - (2 + D) - N
+C_TAIL = sp.Symbol("c", positive=True)
+F_TAIL = (1 + C_TAIL) * (s - eps) * (-sp.log(s)) - 2 * C_TAIL * (1 - s)
 
 
 def _harmonic_bounds(ctx):
@@ -101,11 +106,9 @@ def _harmonic_bounds(ctx):
 
 def _balance_bound(ctx):
     cert = ctx.certificate("C4", CERTIFICATE)
-    q = xx * (2 - sp.log(xx))
-    e = symbolic_zero(sp.diff(q, xx) - (1 - sp.log(xx)), "q' = 1 − ln x (> 0 on (0, 1))")
+    e = symbolic_zero(sp.diff(Q_BALANCE, xx) - (1 - sp.log(xx)), "q' = 1 − ln x (> 0 on (0, 1))")
     with interval_dps(30):
-        val = iv.mpf(cert.x_lo.numerator) / cert.x_lo.denominator
-        qv = val * (2 - iv.log(val))
+        qv = interval_value(Q_BALANCE, {xx: cert.x_lo})
         require(qv.b < 1, f"q(x_lo) = {qv} is not < 1")
     return f"{e}; q({cert.x_lo}) < 1 by interval arithmetic, so x* > {cert.x_lo}"
 
@@ -113,13 +116,12 @@ def _balance_bound(ctx):
 def _branch_volume(ctx):
     cert = ctx.certificate("C4", CERTIFICATE)
     C, D_C, N0 = cert.tail, cert.d_c, cert.n0
-    g = sp.exp(-D) * (2 + D)
-    e = symbolic_zero(sp.diff(g, D) + sp.exp(-D) * (1 + D), "g' = −e^{−D}(1 + D) < 0 for g = e^{−D}(2 + D)")
+    e = symbolic_zero(sp.diff(G_VOLUME, D) + sp.exp(-D) * (1 + D), "g' = −e^{−D}(1 + D) < 0 for g = e^{−D}(2 + D)")
+    e += "; " + symbolic_zero(sp.diff(SLACK_VOLUME, N) - (G_VOLUME - 1), "∂(slack)/∂n = g − 1")
     require(D_C / (2 + D_C) == C, "D_C/(2 + D_C) ≠ c")
     with interval_dps(30):
-        dc = iv.mpf(D_C.numerator) / D_C.denominator
-        gv = iv.exp(-dc) * (2 + dc)
-        slack = (N0 + 1) * gv - (2 + dc) - N0
+        gv = interval_value(G_VOLUME, {D: D_C})
+        slack = interval_value(SLACK_VOLUME, {D: D_C, N: N0})
         require(gv.a > 1 and slack.a > 0, f"g(D_c) = {gv}, slack = {slack}")
     return (f"{e}; g({D_C}) > 1 and (N0 + 1) g({D_C}) − (2 + {D_C}) − N0 > 0 at N0 = {N0} by interval arithmetic, "
             "and the left side grows with n")
@@ -129,7 +131,7 @@ def _branch_complement(ctx):
     cert = ctx.certificate("C4", CERTIFICATE)
     C, X_LO, N0 = cert.tail, cert.x_lo, cert.n0
     c = sp.Rational(C.numerator, C.denominator)
-    F = (1 + c) * (s - eps) * (-sp.log(s)) - 2 * c * (1 - s)
+    F = F_TAIL.subs(C_TAIL, c)
     e = [symbolic_zero(sp.diff(F, s, 2) + (1 + c) * (1 / s + eps / s ** 2), "∂²F/∂s² = −(1 + c)(1/s + ε/s²) < 0"),
          symbolic_zero(sp.diff(F, eps) - (1 + c) * sp.log(s), "∂F/∂ε = (1 + c) ln s < 0 for s < 1")]
     require(F.subs(s, 1) == 0, "F(1, ε) ≠ 0")
@@ -141,9 +143,7 @@ def _branch_complement(ctx):
     lhs = (1 + c) * (s * m - 1) * (-sp.log(s)) - 2 * c * (m - 1 - (s * m - 1))
     e.append(symbolic_zero(lhs - m * F.subs(eps, 1 / m), "(1+c)tD − 2c(n−t) = (n+1) F(s, 1/(n+1))"))
     with interval_dps(30):
-        sv = iv.mpf(X_LO.numerator) / X_LO.denominator
-        cv = iv.mpf(C.numerator) / C.denominator
-        Fv = (1 + cv) * (sv - iv.mpf(1) / (N0 + 1)) * (-iv.log(sv)) - 2 * cv * (1 - sv)
+        Fv = interval_value(F_TAIL, {C_TAIL: C, s: X_LO, eps: Fraction(1, N0 + 1)})
         require(Fv.a > 0, f"F(x_lo, 1/(N0+1)) = {Fv} is not > 0")
     return "; ".join(e) + f"; F({X_LO}, 1/{N0 + 1}) > 0 by interval arithmetic; concave F ≥ min(F(x_lo), F(1)) = 0"
 

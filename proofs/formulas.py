@@ -23,7 +23,8 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from attention_transport.proofs.core import CheckFailed, infeasible, require
 
-__all__ = ["XLOGX", "with_xlogx", "interval_function", "exact_value", "exact_function", "nonnegative"]
+__all__ = ["XLOGX", "with_xlogx", "interval_function", "interval_value", "exact_value", "exact_function",
+           "nonnegative"]
 
 #: ``x ln x`` as one function, so that interval evaluation can use a tight enclosure (0 ln 0 = 0)
 XLOGX = sp.Function("xlogx")
@@ -60,7 +61,8 @@ def _iv_xlogx(X):
 
 
 _IV_NAMESPACE = {"mpf": iv.mpf, "log": iv.log, "exp": iv.exp, "sqrt": iv.sqrt, "pi": iv.pi, "e": iv.e,
-                 "xlogx": _iv_xlogx}
+                 "xlogx": _iv_xlogx, "matrix": list, "ImmutableDenseMatrix": list,
+                 "MutableDenseMatrix": list}  # a sympy Matrix becomes nested lists
 
 
 def interval_function(expr, args):
@@ -74,6 +76,17 @@ def interval_function(expr, args):
     if floats:
         raise ValueError(f"a proof formula must be exact; got the float(s) {sorted(map(str, floats))}.")
     return sp.lambdify(args, expr, modules=[_IV_NAMESPACE, "mpmath"])
+
+
+def interval_value(expr, values):
+    """Rigorous interval enclosure of ``expr`` at exact values (``{symbol: Fraction | int}``); call it inside
+    :func:`interval_dps`.  The same sympy object the symbolic steps check, evaluated — never re-typed."""
+    point = expr.subs({k: sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else sp.Integer(v)
+                       for k, v in values.items()})
+    free = point.free_symbols
+    if free:
+        raise ValueError(f"no value for {sorted(map(str, free))} in {expr}.")
+    return interval_function(point, ())()
 
 
 def exact_value(expr, values, harmonic=None):

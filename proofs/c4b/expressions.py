@@ -19,7 +19,8 @@ from attention_transport.proofs.formulas import interval_function, with_xlogx
 __all__ = ["a", "b", "n", "BLOCK_KEYS_FIRST", "BLOCK_QUERIES_FIRST", "ROW_PREFIX", "COLUMN_PREFIX",
            "x", "y", "nu", "c", "kappa", "tau", "D1", "XD2", "e1", "e2", "cut_n", "vol_n", "margin_I", "margin_II",
            "D1_BOUNDS", "XD2_BOUNDS", "E1_BOUNDS", "E2_BOUNDS", "cut_c", "vol_c", "A_c", "L_c", "hessian_c",
-           "lambda_min", "kappa_prime", "q_local", "W_local", "compiled"]
+           "lambda_min", "kappa_prime", "q_local", "W_local", "ROOT_SYSTEM", "ROOT_JACOBIAN", "PHI_AT_ROOT",
+           "KAPPA_AT_ROOT", "compiled"]
 
 # ---------------------------------------------------------------- the exact landscape, per (n, a, b)
 a, b, n = sp.symbols("a b n", integer=True, nonnegative=True)
@@ -77,6 +78,21 @@ def collected(expr, *variables):
     return out
 
 
+# ---------------------------------------------------------------- the continuum optimum
+#: the balance and stationarity equations in (x, y) = (a, b): their common root is (a*, b*)
+ROOT_SYSTEM = sp.Matrix([y - (1 - x + x * sp.log(x)), sp.log(x) * (1 - x / y) - sp.log(y)])
+ROOT_JACOBIAN = ROOT_SYSTEM.jacobian([x, y])
+PHI_AT_ROOT = 1 - 2 * x + 2 * x * sp.log(x / y)  #: φ_bip* at the root
+KAPPA_AT_ROOT = 1 - 2 * x / y  #: the multiplier κ* at the root
+
+
+@lru_cache(maxsize=None)
+def point_function(name):
+    """A root-system object compiled for mpmath points (the Krawczyk test's midpoint and inverse)."""
+    table = {"system": ROOT_SYSTEM, "jacobian": ROOT_JACOBIAN}
+    return sp.lambdify((x, y), table[name], modules="mpmath")
+
+
 @lru_cache(maxsize=None)
 def compiled(name):
     """The interval function of one of the expressions above (``x ln x`` with its tight enclosure)."""
@@ -92,6 +108,9 @@ def compiled(name):
         "W": (with_xlogx(W_local, x), (x, y, e1, e2)),
         "E1_lo": (E1_BOUNDS[0], (y, nu)), "E1_hi": (E1_BOUNDS[1], (y, nu)),
         "E2_lo": (E2_BOUNDS[0], (x, y, nu)), "E2_hi": (E2_BOUNDS[1], (x, y, nu)),
+        "root_system": (ROOT_SYSTEM, (x, y)), "root_jacobian": (ROOT_JACOBIAN, (x, y)),
+        "phi_at_root": (PHI_AT_ROOT, (x, y)), "kappa_at_root": (KAPPA_AT_ROOT, (x, y)),
+        "vol_c": (vol_c, (x, y)), "cut_c": (cut_c, (x, y)),
     }
     expr, args = table[name]
     return interval_function(expr, args)

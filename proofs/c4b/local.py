@@ -54,11 +54,11 @@ def check_refined_harmonic(ctx):
 def check_local_identities(ctx):
     x, y, nu, kap, tau, phi, e1, e2 = ex.x, ex.y, ex.nu, ex.kappa, ex.tau, ex.c, ex.e1, ex.e2
     cut, vol, A = ex.cut_c, ex.vol_c, ex.A_c
-    e = [symbolic_zero(sp.expand_log(cut - (1 - 2 * x + 2 * x * sp.log(x / y)) - (y - (1 - x + x * sp.log(x))),
-                                     force=True), "cut − φ-formula = balance residual"),
-         symbolic_zero(sp.diff(cut, x) - (1 - 2 * x / y) * sp.diff(vol, x)
-                       - 2 * (sp.log(x) * (1 - x / y) - sp.log(y)), "∂ₓcut − κ*∂ₓvol = 2·stationarity residual"),
-         symbolic_zero(sp.diff(cut, y) - (1 - 2 * x / y) * sp.diff(vol, y), "∂ᵧcut − κ*∂ᵧvol = 0")]
+    balance, stationarity = ex.ROOT_SYSTEM
+    e = [symbolic_zero(sp.expand_log(cut - ex.PHI_AT_ROOT - balance, force=True), "cut − φ-formula = balance residual"),
+         symbolic_zero(sp.diff(cut, x) - ex.KAPPA_AT_ROOT * sp.diff(vol, x) - 2 * stationarity,
+                       "∂ₓcut − κ*∂ₓvol = 2·stationarity residual"),
+         symbolic_zero(sp.diff(cut, y) - ex.KAPPA_AT_ROOT * sp.diff(vol, y), "∂ᵧcut − κ*∂ᵧvol = 0")]
     H = ex.hessian_c
     lam = sp.Symbol("lambda")
     e.append(symbolic_zero(((lam - H[0, 0]) * (lam - H[1, 1]) - H[0, 1] ** 2).subs(lam, ex.lambda_min),

@@ -16,7 +16,7 @@ from attention_transport.proofs.c4b import expressions as ex
 from attention_transport.proofs.c4b.certificate import CERTIFICATE
 from attention_transport.proofs.c4b.root import bipartite_root, iv_rational, short
 from attention_transport.proofs.core import infeasible, interval_dps, require, symbolic_zero
-from attention_transport.proofs.formulas import nonnegative
+from attention_transport.proofs.formulas import interval_function, nonnegative
 
 __all__ = ["check_region_keys", "check_region_corner", "bipartite_margins", "check_region_middle", "subdivide"]
 
@@ -29,7 +29,7 @@ def check_region_keys(ctx):
     e = [f"(1 + c)α − 2c = {sp.simplify(slope)} at α = {split}"]
     _, _, phi, _ = bipartite_root(ctx.dps)
     with interval_dps(30):
-        value = (1 + phi) * iv_rational(cert.alpha_split) - 2 * phi
+        value = interval_function(slope, (c,))(phi)
         require(value.a > 0, f"(1 + φ_bip*)α − 2φ_bip* = {value} is not > 0 at α = {cert.alpha_split}")
     # D1 = H_n − H_b = Σ_{k=b+1}^{n} 1/k ≥ (n − b)/n: every term is ≥ 1/n
     n, k, b = sp.symbols("n k b", integer=True)
@@ -62,10 +62,11 @@ def check_region_corner(ctx):
     e.append(symbolic_zero(sp.expand_log((II / b_).subs(D1s, K / (1 - c)) - h.subs(rho, a_ / b_), force=True),
                            "II/b at D1 = K/(1 − c), D2 = ln(b/a) is h(a/b)"))
     _, _, phi, _ = bipartite_root(ctx.dps)
+    ratio = sp.Symbol("r", positive=True)
+    K_of = (1 - c) * sp.log(ratio)  # K = (1 − c) ln r
     with interval_dps(30):
-        Kv = (1 - phi) * iv.log(iv_rational(r))
-        hm = (1 - phi) - (1 + phi) * iv.exp(-Kv / (1 + phi))
-        h1 = (1 - phi) - (1 + phi) + Kv
+        hm = interval_function(h.subs(rho, rho_m).subs(K, K_of), (c, ratio))(phi, iv_rational(r))
+        h1 = interval_function(h.subs(rho, 1).subs(K, K_of), (c, ratio))(phi, iv_rational(r))
         require(hm.a > 0 and h1.a > 0, f"h(ρ_m) = {hm}, h(1) = {h1}")
         worst = min(hm.a, h1.a)
     return ("; ".join(e) + f"; so II/b ≥ h(a/b) with K = (1 − c) ln {r}, c = φ_bip*; the convex h has "

@@ -5,13 +5,13 @@ from fractions import Fraction
 from functools import lru_cache
 
 import mpmath
-import sympy as sp
 from mpmath import iv
 
 from attention_transport.numerics.constants import bipartite_star
-from attention_transport.proofs.core import interval_dps, require
+from attention_transport.proofs.c4b import expressions as ex
+from attention_transport.proofs.core import interval_dps, require, symbolic_zero
 
-__all__ = ["iv_rational", "short", "jacobian", "bipartite_root", "check_root", "check_constants"]
+__all__ = ["iv_rational", "short", "bipartite_root", "check_root", "check_constants"]
 
 
 def iv_rational(q):
@@ -22,12 +22,6 @@ def iv_rational(q):
 def short(v, digits):
     """A point or interval endpoint (``iv`` degenerate interval) as a short decimal string."""
     return mpmath.nstr(mpmath.mpf(v), digits)
-
-
-def jacobian(a, b, log):
-    """Jacobian of (balance, stationarity) in (a, b); ``log`` is sympy's, mpmath's or mpmath.iv's."""
-    la = log(a)
-    return [[-la, 1], [(1 - a / b) / a - la / b, a * la / b ** 2 - 1 / b]]
 
 
 @lru_cache(maxsize=None)
@@ -52,16 +46,15 @@ def bipartite_root(dps):
     _, a, b = bipartite_star(work)
     with mpmath.workdps(work):
         r = mpmath.mpf(10) ** (-(dps + 2))
-        J = jacobian(a, b, mpmath.log)
-        det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
-        Y = [[J[1][1] / det, -J[0][1] / det], [-J[1][0] / det, J[0][0] / det]]  # any point inverse will do
+        J = ex.point_function("jacobian")(a, b)
+        Y = (J ** -1).tolist()  # any point inverse will do
         ends = [(a - r, a + r), (b - r, b + r)]
     with interval_dps(work):
         X = [iv.mpf(list(e)) for e in ends]
         m = [iv.mpf(a), iv.mpf(b)]
         Y = [[iv.mpf(v) for v in row] for row in Y]
-        F = [m[1] - (1 - m[0] + m[0] * iv.log(m[0])), iv.log(m[0]) * (1 - m[0] / m[1]) - iv.log(m[1])]
-        JX = jacobian(X[0], X[1], iv.log)
+        F = [row[0] for row in ex.compiled("root_system")(m[0], m[1])]  # the balance and stationarity residuals
+        JX = ex.compiled("root_jacobian")(X[0], X[1])
         K = []
         for i in range(2):
             k_i = m[i] - (Y[i][0] * F[0] + Y[i][1] * F[1])
@@ -71,24 +64,23 @@ def bipartite_root(dps):
         require(all(K[i].a > X[i].a and K[i].b < X[i].b for i in range(2)),
                 f"the Krawczyk image {K} is not inside the box {X}")
         A, B = X
-        phi = 1 - 2 * A + 2 * A * iv.log(A / B)
-        kappa = 1 - 2 * A / B
+        phi = ex.compiled("phi_at_root")(A, B)
+        kappa = ex.compiled("kappa_at_root")(A, B)
     return A, B, phi, kappa
 
 
 def check_root(ctx):
-    a_, b_ = sp.symbols("a b", positive=True)
-    F = sp.Matrix([b_ - (1 - a_ + a_ * sp.log(a_)), sp.log(a_) * (1 - a_ / b_) - sp.log(b_)])
-    require(sp.simplify(F.jacobian([a_, b_]) - sp.Matrix(jacobian(a_, b_, sp.log))) == sp.zeros(2, 2),
-            "the Jacobian used by the Krawczyk test is not that of the system")
+    e = symbolic_zero(ex.ROOT_SYSTEM[0] - (ex.vol_c - 1), "balance residual = continuum volume − 1")
     A, B, phi, kappa = bipartite_root(ctx.dps)
-    require(phi.a > iv_rational(Fraction(6, 25)).b and phi.b < iv_rational(Fraction(1, 4)).a, f"φ_bip* = {phi} not in (6/25, 1/4)")
+    require(phi.a > iv_rational(Fraction(6, 25)).b and phi.b < iv_rational(Fraction(1, 4)).a,
+            f"φ_bip* = {phi} not in (6/25, 1/4)")
     require(abs(kappa).b < phi.a, f"|κ*| = {abs(kappa)} is not < φ_bip* = {phi}")
     point = bipartite_star(ctx.dps)[0]  # the constant `verify` prints lies in the enclosure
     with interval_dps(ctx.dps + 10):
         require(abs(iv.mpf(point) - phi).b < iv.mpf(10) ** (1 - ctx.dps), f"printed φ_bip* {point} is outside {phi}")
     with mpmath.workdps(ctx.dps + 10):
-        return (f"Jacobian checked by sympy; Krawczyk image strictly inside the box of radius 10^-{ctx.dps + 2}: "
+        return (f"{e}; the Jacobian is sympy's of the same system; Krawczyk image strictly inside the box of radius "
+                f"10^-{ctx.dps + 2}: "
                 f"one root; φ_bip* ∈ [{short(phi.a, 20)}, {short(phi.b, 20)}], κ* = {short(kappa.a, 12)}; "
                 "6/25 < φ_bip* < 1/4 and |κ*| < φ_bip*")
 
@@ -96,10 +88,9 @@ def check_root(ctx):
 def check_constants(ctx):
     A, B, phi, _ = bipartite_root(ctx.dps)
     with interval_dps(ctx.dps + 10):
-        balance = B - (1 - A + A * iv.log(A))
-        stationarity = iv.log(A) * (1 - A / B) - iv.log(B)
-        vol = B + A - A * iv.log(A)
-        cut = B + A - A * iv.log(A) - 2 * (A + A * iv.log(B / A))
+        (balance,), (stationarity,) = ex.compiled("root_system")(A, B)
+        vol = ex.compiled("vol_c")(A, B)
+        cut = ex.compiled("cut_c")(A, B)
         require(0 in balance and 0 in stationarity, f"residuals {balance}, {stationarity} exclude 0 on the box")
         require(1 in vol, f"the continuum volume {vol} excludes 1 on the box")
         require(cut.a <= phi.b and phi.a <= cut.b, f"the continuum cut {cut} misses φ_bip* {phi}")

@@ -95,6 +95,11 @@ MUTATIONS = [
      expr_patch("COLUMN_PREFIX", lambda: ex.a * (sp.harmonic(ex.n) - sp.harmonic(ex.a))), True, "Σ_{j≤a} c_j"),
     ("formula-margin", "formula", "C4b", "margins", Context(),
      expr_patch("margin_I", lambda: ex.cut_n + ex.c * (2 - ex.vol_n)), True, "n·margin_I"),
+    ("formula-root-system", "formula", "C4b", "root", Context(),
+     expr_patch("ROOT_SYSTEM", lambda: sp.Matrix([ex.y - (1 - ex.x - ex.x * sp.log(ex.x)), ex.ROOT_SYSTEM[1]])), True,
+     "balance residual"),
+    ("formula-c4-tail", "formula", "C4", "complement", Context(),
+     lambda mp: mp.setattr(c4_floor, "F_TAIL", c4_floor.F_TAIL + c4_floor.s * c4_floor.eps), True, "∂F/∂ε"),
     # bound directions
     ("direction-harmonic-E2", "direction", "C4b", "refined", Context(),
      expr_patch("E2_BOUNDS", lambda: (ex.E2_BOUNDS[0], ex.E2_BOUNDS[0] - ex.nu ** 2 / (12 * ex.x ** 2))), True,
