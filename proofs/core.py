@@ -234,11 +234,18 @@ def _run_step(step, context):
     return out, scope
 
 
-def run_claim(claim, context=None):
-    """Run every step of ``claim``, then its coverage; a failing or crashing checker fails its step only."""
+def run_claim(claim, context=None, interrupted=None):
+    """Run every step of ``claim``, then its coverage; a failing or crashing checker fails its step only.
+
+    ``interrupted``, a function returning True once the user asked to stop, is consulted before every step: a
+    Ctrl-C that a library swallowed (mpmath converts numbers inside bare ``except:`` blocks) still ends the run at
+    the next step.
+    """
     context = context or Context()
     result = ClaimResult(claim)
     for step in claim.steps:
+        if interrupted is not None and interrupted():
+            raise KeyboardInterrupt
         start = time.perf_counter()
         scope = None
         try:

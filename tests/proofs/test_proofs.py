@@ -205,3 +205,38 @@ def test_c1k_steps_fail_when_weakened(monkeypatch):
     monkeypatch.setattr(c1k_stack, "_matmul", lambda X, Y: matmul(Y, X))
     with pytest.raises(CheckFailed, match="column sums differ"):
         c1k_stack._check_exact(ctx)
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
+    """mpmath converts numbers inside bare ``except:`` blocks: a Ctrl-C landing there is lost, so `verify`
+    remembers it and stops before the next step."""
+    import os
+    import signal
+
+    from attention_transport.cli.verify import _remember_interrupts
+
+    ran = []
+
+    def swallowing(ctx):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10 ** 6):  # the signal is delivered here, and lost
+                pass
+        except BaseException:  # what a bare ``except:`` does
+            pass
+        ran.append("first")
+        return "ok"
+
+    def second(ctx):
+        ran.append("second")
+        return "ok"
+
+    claim = Claim("X", "t", "s", (Step("a", "exact", "m", swallowing, scope=EVERY, key="a"),
+                                  Step("b", "exact", "m", second, scope=EVERY, key="b")),
+                  domain=Region.box(n=(1, None)))
+    before = signal.getsignal(signal.SIGINT)
+    with _remember_interrupts() as interrupted:
+        with pytest.raises(KeyboardInterrupt):
+            run_claim(claim, Context(), interrupted)
+    assert ran == ["first"]
+    assert signal.getsignal(signal.SIGINT) is before
