@@ -196,8 +196,9 @@ def bipartite_scan(w_max=20, factor=8):
     """
     table = {}
     for w in range(2, w_max + 1):
-        bad = [n for n in range(2 * w, factor * w + 1)
-               if exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))[0] != wd.bipartite_minimum(n, w)]
+        exact = (exact_bipartite_minimum(parse_pattern(f"window:w={w}").exact_dense(n))[0]
+                 for n in range(2 * w, factor * w + 1))
+        bad = [n for n, value in zip(range(2 * w, factor * w + 1), exact) if value != wd.bipartite_minimum(n, w)]
         table[w] = (wd.bipartite_threshold(w), bad)
     return table
 
@@ -222,7 +223,8 @@ def _counterexamples(ctx):
         require(got[0] != formula, f"w = {w}, n = {n}: the formula holds ({formula}); N_b(w) is not sharp")
         visited.append((w, n))
         if (w, n) in AUDIT_CASES or w == SHARP_W:
-            seen.append(f"w = {w}, n = {n}: {got[0]} {'>' if got[0] > formula else '<'} {formula} at (a, b) = {got[1:]}")
+            side = ">" if got[0] > formula else "<"
+            seen.append(f"w = {w}, n = {n}: {got[0]} {side} {formula} at (a, b) = {got[1:]}")
     return Checked(f"the formula fails at n = N_b(w) − 1 for every 3 ≤ w ≤ {SHARP_W}; " + "; ".join(seen),
                    Region.points(("w", "n"), visited))
 
@@ -239,7 +241,8 @@ CLAIM = Claim(
                "threshold "
                f"$5(w-1)/2$ — and no smaller $n$ does (checked for $w \\le {THRESHOLD_W}$). On the plateau the best "
                "bipartite cut is $\\mathrm{cut}_b = (w^2-1)/(4w)$ or $w/4$, about half the prefix cut; the bipartite "
-               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$, still $O(w/n)$, for $n \\ge N_b(w) = 3w - 4$ ($w$ even), "
+               "capacity is $\\mathrm{cut}_b/(n - \\delta_b)$, still $O(w/n)$, for $n \\ge N_b(w) = 3w - 4$ "
+               "($w$ even), "
                "$\\max(3w - 4, (w^2 - 1)/4)$ ($w$ odd): checked for $w \\le 8$, $n \\le 40$ here (and for $w \\le 20$, "
                "$n \\le 8w$ by a recorded scan), and false at $n = N_b(w) - 1$ (checked for $w \\le 13$; e.g. $w = 8$, "
                "$n = 19$). That $N_b$ is the threshold for every $w$ is a conjecture."),
@@ -284,7 +287,8 @@ CLAIM = Claim(
              _bipartite_exact, scope=lambda ctx: Scope(_bipartite_region(), "each",
                                                        f"2 ≤ w ≤ {BIP_W}, N_b(w) ≤ n ≤ {BIP_N}"), key="bipartite"),
         Step(f"Sharpness: the formula is not the bipartite capacity at $n = N_b(w) - 1$ for $3 \\le w \\le {SHARP_W}$ "
-             "(at $w = 13$, $n = 41$ an off-plateau cut is *lower*), nor at the audit's $w = 8$, $n = 19$ and $w = 16$, "
+             "(at $w = 13$, $n = 41$ an off-plateau cut is *lower*), nor at the audit's $w = 8$, $n = 19$ and "
+             "$w = 16$, "
              "$n = 38, 43$ (the optimal plateau cut does not fit).", "exact", "exact rational bipartite landscapes",
              _counterexamples, scope=Scope(_sharpness_region(), "instances",
                                            f"n = N_b(w) − 1 for 3 ≤ w ≤ {SHARP_W}; the audit's three (w, n)"),

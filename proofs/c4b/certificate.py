@@ -19,7 +19,8 @@ class BipartiteCertificate:
 
     exact_range: tuple = (2, 120)  #: exact bipartite capacities for every n in this range
     n_tail: int = 121  #: the analytic part covers n ≥ n_tail (ν = 1/n ≤ 1/n_tail)
-    n_enum: int = 24  #: (a, b) cuts against every vertex set for n ≤ n_enum (through the query lemma)
+    n_bb: int = 50  #: (a, b) cuts against every vertex set for n ≤ n_bb: branch and bound over key sets
+    n_enum: int = 20  #: … and, independently, every key set and query count for n ≤ n_enum (exact integers)
     n_enum_all: int = 9  #: … and by direct enumeration of all 2^(2n−1) vertex sets for n ≤ n_enum_all
     alpha_split: Fraction = Fraction(2, 5)  #: margin I is positive for a ≥ alpha_split·n, since φ_bip* < 1/4
     beta_corner: Fraction = Fraction(1, 8)  #: margin II is positive for b ≤ beta_corner·n (corner lemma)

@@ -153,6 +153,22 @@ def test_krawczyk_rejects_a_box_without_the_root(monkeypatch):
         root.bipartite_root.__wrapped__(30)
 
 
+@pytest.mark.parametrize("n", [6, 11, 17])
+def test_branch_and_bound_agrees_with_the_full_enumeration(n):
+    """Every key set the branch and bound leaves open is one the full enumeration flags near the optimum or above
+    it; and with a bar above the optimum, both find the sets below it."""
+    from attention_transport.proofs.c4_floor import harmonic_table
+
+    best = exact.bipartite_exact(n, harmonic_table(n))[0]
+    nodes, open_sets = enumeration.keyset_branch_and_bound(n, best)
+    assert nodes < 2 ** n and all(code < 2 ** (n - 1) for code in open_sets)
+    raised = best + Fraction(1, 100)
+    _, open_raised = enumeration.keyset_branch_and_bound(n, raised)
+    _, near, _ = enumeration.keyset_minimum(n, raised)
+    below = {code for code, s in near if enumeration.exact_keyset_phi(n, code, s) < raised}
+    assert below and below <= set(open_raised)  # nothing below the bar was pruned
+
+
 def test_enumeration_catches_a_better_set(monkeypatch):
     """If the (a, b) optimum were higher than it is, the enumeration would find a set below it."""
     real = exact.bipartite_exact
@@ -165,7 +181,7 @@ def test_the_certificate_reaches_the_statements():
     from attention_transport.proofs import claim_by_id
 
     claim = claim_by_id("C4b")
-    assert f"n \\le {CERTIFICATE.n_enum}" in claim.statement
+    assert f"n \\le {CERTIFICATE.n_bb}" in claim.statement
     assert any(f"\\tau = {CERTIFICATE.tau}" in step.statement for step in claim.steps)
 
 
@@ -173,10 +189,10 @@ def test_verify_enum_max_extends_the_enumeration_but_never_shortens_it(capsys):
     """Below the certified range the statement would outrun its check: refused with exit status 2."""
     assert main(["verify", "--only", "C4b", "--enum-max", "6"], out=io.StringIO()) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "must be at least 24; got 6" in err
-    extended = enumeration.check_enumeration(replace_ctx(Context(enum_max=6), n_enum=3))
-    assert extended.evidence.startswith("every key set and query count for n ≤ 6 ")
-    assert extended.region.describe() == "2 ≤ n ≤ 6"
+    assert err.count("\n") == 1 and "must be at least 50; got 6" in err
+    extended = enumeration.check_branch_and_bound(replace_ctx(Context(enum_max=9), n_bb=3))
+    assert extended.evidence.startswith("branch and bound over key sets for every n ≤ 9: ")
+    assert extended.region.describe() == "2 ≤ n ≤ 9"
 
 
 def replace_ctx(ctx, **changes):

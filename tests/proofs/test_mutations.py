@@ -128,6 +128,9 @@ MUTATIONS = [
     # guards
     ("enumeration-guard", "guard", "C4b", "enumeration", c4b(n_enum=8), patch(enumeration, "GUARD", -1e-3), True,
      "too tight"),
+    ("branch-and-bound-optimum-raised", "guard", "C4b", "branch-and-bound", c4b(n_bb=12),
+     patch(enumeration, "bipartite_exact", lambda n, Hs, real=enumeration.bipartite_exact: (
+         real(n, Hs)[0] + Fraction(1, 1000),)), True, "queries: φ = .* < "),
     # a vacuous check made live: the sink-window rate
     ("c5s-rate-halved", "guard", "C5s", "finite", Context(),
      lambda mp: (mp.setattr(c5s, "CASES", ((1, 2),)),
@@ -230,7 +233,7 @@ def test_matrix_expression_identities_can_fail():
 
 def test_enum_max_below_the_certified_range_is_refused(capsys):
     assert main(["verify", "--only", "C4b", "--enum-max", "2"], out=io.StringIO()) == 2
-    assert "must be at least 24; got 2" in capsys.readouterr().err
+    assert "must be at least 50; got 2" in capsys.readouterr().err
 
 
 def test_a_value_by_value_scope_needs_the_visited_region():
