@@ -280,6 +280,30 @@ def test_a_closed_pipe_ends_quietly():
     assert p.wait(timeout=120) == 141 and err == ""
 
 
+SWALLOWED_AT_IMPORT = """
+import builtins, os, signal, sys
+from attention_transport import __main__ as entry
+real = builtins.__import__
+def swallowing(name, *args, **kwargs):
+    if name == "attention_transport.cli" and not getattr(swallowing, "done", False):
+        swallowing.done = True
+        try:  # what mpmath's bare `except:` around its backend import does to a Ctrl-C landing there
+            os.kill(os.getpid(), signal.SIGINT)
+            [0 for _ in range(10 ** 6)]
+        except BaseException:
+            pass
+    return real(name, *args, **kwargs)
+builtins.__import__ = swallowing
+sys.argv = ["attention-transport", "verify"]
+entry.run()
+"""
+
+
+def test_ctrl_c_swallowed_during_the_imports_still_stops_the_command():
+    p = subprocess.run([sys.executable, "-c", SWALLOWED_AT_IMPORT], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 130 and p.stderr == "attention-transport: interrupted\n"
+
+
 def test_ctrl_c_in_verify_is_one_line():
     p = subprocess.Popen(CLI + ["verify"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(4)

@@ -213,7 +213,7 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
     import os
     import signal
 
-    from attention_transport.cli.verify import _remember_interrupts
+    from attention_transport import interrupts
 
     ran = []
 
@@ -235,8 +235,9 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
                                   Step("b", "exact", "m", second, scope=EVERY, key="b")),
                   domain=Region.box(n=(1, None)))
     before = signal.getsignal(signal.SIGINT)
-    with _remember_interrupts() as interrupted:
+    with interrupts.remembered() as interrupted:
         with pytest.raises(KeyboardInterrupt):
             run_claim(claim, Context(), interrupted)
     assert ran == ["first"]
     assert signal.getsignal(signal.SIGINT) is before
+    interrupts._SEEN.clear()  # this process goes on running tests

@@ -2,29 +2,10 @@
 from __future__ import annotations
 
 import json
-import signal
-from contextlib import contextmanager
 
 from attention_transport.cli.base import Command, int_in
 
 __all__ = ["Verify"]
-
-
-@contextmanager
-def _remember_interrupts():
-    """Ctrl-C raises KeyboardInterrupt as usual and is also remembered, so that one swallowed inside a library
-    still stops the run at the next step; the previous handler is restored on exit."""
-    seen = []
-
-    def handler(signum, frame):
-        seen.append(signum)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: bool(seen)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _scope_summary(parts):
@@ -73,8 +54,9 @@ class Verify(Command):
         if args.write_docs:
             write_documents(args.write_docs)
         ctx = Context(dps=args.dps, enum_max=args.enum_max)
-        with _remember_interrupts() as interrupted:
-            results = [run_claim(c, ctx, interrupted) for c in claims]
+        from attention_transport import interrupts
+
+        results = [run_claim(c, ctx, interrupts.requested) for c in claims]
         consts = constants(args.dps)
         if args.json:
             payload = {
