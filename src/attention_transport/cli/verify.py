@@ -39,13 +39,13 @@ class Verify(Command):
                        "region it is proven for")
 
     def run(self, args, out):
+        from attention_transport import interrupts
+        from attention_transport.errors import AttentionTransportError
         from attention_transport.numerics.constants import constants
         from attention_transport.proofs import CLAIMS, claim_by_id
+        from attention_transport.proofs.c4b import CERTIFICATE
         from attention_transport.proofs.core import Context, run_claim
         from attention_transport.proofs.document import write_documents
-
-        from attention_transport.errors import AttentionTransportError
-        from attention_transport.proofs.c4b import CERTIFICATE
 
         if args.enum_max is not None and args.enum_max < CERTIFICATE.n_bb:
             raise AttentionTransportError(f"--enum-max may extend the certified enumeration, not shorten it: it must "
@@ -54,8 +54,6 @@ class Verify(Command):
         if args.write_docs:
             write_documents(args.write_docs)
         ctx = Context(dps=args.dps, enum_max=args.enum_max)
-        from attention_transport import interrupts
-
         results = [run_claim(c, ctx, interrupts.requested) for c in claims]
         consts = constants(args.dps)
         if args.json:
