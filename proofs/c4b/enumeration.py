@@ -117,6 +117,8 @@ def keyset_branch_and_bound(n, best, chunk=1 << 12):
     """
     Hs = harmonic_table(n)
     beta = float(best)
+    if Fraction(beta) < best:  # certify against a float at or above β, so that rounding β cannot help a set through
+        beta = float(np.nextafter(beta, np.inf))
     c = np.array([float(Hs[n] - Hs[j]) for j in range(n)])  # key j + 1: c = H_n − H_j
     free_c = np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]])  # Σ_{j ≥ d} c_j (a superset of the free keys)
     gam = beta * (1 - 2 * LAMBDAS)

@@ -1,6 +1,5 @@
 """The all-n bipartite certificate (C4b): its lemmas hold on real lattices and its checkers can fail."""
 import io
-import json
 import re
 from itertools import combinations
 
