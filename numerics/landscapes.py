@@ -144,6 +144,8 @@ class BipartiteMinimum:
     n: int
     #: bound on the relative error of ``phi`` (module notes); 0 when the minimum is an exact zero
     rel_error: float = 0.0
+    #: how the minimum was found: every cell, or the strip of a banded pattern (C5b)
+    method: str = "scan of every (a, b)"
 
 
 def _phi_from_cut_denom(cut, denom):

@@ -9,8 +9,9 @@ quantity               how
 =====================  =======================================================================
 φ, t*                  the prefix landscape from ``sums(n)`` (C1 when the strictly-upper sums
                        vanish, the general identity otherwise)
-φ_bip, (a*, b*)        the exact O(n²) scan of :func:`~.landscapes.bipartite_minimum_from_rows`
-                       over the pattern's row blocks (memory O(n · block))
+φ_bip, (a*, b*)        banded patterns: the strip |b − a| ≤ K that C5b proves holds the minimum
+                       (:mod:`~.band`, O(n · K)); others: the exact O(n²) scan of
+                       :func:`~.landscapes.bipartite_minimum_from_rows` over row blocks
 G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
                        offset by offset or by convolutions (Toeplitz kernels), row and column blocks
 λ₂                     LOBPCG on ``L = I − S`` orthogonal to the null vector ``D^{1/2} 1``:
@@ -26,7 +27,7 @@ its residual ``‖L v − λ v‖`` (v unit): an eigenvalue lies within the resi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import warnings
 
@@ -36,6 +37,7 @@ from scipy import sparse as sp
 from scipy.sparse import linalg as spla
 
 from attention_transport.errors import AttentionTransportError, WontFit
+from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
 from attention_transport.numerics.landscapes import (
     bipartite_minimum_from_rows,
     direct_prefix_cuts,
@@ -90,9 +92,40 @@ def pattern_prefix_landscape(pattern, n, sums=None):
     return prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u, direct=direct)
 
 
-def pattern_bipartite_minimum(pattern, n, sums=None):
-    """``φ_bip`` and ``(a*, b*)`` by the exact O(n²) scan over the pattern's row blocks."""
+def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max=None):
+    """``φ_bip`` and ``(a*, b*)`` of ``pattern`` at n, exactly.
+
+    A pattern with a known bandwidth w is searched on the strip ``|b − a| ≤ K`` that C5b proves
+    holds the minimum (:func:`~attention_transport.numerics.band.banded_bipartite_minimum`,
+    O(n · K)), with the prefix capacity, widened by its error bound, as the attained value;
+    every other pattern by the O(n²) scan over its row blocks.
+
+    Parameters
+    ----------
+    landscape : PrefixLandscape, optional
+        The pattern's prefix landscape at n, when already computed.
+    scan_max : int, optional
+        Largest n for the O(n²) scan; beyond it :class:`WontFit` names the limit.
+
+    Returns
+    -------
+    BipartiteMinimum
+        ``method`` says which search gave it.
+    """
     sums = sums or pattern.sums(n)
+    w = pattern.bandwidth(n)
+    if w is not None and float(sums.r.min()) > 0:
+        landscape = landscape or pattern_prefix_landscape(pattern, n, sums)
+        bound = landscape.capacity * (1 + landscape.capacity_rel_error)  # ≥ the true prefix capacity
+        if np.isfinite(bound):
+            K = band_search_width(w, bound, float(sums.r.min()), landscape.total_volume)
+            if 2 * K + 1 < n:
+                bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w), w,
+                                                 bound)
+                return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w})")
+    if scan_max is not None and n > scan_max:
+        raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan; a pattern with "
+                      "a known bandwidth is searched near the diagonal instead, C5b)")
     return bipartite_minimum_from_rows(sums.r, sums.c, pattern.row_blocks(n),
                                        lambda tail: pattern.rows(n, tail, n), direct=lambda: pattern.row_blocks(n))
 

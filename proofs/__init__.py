@@ -1,5 +1,5 @@
-"""Machine-checked claims of docs/theory.md (C1–C7), with C1k (stacks of layers), C4b (bipartite floor)
-and C5s (sink-window).
+"""Machine-checked claims of docs/theory.md (C1–C7), with C1k (stacks of layers), C4b (bipartite floor),
+C5b (banded patterns' bipartite minimum) and C5s (sink-window).
 
 Each claim module defines a :class:`~attention_transport.proofs.core.Claim`:
 a statement and an ordered list of steps, each with one checker (symbolic,
@@ -16,12 +16,13 @@ from attention_transport.proofs.c3_continuum import CLAIM as C3
 from attention_transport.proofs.c4_floor import CLAIM as C4
 from attention_transport.proofs.c4b import CLAIM as C4b
 from attention_transport.proofs.c5_window import CLAIM as C5
+from attention_transport.proofs.c5b_band import CLAIM as C5b
 from attention_transport.proofs.c5s_sink_window import CLAIM as C5s
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C7 as C7
 
 #: Every claim, in the order of docs/theory.md.
-CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5s, C6, C7)
+CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7)
 
 __all__ = ["CLAIMS", "claim_by_id"]
 

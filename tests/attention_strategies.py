@@ -75,3 +75,20 @@ def tiny_capacity_matrices(draw, min_n=2, max_n=9):
     np.fill_diagonal(off, 0.0)
     off += np.eye(A.shape[0])
     return off / off.sum(axis=1, keepdims=True)
+
+
+@st.composite
+def banded_matrices(draw, min_n=8, max_n=60, max_w=6):
+    """Row-stochastic matrices of bandwidth at most ``w`` (causal or two-sided band), with exact zeros inside
+    the band, and the off-diagonal part optionally scaled by ``10^-k`` (capacities down to 1e-200)."""
+    n = draw(st.integers(min_n, max_n))
+    w = draw(st.integers(1, min(max_w, n)))
+    structure = draw(st.sampled_from(("window", "bidirectional-window")))
+    mask = _mask(n, structure, w)
+    drop = draw(arrays(np.bool_, (n, n), elements=st.booleans()))
+    drop[np.arange(n), np.arange(n)] = False
+    mask &= ~drop
+    e = np.where(mask, np.exp(draw(arrays(np.float64, (n, n), elements=LOGIT))), 0.0)
+    scale = 10.0 ** -draw(st.sampled_from((0, 0, 3, 40, 200)))
+    e = np.where(np.eye(n, dtype=bool), e, e * scale)
+    return e / e.sum(axis=1, keepdims=True), w

@@ -46,6 +46,7 @@ __all__ = [
     "SPARSE_MAX_NNZ",
     "BLOCKED_MAX_N",
     "row_ranges",
+    "band_from_blocks",
 ]
 
 #: Bytes of one row block in the generic passes (a few MiB: fits the cache, amortises Python).
@@ -73,6 +74,26 @@ def row_ranges(n, width, block_bytes=BLOCK_BYTES):
     """``(i0, i1)`` row ranges of about ``block_bytes`` each for rows of ``width`` float64 entries."""
     b = max(1, min(n, block_bytes // (8 * max(1, width))))
     return [(i0, min(n, i0 + b)) for i0 in range(0, n, b)]
+
+
+def band_from_blocks(n, i0, i1, w, block, step=None):
+    """The band ``D[i − i0, t + w − 1] = A[i, i + t]`` (``|t| < w``) of rows ``i0:i1`` from
+    ``block(a0, a1, lo, hi) = A[a0:a1, lo:hi]``, in sub-blocks of ``step`` rows (default: blocks of
+    about :data:`BLOCK_BYTES`)."""
+    D = np.zeros((i1 - i0, 2 * w - 1))
+    if step is None:
+        step = int(math.sqrt(w * w + BLOCK_BYTES / 8) - w)
+    step = max(1, step)
+    t = np.arange(-(w - 1), w)[None, :]
+    for a0 in range(i0, i1, step):
+        a1 = min(i1, a0 + step)
+        lo, hi = max(0, a0 - w + 1), min(n, a1 + w - 1)
+        B = block(a0, a1, lo, hi)
+        j = np.arange(a0, a1)[:, None] + t
+        inside = (j >= lo) & (j < hi)
+        rows = np.broadcast_to(np.arange(a1 - a0)[:, None], j.shape)
+        D[a0 - i0: a1 - i0][inside] = B[rows[inside], j[inside] - lo]
+    return D
 
 
 @dataclass(frozen=True)
@@ -272,6 +293,33 @@ class Pattern(ABC):
             parts.append((ii + i0, jj, vals))
         ii, jj, vv = (np.concatenate(x) for x in zip(*parts))
         return sp.csr_matrix((vv, (ii, jj)), shape=(n, n))
+
+    def bandwidth(self, n):
+        """The smallest w with ``A_ij = 0`` whenever ``|i − j| ≥ w`` at n, or ``None`` when the pattern
+        has no sparse form to read it from.
+
+        A structural fact of the support (never of rounded entries): families with a band
+        declare it, a stack adds its layers' (C5b), the default reads the sparse matrix's
+        stored indices (every nonzero is stored).
+        """
+        n = check_n(n)
+        A = self.sparse(n)
+        if A is None:
+            return None
+        rows = np.repeat(np.arange(n), np.diff(A.indptr))
+        return int(np.abs(rows - A.indices).max(initial=0)) + 1
+
+    def band_rows(self, n, i0, i1, w):
+        """``D[i − i0, t + w − 1] = A[i, i + t]`` for ``|t| < w``, rows ``i0:i1`` (0 outside the matrix):
+        the band of a pattern of bandwidth at most w, O((i1 − i0) · w) memory."""
+        n = check_n(n)
+        A = self.sparse(n)
+        if A is None:
+            return band_from_blocks(n, i0, i1, w, lambda a0, a1, lo, hi: self.block(n, a0, a1, lo, hi))
+        D = np.zeros((i1 - i0, 2 * w - 1))
+        S = A[i0:i1].tocoo()
+        D[S.row, S.col - (S.row + i0) + w - 1] = S.data
+        return D
 
     def sums(self, n):
         """Row, column and strictly-upper sums without the n×n matrix.

@@ -29,6 +29,7 @@ from attention_transport.numerics.patterns.base import (
     SPARSE_MAX_NNZ,
     Pattern,
     StructuralSums,
+    band_from_blocks,
     check_n,
     row_ranges,
 )
@@ -198,6 +199,13 @@ class Mix(Pattern):
                 u += w * t.u
         return StructuralSums(r, c) if self.causal else StructuralSums(r, c, s, u)
 
+    def bandwidth(self, n):
+        ws = [p.bandwidth(n) for _, p in self._terms()]
+        return None if None in ws else max(ws)
+
+    def band_rows(self, n, i0, i1, w):
+        return sum(wt * p.band_rows(n, i0, i1, w) for wt, p in self._terms())
+
     def matvec(self, n, x):
         return sum(w * p.matvec(n, x) for w, p in self._terms())
 
@@ -240,6 +248,29 @@ class Stack(Pattern):
     @property
     def blocked_max_n(self):
         return min(p.blocked_max_n for p in self.layers)
+
+    def bandwidth(self, n):
+        """``1 + Σ (w_k − 1)``: a nonzero ``(A B)_ij`` needs an m within both bands (C5b), capped at n."""
+        ws = [p.bandwidth(check_n(n)) for p in self.layers]
+        if None in ws:
+            return super().bandwidth(n)
+        return min(n, 1 + sum(w - 1 for w in ws))
+
+    def band_rows(self, n, i0, i1, w):
+        """The band of the product without the n×n matrix: each sub-block of rows of the last layer,
+        carried back through the earlier layers restricted to the tokens its band can reach
+        (``w`` at least the stack's bandwidth, so every path stays inside)."""
+        n = check_n(n)
+        if self.sparse(n) is not None:
+            return super().band_rows(n, i0, i1, w)
+
+        def block(a0, a1, lo, hi):
+            X = self.layers[-1].block(n, a0, a1, lo, hi)
+            for p in reversed(self.layers[:-1]):
+                X = X @ p.block(n, lo, hi, lo, hi)
+            return X
+
+        return band_from_blocks(n, i0, i1, w, block, step=2 * w)  # dense products of (4w)² blocks per layer
 
     def matvec(self, n, x):
         for p in self.layers:

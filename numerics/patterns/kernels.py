@@ -131,6 +131,9 @@ class ToeplitzKernel(RowNormalised):
     def nnz(self, n):
         return int((n - np.abs(self.offsets(n))).sum())
 
+    def bandwidth(self, n):
+        return int(np.abs(self.offsets(check_n(n))).max(initial=0)) + 1
+
     def _sparse(self, n):
         if self.nnz(n) is None or self.nnz(n) > SPARSE_MAX_NNZ:
             return None

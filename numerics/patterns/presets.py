@@ -65,6 +65,12 @@ class Alias(Pattern):
     def sparse(self, n):
         return self.expand().sparse(n)
 
+    def bandwidth(self, n):
+        return self.expand().bandwidth(n)
+
+    def band_rows(self, n, i0, i1, w):
+        return self.expand().band_rows(n, i0, i1, w)
+
     def sums(self, n):
         return self.expand().sums(n)
 

@@ -133,7 +133,7 @@ def _bip_fields(bm, n, rec, skipped):
                                                 f"direct sums need n <= {BIP_DIRECT_MAX_N}"))
         return
     rec.update(phi_bip=bm.phi, phi_bip_rel_error=bm.rel_error, a_star=bm.a_star, b_star=bm.b_star,
-               a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n)
+               a_star_over_n=bm.a_star / n, b_star_over_n=bm.b_star / n, phi_bip_method=bm.method)
 
 
 def _dense_fields(A, rec, skipped, spectral_max):
@@ -161,16 +161,13 @@ def _dense_fields(A, rec, skipped, spectral_max):
         skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
 
 
-def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max):
+def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, landscape=None):
     """The dense route's quantities from the pattern's structure (docs in the module docstring)."""
-    if n > bip_max:
-        skipped.update(dict.fromkeys(_BIP_KEYS, f"n = {n} exceeds the bipartite scan limit {bip_max} (an exact "
-                                                "O(n²) scan)"))
-    else:
-        try:
-            _bip_fields(pattern_bipartite_minimum(pattern, n, sums), n, rec, skipped)
-        except AttentionTransportError as exc:
-            skipped.update(dict.fromkeys(_BIP_KEYS, str(exc)))
+    try:
+        _bip_fields(pattern_bipartite_minimum(pattern, n, sums, landscape=landscape, scan_max=bip_max), n, rec,
+                    skipped)
+    except AttentionTransportError as exc:
+        skipped.update(dict.fromkeys(_BIP_KEYS, str(exc)))
     try:
         rec["G"] = pattern_asymmetry(pattern, n, sums)
     except AttentionTransportError as exc:
@@ -201,7 +198,7 @@ _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", 
 
 
 _KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star",
-              "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error",) + _DENSE_KEYS[1:] + (
+              "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error", "phi_bip_method") + _DENSE_KEYS[1:] + (
               "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
 
 
@@ -292,7 +289,7 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
     if n <= dense_max:
         _dense_fields(pattern.dense(n), rec, skipped, spectral_max)
     else:
-        _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max)
+        _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, land)
     rec["skipped"] = skipped
     return _ordered(rec)
 

@@ -107,6 +107,9 @@ def test_window_at_a_million_tokens():
     assert G == pytest.approx(np.sqrt(15 / 17), rel=1e-4)
     fp = pattern_fiedler(P, n, s)
     assert fp.converged and 0 < fp.lambda2 < 1e-8
+    # φ_bip by the band search of C5b; C5's bipartite form for even w: (w/4) / (n − 1/2)
+    bm = pattern_bipartite_minimum(P, n, s, landscape=land)
+    assert bm.method.startswith("band search") and bm.phi == pytest.approx(4 / (n - 0.5), rel=1e-9)
 
 
 def test_dense_eigh_decides_when_the_block_iteration_stalls():

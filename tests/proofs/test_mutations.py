@@ -18,6 +18,7 @@ import sympy as sp
 
 from attention_transport.cli import main
 from attention_transport.proofs import CLAIMS, c4_floor, claim_by_id, core
+from attention_transport.proofs import c5b_band as c5b
 from attention_transport.proofs import c5s_sink_window as c5s
 from attention_transport.proofs import c6_c7_orientation as c6
 from attention_transport.proofs.c4b import CERTIFICATE as C4B
@@ -136,6 +137,14 @@ MUTATIONS = [
      lambda mp: (mp.setattr(c5s, "CASES", ((1, 2),)),
                  mp.setattr(sw, "capacity_upper_bound", lambda real=sw.capacity_upper_bound: real() / 2)),
      True, r"> R\(n\)"),
+    # the band lemma behind the strip search (C5b)
+    ("c5b-strip-one-diagonal-short", "constant", "C5b", "pruning", Context(), patch(c5b, "WIDTH_EXTRA", 0), True,
+     "not a contradiction"),
+    ("c5b-band-one-wider", "direction", "C5b", "right-rows", Context(),
+     patch(c5b, "BAND", (c5b.i - c5b.j <= c5b.w, c5b.j - c5b.i <= c5b.w)), True, "negation is feasible"),
+    ("c5b-code-strip-narrower", "guard", "C5b", "width", Context(),
+     patch(c5b, "band_search_width", lambda *args, real=c5b.band_search_width: real(*args) - 1), True,
+     "not proven larger"),
     # exact certificates of the linear-arithmetic steps
     ("lp-forged-multipliers", "certificate", "C1", "rows-inside", Context(),
      patch(core, "farkas_certificate", _forged_farkas), True, "multipliers leave"),

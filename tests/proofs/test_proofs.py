@@ -39,7 +39,8 @@ def verify_json():
 def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
-    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5s", "C6", "C7"]
+    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
+                                                      "C7"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -169,7 +170,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5s, C6, C7"),
+    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),

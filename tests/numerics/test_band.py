@@ -1,0 +1,119 @@
+"""The band search of C5b (``numerics/band.py``): bandwidths and bands of every pattern, and the strip's minimum
+against the full bipartite scan."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+
+from attention_transport.errors import AttentionTransportError
+from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
+from attention_transport.numerics.landscapes import bipartite_landscape, bipartite_minimum
+from attention_transport.numerics.patterns import parse_pattern, sparse_matrix_pattern
+from attention_transport.numerics.patterns.compose import Stack
+from attention_transport.numerics.structured import pattern_bipartite_minimum
+
+from attention_strategies import banded_matrices
+from test_pattern_objects import ALL, IDS
+
+
+def _offsets(n):
+    i = np.arange(n)
+    return np.abs(i[:, None] - i[None, :])
+
+
+@pytest.mark.parametrize("P", ALL, ids=IDS)
+@pytest.mark.parametrize("n", [2, 9, 40])
+def test_bandwidth_is_a_true_band_and_band_rows_are_the_matrix(P, n):
+    w = P.bandwidth(n)
+    if w is None:
+        return
+    A = P.dense(n)
+    assert 1 <= w <= n and not np.any(A[_offsets(n) >= w])
+    D = P.band_rows(n, 0, n, w)
+    rows, t = np.nonzero(np.ones_like(D, dtype=bool))
+    j = rows + t - (w - 1)
+    inside = (j >= 0) & (j < n)
+    # the sparse form rounds κ · (1/Z) where blocks round κ / Z: one ulp apart
+    np.testing.assert_allclose(D[rows[inside], t[inside]], A[rows[inside], j[inside]], rtol=1e-14, atol=0)
+    assert not np.any(D[rows[~inside], t[~inside]])
+    np.testing.assert_allclose(P.band_rows(n, 3 % n, n, w), D[3 % n:], rtol=1e-14, atol=0)
+
+
+def test_library_bands_and_stack_bands():
+    assert parse_pattern("window:w=16").bandwidth(100) == 16
+    assert parse_pattern("bidirectional-window:w=5").bandwidth(100) == 5
+    assert parse_pattern("dilated:w=4,k=3").bandwidth(100) == 10
+    assert parse_pattern("uniform-causal").bandwidth(100) == 100
+    assert parse_pattern("repeat(window:w=16, 5)").bandwidth(1000) == 76  # C5b: 1 + Σ (w_k − 1)
+    assert parse_pattern("stack(window:w=4, bidirectional-window:w=3)").bandwidth(10) == 6
+    assert parse_pattern("mix(window:w=4@0.5, bidirectional-window:w=3@0.5)").bandwidth(10) == 4
+    assert parse_pattern("sink-window:s=1,w=4").bandwidth(50) == 50  # the sink column spans the matrix
+
+
+def test_a_stack_without_a_sparse_form_builds_its_band_from_layer_blocks(monkeypatch):
+    P = parse_pattern("stack(window:w=3, bidirectional-window:w=2, window:w=4)")
+    n = 37
+    A, w = P.dense(n), P.bandwidth(n)
+    monkeypatch.setattr(Stack, "sparse", lambda self, n: None)
+    D = P.band_rows(n, 0, n, w)
+    for i in range(n):
+        for t in range(-(w - 1), w):
+            assert D[i, t + w - 1] == pytest.approx(A[i, i + t] if 0 <= i + t < n else 0.0, abs=1e-15)
+
+
+@given(banded_matrices())
+@settings(max_examples=60, deadline=None)
+def test_the_strip_holds_the_bipartite_minimum(case):
+    A, w = case
+    n = A.shape[0]
+    P = sparse_matrix_pattern(sp.csr_matrix(A), row_tol=1e-9)
+    assert P.bandwidth(n) <= w
+    bm = pattern_bipartite_minimum(P, n)
+    ref = bipartite_minimum(A)
+    assert bm.phi == pytest.approx(ref.phi, rel=1e-9, abs=0)
+    assert bipartite_landscape(A)[bm.b_star, bm.a_star] == pytest.approx(ref.phi, rel=1e-9, abs=0)
+
+
+@given(banded_matrices(min_n=30, max_n=60, max_w=3))
+@settings(max_examples=30, deadline=None)
+def test_the_strip_scan_in_any_chunking_equals_the_full_scan(case):
+    A, w = case
+    n = A.shape[0]
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    t = np.arange(-(w - 1), w)
+
+    def rows(i0, i1):
+        j = np.arange(i0, i1)[:, None] + t[None, :]
+        ok = (j >= 0) & (j < n)
+        D = np.zeros(j.shape)
+        D[ok] = A[np.broadcast_to(np.arange(i0, i1)[:, None], j.shape)[ok], j[ok]]
+        return D
+
+    ref = bipartite_minimum(A)
+    for chunk in (1, 7, None):
+        bm, K = banded_bipartite_minimum(r, c, rows, w, ref.phi * 1.0000001, chunk=chunk)
+        assert K >= w and bm.phi == pytest.approx(ref.phi, rel=1e-9, abs=0)
+
+
+def test_the_band_search_is_used_only_where_it_is_narrower_than_the_matrix():
+    P = parse_pattern("window:w=16")
+    assert pattern_bipartite_minimum(P, 400).method.startswith("band search: |b − a| ≤ 23")
+    assert pattern_bipartite_minimum(P, 40).method == "scan of every (a, b)"  # 2K + 1 ≥ n: the full scan
+    assert pattern_bipartite_minimum(parse_pattern("sink-window:s=1,w=4"), 200).method == "scan of every (a, b)"
+
+
+def test_the_full_scan_limit_applies_only_to_patterns_without_a_band():
+    from attention_transport.check import check_pattern
+
+    rec = check_pattern("window:w=8", 5000, bip_max=100, spectral_max=2)
+    assert rec["phi_bip"] == pytest.approx(2 / (5000 - 0.5), rel=1e-9)  # C5, even w: (w/4) / (n − 1/2)
+    rec = check_pattern("sink-window:s=1,w=4", 5000, bip_max=100, spectral_max=2)
+    assert rec["phi_bip"] is None and "exceeds the bipartite scan limit 100" in rec["skipped"]["phi_bip"]
+
+
+def test_band_search_width_refuses_what_it_cannot_bound():
+    assert band_search_width(16, 7.5e-6, 1.0, 2e6) == 16 + 7  # w − 1 + ⌊7.5⌋ + 1
+    with pytest.raises(AttentionTransportError, match="positive row sums"):
+        band_search_width(4, 0.1, 0.0, 10.0)
+    with pytest.raises(AttentionTransportError, match="finite capacity"):
+        band_search_width(4, float("inf"), 1.0, 10.0)
