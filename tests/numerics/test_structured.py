@@ -169,3 +169,13 @@ def test_an_unconverged_lambda2_gives_no_cheeger_lower_bound(monkeypatch):
     # the Rayleigh quotient is still an upper bound, so the spectral upper bound on h stays valid
     true = laplacian_spectrum(P.dense(n))[1]
     assert rec["lambda2"] >= true - 1e-12 and rec["cheeger_upper_spectral"] >= np.sqrt(2 * true) - 1e-12
+
+
+@pytest.mark.parametrize("spec", ["window:w=6", "repeat(window:w=4, 3)", "bidirectional-window:w=5",
+                                  "stack(window:w=3, bidirectional-window:w=2)"])
+def test_banded_laplacians_go_through_a_banded_cholesky_factor(spec):
+    P = parse_pattern(spec)
+    n = 1500  # above CHOLESKY_BAND_MAX_W: the banded route
+    fp = pattern_fiedler(P, n)
+    assert fp.method.startswith("shift-invert Lanczos") and "banded Cholesky" in fp.method
+    assert fp.converged and fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-7)
