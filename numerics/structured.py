@@ -160,6 +160,8 @@ class FiedlerPair:
     converged: bool
     iterations: int
     method: str
+    #: a lower bound on λ₂ from an inertia count (Sylvester's law of inertia), when one was made
+    lower: float | None = None
 
 
 #: LOBPCG settings: absolute residual tolerance (‖L‖ ≤ 2), block size, and the iteration budget:
@@ -218,6 +220,144 @@ def _banded_cholesky(L, w):
     raise AttentionTransportError(f"the banded Laplacian did not factor with any shift of {CHOLESKY_SHIFTS}")
 
 
+#: hub vertices (sinks, global tokens) are at most this many for the Schur-complement route
+HUB_MAX = 256
+#: bisection on the inertia count stops at this relative width of the bracket on λ₂
+INERTIA_RTOL = 1e-9
+#: restarts of the shift-invert Lanczos iteration of the hub route (a cluster above the shift may not converge)
+HUB_LANCZOS_MAXITER = 40
+#: a λ₂ bracketed this tightly (relative) by an inertia count and a Rayleigh quotient counts as converged
+BRACKET_RTOL = 1e-6
+
+
+def _hub_split(A):
+    """``(hubs, rest, w)`` when the symmetrised graph is a band of width ``w ≤ CHOLESKY_BAND_MAX_W`` once at most
+    :data:`HUB_MAX` hub vertices (degree above 16 × the median: sinks, global tokens) are taken out; else None."""
+    C = A.tocoo()
+    n = A.shape[0]
+    deg = np.bincount(C.row, minlength=n) + np.bincount(C.col, minlength=n)
+    hub = deg > 16 * max(1.0, float(np.median(deg)))
+    if not 0 < hub.sum() <= HUB_MAX:
+        return None
+    keep = ~hub[C.row] & ~hub[C.col]
+    rest = np.flatnonzero(~hub)
+    pos = np.cumsum(~hub) - 1  # index of a non-hub vertex inside ``rest``
+    w = int(np.abs(pos[C.row[keep]] - pos[C.col[keep]]).max(initial=0)) + 1
+    return (np.flatnonzero(hub), rest, w) if w <= CHOLESKY_BAND_MAX_W else None
+
+
+class _HubSolver:
+    """``L − σ I`` split into a banded block ``B`` (non-hub vertices), the hub columns ``C`` and the hub block
+    ``Hm``: for σ below the spectrum of B, a banded Cholesky factor of ``B − σ I`` and the h×h Schur complement
+    ``S(σ) = Hm − σ I − Cᵀ (B − σ I)^{-1} C`` give the inertia of ``L − σ I`` (Haynsworth: that of B − σ I,
+    all positive, plus that of S) and solves with ``L − σ I`` by block elimination."""
+
+    def __init__(self, L, hubs, rest, w):
+        L = L.tocsr()
+        self.n, self.hubs, self.rest, self.w = L.shape[0], hubs, rest, w
+        B = sp.triu(L[rest][:, rest]).tocoo()
+        self.band = np.zeros((w, rest.size))
+        self.band[w - 1 + B.row - B.col, B.col] = B.data  # upper banded storage
+        self.C = L[rest][:, hubs].toarray()
+        self.Hm = L[hubs][:, hubs].toarray()
+
+    def factor(self, sigma):
+        """``(cb, S)`` at σ, or None when ``B − σ I`` is not positive definite (σ too high)."""
+        shifted = self.band.copy()
+        shifted[self.w - 1] -= sigma
+        try:
+            cb = linalg.cholesky_banded(shifted, lower=False)
+        except np.linalg.LinAlgError:
+            return None
+        X = linalg.cho_solve_banded((cb, False), self.C)
+        S = self.Hm - sigma * np.eye(self.hubs.size) - self.C.T @ X
+        return cb, 0.5 * (S + S.T), X
+
+    @staticmethod
+    def below(factored):
+        """Eigenvalues of L below σ: the negative eigenvalues of S (B − σ I contributes none)."""
+        return int((linalg.eigvalsh(factored[1]) < 0).sum())
+
+    def solve(self, factored, y):
+        """``(L − σ I)^{-1} y`` by block elimination on the hubs."""
+        cb, S, X = factored
+        yk, yh = y[self.rest], y[self.hubs]
+        z = linalg.cho_solve_banded((cb, False), yk)
+        xh = linalg.solve(S, yh - self.C.T @ z, assume_a="sym")
+        out = np.empty(self.n)
+        out[self.rest] = z - X @ xh
+        out[self.hubs] = xh
+        return out
+
+
+def _hub_fiedler(L, hubs, rest, w, v1):
+    """λ₂ of a banded Laplacian with hub vertices, bracketed by inertia counts (Sylvester's law of inertia).
+
+    ``count(σ)`` = the number of eigenvalues of L below σ, from the Schur complement on the hubs,
+    for every σ below the smallest eigenvalue μ of the banded block (where its Cholesky factor exists).
+    Bisection on "factors and count ≤ 1" closes on min(μ, λ₂) from below to :data:`INERTIA_RTOL`; its lower
+    end is a lower bound on λ₂.  Inverse iteration with the factors there gives a vector whose Rayleigh
+    quotient bounds λ₂ from above (for sink heads λ₂ sits in a dense cluster just above μ, and the
+    quotient lands in it).  Returns None when the banded block does not factor at all.
+    """
+    hs = _HubSolver(L, hubs, rest, w)
+    # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
+    # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
+    # eigenvalues lie below is an upper bound on min(μ, λ₂).  The bracket closes on min(μ, λ₂) from below.
+    lo, hi, f_lo, two_below = 0.0, 2.0, None, False
+    while hi - lo > INERTIA_RTOL * hi:
+        mid = 0.5 * (lo + hi)
+        f = hs.factor(mid)
+        if f is not None and hs.below(f) <= 1:
+            lo, f_lo = mid, f
+        else:
+            hi, two_below = mid, two_below or f is not None
+    if f_lo is None:
+        return None
+    lower, factored = lo, f_lo
+    how = ("bisection on inertia counts: λ₂ lies in the bracket" if two_below else
+           "bisection: λ₂ lies above the bottom of the non-hub block's spectrum")
+    # shift-invert Lanczos with the factors at the lower end: the Ritz vector's Rayleigh quotient bounds λ₂ above
+    def op(x):
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        x = x - v1 * (v1 @ x)
+        y = hs.solve(factored, x)
+        return y - v1 * (v1 @ y)
+
+    x0 = np.random.default_rng(0).standard_normal(hs.n)
+    try:
+        _, V = spla.eigsh(spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64), k=1, which="LA", v0=x0,
+                          tol=1e-13, ncv=24, maxiter=HUB_LANCZOS_MAXITER)
+        x = V[:, 0]
+    except spla.ArpackNoConvergence as exc:  # a dense cluster above the shift: the best Ritz vector so far
+        x = exc.eigenvectors[:, 0] if exc.eigenvectors.shape[1] else op(op(x0))
+    v, lam, res = _rayleigh(L.__matmul__, x, v1)
+    if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
+        X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w_, V, _ = spla.lobpcg(L, X0, M=spla.LinearOperator((hs.n,) * 2, matvec=op, matmat=lambda X: np.column_stack(
+                [op(c) for c in X.T]), dtype=np.float64), Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
+                retResidualNormsHistory=True)
+        polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
+        if polished[2] < res:
+            v, lam, res = polished
+    upper = max(lam, lower)
+    converged = res <= 10 * LOBPCG_TOL or upper - lower <= BRACKET_RTOL * upper
+    return FiedlerPair(lambda2=upper, vector=v, residual=res, converged=converged, iterations=0,
+                       method=(f"inertia of L − σ I (Sylvester) through a banded Cholesky factor of the non-hub block "
+                               f"(bandwidth {w}) and the Schur complement on {hubs.size} hub vertices: λ₂ ≥ {lower:.6g} "
+                               f"by {how}; the upper bound is the Rayleigh quotient of shift-invert Lanczos"),
+                       lower=lower)
+
+
+def _shift_row(w, m, shift):
+    """A banded-storage array that adds ``shift`` to the diagonal (upper storage: row w − 1)."""
+    out = np.zeros((w, m))
+    out[w - 1] = shift
+    return out
+
+
 def _symmetric_sparse(A, d):
     s = 1.0 / np.sqrt(d)
     W = 0.5 * (A + A.T)
@@ -257,6 +397,12 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             apply_l = L.__matmul__
             method = (f"LOBPCG on the sparse Laplacian, preconditioned by a banded Cholesky factor of L + {shift:g} I "
                       f"(bandwidth {band})")
+        elif (hub := _hub_split(A)) is not None and n > CHOLESKY_BAND_MAX_W:
+            fp = _hub_fiedler(L, *hub, v1)
+            if fp is not None:
+                return fp
+            apply_l = L.__matmul__
+            method = "LOBPCG on the sparse Laplacian (the hub inertia count did not settle)"
         elif not _banded_but_hubs(A):
             apply_l = L.__matmul__
             method = "LOBPCG on the sparse Laplacian (long-range links: no LU preconditioner)"
@@ -384,12 +530,14 @@ def _sweep_sparse(A, d, v):
 @dataclass(frozen=True)
 class ScaledCheeger:
     lambda2: float
-    lower: float
+    lower: float | None
     upper_spectral: float
     upper_sweep: float | None
     residual: float
     converged: bool
     method: str
+    #: certified lower bound on λ₂ (an inertia count), when there is one
+    lambda2_lower: float | None = None
 
     @property
     def upper(self):
@@ -408,5 +556,7 @@ def pattern_cheeger_bounds(pattern, n, sums=None):
     else:
         sweep = None
     lam = fp.lambda2
-    return ScaledCheeger(lambda2=lam, lower=lam / 2, upper_spectral=float(np.sqrt(2 * lam)), upper_sweep=sweep,
-                         residual=fp.residual, converged=fp.converged, method=fp.method)
+    # λ₂/2 ≤ h needs a lower bound on λ₂: the inertia count's, or λ₂ itself once it converged
+    lower = fp.lower / 2 if fp.lower is not None else lam / 2 if fp.converged else None
+    return ScaledCheeger(lambda2=lam, lower=lower, upper_spectral=float(np.sqrt(2 * lam)), upper_sweep=sweep,
+                         residual=fp.residual, converged=fp.converged, method=fp.method, lambda2_lower=fp.lower)

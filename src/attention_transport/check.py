@@ -181,8 +181,9 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, la
             rec.update(lambda2=cb.lambda2, cheeger_lower=cb.lower, cheeger_upper=cb.upper,
                        cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
                        lambda2_residual=cb.residual, lambda2_converged=cb.converged, lambda2_method=cb.method)
-            if not cb.converged:  # λ₂ is then an upper bound: √(2λ₂) still bounds h above, λ₂/2 no longer below
-                rec["cheeger_lower"] = None
+            if cb.lambda2_lower is not None:
+                rec["lambda2_lower"] = cb.lambda2_lower
+            if cb.lower is None:  # λ₂ is then an upper bound: √(2λ₂) still bounds h above, λ₂/2 no longer below
                 skipped["cheeger_lower"] = (f"λ₂ did not converge (residual {cb.residual:.1e}); its value is an upper "
                                             "bound, so λ₂/2 is not a certified lower bound on h")
             if cb.upper_sweep is None:
@@ -199,7 +200,7 @@ _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", 
 
 _KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star",
               "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error", "phi_bip_method") + _DENSE_KEYS[1:] + (
-              "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
+              "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_lower", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
 
 
 def _empty_record(source, n):

@@ -80,13 +80,16 @@ def test_lobpcg_lambda2_agrees_with_shift_invert_lanczos():
     assert fp.converged and fp.lambda2 == pytest.approx(ref, rel=1e-8)
 
 
+@pytest.mark.parametrize("route", ["inertia", "lobpcg"])
 @pytest.mark.parametrize("spec", ["longformer:w=8,g=2", "sink-window:s=2,w=8"])
-def test_lobpcg_resolves_a_cluster_above_lambda2(spec, monkeypatch):
-    """Hubs (global tokens, sinks) pack eigenvalues just above λ₂ (gap 1e-5 at n = 2500): the block iteration
-    must still find λ₂ itself, without the dense fallback."""
+def test_a_cluster_above_lambda2_is_resolved(spec, route, monkeypatch):
+    """Hubs (global tokens, sinks) pack eigenvalues just above λ₂ (gap 1e-5 at n = 2500): both the inertia route and
+    the block iteration must still find λ₂ itself, without the dense fallback."""
     from attention_transport.numerics import structured
 
     monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
+    if route == "lobpcg":
+        monkeypatch.setattr(structured, "_hub_split", lambda A: None)
     n = 2500
     P = parse_pattern(spec)
     ev = laplacian_spectrum(P.dense(n))
@@ -161,6 +164,7 @@ def test_an_unconverged_lambda2_gives_no_cheeger_lower_bound(monkeypatch):
     monkeypatch.setattr(structured, "LOBPCG_WORK", 1)
     monkeypatch.setattr(structured, "LOBPCG_MIN_ITER", 2)
     monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
+    monkeypatch.setattr(structured, "_hub_split", lambda A: None)  # the block iteration, not the inertia count
     P = parse_pattern("sink-window:s=2,w=8")
     n = 3000
     rec = check_pattern(P, n, dense_max=2, bip_max=2)
@@ -179,3 +183,36 @@ def test_banded_laplacians_go_through_a_banded_cholesky_factor(spec):
     fp = pattern_fiedler(P, n)
     assert fp.method.startswith("shift-invert Lanczos") and "banded Cholesky" in fp.method
     assert fp.converged and fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-7)
+
+
+@pytest.mark.parametrize("spec", ["sink-window:s=4,w=16", "sink-window:s=1,w=3", "streaming-llm:s=2,w=30",
+                                  "longformer:w=16,g=2", "union(window:w=8, sink-window:s=2,w=1)"])
+def test_hub_patterns_bracket_lambda2_by_inertia_counts(spec):
+    """Banded graphs with sinks or global tokens: λ₂ in a dense cluster, bracketed by Sylvester's law of inertia
+    (lower) and a Rayleigh quotient (upper)."""
+    P = parse_pattern(spec)
+    n = 1500
+    fp = pattern_fiedler(P, n)
+    true = laplacian_spectrum(P.dense(n))[1]
+    assert fp.method.startswith("inertia of L − σ I") and fp.lower is not None
+    assert fp.lower <= true <= fp.lambda2 + 1e-13
+    assert fp.lambda2 == pytest.approx(true, rel=1e-9) and fp.lower > 0.95 * true
+    rec = check_pattern(P, n, dense_max=2)
+    assert rec["lambda2_lower"] == fp.lower and rec["cheeger_lower"] == pytest.approx(fp.lower / 2)
+
+
+def test_three_documents_joined_by_a_shared_token_bracket_lambda2_tightly():
+    """Three banded documents that meet only through a weakly attended first token: λ₂ (the document split) sits
+    at the bottom of the non-hub block's spectrum, so the inertia bisection brackets it to ~1e-9 relative."""
+    n, size = 900, 300
+    A = sp.lil_matrix((n, n))
+    for i in range(n):
+        for j in range(max((i // size) * size, i - 3), i + 1):
+            A[i, j] = 1.0
+        A[i, 0] += 0.0002
+    A = sp.diags(1 / np.asarray(A.sum(axis=1)).ravel()) @ sp.csr_matrix(A)
+    P = sparse_matrix_pattern(A.tocsr(), row_tol=1e-9)
+    fp = pattern_fiedler(P, n)
+    true = laplacian_spectrum(A.toarray())[1]
+    assert fp.lower <= true <= fp.lambda2 + 1e-15
+    assert fp.lambda2 - fp.lower < 1e-6 * true and fp.converged
