@@ -336,9 +336,10 @@ def _hub_fiedler(L, hubs, rest, w, v1):
         X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            w_, V, _ = spla.lobpcg(L, X0, M=spla.LinearOperator((hs.n,) * 2, matvec=op, matmat=lambda X: np.column_stack(
-                [op(c) for c in X.T]), dtype=np.float64), Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
-                retResidualNormsHistory=True)
+            M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
+                                    matmat=lambda X: np.column_stack([op(c) for c in X.T]))
+            w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
+                                   retResidualNormsHistory=True)
         polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
         if polished[2] < res:
             v, lam, res = polished
@@ -346,8 +347,9 @@ def _hub_fiedler(L, hubs, rest, w, v1):
     converged = res <= 10 * LOBPCG_TOL or upper - lower <= BRACKET_RTOL * upper
     return FiedlerPair(lambda2=upper, vector=v, residual=res, converged=converged, iterations=0,
                        method=(f"inertia of L − σ I (Sylvester) through a banded Cholesky factor of the non-hub block "
-                               f"(bandwidth {w}) and the Schur complement on {hubs.size} hub vertices: λ₂ ≥ {lower:.6g} "
-                               f"by {how}; the upper bound is the Rayleigh quotient of shift-invert Lanczos"),
+                               f"(bandwidth {w}) and the Schur complement on {hubs.size} hub vertices: "
+                               f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
+                               "shift-invert Lanczos"),
                        lower=lower)
 
 

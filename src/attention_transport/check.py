@@ -199,8 +199,10 @@ _DENSE_KEYS = ("phi_bip", "a_star", "b_star", "a_star_over_n", "b_star_over_n", 
 
 
 _KEY_ORDER = ("source", "spec", "structure", "n", "dtype", "causal", "phi", "phi_rel_error", "phi_exact", "t_star",
-              "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + ("phi_bip_rel_error", "phi_bip_method") + _DENSE_KEYS[1:] + (
-              "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_lower", "lambda2_residual", "lambda2_converged", "lambda2_method", "skipped")
+              "t_star_exact", "t_star_over_n", "below_floor") + _DENSE_KEYS[:1] + (
+              "phi_bip_rel_error", "phi_bip_method") + _DENSE_KEYS[1:] + (
+              "cheeger_upper_spectral", "cheeger_upper_sweep", "lambda2_lower", "lambda2_residual", "lambda2_converged",
+              "lambda2_method", "skipped")
 
 
 def _empty_record(source, n):
