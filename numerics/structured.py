@@ -353,6 +353,60 @@ def _hub_fiedler(L, hubs, rest, w, v1):
                        lower=lower)
 
 
+def _quotient_fiedler(pattern, n, d, v1, labels, Q):
+    """λ₂ of a matrix constant on blocks of tokens, from its m×m quotient.
+
+    With ``e_I = 1_I / √s_I`` (s_I tokens in block I), block-constant vectors are invariant under S and
+    ``S_Q[I, J] = √(s_I s_J) W_IJ / √(d_I d_J)``; vectors summing to 0 on every block are killed by W, so L is
+    the identity there.  Hence spec(L) = spec(I − S_Q) ∪ {1} (the 1 only when some block has two tokens),
+    and λ₂ = min(λ₂(I − S_Q), 1).  The lifted vector's Rayleigh quotient and residual are then taken
+    through the pattern's own products, so the value is checked against L itself.
+    """
+    m = Q.shape[0]
+    size = np.bincount(labels, minlength=m).astype(float)
+    first = np.searchsorted(labels, np.arange(m)) if np.all(np.diff(labels) >= 0) else None
+    if first is None or np.any(size == 0):
+        return None
+    dq = d[first]
+    if not np.allclose(d, dq[labels], rtol=1e-12, atol=0):
+        return None  # degrees not constant on blocks: not an equitable partition of W
+    W = 0.5 * (Q + Q.T)
+    scale = np.sqrt(size / dq)
+    LQ = (sp.identity(m, format="csr") - sp.diags(scale) @ W @ sp.diags(scale)).tocsr()
+    root = np.sqrt(d)
+
+    def apply_l(X):
+        X = np.asarray(X, dtype=np.float64)
+        Y = X / root
+        return X - 0.5 * (pattern.matvec(n, Y) + pattern.rmatvec(n, Y)) / root
+
+    if m < 2:
+        vals, vecs = np.array([0.0, np.inf]), None
+    elif m <= DENSE_FALLBACK_N:
+        vals, vecs = linalg.eigh(LQ.toarray(), subset_by_index=[0, 1])
+    else:
+        lu = spla.splu((LQ + 1e-9 * sp.identity(m, format="csc")).tocsc(), permc_spec="COLAMD")
+        op = spla.LinearOperator((m, m), matvec=lu.solve, dtype=np.float64)
+        vals, vecs = spla.eigsh(LQ, k=2, sigma=-1e-9, which="LM", OPinv=op, tol=1e-13)
+        order = np.argsort(vals)
+        vals, vecs = vals[order], vecs[:, order]
+    if vecs is not None and (vals[1] <= 1.0 or size.max() < 2):
+        x = vecs[:, 1][labels] / np.sqrt(size[labels])  # lift: y_I / √s_I on every token of block I
+        how = f"the {m}×{m} block quotient"
+    else:  # λ₂ = 1: a vector summing to 0 inside one block of at least two tokens
+        big = int(np.flatnonzero(size >= 2)[0])
+        x = np.zeros(n)
+        toks = np.flatnonzero(labels == big)[:2]
+        x[toks] = (1.0, -1.0)
+        how = "a vector summing to 0 inside a block (the quotient's λ₂ exceeds 1)"
+    v, lam, res = _rayleigh(apply_l, x, v1)
+    if res > 1e3 * LOBPCG_TOL:
+        return None  # not an eigenvector of L after all: let the general route decide
+    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
+                       iterations=0, method=f"λ₂ of L from {how} (L is constant on blocks of tokens); residual "
+                                            "taken through the pattern's products")
+
+
 def _shift_row(w, m, shift):
     """A banded-storage array that adds ``shift`` to the diagonal (upper storage: row w − 1)."""
     out = np.zeros((w, m))
@@ -388,6 +442,11 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         maxiter = int(min(LOBPCG_MAXITER, max(LOBPCG_MIN_ITER, LOBPCG_WORK // n)))
     v1 = np.sqrt(d)
     v1 /= np.linalg.norm(v1)
+    blocks = pattern.constant_blocks(n)
+    if blocks is not None:
+        fp = _quotient_fiedler(pattern, n, d, v1, *blocks)
+        if fp is not None:
+            return fp
     A = pattern.sparse(n)
     precond = shift_invert = None
     if A is not None:

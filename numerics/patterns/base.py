@@ -309,6 +309,12 @@ class Pattern(ABC):
         rows = np.repeat(np.arange(n), np.diff(A.indptr))
         return int(np.abs(rows - A.indices).max(initial=0)) + 1
 
+    def constant_blocks(self, n):
+        """``(labels, Q)`` when the matrix is constant on blocks of tokens — ``A_ij = Q[labels_i, labels_j]`` — with
+        ``Q`` a scipy sparse (m, m) matrix of the entry values; else ``None``.  The spectrum of the normalised
+        Laplacian is then that of an m×m quotient plus the eigenvalue 1 (vectors summing to 0 on every block)."""
+        return None
+
     def band_rows(self, n, i0, i1, w):
         """``D[i − i0, t + w − 1] = A[i, i + t]`` for ``|t| < w``, rows ``i0:i1`` (0 outside the matrix):
         the band of a pattern of bandwidth at most w, O((i1 − i0) · w) memory."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse as sp
 
 from attention_transport.numerics.patterns.base import Param, Pattern, StructuralSums, check_n, register
 from attention_transport.numerics.patterns.compose import Repeat, Stack
@@ -410,6 +411,11 @@ class BigBird(SupportPattern):
         np.add.at(lower, C.col[C.row < C.col], (size / m)[C.row[C.row < C.col]])
         u = lower[qb] + (i - qb * b) / m[qb]
         return StructuralSums(np.ones(n), self.rmatvec(n, np.ones(n)), s, u)
+
+    def constant_blocks(self, n):
+        B, size, m = self._blocks(check_n(n))
+        Q = (sp.diags(1.0 / m) @ B).tocsr()  # every entry of (query block, key block) is 1/m of the query block
+        return np.arange(n) // self.b, Q
 
     def skew_norms(self, n, d):
         """By block pairs: N is constant on each (query block, key block) pair because d is (c is)."""

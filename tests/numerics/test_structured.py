@@ -216,3 +216,19 @@ def test_three_documents_joined_by_a_shared_token_bracket_lambda2_tightly():
     true = laplacian_spectrum(A.toarray())[1]
     assert fp.lower <= true <= fp.lambda2 + 1e-15
     assert fp.lambda2 - fp.lower < 1e-6 * true and fp.converged
+
+
+@pytest.mark.parametrize("sparse_solver", [False, True])
+@pytest.mark.parametrize("spec", ["bigbird:b=16,g=1,r=2", "bigbird:b=8,g=2,r=3,seed=4", "bigbird:b=7,g=0,r=1",
+                                  "bigbird:b=1500,g=0,r=0"])
+def test_block_constant_patterns_take_lambda2_from_their_quotient(spec, sparse_solver, monkeypatch):
+    """BigBird is constant on (query block, key block) pairs: spec(L) = spec(quotient) ∪ {1}."""
+    from attention_transport.numerics import structured
+
+    if sparse_solver:
+        monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 50)  # the quotient by shift-invert Lanczos
+    P = parse_pattern(spec)
+    n = 1500
+    fp = pattern_fiedler(P, n)
+    assert "quotient" in fp.method or "inside a block" in fp.method
+    assert fp.converged and fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-10)
