@@ -33,6 +33,7 @@ from attention_transport.numerics.patterns.base import (
     check_n,
     row_ranges,
 )
+from attention_transport.numerics.patterns.kernels import UniformCausal
 from attention_transport.numerics.patterns.masked import MaskPattern
 
 __all__ = ["Union", "Mix", "Stack", "Repeat", "COMPOSITIONS", "format_weight"]
@@ -272,6 +273,17 @@ class Stack(Pattern):
 
         return band_from_blocks(n, i0, i1, w, block, step=2 * w)  # dense products of (4w)² blocks per layer
 
+    def skew_norms(self, n, d):
+        """G's two norms; a causal banded stack closed by a uniform-causal layer, ``P = U B``, is
+        semiseparable and takes O(n · w) (:func:`_uniform_after_band_norms`), the rest the general passes."""
+        n = check_n(n)
+        if len(self.layers) >= 2 and isinstance(self.layers[-1], UniformCausal) and self.sparse(n) is None:
+            below = self.layers[0] if len(self.layers) == 2 else Stack(self.layers[:-1])
+            w = below.bandwidth(n)
+            if below.causal and w is not None and w < n:
+                return _uniform_after_band_norms(below, n, w, np.asarray(d, dtype=np.float64))
+        return super().skew_norms(n, d)
+
     def matvec(self, n, x):
         for p in self.layers:
             x = p.matvec(n, x)
@@ -368,6 +380,40 @@ class Stack(Pattern):
         n = self._blocked(n)
         for i0, i1 in row_ranges(n, n, block_bytes or (4 << 20)):
             yield i0, i1, self.rows(n, i0, i1)
+
+
+def _uniform_after_band_norms(below, n, w, d, chunk=1 << 16):
+    """``(‖N − Nᵀ‖², ‖N + Nᵀ‖²)`` of ``P = U B``: U uniform-causal (``U_im = 1/(i + 1)``, m ≤ i), B causal of
+    bandwidth w.
+
+    ``P_ij = T_ij / (i + 1)`` with ``T_ij = Σ_{j ≤ m ≤ i} B_mj``, which is the column sum ``c^B_j`` once
+    ``i ≥ j + w − 1``.  P is causal, so ``‖N − Nᵀ‖² = 2 off`` and ``‖N + Nᵀ‖² = 2 off + 4 diag``
+    (``N = D^{-1/2} P D^{-1/2}``); ``off`` splits into the band ``j < i < j + w − 1`` (partial column sums
+    of B's band) and the far part ``c^B_j² Σ_{i ≥ j + w − 1} 1/((i + 1)² d_i)``, a suffix sum.  Every term
+    is a nonnegative square: no cancellation.
+    """
+    g = 1.0 / ((np.arange(n) + 1.0) ** 2 * d)  # 1/((i + 1)² d_i)
+    tail = np.concatenate([np.cumsum(g[::-1])[::-1], [0.0]])  # tail[k] = Σ_{i ≥ k} g_i
+    off = diag = 0.0
+    k = np.arange(w)
+    for j0 in range(0, n, chunk):
+        j1 = min(n, j0 + chunk)
+        # E[j − j0, k] = B_{j+k, j}: column j of B below the diagonal, from the band of rows j0 .. j1 + w − 1
+        rows = below.band_rows(n, j0, min(n, j1 + w - 1), w)
+        j = np.arange(j0, j1)
+        m = j[:, None] + k[None, :]
+        inside = m < n
+        E = np.zeros((j1 - j0, w))
+        E[inside] = rows[(m - j0)[inside], np.broadcast_to(w - 1 - k, m.shape)[inside]]
+        T = np.cumsum(E, axis=1)  # T[j, k] = Σ_{m ≤ j + k} B_mj
+        c = T[:, -1]  # the whole column (B has no entry at m ≥ j + w)
+        diag += float(((T[:, 0] / ((j + 1.0) * d[j])) ** 2).sum())  # N_jj = P_jj / d_j = B_jj / ((j + 1) d_j)
+        i = m[:, 1:w - 1]  # the band j < i < j + w − 1 (partial sums)
+        ok = inside[:, 1:w - 1]
+        band = np.where(ok, T[:, 1:w - 1] ** 2 * g[np.minimum(i, n - 1)], 0.0).sum(axis=1)
+        far = c ** 2 * tail[np.minimum(j + w - 1, n)]
+        off += float(((band + far) / d[j]).sum())
+    return 2.0 * off, 2.0 * off + 4.0 * diag
 
 
 @dataclass(frozen=True)

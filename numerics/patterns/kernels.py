@@ -166,7 +166,7 @@ class ToeplitzKernel(RowNormalised):
         kr = k[::-1]  # kr[m] = κ(below − m)
         kr = kr.reshape((-1,) + (1,) * (x.ndim - 1))
         conv = signal.fftconvolve(x, kr, axes=0) if x.ndim > 1 else signal.fftconvolve(x, kr)
-        return conv[below: below + n]
+        return _nonnegative_if(x, conv[below: below + n])
 
     def _convolve(self, n, x):
         """``y_i = Σ_d κ(d) x_{i−d}`` over the band."""
@@ -184,7 +184,7 @@ class ToeplitzKernel(RowNormalised):
         _, k, _ = self._cumulative(n)  # k[m] = κ(m − above)
         kk = k.reshape((-1,) + (1,) * (x.ndim - 1))
         conv = signal.fftconvolve(x, kk, axes=0) if x.ndim > 1 else signal.fftconvolve(x, kk)
-        return conv[above: above + n]
+        return _nonnegative_if(x, conv[above: above + n])
 
     def _inv_z(self, n, ndim):
         inv = 1.0 / self.row_normalisers(n)[1]
@@ -261,6 +261,14 @@ class ToeplitzKernel(RowNormalised):
         kneg = np.where(self.kernel_support(-ds) & (np.abs(ds) <= min(below, above)), self.kappa(-ds), 0.0)
         pair = _kernel_corr(ds, k * kneg, a * x, a * x, below)
         return max(2.0 * (sq - pair), 0.0), 2.0 * (sq + pair)
+
+
+def _nonnegative_if(x, y):
+    """FFT rounding leaves entries like −1e-17 where the exact product of a nonnegative kernel and a
+    nonnegative x is ≥ 0 (a column of a stack, an attention matrix then refused as negative): clip those."""
+    if x.size and x.min() >= 0:
+        np.maximum(y, 0.0, out=y)
+    return y
 
 
 def _kernel_corr(ds, kern, a, b, below):

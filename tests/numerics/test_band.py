@@ -117,3 +117,31 @@ def test_band_search_width_refuses_what_it_cannot_bound():
         band_search_width(4, 0.1, 0.0, 10.0)
     with pytest.raises(AttentionTransportError, match="finite capacity"):
         band_search_width(4, float("inf"), 1.0, 10.0)
+
+
+@pytest.mark.parametrize("spec", ["stack(window:w=4, uniform-causal)", "stack(repeat(window:w=3, 2), uniform-causal)",
+                                  "stack(window:w=3, dilated:w=2,k=3, uniform-causal)",
+                                  "stack(window:w=5, exp-decay:m=0.5, uniform-causal)"])
+@pytest.mark.parametrize("n", [3, 10, 57, 300])
+def test_a_band_closed_by_uniform_causal_attention_has_g_in_o_n_w(spec, n, monkeypatch):
+    """P = U B is semiseparable: G from B's band and suffix sums, against G of the dense product."""
+    from attention_transport.numerics.operators import asymmetry_coefficient
+    from attention_transport.numerics.structured import pattern_asymmetry
+
+    P = parse_pattern(spec)
+    ref = asymmetry_coefficient(P.dense(n))
+    monkeypatch.setattr(Stack, "sparse", lambda self, n: None)  # as at n = 10⁶: no sparse product
+    assert pattern_asymmetry(P, n) == pytest.approx(ref, rel=1e-12)
+
+
+def test_fft_products_of_nonnegative_vectors_stay_nonnegative():
+    """A wide exp-decay layer multiplies by FFT; its rounding once left −1e-17 in a stack's matrix, which check
+    then refused as a negative attention weight."""
+    from attention_transport.check import check_pattern
+
+    from attention_transport.numerics.landscapes import prefix_landscape
+
+    P = parse_pattern("stack(window:w=3, exp-decay:m=0.5, uniform-causal)")
+    A = P.dense(300)
+    assert A.min() >= 0
+    assert check_pattern(P, 300)["phi"] == prefix_landscape(A).capacity
