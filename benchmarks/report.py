@@ -23,10 +23,19 @@ def rows(path):
         t0 = base[0]["stats"]["median"]
         for b in items:
             extra = {k: v for k, v in b["extra_info"].items() if k != "role"}
-            note = ", ".join(f"{k} = {v:.1f}" for k, v in extra.items())
+            note = ", ".join(f"{k} = {_fmt(v)}" for k, v in extra.items())
             name = b["name"].split("[", 1)[-1].rstrip("]")
             out.append((group, name, b["stats"]["median"], b["stats"]["median"] / t0, note))
     return data.get("machine_info", {}), out
+
+
+def _fmt(v):
+    """An ``extra_info`` value: yes/no, — for none, three significant digits for numbers."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if v is None:
+        return "—"
+    return f"{v:.3g}" if isinstance(v, (int, float)) else str(v)
 
 
 def main(argv):

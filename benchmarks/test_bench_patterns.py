@@ -2,8 +2,9 @@
 
 Group ``pattern-n{N}`` (``benchmarks/report.py`` turns it into ratios against the baseline, one
 ``np.cumsum`` over n measured in the same run): for each pattern, the whole structured route of
-``check`` — φ and t*, G, λ₂ with the Cheeger sandwich — at n = 10⁶.  Target: each within one minute
-on 2 cores.  ``extra_info`` records whether λ₂ converged and its residual.
+``check`` — φ and t*, G, λ₂ with the Cheeger sandwich, and φ_bip where the pattern has a band (the strip
+of C5b) — at n = 10⁶.  Target: each within one minute on 2 cores.  ``extra_info`` records whether λ₂
+converged, its residual and its certified lower bound.
 
 Group ``pattern-file-n{N}``: a FlexAttention file (band + global tokens) at n = 16384, every
 quantity except the exact Cheeger constant (the bipartite scan included).  Target: one minute.
@@ -24,8 +25,8 @@ from attention_transport.numerics.structured import (
 
 N = size(10**6, 2000)
 N_FILE = size(16384, 300)
-SPECS = ["window:w=16", "sink-window:s=4,w=16", "longformer:w=32,g=2", "bigbird:b=8,g=1,r=1",
-         "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)"]
+SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "longformer:w=32,g=2",
+         "bigbird:b=8,g=1,r=1", "bigbird", "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
 
@@ -46,9 +47,13 @@ def test_pattern_quantities(benchmark, kind):
         benchmark(np.cumsum, np.ones(N))
         return
     pattern = parse_pattern(kind)
-    phi, _, G, cb = benchmark.pedantic(structured_route, args=(pattern, N), rounds=1, iterations=1)
-    benchmark.extra_info.update(lambda2_converged=cb.converged, lambda2_residual=cb.residual)
-    assert 0 < phi < 1 and 0 <= G <= 1 and cb.lower <= cb.upper
+    band = pattern.bandwidth(N)
+    with_bip = band is not None and band < N // 8
+    phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N, with_bip), rounds=1, iterations=1)
+    benchmark.extra_info.update(lambda2_converged=cb.converged, lambda2_residual=cb.residual,
+                                lambda2_lower=cb.lambda2_lower, phi_bip=bip)
+    assert 0 < phi < 1 and 0 <= G <= 1 and (cb.lower is None or cb.lower <= cb.upper)
+    assert bip is None or 0 < bip <= phi * (1 + 1e-12)  # φ_bip ≤ φ (the prefix cuts are cells), up to rounding
 
 
 @pytest.mark.parametrize("kind", ["baseline", "band_global"])

@@ -384,12 +384,27 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
         vals, vecs = np.array([0.0, np.inf]), None
     elif m <= DENSE_FALLBACK_N:
         vals, vecs = linalg.eigh(LQ.toarray(), subset_by_index=[0, 1])
-    else:
+    elif _banded_but_hubs(W):  # a sparse LU stays sparse: shift-invert Lanczos
         lu = spla.splu((LQ + 1e-9 * sp.identity(m, format="csc")).tocsc(), permc_spec="COLAMD")
         op = spla.LinearOperator((m, m), matvec=lu.solve, dtype=np.float64)
         vals, vecs = spla.eigsh(LQ, k=2, sigma=-1e-9, which="LM", OPinv=op, tol=1e-13)
         order = np.argsort(vals)
         vals, vecs = vals[order], vecs[:, order]
+    else:  # long-range (random) block links fill an LU in: Lanczos on the quotient with its null vector moved to 3
+        q0 = np.sqrt(size * dq)  # the quotient's null vector, D_Q^{1/2} 1 in the e_I basis
+        q0 /= np.linalg.norm(q0)
+
+        def deflated(x):
+            y = x - q0 * (q0 @ x)
+            y = LQ @ y
+            return y - q0 * (q0 @ y) + 3.0 * q0 * (q0 @ x)
+
+        try:
+            w_, V = spla.eigsh(spla.LinearOperator((m, m), matvec=deflated, dtype=np.float64), k=1, which="SA",
+                               tol=1e-14, ncv=40, v0=np.random.default_rng(0).standard_normal(m))
+        except spla.ArpackNoConvergence:
+            return None
+        vals, vecs = np.array([0.0, w_[0]]), np.column_stack([q0, V[:, 0]])
     if vecs is not None and (vals[1] <= 1.0 or size.max() < 2):
         x = vecs[:, 1][labels] / np.sqrt(size[labels])  # lift: y_I / √s_I on every token of block I
         how = f"the {m}×{m} block quotient"
