@@ -429,9 +429,22 @@ def _shift_row(w, m, shift):
     return out
 
 
+_SYMMETRISED = {}
+
+
+def _symmetrised(A):
+    """``W = (A + Aᵀ)/2``, kept for the last matrix: λ₂ and the sweep cut both need it (at n = 10⁶ with 10⁸
+    nonzeros one symmetrisation costs seconds)."""
+    key = id(A)
+    if key not in _SYMMETRISED or _SYMMETRISED[key][0] is not A:
+        _SYMMETRISED.clear()
+        _SYMMETRISED[key] = (A, (0.5 * (A + A.T)).tocsr())
+    return _SYMMETRISED[key][1]
+
+
 def _symmetric_sparse(A, d):
     s = 1.0 / np.sqrt(d)
-    W = 0.5 * (A + A.T)
+    W = _symmetrised(A)
     Dm = sp.diags(s)
     return (Dm @ W @ Dm).tocsc()
 
@@ -591,7 +604,7 @@ def _sweep_sparse(A, d, v):
     order = np.argsort(v / np.sqrt(d), kind="stable")
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    W = (0.5 * (A + A.T)).tocoo()
+    W = _symmetrised(A).tocoo()
     # w(X, X) over ordered pairs for X = the first t vertices: an entry counts once its later end is in
     later = np.maximum(rank[W.row], rank[W.col])
     inside = np.bincount(later, weights=W.data, minlength=n).cumsum()

@@ -392,6 +392,11 @@ class Pattern(ABC):
         A = self.sparse(n)
         if A is not None:
             N = (sp.diags(x) @ A @ sp.diags(x)).tocsr()
+            if self.causal:  # N_ji = 0 off the diagonal for j > i: sums of squares, no transpose
+                strict = sp.tril(N, k=-1)
+                off = float(strict.multiply(strict).sum())
+                diag = N.diagonal()
+                return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
             K, S = N - N.T, N + N.T
             return float(K.multiply(K).sum()), float(S.multiply(S).sum())
         skew = sym = 0.0
