@@ -109,24 +109,35 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None):
         r0, r1 = max(lo, 0), min(hi, n)
         if r1 > r0:
             D[r0 - lo: r1 - lo] = band_rows(r0, r1)
-        pre = np.zeros((D.shape[0], width + 1))
-        np.cumsum(D, axis=1, out=pre[:, 1:])
-        suf = np.zeros((D.shape[0], width + 1))
-        suf[:, :width] = np.cumsum(D[:, ::-1], axis=1)[:, ::-1]
+        # prefix and suffix sums of every band row, transposed so that each δ reads contiguous slices
+        preT = np.zeros((width + 1, D.shape[0]))
+        np.cumsum(D.T, axis=0, out=preT[1:])
+        sufT = np.zeros((width + 1, D.shape[0]))
+        sufT[:width] = np.cumsum(D.T[::-1], axis=0)[::-1]
+        span = a1 - a0
         a = np.arange(a0, a1)
-        rows = (a - a0 + K)[None, :] + deltas[:, None]  # [q, a]: the row a + δ_q of the chunk's band
-        # T2[q] = Σ_{m ≥ δ_q} P_{a+m}(m): P vanishes for m ≥ w − 1 ≤ K, so summed from δ = K down
-        T2 = np.cumsum(pre[rows, cols[:, None]][::-1], axis=0)[::-1]
+        # T2[q] = Σ_{m ≥ δ_q} P_{a+m}(m): P vanishes for m ≥ w − 1 ≤ K, so summed from δ = K down;
         # T1[q] = Σ_{m < δ_q} U_{a+m}(m): U vanishes for m ≤ −w and −K ≤ −(w − 1), so summed from δ = −K up
-        T1 = np.zeros_like(T2)
-        np.cumsum(suf[rows[:-1], cols[:-1, None]], axis=0, out=T1[1:])
-        b = a[None, :] + deltas[:, None]
-        ok = (b >= 0) & (b <= n)
-        bb = np.clip(b, 0, n)
-        denom = np.minimum(R[bb] + C[a][None, :], Rs[bb] + Cs[a][None, :])
-        good = ok & (denom > 0)
+        T2 = np.empty((2 * K + 1, span))
+        run = np.zeros(span)
+        for q in range(2 * K, -1, -1):
+            run += preT[cols[q], q: q + span]  # the rows a + δ_q, δ_q = q − K
+            T2[q] = run
+        cut = T2
+        run = np.zeros(span)
+        for q in range(1, 2 * K + 1):
+            run += sufT[cols[q - 1], q - 1: q - 1 + span]
+            cut[q] += run
+        # volumes from padded prefix and suffix sums: b = a + δ_q reads R[a0 + q − K : …], again a slice
+        pad = np.full(K, np.nan)
+        Rp, Rsp = np.concatenate([pad, R, pad]), np.concatenate([pad, Rs, pad])
+        vol = np.lib.stride_tricks.sliding_window_view(Rp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + C[a]
+        comp = np.lib.stride_tricks.sliding_window_view(Rsp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + Cs[a]
+        denom = np.minimum(vol, comp)  # nan where b is outside 0..n
         with np.errstate(divide="ignore", invalid="ignore"):
-            phi = np.where(good, (T1 + T2) / np.where(good, denom, 1.0), np.inf)
+            phi = cut / denom
+        phi[~(denom > 0)] = np.inf  # b outside the matrix (nan) or an empty side
+        b = a[None, :] + deltas[:, None]
         low = phi.min()
         if not np.isfinite(low):
             continue
