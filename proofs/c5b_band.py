@@ -26,10 +26,10 @@ TITLE = "Banded patterns: the bipartite minimum lies near the diagonal"
 STATEMENT = (
     "Let $A \\ge 0$ have bandwidth $w$ ($A_{ij} = 0$ for $|i - j| \\ge w$), row sums $r_i \\ge r_{\\min} > 0$ and "
     "total volume $V = \\sum_i r_i + \\sum_j c_j$. Every bipartite cut satisfies $\\varphi(a, b) \\ge 2 r_{\\min} "
-    "(|b - a| - w + 1)/V$. Hence, for any $\\hat\\varphi$ at least the value of some cell with $|b - a| \\le K$, where $K = w - 1 + "
-    "\\lfloor \\hat\\varphi V / (2 r_{\\min}) \\rfloor + 1$, the bipartite minimum is attained in the strip $|b - a| "
-    "\\le K$ and no cell outside it ties with it. A product of matrices of bandwidths $w_1, w_2$ has bandwidth at most "
-    "$w_1 + w_2 - 1$, so a stack of $k$ layers has at most $1 + \\sum_k (w_k - 1)$."
+    "(|b - a| - w + 1)/V$. Hence, for any $\\hat\\varphi$ at least the value of some cell with $|b - a| \\le K$, "
+    "where $K = w - 1 + \\lfloor \\hat\\varphi V / (2 r_{\\min}) \\rfloor + 1$, the bipartite minimum is attained "
+    "in the strip $|b - a| \\le K$ and no cell outside it ties with it. A product of matrices of bandwidths "
+    "$w_1, w_2$ has bandwidth at most $w_1 + w_2 - 1$, so a stack of $k$ layers has at most $1 + \\sum_k (w_k - 1)$."
 )
 
 a, b, i, j, m, w, w1, w2, f, x, d = sp.symbols("a b i j m w w1 w2 f x d", integer=True)
