@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import warnings
+import weakref
 
 import numpy as np
 from scipy import linalg
@@ -262,7 +263,8 @@ class _HubSolver:
         self.Hm = L[hubs][:, hubs].toarray()
 
     def factor(self, sigma):
-        """``(cb, S)`` at σ, or None when ``B − σ I`` is not positive definite (σ too high)."""
+        """``(cb, S, X)`` at σ — the banded factor, the Schur complement and ``(B − σ I)^{-1} C`` — or None
+        when ``B − σ I`` is not positive definite (σ too high)."""
         shifted = self.band.copy()
         shifted[self.w - 1] -= sigma
         try:
@@ -296,9 +298,9 @@ def _hub_fiedler(L, hubs, rest, w, v1):
     ``count(σ)`` = the number of eigenvalues of L below σ, from the Schur complement on the hubs,
     for every σ below the smallest eigenvalue μ of the banded block (where its Cholesky factor exists).
     Bisection on "factors and count ≤ 1" closes on min(μ, λ₂) from below to :data:`INERTIA_RTOL`; its lower
-    end is a lower bound on λ₂.  Inverse iteration with the factors there gives a vector whose Rayleigh
-    quotient bounds λ₂ from above (for sink heads λ₂ sits in a dense cluster just above μ, and the
-    quotient lands in it).  Returns None when the banded block does not factor at all.
+    end is a lower bound on λ₂.  Shift-invert Lanczos with the factors there (solves by block elimination)
+    gives a vector whose Rayleigh quotient bounds λ₂ from above (for sink heads λ₂ sits in a dense cluster
+    just above μ, and the quotient lands in it).  Returns None when the banded block does not factor at all.
     """
     hs = _HubSolver(L, hubs, rest, w)
     # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
@@ -422,24 +424,17 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
                                             "taken through the pattern's products")
 
 
-def _shift_row(w, m, shift):
-    """A banded-storage array that adds ``shift`` to the diagonal (upper storage: row w − 1)."""
-    out = np.zeros((w, m))
-    out[w - 1] = shift
-    return out
-
-
 _SYMMETRISED = {}
 
 
 def _symmetrised(A):
-    """``W = (A + Aᵀ)/2``, kept for the last matrix: λ₂ and the sweep cut both need it (at n = 10⁶ with 10⁸
+    """``W = (A + Aᵀ)/2``, kept while A lives: λ₂ and the sweep cut both need it (at n = 10⁶ with 10⁸
     nonzeros one symmetrisation costs seconds)."""
     key = id(A)
-    if key not in _SYMMETRISED or _SYMMETRISED[key][0] is not A:
-        _SYMMETRISED.clear()
-        _SYMMETRISED[key] = (A, (0.5 * (A + A.T)).tocsr())
-    return _SYMMETRISED[key][1]
+    if key not in _SYMMETRISED:
+        _SYMMETRISED[key] = (0.5 * (A + A.T)).tocsr()
+        weakref.finalize(A, _SYMMETRISED.pop, key, None)  # freed with A, never served to a new object at its id
+    return _SYMMETRISED[key]
 
 
 def _symmetric_sparse(A, d):
