@@ -58,6 +58,8 @@ __all__ = [
     "LOBPCG_WORK",
     "SWEEP_BLOCKED_MAX_N",
     "DIRECT_CUT_MAX_N",
+    "BAND_MAX_CELLS",
+    "BAND_MAX_BYTES",
 ]
 
 
@@ -69,6 +71,11 @@ def _degrees(sums):
                                       f"(row and column both zero); got d[{zero[0]}] = 0 ({zero.size} such vertices).")
     return d
 
+
+#: Largest strip (cells (a, b) with |b − a| ≤ K) the band search of C5b scans: about half a minute on 2 cores
+BAND_MAX_CELLS = 500_000_000
+#: ... and at most this much memory for a chunk's band sums (rows a ± K, 2w − 1 offsets each)
+BAND_MAX_BYTES = 1 << 30
 
 #: Cuts the identity cannot resolve (docs/theory.md §1, accuracy) are summed directly from the pattern's
 #: row blocks up to this n (an O(n²) pass); beyond, the landscape keeps their error bounds.
@@ -121,10 +128,15 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
         bound = landscape.capacity * (1 + landscape.capacity_rel_error)  # ≥ the true prefix capacity
         if np.isfinite(bound):
             K = band_search_width(w, bound, float(sums.r.min()), landscape.total_volume)
-            if 2 * K + 1 < n:
+            cells, memory = (2 * K + 1) * (n + 1), (2 * K + 256) * (2 * w - 1) * 24  # band sums of a chunk's rows
+            if 8 * (2 * K + 2 * w) <= n and cells <= BAND_MAX_CELLS and memory <= BAND_MAX_BYTES:
                 bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w), w,
                                                  bound)
                 return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w})")
+            if scan_max is not None and n > scan_max:
+                raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max}, and the strip of C5b "
+                              f"(|b − a| ≤ {K}, bandwidth {w}: {cells:.2e} cells, {memory / 2**30:.1f} GiB of band "
+                              f"sums) exceeds its limits ({BAND_MAX_CELLS:.0e} cells, {BAND_MAX_BYTES / 2**30:.0f} GiB)")
     if scan_max is not None and n > scan_max:
         raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan; a pattern with "
                       "a known bandwidth is searched near the diagonal instead, C5b)")
