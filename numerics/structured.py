@@ -209,15 +209,25 @@ CHOLESKY_BAND_MAX_W = 512
 CHOLESKY_SHIFTS = (1e-13, 1e-11, 1e-9)
 
 
+def _upper_banded(M, w):
+    """LAPACK's upper banded storage of a symmetric sparse M of bandwidth w: ``ab[w − 1 + i − j, j] = M_ij``,
+    i ≤ j.  An entry outside the band is an error, never a silently misplaced value."""
+    C = sp.triu(M).tocoo()
+    if C.nnz and int((C.col - C.row).max()) >= w:
+        raise AttentionTransportError(f"the Laplacian has an entry {int((C.col - C.row).max())} off the diagonal, "
+                                      f"outside the declared bandwidth {w}.")
+    ab = np.zeros((w, M.shape[0]))
+    ab[w - 1 + C.row - C.col, C.col] = C.data
+    return ab
+
+
 def _banded_cholesky(L, w):
     """A preconditioner ``(L + σ I)^{-1}`` from the banded Cholesky factor (LAPACK ``pbtrf`` through
     :func:`scipy.linalg.cholesky_banded`), with the smallest shift σ of :data:`CHOLESKY_SHIFTS` that
     factors: near-exact inverse iteration, so tiny λ₂ of long windows and their stacks converge in a
     few iterations."""
     n = L.shape[0]
-    C = sp.triu(L).tocoo()
-    ab = np.zeros((w, n))
-    ab[w - 1 + C.row - C.col, C.col] = C.data  # upper banded storage: ab[w − 1 + i − j, j] = L_ij, i ≤ j
+    ab = _upper_banded(L, w)
     for shift in CHOLESKY_SHIFTS:
         shifted = ab.copy()
         shifted[w - 1] += shift
@@ -268,9 +278,7 @@ class _HubSolver:
     def __init__(self, L, hubs, rest, w):
         L = L.tocsr()
         self.n, self.hubs, self.rest, self.w = L.shape[0], hubs, rest, w
-        B = sp.triu(L[rest][:, rest]).tocoo()
-        self.band = np.zeros((w, rest.size))
-        self.band[w - 1 + B.row - B.col, B.col] = B.data  # upper banded storage
+        self.band = _upper_banded(L[rest][:, rest], w)
         self.C = L[rest][:, hubs].toarray()
         self.Hm = L[hubs][:, hubs].toarray()
 

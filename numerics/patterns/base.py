@@ -324,7 +324,11 @@ class Pattern(ABC):
             return band_from_blocks(n, i0, i1, w, lambda a0, a1, lo, hi: self.block(n, a0, a1, lo, hi))
         D = np.zeros((i1 - i0, 2 * w - 1))
         S = A[i0:i1].tocoo()
-        D[S.row, S.col - (S.row + i0) + w - 1] = S.data
+        t = S.col - (S.row + i0)
+        if t.size and int(np.abs(t).max()) >= w:
+            raise AttentionTransportError(f"pattern {self.spec!r} has an entry {int(np.abs(t).max())} off the "
+                                          f"diagonal in rows {i0}..{i1 - 1}, outside the band {w} asked for.")
+        D[S.row, t + w - 1] = S.data
         return D
 
     def sums(self, n):

@@ -159,3 +159,20 @@ def test_fft_products_of_nonnegative_vectors_stay_nonnegative():
     A = P.dense(300)
     assert A.min() >= 0
     assert check_pattern(P, 300)["phi"] == pytest.approx(prefix_landscape(A).capacity, rel=1e-12)
+
+
+def test_band_rows_refuse_a_band_narrower_than_the_matrix():
+    """A band asked for narrower than the support would misplace entries (negative offsets wrap): an error."""
+    P = parse_pattern("window:w=6")
+    P.band_rows(50, 0, 50, 6)
+    with pytest.raises(AttentionTransportError, match="outside the band 4 asked for"):
+        P.band_rows(50, 0, 50, 4)
+
+
+def test_the_banded_laplacian_storage_refuses_an_entry_outside_its_band():
+    from attention_transport.numerics.structured import _upper_banded
+
+    M = sp.diags([np.ones(9), 0.5 * np.ones(7), 0.5 * np.ones(7)], [0, 2, -2]).tocsr()
+    assert _upper_banded(M, 3)[0, 2] == 0.5  # ab[w − 1 + i − j, j] with i − j = −2
+    with pytest.raises(AttentionTransportError, match="outside the declared bandwidth 2"):
+        _upper_banded(M, 2)
