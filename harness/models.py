@@ -1,32 +1,91 @@
-"""Models for teacher-forced scoring: loading and attention maps of one forced pass.
+"""Models for teacher-forced scoring: the registry, loading, and the attention maps of one forced pass.
 
-* ``smollm2-135m``: SmolLM2-135M-Instruct (decoder-only, Llama architecture), the GGUF file
-  fetched by ``attention-transport fetch smollm2-135m``; transformers dequantises it
-  (``from_pretrained(dir, gguf_file=...)``, needs the ``gguf`` package).
-* ``minilm-l6``: all-MiniLM-L6-v2 (encoder-only, BERT), fetched as safetensors.
-* any local Hugging Face directory or ``.gguf`` file.
+Named models (:data:`MODELS`, one registered :class:`ModelSpec` each; ``attention-transport
+fetch NAME`` brings the files, :mod:`.fetch`):
+
+====================  =======  ==========================================================
+name                  kind     what
+====================  =======  ==========================================================
+smollm2-135m          decoder  SmolLM2-135M-Instruct, GGUF Q4_1 (Llama architecture)
+gemma3-270m           decoder  Gemma-3-270M base, GGUF Q4_K_M (5 sliding-window layers per
+                               global one)
+qwen2.5-coder-0.5b    decoder  Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M
+qwen2.5-coder-1.5b    decoder  Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M
+minilm-l6             encoder  all-MiniLM-L6-v2 (BERT), safetensors
+mpnet-base            encoder  all-mpnet-base-v2 (MPNet), safetensors
+====================  =======  ==========================================================
+
+Besides these, any local Hugging Face directory or ``.gguf`` file.
 
 Every model is loaded with ``attn_implementation="eager"`` (SDPA and FlashAttention
-return no attention weights) in float32, on the CPU unless told otherwise.
+return no attention weights) in float32, on the CPU, as its *base* model: no
+language-model head, because no feature reads the logits (for Gemma-3-270M, with
+262144 tokens of vocabulary, the head is 60% of a forward pass at 160 tokens).
+
+GGUF.  transformers dequantises a GGUF file to float32 when it loads it, and reading
+the file's tokenizer and metadata is slow (about two minutes for Gemma-3-270M on two
+cores).  The first load therefore saves the dequantised model and the converted
+tokenizer as a Hugging Face directory under ``<cache>/converted/<sha256>-<transformers
+version>/`` (a marker records the GGUF file's sha256); later loads read that directory
+in seconds.  The attention maps of the two loads are identical (tested).
 
 Teacher forcing.  Decoder: the prompt is tokenised with the model's special
 tokens, the response without, and the ids are concatenated, so the
 prompt/response boundary is exact (no merge across it).  Encoder: the pair
-``[CLS] prompt [SEP] response [SEP]``; the response starts at the first
-token of the second segment.
+``[CLS] prompt [SEP] response [SEP]`` (MPNet: ``<s> prompt </s></s> response </s>``);
+the response starts at the first token of the second sequence.
 """
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from attention_transport.errors import AttentionTransportError, TooLong, UnknownName, Unscorable
 
-__all__ = ["LoadedModel", "ForcedPass", "load_model", "forced_attention", "forced_features", "features_from_inputs",
-           "attention_modules", "model_positions", "encode", "MODELS", "model_sha256"]
+__all__ = ["LoadedModel", "ForcedPass", "ModelSpec", "register_model", "load_model", "forced_attention",
+           "forced_features", "features_from_inputs", "attention_modules", "model_positions", "encode", "MODELS",
+           "model_sha256", "model_kind"]
 
-MODELS = {"smollm2-135m": ("smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder"),
-          "minilm-l6": ("minilm-l6", None, "encoder")}
+KINDS = ("decoder", "encoder")
+MODELS = {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: the fetched component that holds it and how it is read."""
+
+    name: str
+    component: str  #: a key of :data:`~.fetch.COMPONENTS`
+    file: str | None  #: the GGUF file inside the component; None: the component is a model directory
+    kind: str  #: "decoder" or "encoder"
+    summary: str
+
+
+def register_model(spec):
+    """Add a :class:`ModelSpec` to :data:`MODELS` (name new, kind known, component registered); return it."""
+    from attention_transport.harness.fetch import COMPONENTS
+
+    if not spec.name or spec.name in MODELS or spec.kind not in KINDS or spec.component not in COMPONENTS:
+        raise AttentionTransportError(f"a model needs a new name, a kind in {KINDS} and a registered component; "
+                                      f"got {spec!r}.")
+    MODELS[spec.name] = spec
+    return spec
+
+
+register_model(ModelSpec("smollm2-135m", "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder",
+                         "SmolLM2-135M-Instruct (Llama), 30 layers × 9 heads, 3 KV heads"))
+register_model(ModelSpec("gemma3-270m", "gemma3-270m", "gemma-3-270m-q4_k_m.gguf", "decoder",
+                         "Gemma-3-270M base, 18 layers × 4 heads, 1 KV head; sliding window 512 in 15 layers"))
+register_model(ModelSpec("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                         "decoder", "Qwen2.5-Coder-0.5B-Instruct, 24 layers × 14 heads, 2 KV heads"))
+register_model(ModelSpec("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                         "decoder", "Qwen2.5-Coder-1.5B-Instruct, 28 layers × 12 heads, 2 KV heads"))
+register_model(ModelSpec("minilm-l6", "minilm-l6", None, "encoder", "all-MiniLM-L6-v2 (BERT), 6 layers × 12 heads"))
+register_model(ModelSpec("mpnet-base", "mpnet-base", None, "encoder", "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads"))
 
 
 @dataclass
@@ -55,17 +114,87 @@ class ForcedPass:
         return self.n - self.prompt_len
 
 
-def _from_pretrained(path, gguf_file, kind):
+def _from_pretrained(path, kind):
+    """The base model (eager attention, float32) and tokenizer of a Hugging Face directory."""
     import torch
-    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer
 
-    kwargs = {"attn_implementation": "eager", "dtype": torch.float32}
-    if gguf_file:
-        kwargs["gguf_file"] = gguf_file
-    tok = AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
-    cls = AutoModelForCausalLM if kind == "decoder" else AutoModel
-    model = cls.from_pretrained(path, **kwargs).eval()
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path, attn_implementation="eager", dtype=torch.float32).eval()
     return model, tok
+
+
+#: the marker of a converted GGUF directory
+CONVERTED = "converted.json"
+
+
+def converted_gguf(gguf, sha256, cache=None):
+    """The Hugging Face directory converted once from the GGUF file ``gguf`` (content hash ``sha256``).
+
+    The first call loads the file through transformers (which dequantises it), saves the model
+    and tokenizer into a temporary folder inside ``<cache>/converted`` and renames it into place
+    with its marker, so an interrupted conversion leaves nothing that a later call would use.
+    """
+    import torch
+    import transformers
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from attention_transport.harness.fetch import cache_dir
+
+    root = cache_dir(cache) / "converted"
+    target = root / f"{sha256[:24]}-transformers-{transformers.__version__}"
+    if (target / CONVERTED).is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    gguf = Path(gguf)
+    print(f"converting {gguf.name} once into {target} (later loads read it)", file=sys.stderr)
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    # only the base model is kept (no feature reads the logits); its weights are dequantised float32
+    # tensors now, and the quantizer left on the model only blocks saving them
+    model = model.base_model
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    with tempfile.TemporaryDirectory(dir=root, prefix=".convert-") as tmp:
+        staging = Path(tmp) / "model"
+        tok.save_pretrained(staging)
+        model.save_pretrained(staging)
+        (staging / CONVERTED).write_text(json.dumps({"gguf": gguf.name, "sha256": sha256, "transformers":
+                                                     transformers.__version__}, indent=1), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)  # a conversion without its marker: incomplete
+        staging.rename(target)
+    return target
+
+
+_ENCODER_TYPES = {"bert", "roberta", "mpnet", "distilbert", "electra", "xlm-roberta", "deberta", "deberta-v2",
+                  "albert", "camembert"}
+
+
+def model_kind(config):
+    """``decoder`` or ``encoder`` from a model directory's ``config.json`` (as a dict).
+
+    A causal-LM architecture (``…ForCausalLM``, ``…LMHeadModel``) is a decoder; a known
+    encoder model type, or an encoder architecture (``…Model``, ``…ForMaskedLM``) of
+    another type, is an encoder.
+
+    Raises
+    ------
+    AttentionTransportError
+        An encoder–decoder model, or a config that says neither.
+    """
+    archs = [str(a) for a in config.get("architectures") or []]
+    mtype = str(config.get("model_type", ""))
+    if config.get("is_encoder_decoder"):
+        raise AttentionTransportError(f"{mtype or 'this model'} is an encoder–decoder model; the harness reads "
+                                      "decoder-only and encoder-only models.")
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs) and mtype not in _ENCODER_TYPES:
+        return "decoder"
+    if mtype in _ENCODER_TYPES or any(a.endswith(("Model", "ForMaskedLM")) for a in archs):
+        return "encoder"
+    raise AttentionTransportError(f"cannot tell whether {mtype or 'the model'} (architectures {archs}) is a decoder "
+                                  "or an encoder from its config.json.")
 
 
 #: a local model directory needs this file, weights and tokenizer files (the message lists what is expected)
@@ -95,19 +224,11 @@ def model_sha256(spec, cache=None):
         As :func:`load_model` would, without loading anything.
     """
     from attention_transport.harness.fetch import MARKER, component_path
-    from attention_transport.harness.store import file_sha256
+    from attention_transport.harness.store import content_sha256
 
     if spec in MODELS:
-        return file_sha256(component_path(MODELS[spec][0], cache) / MARKER)
-    path = _local_model(spec)
-    if path.is_file():
-        return file_sha256(path)
-    import hashlib
-
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(f"{f.relative_to(path)}\0{file_sha256(f)}\n".encode())
-    return digest.hexdigest()
+        return content_sha256(component_path(MODELS[spec].component, cache) / MARKER)
+    return content_sha256(_local_model(spec))
 
 
 def _local_model(spec):
@@ -125,29 +246,33 @@ def _local_model(spec):
 
 
 def load_model(spec, cache=None):
-    """Load a named model (see :data:`MODELS`) or a local directory / ``.gguf`` file.
+    """Load a named model (see :data:`MODELS`) or a local directory / ``.gguf`` file, as its base model.
 
     Raises
     ------
     FileNotFoundError
         Missing local path, or a named model that has not been fetched.
-    ValueError
+    UnknownName
         An unknown name that is not a path either.
+    AttentionTransportError
+        A directory that is not a model, or an encoder–decoder one.
     """
     from attention_transport.harness.fetch import component_path
 
     if spec in MODELS:
-        component, gguf, kind = MODELS[spec]
-        folder = component_path(component, cache)
-        model, tok = _from_pretrained(str(folder), gguf, kind)
-        return LoadedModel(spec, kind, model, tok)
+        m = MODELS[spec]
+        folder = component_path(m.component, cache)
+        if m.file:
+            folder = converted_gguf(folder / m.file, model_sha256(spec, cache), cache)
+        model, tok = _from_pretrained(str(folder), m.kind)
+        return LoadedModel(spec, m.kind, model, tok)
     path = _local_model(spec)
     if path.is_file():
-        model, tok = _from_pretrained(str(path.parent), path.name, "decoder")
+        folder = converted_gguf(path, model_sha256(spec, cache), cache)
+        model, tok = _from_pretrained(str(folder), "decoder")
         return LoadedModel(str(path), "decoder", model, tok)
-    config = (path / "config.json").read_text(encoding="utf-8")
-    kind = "encoder" if '"BertModel"' in config or '"model_type": "bert"' in config else "decoder"
-    model, tok = _from_pretrained(str(path), None, kind)
+    kind = model_kind(json.loads((path / "config.json").read_text(encoding="utf-8")))
+    model, tok = _from_pretrained(str(path), kind)
     return LoadedModel(str(path), kind, model, tok)
 
 
@@ -207,14 +332,23 @@ def encode(loaded, prompt, response, max_tokens):
             enc = tok(prompt, response, truncation="only_first", max_length=limit)
             truncated = full - len(enc["input_ids"])
         ids = list(enc["input_ids"])
-        segment = list(enc["token_type_ids"])
-        prompt_len = segment.index(1) if 1 in segment else len(ids)
+        prompt_len = _second_sequence_start(enc, len(ids))
         inputs = {k: torch.tensor([v]) for k, v in enc.items()}
     if prompt_len >= len(ids):
         raise Unscorable(f"the response tokenises to nothing; got {response!r:.60}")
     if max_tokens is not None and len(ids) > max_tokens:
         raise TooLong(f"input has {len(ids)} tokens, more than max_tokens = {max_tokens}.")
     return ids, prompt_len, inputs, truncated
+
+
+def _second_sequence_start(enc, n):
+    """Index of the first token of the second sequence of an encoded pair: from the fast tokenizer's
+    sequence ids (MPNet has no token types), else from ``token_type_ids``; ``n`` if there is none."""
+    if hasattr(enc, "sequence_ids"):
+        segment = enc.sequence_ids(0)  # None for special tokens, 0 prompt, 1 response
+    else:
+        segment = list(enc["token_type_ids"])
+    return next((k for k, s in enumerate(segment) if s == 1), n)
 
 
 def attention_modules(loaded):
@@ -281,6 +415,20 @@ def features_from_inputs(loaded, inputs, prompt_len, *, attention="per-layer", s
 
 
 def model_positions(loaded):
-    """The model's position limit (``max_position_embeddings``), or None if it has none."""
-    value = getattr(loaded.model.config, "max_position_embeddings", None)
-    return int(value) if value else None
+    """The model's position limit, or None if it has none.
+
+    ``max_position_embeddings``, less the offset of RoBERTa-style position ids (which start
+    after the padding index: MPNet's 514 embeddings give 512 positions), and no more than the
+    tokenizer's ``model_max_length`` for an encoder.
+    """
+    cfg = loaded.model.config
+    value = getattr(cfg, "max_position_embeddings", None)
+    if not value:
+        return None
+    value = int(value)
+    if getattr(cfg, "model_type", "") in ("roberta", "mpnet", "xlm-roberta", "camembert"):
+        value -= int(getattr(cfg, "pad_token_id", 0) or 0) + 1
+    tok_max = getattr(loaded.tokenizer, "model_max_length", None)
+    if loaded.kind == "encoder" and isinstance(tok_max, int) and 0 < tok_max < value:
+        value = tok_max
+    return value

@@ -113,7 +113,8 @@ def profile_inputs(loaded, n, documents):
     prompt_len = n - n // 4
     inputs = {"input_ids": torch.tensor([ids])}
     if loaded.kind == "encoder":
-        inputs["token_type_ids"] = torch.tensor([[0] * prompt_len + [1] * (n - prompt_len)])
+        if "token_type_ids" in getattr(tok, "model_input_names", ()):
+            inputs["token_type_ids"] = torch.tensor([[0] * prompt_len + [1] * (n - prompt_len)])
         inputs["attention_mask"] = torch.ones(1, n, dtype=torch.long)
     return inputs, prompt_len
 

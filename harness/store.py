@@ -37,7 +37,7 @@ import numpy as np
 from attention_transport.errors import IncompatibleRun
 from attention_transport.harness.features import LEGACY_NAMES
 
-__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write", "file_sha256"]
+__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write", "file_sha256", "content_sha256"]
 
 #: version of the manifest and feature-file layout (1: before the manifest recorded it)
 MANIFEST_SCHEMA = 2
@@ -59,6 +59,17 @@ def file_sha256(path, chunk=1 << 20):
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def content_sha256(path):
+    """The sha256 of a file, or of a folder: of every file's relative name and sha256, in name order."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{f.relative_to(path).as_posix()}\0{file_sha256(f)}\n".encode())
     return digest.hexdigest()
 
 

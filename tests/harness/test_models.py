@@ -46,7 +46,7 @@ def test_forced_attention_errors():
 
 
 def test_load_model_errors(tmp_path):
-    with pytest.raises(UnknownName, match="unknown model 'gpt9'; known models: smollm2-135m, minilm-l6"):
+    with pytest.raises(UnknownName, match="unknown model 'gpt9'; known models: smollm2-135m, gemma3-270m"):
         load_model("gpt9")
     with pytest.raises(FileNotFoundError, match="model path not found"):
         load_model(str(tmp_path / "missing.gguf"))

