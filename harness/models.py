@@ -175,9 +175,10 @@ _ENCODER_TYPES = {"bert", "roberta", "mpnet", "distilbert", "electra", "xlm-robe
 def model_kind(config):
     """``decoder`` or ``encoder`` from a model directory's ``config.json`` (as a dict).
 
-    A causal-LM architecture (``…ForCausalLM``, ``…LMHeadModel``) is a decoder; a known
-    encoder model type, or an encoder architecture (``…Model``, ``…ForMaskedLM``) of
-    another type, is an encoder.
+    A known encoder model type (BERT, RoBERTa, MPNet, …) is an encoder; a causal-LM
+    architecture (``…ForCausalLM``, ``…LMHeadModel``) or a model type that transformers
+    maps to a causal LM (so a decoder's base model saved on its own) is a decoder; any
+    other ``…Model`` or ``…ForMaskedLM`` is an encoder.
 
     Raises
     ------
@@ -189,9 +190,13 @@ def model_kind(config):
     if config.get("is_encoder_decoder"):
         raise AttentionTransportError(f"{mtype or 'this model'} is an encoder–decoder model; the harness reads "
                                       "decoder-only and encoder-only models.")
-    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs) and mtype not in _ENCODER_TYPES:
+    if mtype in _ENCODER_TYPES:
+        return "encoder"
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    if any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs) or mtype in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         return "decoder"
-    if mtype in _ENCODER_TYPES or any(a.endswith(("Model", "ForMaskedLM")) for a in archs):
+    if any(a.endswith(("Model", "ForMaskedLM")) for a in archs):
         return "encoder"
     raise AttentionTransportError(f"cannot tell whether {mtype or 'the model'} (architectures {archs}) is a decoder "
                                   "or an encoder from its config.json.")

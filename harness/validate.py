@@ -239,8 +239,12 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     return records, info
 
 
-def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
+def validate(config, *, cache=None, loaded=None, progress=True, figures=True, fetch_missing=False):
     """Run all three stages for one benchmark; returns the :class:`~.report.Report` (also written to ``config.out``).
+
+    With ``fetch_missing``, a registered model that is not in the cache is fetched (with the
+    same integrity checks as ``attention-transport fetch``) once the data have been read, so a
+    bad data file is refused before anything is downloaded.
 
     Raises
     ------
@@ -260,8 +264,13 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True):
     if not examples:
         raise AttentionTransportError(f"{config.data} yields no {config.benchmark} items.")
     if loaded is None and config.model_sha256 is None:  # a bad --model is refused here, before anything is written
-        from attention_transport.harness.models import model_sha256
+        from attention_transport.harness.models import MODELS, model_sha256
 
+        if fetch_missing and config.model in MODELS:
+            from attention_transport.harness.fetch import fetch, is_fetched
+
+            if not is_fetched(MODELS[config.model].component, cache):
+                fetch(MODELS[config.model].component, cache, progress=progress)
         config.model_sha256 = model_sha256(config.model, cache)
     records, info = run_features(config, examples, loaded=loaded, cache=cache, progress=progress)
     report = evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,

@@ -200,7 +200,7 @@ FAULTS = [
     (_VALIDATE + ["--model", _not_a_model], 2, "mdl is not a model directory: it has no config.json"),
     (_VALIDATE + ["--model", "no-such-model"], 2, "unknown model 'no-such-model'"),
     (_VALIDATE + ["--model", "missing/model.gguf"], 2, "model path not found: missing/model.gguf"),
-    (_VALIDATE + ["--model", "smollm2-135m", "--cache", "."], 2, "smollm2-135m is not in the cache"),
+    (_VALIDATE + ["--model", "smollm2-135m", "--cache", ".", "--offline"], 2, "smollm2-135m is not in the cache"),
     # --- unknown names ---
     (["check", "nosuch", "--n", "5"], 2, "unknown pattern 'nosuch'"),
     (["verify", "--only", "C99"], 2, "unknown claim 'C99'"),

@@ -10,7 +10,7 @@ pytest.importorskip("torch")
 
 from tiny_models import recompute_bert, recompute_llama, tiny_bert, tiny_llama  # noqa: E402
 
-from attention_transport.errors import TooLong, UnknownName, Unscorable  # noqa: E402
+from attention_transport.errors import AttentionTransportError, TooLong, UnknownName, Unscorable  # noqa: E402
 from attention_transport.harness.features import attention_features  # noqa: E402
 from attention_transport.harness.models import forced_attention, load_model  # noqa: E402
 
@@ -73,3 +73,54 @@ def test_per_layer_reduction_equals_eager(build):
         np.testing.assert_allclose(layer[name], eager[name], rtol=0, atol=1e-5, err_msg=name)
     with pytest.raises(UnknownName, match="attention must be one of auto, eager, per-layer, streaming; got 'x'"):
         forced_features(lm, prompt, response, attention="x")
+
+
+@pytest.mark.parametrize("config, kind", [
+    ({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}, "decoder"),
+    ({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"}, "decoder"),
+    ({"architectures": ["Gemma3TextModel"], "model_type": "gemma3_text"}, "decoder"),  # a saved base model
+    ({"architectures": ["Qwen2Model"], "model_type": "qwen2"}, "decoder"),
+    ({"architectures": ["ElectraForPreTraining"], "model_type": "electra"}, "encoder"),
+    ({"architectures": ["BertModel"], "model_type": "bert"}, "encoder"),
+    ({"architectures": ["BertLMHeadModel"], "model_type": "bert"}, "encoder"),
+    ({"architectures": ["MPNetForMaskedLM"], "model_type": "mpnet"}, "encoder"),
+    ({"model_type": "roberta"}, "encoder"),
+])
+def test_model_kind_from_config(config, kind):
+    """A known encoder type is an encoder; a causal-LM head, or a model type transformers maps to a causal LM
+    (a decoder's base model saved on its own, as the GGUF conversion does), is a decoder."""
+    from attention_transport.harness.models import model_kind
+
+    assert model_kind(config) == kind
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "is_encoder_decoder": True},
+     "t5 is an encoder–decoder model"),
+    ({"model_type": "mystery"}, "cannot tell whether mystery"),
+])
+def test_model_kind_errors(config, message):
+    from attention_transport.harness.models import model_kind
+
+    with pytest.raises(AttentionTransportError, match=message):
+        model_kind(config)
+
+
+def test_second_sequence_start_from_sequence_ids_or_token_types():
+    from attention_transport.harness.models import _second_sequence_start
+
+    class Encoding(dict):  # a fast tokenizer's encoding: MPNet's <s> p p </s></s> r r </s>
+        def sequence_ids(self, i):
+            return [None, 0, 0, None, None, 1, 1, None]
+
+    assert _second_sequence_start(Encoding(input_ids=list(range(8))), 8) == 5
+    assert _second_sequence_start({"token_type_ids": [0, 0, 0, 0, 1, 1]}, 6) == 4  # BERT: [SEP] is the prompt's
+    assert _second_sequence_start({"token_type_ids": [0, 0, 0]}, 3) == 3
+
+
+def test_local_directory_kind_and_encoder_decoder_refused(tmp_path):
+    import json
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5", "is_encoder_decoder": True}))
+    with pytest.raises(AttentionTransportError, match="t5 is an encoder–decoder model"):
+        load_model(str(tmp_path))

@@ -64,11 +64,16 @@ class Validate(Command):
                         help="bootstrap resamples for the intervals (default 500)")
         va.add_argument("--folds", type=int_in(2), default=5, help="cross-validation folds (default 5)")
         va.add_argument("--cache", help="cache directory of fetched components")
+        va.add_argument("--offline", action="store_true", help="never download: a registered model or benchmark "
+                        "that is not in the cache is an error naming what to fetch (default: fetch it, with the "
+                        "integrity checks of `attention-transport fetch`)")
         va.add_argument("--no-figures", action="store_true", help="skip the figures")
         va.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def run(self, args, out):
+        from attention_transport.harness.benchmarks import benchmark
         from attention_transport.harness.evaluate import polarity_summary
+        from attention_transport.harness.fetch import fetch, is_fetched
         from attention_transport.harness.validate import RunConfig, resolve_data, validate
         from attention_transport.provenance import json_ready
 
@@ -80,13 +85,17 @@ class Validate(Command):
         reports = []
         for bench in args.benchmark:
             out_dir = root if len(args.benchmark) == 1 and args.out else root / bench
+            component = benchmark(bench).component
+            if args.data is None and component and not args.offline and not is_fetched(component, args.cache):
+                fetch(component, args.cache, progress=not args.quiet)
             config = RunConfig(model=args.model, benchmark=bench, data=str(resolve_data(bench, args.data, args.cache)),
                                out=str(out_dir), limit=args.limit, seed=args.seed, skip_bad=args.skip_bad,
                                lambda2=args.lambda2, lapeig_k=args.lapeig_k, max_tokens=args.max_tokens,
                                attention=args.attention, bip_grid=args.bip_grid, n_boot=args.n_boot,
                                n_splits=args.folds, command=command)
             try:
-                rep = validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures)
+                rep = validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures,
+                               fetch_missing=not args.offline)
             except KeyboardInterrupt:
                 print(f"{PROG}: interrupted; finished examples are kept in {out_dir}; rerun the same command to "
                       "resume", file=sys.stderr)
