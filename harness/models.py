@@ -85,7 +85,8 @@ register_model(ModelSpec("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b", "qwen2.5-co
 register_model(ModelSpec("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
                          "decoder", "Qwen2.5-Coder-1.5B-Instruct, 28 layers × 12 heads, 2 KV heads"))
 register_model(ModelSpec("minilm-l6", "minilm-l6", None, "encoder", "all-MiniLM-L6-v2 (BERT), 6 layers × 12 heads"))
-register_model(ModelSpec("mpnet-base", "mpnet-base", None, "encoder", "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads"))
+register_model(ModelSpec("mpnet-base", "mpnet-base", None, "encoder",
+                         "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads"))
 
 
 @dataclass

@@ -44,7 +44,7 @@ def test_multiple_choice_pairs_gold_with_the_closest_length_distractor():
         ("E. Blood cultures", "A. Discharge home"),  # 14 against 14; the stray quote line is dropped
         ("A. Vitamin C", "B. Vitamin D"),          # a tie goes to the earlier letter
     ]
-    prompt = got["medqa:test.jsonl:1"][2]
+    prompt = got["medqa:1"][2]
     assert prompt.startswith("#Question#: Which drug reverses opioid overdose?\n#Options#:\nA. Atropine sulfate\n")
     assert prompt.endswith("D. Glucagon\n#Answer#: ")
 
