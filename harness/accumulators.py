@@ -21,6 +21,7 @@ accumulator            what it gathers per head
                        prefix_landscape_from_sums` (C1)
 ``PromptRows``         ``Σ_{j<p} a_ij`` per response row
 ``RowEntropy``         ``−Σ_j a_ij log a_ij`` per response row
+``LookbackRows``       the lookback ratio of each response row (``lookback``)
 ``ResponseBlock``      ``ρ_i = Σ_{j≥p} a_ij`` is complete with its row, so the column
                        sums of the renormalised response block ``Σ_i a_ij / ρ_i`` stream
 ``Asymmetry``          ``ΣN² = Σ a_ij² / (d_i d_j)`` with ``d = (r + c)/2``.  Causal map:
@@ -50,8 +51,8 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "PromptRows", "RowEntropy", "ResponseBlock", "Asymmetry",
-           "BipartiteLattice"]
+__all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "PromptRows", "RowEntropy",
+           "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice"]
 
 
 class Accumulator(ABC):
@@ -158,13 +159,14 @@ class ResponseRowStatistic(Accumulator):
         self._values = _zeros(stream, stream.n)
 
     @abstractmethod
-    def row_values(self, rows):
-        """The statistic of each row of ``rows`` (heads, m, cols): a float64 tensor (heads, m)."""
+    def row_values(self, rows, first):
+        """The statistic of each row of ``rows`` (heads, m, cols), rows ``first..first+m−1``: a float64 tensor
+        (heads, m)."""
 
     def update(self, block):
         lo, Ar = block.response(self.stream.p)
         if Ar is not None:
-            self._values[:, lo:block.b] = self.row_values(Ar)
+            self._values[:, lo:block.b] = self.row_values(Ar, lo)
 
     def finish(self):
         self.values = self._values.numpy()
@@ -173,17 +175,33 @@ class ResponseRowStatistic(Accumulator):
 class PromptRows(ResponseRowStatistic):
     """``Σ_{j<p} a_ij`` for every response row i."""
 
-    def row_values(self, rows):
+    def row_values(self, rows, first):
         return sum64(rows[..., :self.stream.p], -1)
 
 
 class RowEntropy(ResponseRowStatistic):
     """``−Σ_j a_ij log a_ij`` for every response row i."""
 
-    def row_values(self, rows):
+    def row_values(self, rows, first):
         import torch
 
         return -sum64(torch.special.xlogy(rows, rows), -1)
+
+
+class LookbackRows(ResponseRowStatistic):
+    """The lookback ratio of every response row i (Chuang et al. 2024): the mean attention on a prompt key,
+    over itself plus the mean attention on a response key the row sees (``p..i`` in a causal map, every
+    response key otherwise)."""
+
+    def row_values(self, rows, first):
+        import torch
+
+        p, m = self.stream.p, rows.shape[-2]
+        context = sum64(rows[..., :p], -1) / p
+        seen = (torch.arange(first - p + 1, first - p + 1 + m, dtype=torch.float64) if self.stream.causal
+                else torch.full((m,), float(self.stream.n - p), dtype=torch.float64))
+        new = sum64(rows[..., p:], -1) / seen
+        return context / (context + new)
 
 
 class ResponseBlock(Accumulator):

@@ -30,6 +30,10 @@ Baselines (docs/baselines.md)
                    for causal A the diagonal ``d_i − a_ii``, top-k per head, descending
 ``attn_score``     LLM-Check: mean over response rows of ``log a_ii``
 ``kl_uniform``     mean over response rows of ``KL(a_i ‖ U_{i+1}) = log(i+1) − H(a_i)``
+``lookback``       Lookback Lens (Chuang et al. 2024): mean over response rows of the lookback
+                   ratio ``c_i / (c_i + r_i)``, ``c_i`` the mean attention on a prompt key and
+                   ``r_i`` the mean on a response key the row sees (``p..i`` causal, all
+                   response keys otherwise); its probe group is their classifier
 
 Adding a feature
 ----------------
@@ -59,6 +63,7 @@ from attention_transport.errors import AttentionTransportError, BadType, Unknown
 from attention_transport.harness.accumulators import (
     Asymmetry,
     BipartiteLattice,
+    LookbackRows,
     PromptRows,
     ResponseBlock,
     RowColumnSums,
@@ -70,7 +75,7 @@ from attention_transport.numerics.spectral import spectral_gap
 
 __all__ = ["Feature", "FeatureSettings", "Head", "FEATURES", "register", "feature", "feature_names",
            "TRANSPORT_FEATURES", "BASELINE_FEATURES", "SCALAR_FEATURES", "probe_groups", "LEGACY_NAMES",
-           "head_features", "attention_features", "lapeig_values"]
+           "head_features", "attention_features", "lapeig_values", "lookback_ratios"]
 
 FAMILIES = ("transport", "baseline")
 #: names used by earlier releases (feature files and reports), read as the current ones
@@ -80,6 +85,8 @@ LEGACY_NAMES = {"t_star_frac": "t_star_over_n"}
 #: Most LapEigvals kept per head: k values per head and example are stored, and k beyond the number of tokens
 #: is zero padding (the baseline's authors keep tens).
 LAPEIG_K_MAX = 512
+#: LapEigvals kept per head by default: the authors' best setting (k = 100 per head)
+LAPEIG_K_DEFAULT = 100
 
 
 @dataclass(frozen=True)
@@ -91,13 +98,13 @@ class FeatureSettings:
     lambda2 : bool
         Compute the on-request feature ``lambda2`` (O(n³) per head; needs the full map).
     lapeig_k : int
-        LapEigvals kept per head.
+        LapEigvals kept per head (default 100, the authors' best setting).
     exclude : frozenset of str
         Features left out (``nan``), e.g. ``{"G", "phi_bip"}`` for a cheaper streaming pass.
     """
 
     lambda2: bool = False
-    lapeig_k: int = 10
+    lapeig_k: int = LAPEIG_K_DEFAULT
     exclude: frozenset = frozenset()
 
     def __post_init__(self):
@@ -469,6 +476,43 @@ class KLUniform(Feature):
         return _per_head(stream, lambda h: np.mean(np.log(i + 1.0) - ent[h, stream.p:]))
 
 
+def lookback_ratios(A, prompt_len, causal):
+    """Lookback ratios of the response rows ``i = p..n−1`` of one head (Chuang et al. 2024).
+
+    .. math:: \\mathrm{LR}_i = \\frac{c_i}{c_i + r_i},\\quad c_i = \\frac1p\\sum_{j<p} a_{ij},\\quad
+              r_i = \\frac{1}{|R_i|}\\sum_{j \\in R_i} a_{ij}
+
+    with ``R_i = {p, …, i}`` in a causal map (the response tokens so far, the row's own
+    included: in a forced pass row i is response token i) and every response key otherwise.
+
+    >>> A = np.array([[1, 0, 0], [0.5, 0.5, 0], [0.6, 0.2, 0.2]])
+    >>> lookback_ratios(A, 1, causal=True)  # row 1: 0.5/(0.5 + 0.5/1); row 2: 0.6/(0.6 + 0.4/2)
+    array([0.5 , 0.75])
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, p = A.shape[-1], int(prompt_len)
+    context = A[p:, :p].sum(axis=1) / p
+    seen = np.arange(1, n - p + 1) if causal else np.full(n - p, n - p)
+    return context / (context + A[p:, p:].sum(axis=1) / seen)
+
+
+@register
+class Lookback(Feature):
+    name, family, label, probes = "lookback", "baseline", "Lookback Lens", ("lookback",)
+    accumulators = (LookbackRows,)
+
+    def dense(self, head):
+        if head.n == head.p:
+            return float("nan")
+        return float(lookback_ratios(head.A64, head.p, head.landscape.causal).mean())
+
+    def streamed(self, stream):
+        if stream.p >= stream.n:
+            return np.full(stream.H, np.nan)
+        ratios = stream[LookbackRows].values
+        return _per_head(stream, lambda h: ratios[h, stream.p:].mean())
+
+
 TRANSPORT_FEATURES = feature_names("transport")
 BASELINE_FEATURES = feature_names("baseline")
 #: per-head scalar features, evaluated one by one in reports
@@ -541,3 +585,4 @@ def attention_features(attn, prompt_len, settings=None, **kw):
             for name, value in head_features(attn[layer, head], prompt_len, settings).items():
                 out[name][layer, head] = value
     return out
+

@@ -59,7 +59,7 @@ class RunConfig:
     seed: int = 0
     skip_bad: bool = False
     lambda2: bool = False
-    lapeig_k: int = 10
+    lapeig_k: int = 100  #: the LapEigvals authors' best setting; at most max_tokens
     max_tokens: int = 2048
     attention: str = AUTO  #: a registered path or "auto" (see :func:`~.paths.choose_path`)
     bip_grid: int = 1024  #: streaming path: phi_bip exact up to this many tokens, on a lattice beyond

@@ -26,6 +26,8 @@ from attention_transport.harness.features import (
     feature,
     feature_names,
     head_features,
+    lapeig_values,
+    lookback_ratios,
     probe_groups,
     register,
 )
@@ -50,6 +52,50 @@ def test_every_registered_feature_on_heads_from_the_strategies(A, data):
         assert np.isfinite(f[name]), name
     assert 0 < f["t_star_over_n"] < 1 and 0 <= f["G"] < 1 + 1e-12
     assert f["phi_bip"] <= f["phi"] + 1e-12  # the prefix cuts are bipartite cuts with a = b
+
+
+def test_lapeig_recipe_on_a_map_computed_by_hand():
+    """LapEigvals (Binkowski et al., ``laplacian_diagonal_from_attn`` with ``vertical_edges=False``): column sums
+    over the queries that see each key, divided by their number, minus the diagonal; top k descending, padded.
+
+    A = [[1, 0, 0], [1/2, 1/2, 0], [1/5, 3/10, 1/2]]: column sums 17/10, 4/5, 1/2 over 3, 2, 1 queries give
+    d = (17/30, 2/5, 1/2); minus the diagonal (1, 1/2, 1/2): (−13/30, −1/10, 0).
+    """
+    A = np.array([[1, 0, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]])
+    np.testing.assert_allclose(lapeig_values(A, 4), [0.0, -0.1, -13 / 30, 0.0], rtol=0, atol=1e-15)
+    assert FeatureSettings().lapeig_k == 100  # the authors' best setting is the default
+    np.testing.assert_allclose(head_features(A, 1)["lapeig"][:4], [0.0, -0.1, -13 / 30, 0.0], atol=1e-15)
+    assert np.all(head_features(A, 1)["lapeig"][3:] == 0)
+
+
+def _lookback_oracle(A, p, causal):
+    """The lookback ratio by its definition, one row and one key at a time."""
+    n, out = len(A), []
+    for i in range(p, n):
+        seen = range(p, i + 1) if causal else range(p, n)
+        context = sum(A[i, j] for j in range(p)) / p
+        new = sum(A[i, j] for j in seen) / len(seen)
+        out.append(context / (context + new))
+    return np.mean(out)
+
+
+@given(st.one_of(causal_matrices(min_n=2, max_n=9), bidirectional_matrices(min_n=2, max_n=9)), st.data())
+def test_lookback_against_its_definition(A, data):
+    from attention_transport.numerics.operators import is_causal
+
+    A = _row_stochastic(A)
+    p = data.draw(st.integers(1, len(A) - 1))
+    got = head_features(A, p, FeatureSettings(lapeig_k=2))["lookback"]
+    assert 0 <= got <= 1
+    np.testing.assert_allclose(got, _lookback_oracle(A, p, is_causal(A)), rtol=1e-12, atol=1e-14)
+
+
+def test_lookback_by_hand():
+    # row 1: 0.5 / (0.5 + 0.5/1) = 1/2; row 2: 0.6 / (0.6 + 0.4/2) = 3/4
+    A = np.array([[1, 0, 0], [0.5, 0.5, 0], [0.6, 0.2, 0.2]])
+    np.testing.assert_allclose(lookback_ratios(A, 1, causal=True), [0.5, 0.75])
+    assert head_features(A, 1)["lookback"] == pytest.approx(0.625)
+    assert np.isnan(head_features(A, 3)["lookback"])  # no response
 
 
 def test_unwanted_features_are_nan():

@@ -190,7 +190,7 @@ def test_attention_features_shapes_and_errors():
     U = np.tril(np.ones((5, 5))) / np.arange(1, 6)[:, None]
     attn = np.broadcast_to(U, (2, 3, 5, 5))
     out = attention_features(attn, 2, lambda2=False)
-    assert out["phi"].shape == (2, 3) and out["lapeig"].shape == (2, 3, 10)
+    assert out["phi"].shape == (2, 3) and out["lapeig"].shape == (2, 3, 100)  # the default k
     assert np.all(np.isnan(out["lambda2"]))
     assert out["phi"][0, 0] == pytest.approx(prefix_capacity(U)[0], rel=1e-14)
     assert out["phi_boundary"][1, 2] == pytest.approx(conductance(U, range(2), range(2)), rel=1e-12)

@@ -22,7 +22,7 @@ from attention_transport.harness.validate import RunConfig, resolve_data, run_fe
 
 def config(tmp_path, data, **kw):
     base = dict(model="tiny", benchmark="halueval-qa", data=str(data), out=str(tmp_path / "run"), n_boot=20,
-                n_splits=3, max_tokens=120)
+                n_splits=3, max_tokens=120, lapeig_k=10)
     base.update(kw)
     return RunConfig(**base)
 
@@ -276,8 +276,13 @@ def test_resume_after_the_feature_set_changed_is_refused(tmp_path, diag_mass):
                  str(tmp_path / "run"), "--quiet"]) == 2
 
 
-def test_a_run_folder_of_the_first_schema_resumes(tmp_path):
-    """Output folders written before the manifest recorded the feature set and schema still resume."""
+def test_a_run_folder_of_the_first_schema_resumes(tmp_path, monkeypatch):
+    """Output folders written before the manifest recorded the feature set and schema still resume, with the
+    features of that release (``lookback`` came later: with it registered, such a folder is refused as any run
+    without a feature is)."""
+    from attention_transport.harness.features import FEATURES
+
+    monkeypatch.delitem(FEATURES, "lookback")
     data = write_qa(tmp_path / "qa.jsonl", 3)
     examples, _ = load_halueval(data, "qa")
     cfg = config(tmp_path, data)

@@ -49,7 +49,8 @@ class Validate(Command):
         va.add_argument("--seed", type=int_in(0), default=0, help="seed of the folds and the bootstrap (default 0)")
         va.add_argument("--skip-bad", action="store_true", help="skip and count malformed records instead of failing")
         va.add_argument("--lambda2", action="store_true", help="also compute λ₂ per head (O(n³) per head)")
-        va.add_argument("--lapeig-k", type=positive_int, default=10, help="LapEigvals kept per head (default 10)")
+        va.add_argument("--lapeig-k", type=positive_int, help="LapEigvals kept per head (default 100, the authors' "
+                        "best setting, or --max-tokens if that is smaller)")
         va.add_argument("--max-tokens", type=int_in(2), default=2048,
                         help="skip (and count) examples longer than this many tokens (default 2048)")
         va.add_argument("--attention", choices=ATTENTION_CHOICES, default="auto",
@@ -73,6 +74,7 @@ class Validate(Command):
     def run(self, args, out):
         from attention_transport.harness.benchmarks import benchmark
         from attention_transport.harness.evaluate import polarity_summary
+        from attention_transport.harness.features import LAPEIG_K_DEFAULT
         from attention_transport.harness.fetch import fetch, is_fetched
         from attention_transport.harness.validate import RunConfig, resolve_data, validate
         from attention_transport.provenance import json_ready
@@ -90,7 +92,8 @@ class Validate(Command):
                 fetch(component, args.cache, progress=not args.quiet)
             config = RunConfig(model=args.model, benchmark=bench, data=str(resolve_data(bench, args.data, args.cache)),
                                out=str(out_dir), limit=args.limit, seed=args.seed, skip_bad=args.skip_bad,
-                               lambda2=args.lambda2, lapeig_k=args.lapeig_k, max_tokens=args.max_tokens,
+                               lambda2=args.lambda2, max_tokens=args.max_tokens,
+                               lapeig_k=args.lapeig_k or min(LAPEIG_K_DEFAULT, args.max_tokens),
                                attention=args.attention, bip_grid=args.bip_grid, n_boot=args.n_boot,
                                n_splits=args.folds, command=command)
             try:
