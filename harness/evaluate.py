@@ -12,7 +12,11 @@ Given labels (1 = hallucinated), items and response lengths in tokens:
   interval;
 * the baselines on the same attention maps, and response length alone (which
   scores exactly 1/2 under LC-AUROC by construction; its plain AUROC shows how
-  much length alone would give away).
+  much length alone would give away);
+* beside every all-heads and probe score, two sensitivity analyses of the length
+  control: LC-AUROC on coarsened strata (lengths 1, 2–3, 4–7, …; its own
+  interval) and the AUROC of scores residualised on a cubic spline of length
+  fitted on the other folds (:func:`~.metrics.length_adjusted_auroc`).
 
 Every score carries its support (pairs and items); below
 :data:`~attention_transport.harness.report.MIN_PAIRS` pairs or
@@ -27,8 +31,17 @@ import numpy as np
 
 from attention_transport.errors import AttentionTransportError
 from attention_transport.harness.features import FEATURES, feature_names, probe_groups
-from attention_transport.harness.metrics import bootstrap_ci, grouped_probe, lc_auroc, polarity, stratum_items
-from attention_transport.harness.report import Report, Score, Strata, support
+from attention_transport.harness.metrics import (
+    bootstrap_ci,
+    coarse_lengths,
+    grouped_probe,
+    item_folds,
+    lc_auroc,
+    length_adjusted_auroc,
+    polarity,
+    stratum_items,
+)
+from attention_transport.harness.report import MIN_ITEMS, Report, Score, Strata, support
 
 __all__ = ["evaluate", "polarity_summary", "complete_items"]
 
@@ -41,16 +54,36 @@ def complete_items(records):
     return [rec for rec in records if by_item[str(rec["item_id"])] == {0, 1}]
 
 
-def _score(scores, y, lengths, groups, *, n_boot, seed, **extra):
-    """Score of one unsupervised score vector; NaN (undefined feature) is dropped, ±inf ranks like any value."""
-    ok = ~np.isnan(scores)
-    lc = lc_auroc(scores[ok], y[ok], lengths[ok])
-    items = stratum_items(y[ok], lengths[ok], groups[ok])
+def _lc_score(scores, y, key, groups, *, n_boot, seed, **extra):
+    """LC-AUROC of ``scores`` over the strata ``key``, with its bootstrap interval where the support allows."""
+    lc = lc_auroc(scores, y, key)
+    items = stratum_items(y, key, groups)
     lo = hi = float("nan")
     if n_boot and support(lc.n_pairs, items) is None:
-        lo, hi = bootstrap_ci(scores[ok], y[ok], lengths[ok], groups[ok], n_boot=n_boot, seed=seed)
+        lo, hi = bootstrap_ci(scores, y, key, groups, n_boot=n_boot, seed=seed)
     return Score(lc_auroc=lc.value, polarity=polarity(lc.value), ci_low=lo, ci_high=hi, n_pairs=lc.n_pairs,
-                 n_items=items, n_used=int(ok.sum()), **extra)
+                 n_items=items, **extra)
+
+
+def _adjusted(scores, y, lengths, groups, fold_of):
+    """The length-adjusted AUROC, or None below the support a score needs (:data:`~.report.MIN_ITEMS` items)."""
+    value, used = length_adjusted_auroc(scores, y, lengths, fold_of)
+    ok = np.isfinite(scores)
+    return value if len(set(groups[ok].tolist())) >= MIN_ITEMS and used else None
+
+
+def _score(scores, y, lengths, groups, *, n_boot, seed, fold_of=None, **extra):
+    """Score of one unsupervised score vector; NaN (undefined feature) is dropped, ±inf ranks like any value.
+
+    With ``fold_of`` (each example's item-grouped fold) the two sensitivity analyses are added:
+    coarsened strata and the length-adjusted AUROC."""
+    ok = ~np.isnan(scores)
+    if fold_of is not None:
+        extra["coarse"] = _lc_score(scores[ok], y[ok], coarse_lengths(lengths[ok]), groups[ok], n_boot=n_boot,
+                                    seed=seed)
+        extra["adjusted_auroc"] = _adjusted(scores, y, lengths, groups, fold_of)
+    return _lc_score(scores[ok], y[ok], lengths[ok], groups[ok], n_boot=n_boot, seed=seed, n_used=int(ok.sum()),
+                     **extra)
 
 
 def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model="", benchmark=""):
@@ -91,6 +124,7 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model=""
     n_layers = stack["phi"].shape[1]
 
     strata = lc_auroc(lengths.astype(float), y, lengths)
+    fold_of = item_folds(groups, n_splits, seed)  # the probes' folds; the length spline is fitted across them
     features, probes, baselines = {}, {}, {}
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (undefined feature) give NaN, dropped
@@ -99,13 +133,16 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model=""
             overall = np.nanmean(per_head.reshape(len(records), -1), axis=1)
             layers = [_score(np.nanmean(per_head[:, layer], axis=1), y, lengths, groups, n_boot=0, seed=seed,
                              layer=layer) for layer in range(n_layers)]
-            features[name] = _score(overall, y, lengths, groups, n_boot=n_boot, seed=seed, per_layer=layers)
+            features[name] = _score(overall, y, lengths, groups, n_boot=n_boot, seed=seed, per_layer=layers,
+                                    fold_of=fold_of)
 
     length_scores = lengths.astype(float)
     from sklearn.metrics import roc_auc_score
 
+    # with the sensitivity analyses: 1/2 adjusted by construction, and its coarse-strata value shows how much
+    # length leaks inside a coarse stratum
     baselines["length_unsupervised"] = _score(length_scores, y, lengths, groups, n_boot=0, seed=seed,
-                                              auroc=float(roc_auc_score(y, length_scores)))
+                                              auroc=float(roc_auc_score(y, length_scores)), fold_of=fold_of)
     for group, (kind, members) in probe_groups().items():
         used = [f for f in members if f in stack or f in vectors]
         if group == "length":
@@ -114,14 +151,10 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model=""
             X = np.concatenate([(stack[f] if f in stack else vectors[f]).reshape(len(records), -1) for f in used],
                                axis=1)
         res = grouped_probe(X, y, groups, lengths, n_splits=n_splits, seed=seed)
-        key = res["strata_key"]
-        items = stratum_items(y, key, groups)
-        lo = hi = float("nan")
-        if n_boot and support(res["lc_auroc"]["n_pairs"], items) is None:
-            lo, hi = bootstrap_ci(res["oof"], y, key, groups, n_boot=n_boot, seed=seed)
-        score = Score(lc_auroc=res["lc_auroc"]["lc_auroc"], polarity=polarity(res["lc_auroc"]["lc_auroc"]),
-                      ci_low=lo, ci_high=hi, auroc=res["auroc"], n_pairs=res["lc_auroc"]["n_pairs"], n_items=items,
-                      n_features=int(X.shape[1]), n_splits=n_splits)
+        coarse = _lc_score(res["oof"], y, res["coarse_key"], groups, n_boot=n_boot, seed=seed)
+        score = _lc_score(res["oof"], y, res["strata_key"], groups, n_boot=n_boot, seed=seed, auroc=res["auroc"],
+                          n_features=int(X.shape[1]), n_splits=n_splits, coarse=coarse,
+                          adjusted_auroc=_adjusted(res["oof"], y, lengths, groups, res["fold_of"]))
         (probes if kind == "transport" else baselines)[group] = score
     for name in names:
         if FEATURES[name].family == "baseline":

@@ -10,6 +10,13 @@ a stratum of equal response token length, so that length alone scores exactly
 strata and the *coverage* (fraction of examples in strata that hold both
 classes) are reported with every value.
 
+Sensitivity analyses, reported beside the exact-length LC-AUROC: the same
+statistic on *coarsened* strata (:func:`coarse_lengths`: lengths 1, 2–3, 4–7,
+8–15, …), which compares more pairs at the price of letting length differ
+within a stratum; and a *regression-adjusted* AUROC (:func:`length_adjusted_auroc`),
+the plain AUROC of scores residualised on a cubic spline of length, the spline
+fitted on the training folds only.
+
 Requires the optional ``harness`` extra (scikit-learn).
 """
 from __future__ import annotations
@@ -20,7 +27,8 @@ import numpy as np
 
 from attention_transport.errors import AttentionTransportError
 
-__all__ = ["LCAUROC", "lc_auroc", "stratum_items", "polarity", "bootstrap_ci", "grouped_probe"]
+__all__ = ["LCAUROC", "lc_auroc", "stratum_items", "polarity", "bootstrap_ci", "grouped_probe", "coarse_lengths",
+           "length_adjusted_auroc", "item_folds"]
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,79 @@ def bootstrap_ci(scores, labels, lengths, groups, *, n_boot=1000, level=0.95, se
     return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
 
 
+def coarse_lengths(lengths):
+    """Coarsened length strata: ``⌊log₂ length⌋`` (1 | 2–3 | 4–7 | 8–15 | …).
+
+    >>> coarse_lengths([1, 2, 3, 4, 7, 8, 100]).tolist()
+    [0, 1, 1, 2, 2, 3, 6]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if np.any(lengths < 1):
+        raise AttentionTransportError(f"response lengths must be >= 1 token; got {int(lengths.min())}.")
+    return np.floor(np.log2(lengths)).astype(np.int64)
+
+
+def item_folds(groups, n_splits, seed):
+    """Fold index of every example, folds grouped by item (the split :func:`grouped_probe` uses)."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.asarray(groups)
+    fold_of = np.empty(len(groups), dtype=np.int64)
+    splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for k, (_, test) in enumerate(splitter.split(np.zeros(len(groups)), groups=groups)):
+        fold_of[test] = k
+    return fold_of
+
+
+#: knots of the length spline in :func:`length_adjusted_auroc`
+SPLINE_KNOTS = 5
+
+
+def length_adjusted_auroc(scores, labels, lengths, fold_of):
+    """Plain AUROC of the scores residualised on a cubic spline of response length, cross-fitted.
+
+    For each fold, a cubic spline of the length in tokens (:data:`SPLINE_KNOTS`
+    uniform knots, least squares) is fitted to the *other* folds' scores (labels
+    are not used), and the fold's scores minus the fitted values are its
+    residuals; the AUROC is taken over all residuals.  A cubic spline reproduces
+    every cubic in length, so length itself, or any affine function of it, leaves
+    zero residuals and scores exactly 1/2 (residuals within 1e-9 of the score
+    scale count as zero).  A fold whose training lengths are all equal is centred
+    on their mean instead.  NaN scores are dropped.
+
+    Returns
+    -------
+    (float, int) : the AUROC (NaN when one class is missing) and the examples used.
+    """
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    scores, y = np.asarray(scores, dtype=float), np.asarray(labels)
+    x = np.asarray(lengths, dtype=float)[:, None]
+    ok = np.isfinite(scores)
+    resid = np.full(len(scores), np.nan)
+    for k in np.unique(fold_of):
+        test, train = ok & (fold_of == k), ok & (fold_of != k)
+        if not test.any() or not train.any():
+            continue
+        if np.ptp(x[train]) == 0:
+            resid[test] = scores[test] - scores[train].mean()
+            continue
+        model = make_pipeline(SplineTransformer(n_knots=SPLINE_KNOTS, degree=3, extrapolation="linear"),
+                              LinearRegression())
+        model.fit(x[train], scores[train])
+        resid[test] = scores[test] - model.predict(x[test])
+    used = np.isfinite(resid)
+    # a residual within rounding of zero is zero: a score that is a cubic in length (length itself) ties
+    scale = np.abs(scores[ok]).max() if ok.any() else 1.0
+    resid[used & (np.abs(resid) <= 1e-9 * max(scale, 1.0))] = 0.0
+    if len(set(y[used].tolist())) < 2:
+        return float("nan"), int(used.sum())
+    return float(roc_auc_score(y[used], resid[used])), int(used.sum())
+
+
 def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     """Cross-validated probe: standardise + logistic regression, folds grouped by item.
 
@@ -192,8 +273,9 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
         ``auroc`` (pooled) and ``lc_auroc`` of the out-of-fold probabilities,
         ``n_splits``, ``folds`` (the test-set item ids per fold, for auditing),
         ``oof`` (the out-of-fold probabilities, an array aligned with
-        ``labels``) and ``strata_key`` (the (fold, length) stratum of each
-        example, for :func:`bootstrap_ci`).
+        ``labels``), ``strata_key`` (the (fold, length) stratum of each
+        example, for :func:`bootstrap_ci`), ``coarse_key`` (the (fold, coarse
+        length) stratum) and ``fold_of`` (each example's fold).
 
     Notes
     -----
@@ -207,7 +289,6 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -220,19 +301,21 @@ def grouped_probe(features, labels, groups, lengths, *, n_splits=5, seed=0):
     n_groups = len(np.unique(groups))
     if n_groups < n_splits:
         raise AttentionTransportError(f"grouped probe needs at least n_splits = {n_splits} items; got {n_groups}.")
-    splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     oof = np.empty(len(y))
-    fold_of = np.empty(len(y), dtype=np.int64)
+    fold_of = item_folds(groups, n_splits, seed)
     folds = []
-    for k, (train, test) in enumerate(splitter.split(X, y, groups)):
+    for k in range(n_splits):
+        test, train = fold_of == k, fold_of != k
         model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
                               LogisticRegression(max_iter=2000, class_weight="balanced"))
         model.fit(X[train], y[train])
         oof[test] = model.predict_proba(X[test])[:, 1]
-        fold_of[test] = k
         folds.append(sorted(set(groups[test].tolist())))
     key = fold_of * (int(np.max(lengths)) + 1) + np.asarray(lengths, dtype=np.int64)
+    coarse = coarse_lengths(lengths)
+    coarse_key = fold_of * (int(np.max(coarse)) + 1) + coarse
     lc = lc_auroc(oof, y, key)
     return {"auroc": float(roc_auc_score(y, oof)),
             "lc_auroc": {"lc_auroc": lc.value, "n_pairs": lc.n_pairs, "coverage": lc.coverage},
-            "n_splits": n_splits, "folds": folds, "oof": oof, "strata_key": key}
+            "n_splits": n_splits, "folds": folds, "oof": oof, "strata_key": key, "coarse_key": coarse_key,
+            "fold_of": fold_of}

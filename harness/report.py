@@ -83,6 +83,13 @@ class Score:
     per_layer : list of Score
         Per-layer scores (unsupervised features), each with its ``layer``.
     layer : int or None
+    coarse : Score or None
+        Sensitivity analysis: the same LC-AUROC on coarsened length strata
+        (:func:`~.metrics.coarse_lengths`), with its own interval and support.
+    adjusted_auroc : float or None
+        Sensitivity analysis: plain AUROC of the scores residualised on a cubic spline of
+        length fitted on training folds (:func:`~.metrics.length_adjusted_auroc`); None
+        below :data:`MIN_ITEMS` items.
     """
 
     lc_auroc: float | None = None
@@ -98,9 +105,11 @@ class Score:
     n_used: int | None = None
     per_layer: list = field(default_factory=list)
     layer: int | None = None
+    coarse: Score | None = None
+    adjusted_auroc: float | None = None
 
     def __post_init__(self):
-        for name in ("lc_auroc", "ci_low", "ci_high", "polarity", "auroc"):
+        for name in ("lc_auroc", "ci_low", "ci_high", "polarity", "auroc", "adjusted_auroc"):
             setattr(self, name, _num(getattr(self, name)))
         if self.insufficient is None:
             self.insufficient = support(self.n_pairs, self.n_items)
@@ -117,18 +126,24 @@ class Score:
         return self.ci_low is not None and self.ci_high is not None and (self.ci_low > 0.5 or self.ci_high < 0.5)
 
     def to_json(self):
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("per_layer", "layer")}
+        optional = ("per_layer", "layer", "coarse", "adjusted_auroc")  # written only when present
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in optional}
         if self.layer is not None:
             out["layer"] = self.layer
         if self.per_layer:
             out["per_layer"] = [s.to_json() for s in self.per_layer]
+        if self.coarse is not None:
+            out["coarse"] = self.coarse.to_json()
+        if self.adjusted_auroc is not None:
+            out["adjusted_auroc"] = self.adjusted_auroc
         return out
 
     @classmethod
     def from_json(cls, d):
         known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in known and k != "per_layer"}
-        return cls(**kw, per_layer=[cls.from_json(x) for x in d.get("per_layer", [])])
+        kw = {k: v for k, v in d.items() if k in known and k not in ("per_layer", "coarse")}
+        coarse = cls.from_json(d["coarse"]) if isinstance(d.get("coarse"), dict) else None
+        return cls(**kw, per_layer=[cls.from_json(x) for x in d.get("per_layer", [])], coarse=coarse)
 
 
 _NUMBER = (int, float)
@@ -136,7 +151,8 @@ _NUMBER = (int, float)
 _SCORE_TYPES = {"lc_auroc": (_NUMBER, None), "ci_low": (_NUMBER, None), "ci_high": (_NUMBER, None),
                 "polarity": (int, None), "n_pairs": (int,), "n_items": (int, None), "insufficient": (str, None),
                 "auroc": (_NUMBER, None), "n_features": (int, None), "n_splits": (int, None),
-                "n_used": (int, None), "layer": (int, None), "per_layer": (list,)}
+                "n_used": (int, None), "layer": (int, None), "per_layer": (list,), "coarse": (dict, None),
+                "adjusted_auroc": (_NUMBER, None)}
 _STRATA_TYPES = {"coverage": (_NUMBER, None), "n_pairs": (int,), "n_strata": (int,), "strata": (list,)}
 _REQUIRED_SCORE = ("lc_auroc", "n_pairs")
 
@@ -359,6 +375,14 @@ def _interval(s):
     return "—" if s.ci_low is None else f"{_f(s.ci_low)}–{_f(s.ci_high)}"
 
 
+def _coarse(score):
+    """The coarse-strata sensitivity value with its interval, '—' when not computed."""
+    c = score.coarse
+    if c is None:
+        return "—"
+    return f"{_value(c)} {_interval(c)} ({c.n_pairs} pairs)"
+
+
 def write_markdown(report):
     """The report's tables as Markdown (what ``report.md`` holds)."""
     s = report.strata
@@ -368,21 +392,24 @@ def write_markdown(report):
              f"coverage {_f(s.coverage)} of examples, {s.n_pairs} pairs. A score needs at least {MIN_PAIRS} "
              f"within-stratum pairs from {MIN_ITEMS} items; below that it is marked insufficient.", "",
              "## Unsupervised features (mean over all heads)", "",
-             "| feature | LC-AUROC | 95% CI | polarity | pairs | best layer | its LC-AUROC |",
-             "|---|---|---|---|---|---|---|"]
+             "| feature | LC-AUROC | 95% CI | polarity | pairs | best layer | its LC-AUROC | coarse strata [CI] "
+             "| length-adjusted AUROC |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, f in report.features.items():
         layers = [r for r in f.per_layer if r.reported]
         best = max(layers, key=lambda r: abs(r.lc_auroc - 0.5)) if layers else None
         lines.append(f"| {name} | {_value(f)} | {_interval(f)} | {_sign(f.polarity)} | {f.n_pairs} | "
-                     f"{best.layer if best else '—'} | {_f(best.lc_auroc) if best else '—'} |")
+                     f"{best.layer if best else '—'} | {_f(best.lc_auroc) if best else '—'} | {_coarse(f)} | "
+                     f"{_f(f.adjusted_auroc)} |")
     lines += ["", "## Probes (grouped cross-validation, out-of-fold LC-AUROC)", "",
-              "| group | kind | features | LC-AUROC | 95% CI | pairs | plain AUROC |", "|---|---|---|---|---|---|---|"]
+              "| group | kind | features | LC-AUROC | 95% CI | pairs | plain AUROC | coarse strata [CI] "
+              "| length-adjusted AUROC |", "|---|---|---|---|---|---|---|---|---|"]
     for kind, block in (("transport", report.probes), ("baseline", report.baselines)):
         for group, e in block.items():
             if e.n_features is None:
                 continue
             lines.append(f"| {group} | {kind} | {e.n_features} | {_value(e)} | {_interval(e)} | {e.n_pairs} | "
-                         f"{_f(e.auroc)} |")
+                         f"{_f(e.auroc)} | {_coarse(e)} | {_f(e.adjusted_auroc)} |")
     ln = report.baselines["length_unsupervised"]
     lines += ["", f"Response length alone: LC-AUROC {_value(ln)} (1/2 by construction), "
               f"AUROC without length control {_f(ln.auroc)}.", ""]

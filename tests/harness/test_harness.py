@@ -198,3 +198,92 @@ def test_attention_features_shapes_and_errors():
         attention_features(U, 2)
     with pytest.raises(ValueError, match=r"prompt_len must be in \[1, n = 5\]; got 0"):
         head_features(U, 0)
+
+
+# ------------------------------------------------------------------- sensitivity analyses of the length control
+def _length_confounded(n_items=80, effect=0.0, seed=3):
+    """Hallucinated answers are longer; the score is length plus noise plus ``effect`` × label."""
+    rng = np.random.default_rng(seed)
+    y = np.tile([0, 1], n_items)
+    groups = np.repeat(np.arange(n_items), 2).astype(str)
+    lengths = rng.integers(2, 12, size=2 * n_items) + 6 * y
+    scores = lengths + rng.normal(scale=0.5, size=2 * n_items) + effect * y
+    return scores, y, lengths, groups
+
+
+def test_length_adjusted_auroc_removes_length_and_keeps_an_effect():
+    from sklearn.metrics import roc_auc_score
+
+    from attention_transport.harness.metrics import item_folds, length_adjusted_auroc
+
+    scores, y, lengths, groups = _length_confounded()
+    folds = item_folds(groups, 5, 0)
+    assert roc_auc_score(y, scores) > 0.9  # length alone gives the classes away
+    null, used = length_adjusted_auroc(scores, y, lengths, folds)
+    assert used == len(y) and abs(null - 0.5) < 0.15
+    planted, _ = length_adjusted_auroc(scores + 2.0 * y, y, lengths, folds)
+    assert planted > 0.75  # an effect survives; the part of it that length predicts is absorbed
+    assert roc_auc_score(y, scores + 2.0 * y) > planted
+    # length itself, and any cubic in it, leaves zero residuals: exactly 1/2
+    for f in (lambda n: n, lambda n: 3 - 2 * n + 0.01 * n**3):
+        assert length_adjusted_auroc(f(lengths.astype(float)), y, lengths, folds) == (0.5, len(y))
+    # NaN scores are dropped; one class left: undefined
+    with_nan = scores.copy()
+    with_nan[::7] = np.nan
+    assert length_adjusted_auroc(with_nan, y, lengths, folds)[1] == np.isfinite(with_nan).sum()
+    value, _ = length_adjusted_auroc(scores[y == 1], y[y == 1], lengths[y == 1], folds[y == 1])
+    assert np.isnan(value)
+
+
+def test_adjusted_auroc_fits_the_spline_on_other_folds_only():
+    """Changing one fold's scores changes no other fold's residuals' fit on itself: the held-out fold's
+    residuals depend on the other folds (cross-fitting), checked by an oracle that fits fold by fold."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    from attention_transport.harness.metrics import SPLINE_KNOTS, item_folds, length_adjusted_auroc
+
+    scores, y, lengths, groups = _length_confounded(effect=0.7)
+    folds = item_folds(groups, 4, 1)
+    resid = np.empty(len(y))
+    for k in range(4):
+        tr, te = folds != k, folds == k
+        m = make_pipeline(SplineTransformer(n_knots=SPLINE_KNOTS, degree=3, extrapolation="linear"),
+                          LinearRegression()).fit(lengths[tr, None].astype(float), scores[tr])
+        resid[te] = scores[te] - m.predict(lengths[te, None].astype(float))
+    assert length_adjusted_auroc(scores, y, lengths, folds)[0] == pytest.approx(roc_auc_score(y, resid), abs=1e-12)
+
+
+def test_coarse_strata_compare_more_pairs():
+    from attention_transport.harness.metrics import coarse_lengths
+
+    scores, y, lengths, groups = _length_confounded(effect=1.0)
+    exact, coarse = lc_auroc(scores, y, lengths), lc_auroc(scores, y, coarse_lengths(lengths))
+    assert coarse.n_pairs > exact.n_pairs and coarse.coverage >= exact.coverage
+    with pytest.raises(ValueError, match="response lengths must be >= 1 token; got 0"):
+        coarse_lengths([0, 3])
+
+
+def test_reports_carry_the_sensitivity_analyses(tmp_path):
+    from synthetic import synthetic_records
+
+    from attention_transport.harness.evaluate import evaluate
+    from attention_transport.harness.report import Report, write_markdown
+
+    rep = evaluate(synthetic_records(n_items=60), n_boot=30, n_splits=4)
+    phi = rep.features["phi"]
+    assert phi.coarse is not None and phi.coarse.n_pairs >= phi.n_pairs and phi.coarse.lc_auroc > 0.6
+    assert phi.adjusted_auroc > 0.6 and phi.coarse.ci_low is not None
+    assert all(layer.coarse is None for layer in phi.per_layer)  # per-layer rows stay descriptive
+    assert rep.probes["phi"].coarse is not None and rep.probes["phi"].adjusted_auroc is not None
+    # length alone: exactly 1/2 under both length controls; coarse strata let some length through
+    ln = rep.baselines["length_unsupervised"]
+    assert ln.lc_auroc == 0.5 and ln.adjusted_auroc == 0.5 and ln.coarse.n_pairs > ln.n_pairs
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(rep.to_json()))
+    back = Report.from_json(json.loads(path.read_text()))
+    assert back.features["phi"].coarse.lc_auroc == phi.coarse.lc_auroc
+    assert back.features["phi"].adjusted_auroc == phi.adjusted_auroc
+    assert "length-adjusted AUROC" in write_markdown(back)
