@@ -264,6 +264,10 @@ class Report:
     too_long: list = field(default_factory=list)
     unscorable: list = field(default_factory=list)
     corrupt: list = field(default_factory=list)  #: feature files that could not be read and were computed again
+    #: well-formed records the benchmark's pairing rule leaves out: reason → count
+    excluded: dict = field(default_factory=dict)
+    #: examples no shard computed (``validate --merge`` over an incomplete set of shards)
+    not_computed: list = field(default_factory=list)
     max_tokens: int | None = None
     prompt_truncated: int = 0
     computed: int = 0

@@ -28,6 +28,7 @@ value.  An encoder's prompt is cut to its position limit and the cut is counted.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,10 @@ class RunConfig:
     command: str = ""
     #: content hash of the model (:func:`~.models.model_sha256`); None when the caller passes a loaded model
     model_sha256: str | None = None
+    #: ``(i, k)``: compute only the items whose index is i modulo k, and stop before the evaluation
+    shard: tuple | None = None
+    #: merge mode: compute nothing; read the feature files of ``out`` and of these folders, then evaluate
+    merge: tuple | None = None
 
     def check(self):
         """Refuse a setting that cannot work, before any file is read or model loaded.
@@ -96,6 +101,12 @@ class RunConfig:
              f"--lapeig-k must be in 1..{min(LAPEIG_K_MAX, self.max_tokens)} (at most {LAPEIG_K_MAX}, and no more "
              f"than --max-tokens: eigenvalues beyond the sequence length are zero padding); got {self.lapeig_k}")
         need(isinstance(self.bip_grid, int) and self.bip_grid >= 1, f"--bip-grid must be >= 1; got {self.bip_grid}")
+        if self.shard is not None:
+            i, k = self.shard
+            need(isinstance(k, int) and isinstance(i, int) and k >= 1 and 0 <= i < k,
+                 f"--shard must be I/K with 0 <= I < K; got {i}/{k}")
+        need(self.shard is None or self.merge is None, "--shard computes one shard and --merge evaluates the union; "
+             "give one of them")
         if self.attention != AUTO:
             attention_path(self.attention).refuse(self.features)
 
@@ -176,6 +187,12 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     config.check()  # before any file or model is touched
     settings = config.features
     store = FeatureStore(config.out, config.manifest())
+    if config.merge is not None:
+        info_merged = _merge_shards(store, config)
+    if config.shard is not None:
+        i, k = config.shard
+        index = {item: n for n, item in enumerate(dict.fromkeys(ex.item_id for ex in examples))}
+        examples = [ex for ex in examples if index[ex.item_id] % k == i]
     info = {"computed": 0, "resumed": 0, "too_long": [], "unscorable": [], "truncated": 0, "seconds": 0.0,
             "paths": {}, "bip_lattice": 0, "corrupt": []}
     finished = {}
@@ -188,6 +205,11 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                 finished[id(ex)] = rec
     info["resumed"] = len(finished)
     todo = [ex for ex in examples if id(ex) not in finished]
+    info["not_computed"] = []
+    if config.merge is not None:  # nothing is computed: what no shard finished is named
+        info["not_computed"] = [f"{ex.item_id}/{ex.label}" for ex in todo]
+        info["merged"] = info_merged
+        todo = []
     if todo:
         if loaded is None:
             from attention_transport.harness.models import load_model
@@ -239,8 +261,49 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     return records, info
 
 
+def _merge_shards(store, config):
+    """Copy into ``store`` the feature files of every folder in ``config.merge`` that it lacks.
+
+    Each folder's manifest must equal this run's (the same model, data, settings and feature
+    set); a shard's files are copied through a ``.part`` file and a rename, so an interrupted
+    merge leaves only whole files.  Returns the number of files copied per folder.
+    """
+    import shutil
+
+    from attention_transport.harness.store import FeatureStore
+
+    copied = {}
+    for folder in config.merge:
+        folder = Path(folder)
+        if not (folder / "run.json").is_file():
+            raise FileNotFoundError(f"{folder} holds no validation run (no run.json) to merge")
+        manifest = config.manifest()
+        theirs = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        if theirs.get("data_sha256") == manifest["data_sha256"]:
+            manifest["data"] = theirs.get("data")  # the same data read from another path (another machine)
+        other = FeatureStore(folder, manifest)  # refuses a shard of another run, naming the difference
+        n = 0
+        for src in sorted(other.dir.glob("*.npz")):
+            dst = store.dir / src.name
+            if not dst.exists():
+                store.dir.mkdir(parents=True, exist_ok=True)
+                part = dst.with_name(dst.name + ".part")
+                shutil.copyfile(src, part)
+                part.replace(dst)
+                n += 1
+        copied[str(folder)] = n
+    return copied
+
+
 def validate(config, *, cache=None, loaded=None, progress=True, figures=True, fetch_missing=False):
     """Run all three stages for one benchmark; returns the :class:`~.report.Report` (also written to ``config.out``).
+
+    With ``config.shard = (i, k)`` only stage 1 runs, on every k-th item from item i, and the
+    feature information of :func:`run_features` is returned instead: k such processes (or
+    machines) share the work, writing into one folder or several.  ``config.merge`` (a tuple
+    of folders, possibly empty) runs no model at all: the feature files of those folders are
+    copied into ``config.out`` where missing, and the union is evaluated; the report lists the
+    examples no shard computed (``not_computed``).
 
     With ``fetch_missing``, a registered model that is not in the cache is fetched (with the
     same integrity checks as ``attention-transport fetch``) once the data have been read, so a
@@ -273,10 +336,13 @@ def validate(config, *, cache=None, loaded=None, progress=True, figures=True, fe
                 fetch(MODELS[config.model].component, cache, progress=progress)
         config.model_sha256 = model_sha256(config.model, cache)
     records, info = run_features(config, examples, loaded=loaded, cache=cache, progress=progress)
+    if config.shard is not None:  # one shard of several: the evaluation waits for validate --merge
+        return info
     report = evaluate(records, n_boot=config.n_boot, n_splits=config.n_splits, seed=config.seed,
                       lambda2=config.lambda2, model=config.model, benchmark=config.benchmark)
     report.data, report.limit = Path(config.data).name, config.limit
     report.items_loaded, report.records_skipped = load_report.n_items, load_report.n_skipped
+    report.excluded, report.not_computed = dict(load_report.excluded), info["not_computed"]
     report.skipped_lines, report.too_long, report.unscorable = (load_report.skipped_lines, info["too_long"],
                                                                 info["unscorable"])
     report.max_tokens, report.prompt_truncated = config.max_tokens, info["truncated"]

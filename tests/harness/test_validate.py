@@ -364,3 +364,63 @@ def test_resume_with_a_smaller_max_tokens_equals_a_fresh_run(tmp_path):
                                      loaded=lm, progress=False)
     assert info["computed"] == 0 and sorted(info["too_long"]) == sorted(info_fresh["too_long"]) != []
     assert [str(r["item_id"]) for r in resumed] == [str(r["item_id"]) for r in fresh]
+
+
+def _scores(rep):
+    return {k: (s.lc_auroc, s.n_pairs) for k, s in rep.features.items()}
+
+
+def test_shards_in_one_folder_merge_to_the_unsharded_run(tmp_path):
+    """Three shards write into one folder, each every third item; --merge evaluates exactly what one process does."""
+    data = write_qa(tmp_path / "qa.jsonl", 12)
+    lm = tiny_llama()
+    whole = validate(config(tmp_path, data, out=str(tmp_path / "whole")), loaded=lm, progress=False, figures=False)
+    shared = str(tmp_path / "shared")
+    for i in range(3):
+        info = validate(config(tmp_path, data, out=shared, shard=(i, 3)), loaded=lm, progress=False, figures=False)
+        assert info["computed"] == 8  # 4 items × 2 answers
+    assert not (tmp_path / "shared" / "report.json").exists()  # a shard does not evaluate
+    # (a loaded model only stands for the model hash here: a merge runs no model)
+    merged = validate(config(tmp_path, data, out=shared, merge=()), loaded=lm, progress=False, figures=False)
+    assert merged.computed == 0 and merged.resumed == 24 and merged.not_computed == []
+    assert _scores(merged) == _scores(whole)
+
+
+def test_shards_in_several_folders_and_a_missing_shard(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 10)
+    lm = tiny_llama()
+    folders = [str(tmp_path / f"s{i}") for i in range(2)]
+    for i, folder in enumerate(folders):
+        validate(config(tmp_path, data, out=folder, shard=(i, 2)), loaded=lm, progress=False, figures=False)
+    whole = validate(config(tmp_path, data, out=str(tmp_path / "whole")), loaded=lm, progress=False, figures=False)
+    merged = validate(config(tmp_path, data, out=str(tmp_path / "m"), merge=tuple(folders)), loaded=lm,
+                      progress=False, figures=False)
+    assert _scores(merged) == _scores(whole) and len(list((tmp_path / "m" / "features").glob("*.npz"))) == 20
+    # shard 1 alone: the report names the examples nobody computed instead of pretending they do not exist
+    partial = validate(config(tmp_path, data, out=str(tmp_path / "p"), merge=(folders[1],), n_splits=2), loaded=lm,
+                       progress=False, figures=False)
+    assert partial.n_items == 5 and len(partial.not_computed) == 10
+    assert "halueval-qa:1/0" in partial.not_computed  # item 0 (line 1) belongs to shard 0
+    assert len(json.loads((tmp_path / "p" / "report.json").read_text())["not_computed"]) == 10
+    # a shard of another run is refused, naming the difference
+    other = str(tmp_path / "other")
+    validate(config(tmp_path, data, out=other, shard=(0, 2), lapeig_k=5), loaded=lm, progress=False, figures=False)
+    with pytest.raises(IncompatibleRun, match="holds a run with lapeig_k = 5, not 10"):
+        validate(config(tmp_path, data, out=str(tmp_path / "m2"), merge=(other,)), loaded=lm, progress=False,
+                 figures=False)
+    with pytest.raises(FileNotFoundError, match="holds no validation run"):
+        validate(config(tmp_path, data, out=str(tmp_path / "m3"), merge=(str(tmp_path),)), loaded=lm,
+                 progress=False, figures=False)
+
+
+@pytest.mark.parametrize("shard, message", [("2/2", "must be I/K with 0 <= I < K; got '2/2'"),
+                                            ("a/2", "must be I/K, two integers; got 'a/2'")])
+def test_shard_argument_errors(tmp_path, capsys, shard, message):
+    data = write_qa(tmp_path / "qa.jsonl", 6)
+    argv = ["validate", "--model", "smollm2-135m", "--benchmark", "halueval-qa", "--data", str(data), "--shard", shard]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    argv = ["validate", "--model", "smollm2-135m", "--benchmark", "halueval-qa", "--data", str(data), "--shard",
+            "0/2", "--merge", "--offline", "--cache", str(tmp_path)]
+    assert main(argv) == 2
+    assert "give one of them" in capsys.readouterr().err

@@ -24,6 +24,19 @@ def summary_line(report, out_dir):
             f"lapeig {score(report.baselines['lapeig'])} -> {out_dir}")
 
 
+def _shard(text):
+    """``I/K`` as (I, K) (argparse type)."""
+    import argparse
+
+    try:
+        i, k = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be I/K, two integers; got {text!r}") from None
+    if not 0 <= i < k:
+        raise argparse.ArgumentTypeError(f"must be I/K with 0 <= I < K; got {text!r}")
+    return i, k
+
+
 class Validate(Command):
     name = "validate"
     help = "transport features and baselines on a real model and benchmark"
@@ -65,6 +78,12 @@ class Validate(Command):
                         help="bootstrap resamples for the intervals (default 500)")
         va.add_argument("--folds", type=int_in(2), default=5, help="cross-validation folds (default 5)")
         va.add_argument("--cache", help="cache directory of fetched components")
+        va.add_argument("--shard", type=_shard, metavar="I/K", help="compute only every K-th item from item I "
+                        "(0 <= I < K) and stop before the evaluation: K processes or machines share a run, into one "
+                        "--out folder or several; then `validate --merge` evaluates the union")
+        va.add_argument("--merge", nargs="*", metavar="DIR", help="compute nothing: copy the feature files of the "
+                        "shard folders DIR (their run must equal this one) into --out where missing, and evaluate "
+                        "every item found; the report lists what no shard computed")
         va.add_argument("--offline", action="store_true", help="never download: a registered model or benchmark "
                         "that is not in the cache is an error naming what to fetch (default: fetch it, with the "
                         "integrity checks of `attention-transport fetch`)")
@@ -95,7 +114,8 @@ class Validate(Command):
                                lambda2=args.lambda2, max_tokens=args.max_tokens,
                                lapeig_k=args.lapeig_k or min(LAPEIG_K_DEFAULT, args.max_tokens),
                                attention=args.attention, bip_grid=args.bip_grid, n_boot=args.n_boot,
-                               n_splits=args.folds, command=command)
+                               n_splits=args.folds, command=command, shard=args.shard,
+                               merge=None if args.merge is None else tuple(args.merge))
             try:
                 rep = validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures,
                                fetch_missing=not args.offline)
@@ -103,6 +123,12 @@ class Validate(Command):
                 print(f"{PROG}: interrupted; finished examples are kept in {out_dir}; rerun the same command to "
                       "resume", file=sys.stderr)
                 return 130
+            if args.shard is not None:
+                i, k = args.shard
+                print(f"{bench} shard {i}/{k}: {rep['computed']} examples computed, {rep['resumed']} resumed, in "
+                      f"{out_dir}; evaluate with `validate ... --out {out_dir} --merge [other shard folders]`",
+                      file=out)
+                continue
             reports.append(rep)
             print(summary_line(rep, out_dir), file=out)
         if len(reports) > 1:
