@@ -46,7 +46,8 @@ from pathlib import Path
 
 from attention_transport.errors import AttentionTransportError, TooLong, UnknownName, Unscorable
 
-__all__ = ["LoadedModel", "ForcedPass", "ModelSpec", "register_model", "load_model", "forced_attention",
+__all__ = ["LoadedModel", "ForcedPass", "ModelSpec", "register_model", "load_model", "place", "DTYPE_ROW_TOLERANCE",
+           "forced_attention",
            "forced_features", "features_from_inputs", "attention_modules", "model_positions", "encode", "MODELS",
            "model_sha256", "model_kind"]
 
@@ -89,12 +90,26 @@ register_model(ModelSpec("mpnet-base", "mpnet-base", None, "encoder",
                          "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads"))
 
 
+#: model dtypes ``--dtype`` accepts, and the tolerance on ``|Σ_j a_ij − 1|`` each implies for the maps a forward
+#: pass returns (eager attention takes the softmax in float32 and rounds the weights to the model's dtype: one
+#: rounding of relative size 2^-9 for bfloat16 and 2^-12 for float16 per weight, so a row's sum is off by at most
+#: about that, ×4 for the sums' own rounding)
+DTYPE_ROW_TOLERANCE = {"float32": 1e-5, "bfloat16": 1e-2, "float16": 2e-3}
+
+
 @dataclass
 class LoadedModel:
     name: str
     kind: str  #: "decoder" or "encoder"
     model: object
     tokenizer: object
+    dtype: str = "float32"  #: a key of :data:`DTYPE_ROW_TOLERANCE`
+    device: str = "cpu"
+
+    @property
+    def row_tolerance(self):
+        """How far a row of this model's attention maps may sum from 1 (checked on every map a path reads)."""
+        return DTYPE_ROW_TOLERANCE[self.dtype]
 
 
 @dataclass
@@ -251,8 +266,12 @@ def _local_model(spec):
     return _model_directory(path)
 
 
-def load_model(spec, cache=None):
+def load_model(spec, cache=None, *, dtype="float32", device="cpu"):
     """Load a named model (see :data:`MODELS`) or a local directory / ``.gguf`` file, as its base model.
+
+    ``dtype`` (float32, bfloat16, float16) and ``device`` (cpu, cuda, cuda:N, mps) are where the
+    weights go; the features are always computed in float64 from the maps, and the maps' row
+    sums are checked against the dtype's tolerance (:data:`DTYPE_ROW_TOLERANCE`).
 
     Raises
     ------
@@ -265,21 +284,49 @@ def load_model(spec, cache=None):
     """
     from attention_transport.harness.fetch import component_path
 
+    _check_placement(dtype, device)
     if spec in MODELS:
         m = MODELS[spec]
         folder = component_path(m.component, cache)
         if m.file:
             folder = converted_gguf(folder / m.file, model_sha256(spec, cache), cache)
-        model, tok = _from_pretrained(str(folder), m.kind)
-        return LoadedModel(spec, m.kind, model, tok)
-    path = _local_model(spec)
-    if path.is_file():
-        folder = converted_gguf(path, model_sha256(spec, cache), cache)
-        model, tok = _from_pretrained(str(folder), "decoder")
-        return LoadedModel(str(path), "decoder", model, tok)
-    kind = model_kind(json.loads((path / "config.json").read_text(encoding="utf-8")))
-    model, tok = _from_pretrained(str(path), kind)
-    return LoadedModel(str(path), kind, model, tok)
+        name, kind = spec, m.kind
+    else:
+        path = _local_model(spec)
+        if path.is_file():
+            folder, name, kind = converted_gguf(path, model_sha256(spec, cache), cache), str(path), "decoder"
+        else:
+            folder, name = path, str(path)
+            kind = model_kind(json.loads((path / "config.json").read_text(encoding="utf-8")))
+    model, tok = _from_pretrained(str(folder), kind)
+    return place(LoadedModel(name, kind, model, tok), dtype=dtype, device=device)
+
+
+def _check_placement(dtype, device):
+    import torch
+
+    if dtype not in DTYPE_ROW_TOLERANCE:
+        raise UnknownName(f"dtype must be one of {', '.join(DTYPE_ROW_TOLERANCE)}; got {dtype!r}.")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise AttentionTransportError(f"device must be cpu, cuda, cuda:N or mps; got {device!r}.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise AttentionTransportError(f"device {device!r} was asked for, but torch sees no CUDA device here.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise AttentionTransportError(f"device {device!r} was asked for, but torch sees no MPS device here.")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise AttentionTransportError(f"device must be cpu, cuda, cuda:N or mps; got {device!r}.")
+
+
+def place(loaded, *, dtype="float32", device="cpu"):
+    """Move a loaded model's weights to ``device`` in ``dtype`` (in place); returns it."""
+    import torch
+
+    _check_placement(dtype, device)
+    loaded.model.to(device=torch.device(device), dtype=getattr(torch, dtype))
+    loaded.dtype, loaded.device = dtype, str(device)
+    return loaded
 
 
 def forced_attention(loaded, prompt, response, *, max_tokens=None):
@@ -340,6 +387,9 @@ def encode(loaded, prompt, response, max_tokens):
         ids = list(enc["input_ids"])
         prompt_len = _second_sequence_start(enc, len(ids))
         inputs = {k: torch.tensor([v]) for k, v in enc.items()}
+    device = getattr(loaded, "device", "cpu")
+    if device != "cpu":
+        inputs = {k: v.to(device) for k, v in inputs.items()}
     if prompt_len >= len(ids):
         raise Unscorable(f"the response tokenises to nothing; got {response!r:.60}")
     if max_tokens is not None and len(ids) > max_tokens:

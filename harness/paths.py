@@ -115,6 +115,20 @@ def attention_path(name):
     return PATHS[name]
 
 
+def _host_map(loaded, weights, layer):
+    """One layer's maps (heads, n, n) as float32 on the host, after their row sums passed the model dtype's
+    tolerance (:data:`~.models.DTYPE_ROW_TOLERANCE`)."""
+    import torch
+
+    tol = getattr(loaded, "row_tolerance", 1e-5)
+    off = float((weights.to(torch.float32).sum(-1) - 1).abs().max())
+    if not off <= tol:
+        dtype = getattr(loaded, "dtype", "float32")
+        raise AttentionTransportError(f"layer {layer}: a row of the attention maps sums to 1 only within {off:.3g}, "
+                                      f"beyond the {dtype} tolerance {tol:g}; the maps are not row-stochastic.")
+    return weights.to(torch.float32).cpu().numpy()
+
+
 def _maps(loaded, inputs):
     """Every layer's maps as one float32 array, converted layer by layer while the model's own tensors are
     released, so the maps are never held twice (and the logits are dropped before the copy)."""
@@ -126,7 +140,7 @@ def _maps(loaded, inputs):
     del out
     maps = np.empty((len(layers),) + tuple(layers[0].shape[1:]), dtype=np.float32)
     for i in range(len(layers)):
-        maps[i] = layers[i][0].to(torch.float32).numpy()
+        maps[i] = _host_map(loaded, layers[i][0], i)
         layers[i] = None
     return maps
 
@@ -158,7 +172,7 @@ class PerLayer(AttentionPath):
         per_layer = []
 
         def reduce(module, args, output):
-            maps = output[1][0].to(torch.float32).numpy()[None]
+            maps = _host_map(loaded, output[1][0], len(per_layer))[None]
             per_layer.append(attention_features(maps, prompt_len, settings))
             return (output[0], None) + tuple(output[2:])
 
@@ -192,6 +206,10 @@ class Streaming(AttentionPath):
         from attention_transport.harness.streaming import streaming_pass
 
         self.refuse(settings)
+        if getattr(loaded, "device", "cpu") != "cpu":
+            # its accumulators live on the host; they would pull every block off the device
+            raise AttentionTransportError(f"the streaming path runs on the CPU in this version; got device "
+                                          f"{loaded.device!r} (use --attention per-layer, or --device cpu).")
         return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
 
     def bip_stride(self, n, bip_grid=None):

@@ -49,6 +49,8 @@ _V1 = {"schema_version": 1, "bip_grid": 1024,
 _V1_UNKNOWN = {"data_sha256"}
 #: keys added to schema 2 after its first runs: a manifest without them is resumed on the rest
 _ADDED = {"model_sha256"}
+#: keys added later whose absence had one meaning: a run without ``dtype`` ran the model in float32
+_ADDED_DEFAULTS = {"dtype": "float32"}
 _RENAMED = {"spectral": "lambda2"}
 _RECORD_RENAMED = {"path": "attention", **LEGACY_NAMES}
 
@@ -135,7 +137,7 @@ class FeatureStore:
         path = self.root / "run.json"
         if path.is_file():
             old = _read_manifest(path)
-            old = {**{k: v for k, v in _V1.items() if k not in old}, **old}
+            old = {**{k: v for k, v in _V1.items() if k not in old}, **_ADDED_DEFAULTS, **old}
             if old["schema_version"] == 1 and not old.get("lambda2"):  # λ₂ was computed only when asked for
                 old["features"] = [f for f in old["features"] if f != "lambda2"]
             skip = set()

@@ -69,6 +69,8 @@ class RunConfig:
     command: str = ""
     #: content hash of the model (:func:`~.models.model_sha256`); None when the caller passes a loaded model
     model_sha256: str | None = None
+    dtype: str = "float32"  #: the model's weights and maps (fixes the feature files: in the manifest)
+    device: str = "cpu"  #: where the model runs (does not change the features beyond rounding: not in the manifest)
     #: ``(i, k)``: compute only the items whose index is i modulo k, and stop before the evaluation
     shard: tuple | None = None
     #: merge mode: compute nothing; read the feature files of ``out`` and of these folders, then evaluate
@@ -120,7 +122,7 @@ class RunConfig:
         settings = self.features
         return {"model": self.model, "model_sha256": self.model_sha256, "benchmark": self.benchmark,
                 "data": self.data, "data_sha256": content_sha256(self.data), "lambda2": self.lambda2,
-                "lapeig_k": self.lapeig_k, "bip_grid": self.bip_grid,
+                "lapeig_k": self.lapeig_k, "bip_grid": self.bip_grid, "dtype": self.dtype,
                 "features": sorted(n for n, f in FEATURES.items() if f.wanted(settings))}
 
     def settings(self):
@@ -133,7 +135,8 @@ class RunConfig:
         s = report.settings
         return cls(model=report.model, benchmark=report.benchmark, data=str(data), out=str(out), limit=report.limit,
                    seed=report.seed, lambda2=bool(s.get("lambda2", False)), lapeig_k=int(s.get("lapeig_k", 10)),
-                   max_tokens=report.max_tokens or 2048, bip_grid=int(s.get("bip_grid", 1024)), command=command)
+                   max_tokens=report.max_tokens or 2048, bip_grid=int(s.get("bip_grid", 1024)),
+                   dtype=str(s.get("dtype", "float32")), command=command)
 
 
 def resolve_data(name, data=None, cache=None):
@@ -214,7 +217,7 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
         if loaded is None:
             from attention_transport.harness.models import load_model
 
-            loaded = load_model(config.model, cache)
+            loaded = load_model(config.model, cache, dtype=config.dtype, device=config.device)
         from tqdm.auto import tqdm
 
         from attention_transport.harness.models import ForcedPass, encode, features_from_inputs

@@ -124,3 +124,47 @@ def test_local_directory_kind_and_encoder_decoder_refused(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5", "is_encoder_decoder": True}))
     with pytest.raises(AttentionTransportError, match="t5 is an encoder–decoder model"):
         load_model(str(tmp_path))
+
+
+def test_dtype_placement_and_row_tolerance():
+    """bfloat16 and float16 weights give maps whose rows sum to 1 within the stated tolerance; the features are
+    those of float32 up to that rounding; a map outside the tolerance is refused with the layer named."""
+    import torch
+
+    from attention_transport.harness.models import DTYPE_ROW_TOLERANCE, forced_features, place
+    from attention_transport.harness.paths import _host_map
+
+    prompt, response = "#Knowledge#: a b c\n#Question#: why?\n#Answer#: ", "because of c"
+    _, ref = forced_features(tiny_llama(), prompt, response, attention="eager", lapeig_k=4)
+    for dtype in ("bfloat16", "float16"):
+        lm = place(tiny_llama(), dtype=dtype)
+        assert next(lm.model.parameters()).dtype == getattr(torch, dtype)
+        assert lm.row_tolerance == DTYPE_ROW_TOLERANCE[dtype]
+        for path in ("eager", "per-layer"):
+            _, got = forced_features(lm, prompt, response, attention=path, lapeig_k=4)
+            np.testing.assert_allclose(got["phi"], ref["phi"], rtol=0.1, atol=0.02)
+    lm = tiny_llama()
+    bad = torch.full((2, 3, 3), 0.5)
+    with pytest.raises(AttentionTransportError, match="layer 4: a row of the attention maps sums to 1 only within 0.5, "
+                                                      "beyond the float32 tolerance 1e-05"):
+        _host_map(lm, bad, 4)
+    with pytest.raises(UnknownName, match="dtype must be one of float32, bfloat16, float16; got 'int8'"):
+        place(lm, dtype="int8")
+    with pytest.raises(AttentionTransportError, match="device must be cpu, cuda, cuda:N or mps; got 'tpu'"):
+        place(lm, device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(AttentionTransportError, match="torch sees no CUDA device here"):
+            place(lm, device="cuda:0")
+
+
+def test_streaming_refuses_a_model_off_the_host():
+    from attention_transport.harness.features import FeatureSettings
+    from attention_transport.harness.models import encode
+    from attention_transport.harness.paths import attention_path
+
+    lm = tiny_llama()
+    _, p, inputs, _ = encode(lm, "a b c", "d e", None)
+    lm.device = "cuda:0"  # as if placed there: the path refuses before any pass
+    with pytest.raises(AttentionTransportError, match="the streaming path runs on the CPU in this version; got "
+                                                      "device 'cuda:0'"):
+        attention_path("streaming").run(lm, inputs, p, FeatureSettings())

@@ -424,3 +424,17 @@ def test_shard_argument_errors(tmp_path, capsys, shard, message):
             "0/2", "--merge", "--offline", "--cache", str(tmp_path)]
     assert main(argv) == 2
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_dtype_fixes_the_feature_files(tmp_path):
+    data = write_qa(tmp_path / "qa.jsonl", 3)
+    examples, _ = load_halueval(data, "qa")
+    run_features(config(tmp_path, data), examples, loaded=tiny_llama(), progress=False)
+    with pytest.raises(IncompatibleRun, match="holds a run with dtype = 'float32', not 'bfloat16'"):
+        run_features(config(tmp_path, data, dtype="bfloat16"), examples, loaded=tiny_llama(), progress=False)
+    # a manifest from before the key ran in float32: it resumes as such
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    del manifest["dtype"]
+    (tmp_path / "run" / "run.json").write_text(json.dumps(manifest))
+    _, info = run_features(config(tmp_path, data), examples, loaded=None, progress=False)
+    assert info["resumed"] == 6 and info["computed"] == 0

@@ -78,6 +78,12 @@ class Validate(Command):
                         help="bootstrap resamples for the intervals (default 500)")
         va.add_argument("--folds", type=int_in(2), default=5, help="cross-validation folds (default 5)")
         va.add_argument("--cache", help="cache directory of fetched components")
+        va.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
+                        help="the model's weights and attention maps (default float32). The maps' rows must sum to 1 "
+                        "within 1e-5 (float32), 1e-2 (bfloat16) or 2e-3 (float16); features are computed in "
+                        "float64 either way")
+        va.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps; the eager and per-layer "
+                        "paths bring each layer's maps to the host, the streaming path runs on the CPU")
         va.add_argument("--shard", type=_shard, metavar="I/K", help="compute only every K-th item from item I "
                         "(0 <= I < K) and stop before the evaluation: K processes or machines share a run, into one "
                         "--out folder or several; then `validate --merge` evaluates the union")
@@ -114,7 +120,8 @@ class Validate(Command):
                                lambda2=args.lambda2, max_tokens=args.max_tokens,
                                lapeig_k=args.lapeig_k or min(LAPEIG_K_DEFAULT, args.max_tokens),
                                attention=args.attention, bip_grid=args.bip_grid, n_boot=args.n_boot,
-                               n_splits=args.folds, command=command, shard=args.shard,
+                               n_splits=args.folds, command=command, shard=args.shard, dtype=args.dtype,
+                               device=args.device,
                                merge=None if args.merge is None else tuple(args.merge))
             try:
                 rep = validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures,
