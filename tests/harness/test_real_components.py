@@ -27,8 +27,8 @@ SIZES = {"halueval-qa": (10000, {}), "halueval-dialogue": (10000, {}), "halueval
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("at-all")
+def cache(real_cache):
+    root = real_cache
     out = io.StringIO()
     assert main(["fetch", "--all", "--cache", str(root), "--no-progress"], out=out) == 0
     assert out.getvalue().splitlines() == [f"{n}: {root / n}" for n in COMPONENTS]

@@ -19,11 +19,10 @@ N_ITEMS = 10
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("at-cache")
+def cache(real_cache):
     for name in ("halueval", "smollm2-135m", "minilm-l6"):
-        fetch(name, root)
-    return root
+        fetch(name, real_cache)
+    return real_cache
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +77,7 @@ def test_validate_end_to_end_on_smollm2(cache, tmp_path):
     assert rep["n_items"] == N_ITEMS and rep["n_examples"] == 2 * N_ITEMS and rep["computed"] == 2 * N_ITEMS
     assert rep["model"] == "smollm2-135m" and rep["benchmark"] == "halueval-qa"
     assert np.shape(rep["heads"]["phi"]["faithful"]) == (30, 9)
-    assert rep["baselines"]["lapeig"]["n_features"] == 30 * 9 * 10
+    assert rep["baselines"]["lapeig"]["n_features"] == 30 * 9 * 100  # the default k
     assert rep["baselines"]["length_unsupervised"]["lc_auroc"] in (0.5, None)  # None: no stratum holds both
     assert len(list((out / "features").glob("*.npz"))) == 2 * N_ITEMS
     assert (out / "report.md").is_file() and (out / "figures" / "F7_lc_auroc.png").is_file()
