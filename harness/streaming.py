@@ -229,9 +229,14 @@ def _streaming_attention(module, query, key, value, attention_mask, dropout=0.0,
 
     if query.shape[0] != 1:
         raise AttentionTransportError(f"the streaming path scores one sequence at a time; got batch {query.shape[0]}.")
-    if kwargs.get("softcap") is not None or kwargs.get("sliding_window") is not None:
-        raise AttentionTransportError("the streaming path supports plain softmax attention only (no softcap or "
-                                      "sliding window); use --attention per-layer.")
+    if kwargs.get("softcap") is not None:
+        raise AttentionTransportError("the streaming path supports plain softmax attention only (no logit "
+                                      "softcapping); use --attention per-layer.")
+    window = kwargs.get("sliding_window")
+    if window is not None and attention_mask is None and query.shape[2] > window:
+        # transformers encodes a sliding window in the layer's mask; without one the window would be lost
+        raise AttentionTransportError(f"a sliding-window layer (window {window}) came without its mask at "
+                                      f"n = {query.shape[2]}; use --attention per-layer.")
     n_rep = query.shape[1] // key.shape[1]
     q = query[0].to(torch.float32)
     k = key[0].to(torch.float32).repeat_interleave(n_rep, dim=0)

@@ -184,3 +184,29 @@ def test_streaming_registration_is_scoped():
             raise RuntimeError("boom")
     assert ATTN_KEY not in AttentionInterface._global_mapping
     assert lm.model.config._attn_implementation == "eager"
+
+
+def test_sliding_window_layers_stream_like_eager():
+    """A Gemma-3-style model (random, tiny): two sliding-window layers (window 8) and a global one at n = 40.
+    The window reaches the streaming path through the layer's mask; every streamed feature equals eager's."""
+    import torch
+    from transformers import Gemma3TextConfig, Gemma3TextModel
+
+    from attention_transport.harness.models import LoadedModel, features_from_inputs
+
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                           num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=8,
+                           max_position_embeddings=256,
+                           layer_types=["sliding_attention", "sliding_attention", "full_attention"])
+    cfg._attn_implementation = "eager"
+    lm = LoadedModel("tiny-gemma3", "decoder", Gemma3TextModel(cfg).eval(), None)
+    ids = torch.randint(0, 64, (1, 40))
+    with torch.no_grad():
+        maps = lm.model(ids, output_attentions=True).attentions
+    far = torch.ones(40, 40, dtype=torch.bool).tril_(-8)
+    assert maps[0][0][:, far].abs().max() == 0 and maps[2][0][:, far].abs().max() > 0  # the window bites
+    eager = features_from_inputs(lm, {"input_ids": ids}, 10, attention="eager", lapeig_k=4)
+    streamed = features_from_inputs(lm, {"input_ids": ids}, 10, attention="streaming", lapeig_k=4)
+    for name in STREAMED:
+        np.testing.assert_allclose(streamed[name], eager[name], rtol=0, atol=1e-6, err_msg=name)
