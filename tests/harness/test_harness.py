@@ -277,7 +277,9 @@ def test_reports_carry_the_sensitivity_analyses(tmp_path):
     assert phi.coarse is not None and phi.coarse.n_pairs >= phi.n_pairs and phi.coarse.lc_auroc > 0.6
     assert phi.adjusted_auroc > 0.6 and phi.coarse.ci_low is not None
     assert all(layer.coarse is None for layer in phi.per_layer)  # per-layer rows stay descriptive
-    assert rep.probes["phi"].coarse is not None and rep.probes["phi"].adjusted_auroc is not None
+    probe = rep.probes["phi"]
+    assert probe.coarse is not None and probe.adjusted_auroc is not None
+    assert probe.coarse.n_pairs > probe.n_pairs  # the probe's coarse strata (fold × ⌊log₂ length⌋) are coarser
     # length alone: exactly 1/2 under both length controls; coarse strata let some length through
     ln = rep.baselines["length_unsupervised"]
     assert ln.lc_auroc == 0.5 and ln.adjusted_auroc == 0.5 and ln.coarse.n_pairs > ln.n_pairs
