@@ -101,7 +101,12 @@ def sum64(x, dim):
 def _zeros(stream, *shape):
     import torch
 
-    return torch.zeros(stream.H, *shape, dtype=torch.float64)
+    return torch.zeros(stream.H, *shape, dtype=torch.float64, device=stream.device)
+
+
+def _host(x):
+    """A finished O(n) statistic as a float64 numpy array on the host (the only transfer off the device)."""
+    return x.cpu().numpy()
 
 
 class RowColumnSums(Accumulator):
@@ -126,8 +131,8 @@ class RowColumnSums(Accumulator):
             self._u[:, :cols] += sum64(up, -2)
 
     def finish(self):
-        self.r, self.c, self.diag, self.s, self.u = (x.numpy() for x in (self._r, self._c, self._diag, self._s,
-                                                                          self._u))
+        self.r, self.c, self.diag, self.s, self.u = (_host(x) for x in (self._r, self._c, self._diag, self._s,
+                                                                         self._u))
 
     def degree(self, a, b):
         """``d_i = (r_i + c_i)/2`` for rows ``a..b−1`` (final for causal maps once their block is done)."""
@@ -169,7 +174,7 @@ class ResponseRowStatistic(Accumulator):
             self._values[:, lo:block.b] = self.row_values(Ar, lo)
 
     def finish(self):
-        self.values = self._values.numpy()
+        self.values = _host(self._values)
 
 
 class PromptRows(ResponseRowStatistic):
@@ -198,8 +203,9 @@ class LookbackRows(ResponseRowStatistic):
 
         p, m = self.stream.p, rows.shape[-2]
         context = sum64(rows[..., :p], -1) / p
-        seen = (torch.arange(first - p + 1, first - p + 1 + m, dtype=torch.float64) if self.stream.causal
-                else torch.full((m,), float(self.stream.n - p), dtype=torch.float64))
+        on = dict(dtype=torch.float64, device=rows.device)
+        seen = (torch.arange(first - p + 1, first - p + 1 + m, **on) if self.stream.causal
+                else torch.full((m,), float(self.stream.n - p), **on))
         new = sum64(rows[..., p:], -1) / seen
         return context / (context + new)
 
@@ -212,7 +218,7 @@ class ResponseBlock(Accumulator):
 
         super().__init__(stream)
         n = stream.n
-        self._rho = torch.ones(stream.H, n, dtype=torch.float64)
+        self._rho = torch.ones(stream.H, n, dtype=torch.float64, device=stream.device)
         self._cb, self._sb, self._ub = _zeros(stream, n), _zeros(stream, n), _zeros(stream, n)
 
     def update(self, block):
@@ -232,7 +238,7 @@ class ResponseBlock(Accumulator):
             self._ub[:, p:block.cols] += sum64(upb, -2)
 
     def finish(self):
-        self.rho, self.cb, self.sb, self.ub = (x.numpy() for x in (self._rho, self._cb, self._sb, self._ub))
+        self.rho, self.cb, self.sb, self.ub = (_host(x) for x in (self._rho, self._cb, self._sb, self._ub))
 
     def capacities(self):
         """Prefix capacity of each head's renormalised response block (``nan`` when undefined)."""
@@ -277,7 +283,7 @@ class Asymmetry(Accumulator):
         d = sums.degree(0, self.stream.n)
         if self.stream.causal:
             off = (self._w_off / d).sum(-1)
-            self.G = torch.sqrt(off / (off + 2.0 * self._dg)).numpy()
+            self.G = _host(torch.sqrt(off / (off + 2.0 * self._dg)))
         else:
             self.G = self._bidirectional(d)
 
@@ -296,7 +302,7 @@ class Asymmetry(Accumulator):
             At = blocks.transposed(a, b, lse)
             num += (torch.matmul(A * (A - At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
             den += (torch.matmul(A * (A + At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
-        return torch.sqrt(num / den).numpy()
+        return _host(torch.sqrt(num / den))
 
 
 class BipartiteLattice(Accumulator):
@@ -323,7 +329,7 @@ class BipartiteLattice(Accumulator):
         self.n, self.s = n, stream.config.stride(n)
         self.g = math.ceil(n / self.s)
         self.b_grid = [min(k * self.s, n) for k in range(self.g + 1)]
-        f64 = dict(dtype=torch.float64)
+        f64 = dict(dtype=torch.float64, device=stream.device)
         self.upper = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # [h, k_b, k_a]: U within its block
         self.lower = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # L within its block
         self.upper_owner = [None] * (self.g + 1)  # block holding row b_k − 1 (U needs rows < b_k)
@@ -339,7 +345,7 @@ class BipartiteLattice(Accumulator):
         A, a, b, cols = block.A, block.a, block.b, block.cols
         H, g, st = A.shape[0], self.g, self.s
         full = cols // st
-        f64 = dict(dtype=torch.float64)
+        f64 = dict(dtype=torch.float64, device=A.device)
         # segment sums of at most st entries in float32 (relative error ~1e-7, no cancellation), then float64
         segs = torch.zeros(H, b - a, g, **f64)
         segs[..., :full] = A[..., : full * st].unflatten(-1, (full, st)).sum(-1)
@@ -383,19 +389,19 @@ class BipartiteLattice(Accumulator):
         kl = [k for k, a in enumerate(self.lower_owner) if a is not None]
         U[:, ku] += before[[index[self.upper_owner[k]] for k in ku]].transpose(0, 1)
         L[:, kl] += after[[index[self.lower_owner[k]] for k in kl]].transpose(0, 1)
-        rows = torch.tensor(self.b_grid)
-        prefix = torch.cat([torch.zeros(self.r.shape[0], 1, dtype=torch.float64), self.r.cumsum(-1)], -1)
-        suffix = torch.cat([self.r.flip(-1).cumsum(-1).flip(-1), torch.zeros(self.r.shape[0], 1, dtype=torch.float64)],
-                           -1)
+        rows = torch.tensor(self.b_grid, device=self.r.device)
+        zero = self.r.new_zeros(self.r.shape[0], 1)
+        prefix = torch.cat([zero, self.r.cumsum(-1)], -1)
+        suffix = torch.cat([self.r.flip(-1).cumsum(-1).flip(-1), zero], -1)
         Rb, Rc = prefix[:, rows, None], suffix[:, rows, None]
         Ca, Cc = self.col_p[:, None, :], self.col_q[:, None, :]
-        best = torch.full((U.shape[0],), float("inf"), dtype=torch.float64)
+        best = U.new_full((U.shape[0],), float("inf"))
         for k0 in range(0, U.shape[1], 64):  # rows of the lattice in chunks: temporaries stay in cache
             cut = U[:, k0: k0 + 64] + L[:, k0: k0 + 64]
             denom = torch.minimum(Rb[:, k0: k0 + 64] + Ca, Rc[:, k0: k0 + 64] + Cc)
             phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
             best = torch.minimum(best, phi.flatten(1).amin(-1))
-        return torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))).numpy()
+        return _host(torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))))
 
 
 def _prefix(x):

@@ -10,7 +10,8 @@ path           what it does                                                     
 ``per-layer``  a forward hook reduces each layer's maps to features and drops them  one layer's maps
 ``streaming``  no map: attention in row blocks from Q and K, features accumulated   one block of rows
                on the way (:mod:`.streaming`); no feature that needs the full map
-               (``lambda2``), ``phi_bip`` on a lattice of cuts beyond ``bip_grid``
+               (``lambda2``), ``phi_bip`` on a lattice of cuts beyond ``bip_grid``;
+               blocks and accumulators stay on the model's device
 =============  ===================================================================  ======================
 
 ``auto`` (:func:`choose_path`) picks eager while all layers' float32 maps fit in
@@ -206,10 +207,6 @@ class Streaming(AttentionPath):
         from attention_transport.harness.streaming import streaming_pass
 
         self.refuse(settings)
-        if getattr(loaded, "device", "cpu") != "cpu":
-            # its accumulators live on the host; they would pull every block off the device
-            raise AttentionTransportError(f"the streaming path runs on the CPU in this version; got device "
-                                          f"{loaded.device!r} (use --attention per-layer, or --device cpu).")
         return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
 
     def bip_stride(self, n, bip_grid=None):

@@ -7,7 +7,9 @@ a block of ``B`` rows of ``A = softmax(QKᵀ·scale + mask)`` is computed from t
 queries and keys the model already holds (after rotary embedding, grouped-query
 heads expanded), handed to the accumulators of the wanted features
 (:mod:`.accumulators`), and dropped.  Memory is one block (``heads × B × n``
-floats, about :data:`BLOCK_BYTES`) plus O(n) per head.
+floats, about :data:`BLOCK_BYTES`) plus O(n) per head.  Blocks and accumulators
+live on the inputs' device (a GPU's): only the finished per-head statistics, at
+most ``heads × n`` numbers, are moved to the host.
 
 Which features stream is declared by each feature
 (:attr:`~attention_transport.harness.features.Feature.accumulators`); the lists
@@ -106,7 +108,7 @@ class _Blocks:
             else:
                 z.add_(m)
         elif self.causal:
-            above = torch.ones(b - a, b - a, dtype=torch.bool).triu_(1)
+            above = torch.ones(b - a, b - a, dtype=torch.bool, device=z.device).triu_(1)
             z[:, :, a:b].masked_fill_(above, float("-inf"))
 
     def transposed(self, a, b, lse):
@@ -133,7 +135,8 @@ class Block:
         """Boolean ``j > i`` over the block's rows and columns."""
         import torch
 
-        return torch.arange(self.cols)[None, :] > torch.arange(self.a, self.b)[:, None]
+        dev = self.A.device
+        return torch.arange(self.cols, device=dev)[None, :] > torch.arange(self.a, self.b, device=dev)[:, None]
 
     def response(self, p):
         """``(lo, A[:, lo − a:])``: the block's response rows ``i ≥ p`` from row ``lo``, or ``(lo, None)``."""
@@ -149,6 +152,7 @@ class Stream:
 
     def __init__(self, H, n, causal, config, blocks, features):
         self.H, self.n, self.p, self.causal = H, n, config.prompt_len, causal
+        self.device = blocks.q.device  #: where the blocks and every accumulator's tensors live
         self.config, self.settings, self.blocks = config, config.settings, blocks
         self.lse = None  # row log-sum-exps of pass 1, (H, n) float32
         self.accumulators = {}
@@ -197,13 +201,13 @@ def layer_features(q, k, v, *, scaling, causal, mask, config):
     if not 1 <= p <= n:
         raise AttentionTransportError(f"prompt_len must be in [1, n = {n}]; got {p}.")
     if mask is not None:
-        above = torch.ones(n, n, dtype=torch.bool).triu_(1)
+        above = torch.ones(n, n, dtype=torch.bool, device=mask.device).triu_(1)
         allowed = mask[above] if mask.dtype == torch.bool else mask[above] > torch.finfo(mask.dtype).min / 2
         causal = not bool(allowed.any())
     blocks = _Blocks(q, k, scaling, causal, mask, config.block_bytes)
     wanted = [f for f in FEATURES.values() if f.streams and f.wanted(config.settings)]
     stream = Stream(H, n, causal, config, blocks, wanted)
-    stream.lse = torch.empty(H, n, dtype=torch.float32)
+    stream.lse = torch.empty(H, n, dtype=torch.float32, device=q.device)
     out = torch.empty_like(q)
     # Causal maps run from the last block of rows to the first: once a block is done, every column
     # j ≥ its first row has all its mass (only rows i ≥ j attend to j); the asymmetry accumulator

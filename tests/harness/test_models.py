@@ -155,16 +155,3 @@ def test_dtype_placement_and_row_tolerance():
     if not torch.cuda.is_available():
         with pytest.raises(AttentionTransportError, match="torch sees no CUDA device here"):
             place(lm, device="cuda:0")
-
-
-def test_streaming_refuses_a_model_off_the_host():
-    from attention_transport.harness.features import FeatureSettings
-    from attention_transport.harness.models import encode
-    from attention_transport.harness.paths import attention_path
-
-    lm = tiny_llama()
-    _, p, inputs, _ = encode(lm, "a b c", "d e", None)
-    lm.device = "cuda:0"  # as if placed there: the path refuses before any pass
-    with pytest.raises(AttentionTransportError, match="the streaming path runs on the CPU in this version; got "
-                                                      "device 'cuda:0'"):
-        attention_path("streaming").run(lm, inputs, p, FeatureSettings())

@@ -210,3 +210,47 @@ def test_sliding_window_layers_stream_like_eager():
     streamed = features_from_inputs(lm, {"input_ids": ids}, 10, attention="streaming", lapeig_k=4)
     for name in STREAMED:
         np.testing.assert_allclose(streamed[name], eager[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+def _one_layer(kind, n=64, heads=3, seed=11):
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(heads, n, 8, generator=g) for _ in range(3))
+    mask = None
+    if kind == "bool-mask":
+        mask = (torch.rand(n, n, generator=g) < 0.6).fill_diagonal_(True)
+    return q, k, v, mask
+
+
+@pytest.mark.parametrize("kind", ["causal", "bidirectional", "bool-mask"])
+def test_streaming_keeps_every_tensor_on_the_inputs_device(kind):
+    """Every tensor the blocks and accumulators create lives on the inputs' device: with the default device
+    set to ``meta``, a tensor created without ``device=`` would be on meta, and the first operation mixing it
+    with the inputs' (CPU) tensors would fail.  The features equal those of a run without the context."""
+    q, k, v, mask = _one_layer(kind)
+    config = StreamConfig(prompt_len=20, settings=FeatureSettings(lapeig_k=4), block_bytes=1, bip_grid=16)
+    ref = layer_features(q, k, v, scaling=0.3, causal=kind == "causal", mask=mask, config=config)[1]
+    with torch.device("meta"):
+        out, got = layer_features(q, k, v, scaling=0.3, causal=kind == "causal", mask=mask, config=config)
+    assert out.device.type == "cpu"
+    for name in STREAMED:
+        np.testing.assert_array_equal(got[name], ref[name], err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["causal", "bidirectional"])
+def test_streaming_moves_only_per_head_vectors_to_the_host(kind, monkeypatch):
+    """On a GPU the blocks must stay on the device: the only tensors that leave it (``.cpu()``, ``.numpy()``,
+    ``.tolist()``) are the finished per-head statistics, at most heads × n numbers, never a block of
+    heads × rows × n (rows ≥ 16)."""
+    q, k, v, mask = _one_layer(kind, n=96)
+    moved = []
+    for method in ("cpu", "numpy", "tolist"):
+        original = getattr(torch.Tensor, method)
+
+        def record(self, *args, _original=original, **kwargs):
+            moved.append(self.numel())
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, method, record)
+    config = StreamConfig(prompt_len=30, settings=FeatureSettings(lapeig_k=4), block_bytes=1)
+    layer_features(q, k, v, scaling=0.3, causal=kind == "causal", mask=mask, config=config)
+    assert moved and max(moved) <= 3 * 96  # heads × n
