@@ -15,7 +15,8 @@ minilm-l6             encoder  all-MiniLM-L6-v2 (BERT), safetensors
 mpnet-base            encoder  all-mpnet-base-v2 (MPNet), safetensors
 ====================  =======  ==========================================================
 
-Besides these, any local Hugging Face directory or ``.gguf`` file.
+Besides these, any local Hugging Face directory (decoder, encoder, or encoder–decoder such as
+T5: :mod:`.encdec`) or ``.gguf`` file.
 
 Every model is loaded with ``attn_implementation="eager"`` (SDPA and FlashAttention
 return no attention weights) in float32, on the CPU, as its *base* model: no
@@ -33,7 +34,9 @@ Teacher forcing.  Decoder: the prompt is tokenised with the model's special
 tokens, the response without, and the ids are concatenated, so the
 prompt/response boundary is exact (no merge across it).  Encoder: the pair
 ``[CLS] prompt [SEP] response [SEP]`` (MPNet: ``<s> prompt </s></s> response </s>``);
-the response starts at the first token of the second sequence.
+the response starts at the first token of the second sequence.  Encoder–decoder: the
+prompt through the encoder, the decoder teacher-forced on ``[start] + response``; the maps
+read are each decoder layer's joint transport (:mod:`.encdec`).
 """
 from __future__ import annotations
 
@@ -48,9 +51,9 @@ from attention_transport.errors import AttentionTransportError, TooLong, Unknown
 __all__ = ["LoadedModel", "ForcedPass", "ModelSpec", "register_model", "load_model", "place", "DTYPE_ROW_TOLERANCE",
            "forced_attention",
            "forced_features", "features_from_inputs", "attention_modules", "model_positions", "encode", "MODELS",
-           "model_sha256", "model_kind"]
+           "model_sha256", "model_kind", "map_shape"]
 
-KINDS = ("decoder", "encoder")
+KINDS = ("decoder", "encoder", "encoder-decoder")
 MODELS = {}
 
 
@@ -61,7 +64,7 @@ class ModelSpec:
     name: str
     component: str  #: a key of :data:`~.fetch.COMPONENTS`
     file: str | None  #: the GGUF file inside the component; None: the component is a model directory
-    kind: str  #: "decoder" or "encoder"
+    kind: str  #: a member of :data:`KINDS`
     summary: str
 
 
@@ -99,7 +102,7 @@ DTYPE_ROW_TOLERANCE = {"float32": 1e-5, "bfloat16": 1e-2, "float16": 2e-3}
 @dataclass
 class LoadedModel:
     name: str
-    kind: str  #: "decoder" or "encoder"
+    kind: str  #: a member of :data:`KINDS`
     model: object
     tokenizer: object
     dtype: str = "float32"  #: a key of :data:`DTYPE_ROW_TOLERANCE`
@@ -186,9 +189,9 @@ _ENCODER_TYPES = {"bert", "roberta", "mpnet", "distilbert", "electra", "xlm-robe
 
 
 def model_kind(config):
-    """``decoder`` or ``encoder`` from a model directory's ``config.json`` (as a dict).
+    """``decoder``, ``encoder`` or ``encoder-decoder`` from a model directory's ``config.json`` (as a dict).
 
-    A known encoder model type (BERT, RoBERTa, MPNet, …) is an encoder; a causal-LM
+    ``is_encoder_decoder`` (T5, BART) makes an encoder–decoder model (:mod:`.encdec`).  A known encoder model type (BERT, RoBERTa, MPNet, …) is an encoder; a causal-LM
     architecture (``…ForCausalLM``, ``…LMHeadModel``) or a model type that transformers
     maps to a causal LM (so a decoder's base model saved on its own) is a decoder; any
     other ``…Model`` or ``…ForMaskedLM`` is an encoder.
@@ -196,13 +199,12 @@ def model_kind(config):
     Raises
     ------
     AttentionTransportError
-        An encoder–decoder model, or a config that says neither.
+        A config that says none of them.
     """
     archs = [str(a) for a in config.get("architectures") or []]
     mtype = str(config.get("model_type", ""))
     if config.get("is_encoder_decoder"):
-        raise AttentionTransportError(f"{mtype or 'this model'} is an encoder–decoder model; the harness reads "
-                                      "decoder-only and encoder-only models.")
+        return "encoder-decoder"
     if mtype in _ENCODER_TYPES:
         return "encoder"
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
@@ -277,7 +279,7 @@ def load_model(spec, cache=None, *, dtype="float32", device="cpu"):
     UnknownName
         An unknown name that is not a path either.
     AttentionTransportError
-        A directory that is not a model, or an encoder–decoder one.
+        A directory that is not a model, or whose config names no known kind.
     """
     from attention_transport.harness.fetch import component_path
 
@@ -375,6 +377,20 @@ def encode(loaded, prompt, response, max_tokens):
         if limit is not None and len(ids) > limit:
             raise TooLong(f"input has {len(ids)} tokens, more than the model's {limit} positions.")
         inputs = {"input_ids": torch.tensor([ids])}
+    elif loaded.kind == "encoder-decoder":
+        # the prompt through the encoder, the decoder teacher-forced on [start] + response (:mod:`.encdec`)
+        e_ids = list(tok(prompt, add_special_tokens=True)["input_ids"])
+        r_ids = list(tok(response, add_special_tokens=False)["input_ids"])
+        start = loaded.model.config.decoder_start_token_id
+        if start is None:
+            raise AttentionTransportError(f"{loaded.name}: the config has no decoder_start_token_id; the decoder "
+                                          "cannot be teacher-forced.")
+        d_ids = [int(start)] + r_ids
+        if limit is not None and max(len(e_ids), len(d_ids)) > limit:
+            raise TooLong(f"input has {len(e_ids)} encoder and {len(d_ids)} decoder tokens, more than the model's "
+                          f"{limit} positions.")
+        ids, prompt_len = e_ids + d_ids, len(e_ids) + 1
+        inputs = {"input_ids": torch.tensor([e_ids]), "decoder_input_ids": torch.tensor([d_ids])}
     else:
         enc = tok(prompt, response, truncation=False)
         if limit is not None and len(enc["input_ids"]) > limit:
@@ -465,6 +481,17 @@ def features_from_inputs(loaded, inputs, prompt_len, *, attention="per-layer", s
     path = attention_path(attention)
     return path.run(loaded, inputs, prompt_len, _settings(settings, feature_kw), bip_grid=bip_grid,
                     block_bytes=block_bytes)
+
+
+def map_shape(loaded):
+    """(layers, heads) of the feature arrays the paths return: the decoder's layers for an encoder–decoder
+    model (its maps are the ones read, :mod:`.encdec`), else the model's layers."""
+    cfg = loaded.model.config
+    if loaded.kind == "encoder-decoder":
+        layers = getattr(cfg, "num_decoder_layers", None) or getattr(cfg, "decoder_layers", None)
+        heads = getattr(cfg, "num_decoder_heads", None) or getattr(cfg, "decoder_attention_heads", None)
+        return int(layers or cfg.num_hidden_layers), int(heads or cfg.num_attention_heads)
+    return int(getattr(cfg, "num_hidden_layers", 1)), int(getattr(cfg, "num_attention_heads", 1))
 
 
 def model_positions(loaded):

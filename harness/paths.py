@@ -132,11 +132,20 @@ def _host_map(loaded, weights, layer):
 
 def _maps(loaded, inputs):
     """Every layer's maps as one float32 array, converted layer by layer while the model's own tensors are
-    released, so the maps are never held twice (and the logits are dropped before the copy)."""
+    released, so the maps are never held twice (and the logits are dropped before the copy).  An
+    encoder–decoder model gives each decoder layer's joint transport (:func:`~.encdec.joint_transport`)."""
     import torch
 
     with torch.no_grad():
         out = loaded.model(**inputs, output_attentions=True)
+    if loaded.kind == "encoder-decoder":
+        from attention_transport.harness.encdec import joint_transport
+
+        selfs, crosses = list(out.decoder_attentions), list(out.cross_attentions)
+        del out
+        return np.stack([joint_transport(_host_map(loaded, c[0], f"{i} (cross-attention)"),
+                                         _host_map(loaded, s[0], f"{i} (decoder self-attention)"))
+                         for i, (s, c) in enumerate(zip(selfs, crosses))])
     layers = list(out.attentions)
     del out
     maps = np.empty((len(layers),) + tuple(layers[0].shape[1:]), dtype=np.float32)
@@ -171,13 +180,15 @@ class PerLayer(AttentionPath):
         from attention_transport.harness.models import attention_modules
 
         per_layer = []
+        if loaded.kind == "encoder-decoder":
+            hooks = self._decoder_hooks(loaded, prompt_len, settings, per_layer)
+        else:
+            def reduce(module, args, output):
+                maps = _host_map(loaded, output[1][0], len(per_layer))[None]
+                per_layer.append(attention_features(maps, prompt_len, settings))
+                return (output[0], None) + tuple(output[2:])
 
-        def reduce(module, args, output):
-            maps = _host_map(loaded, output[1][0], len(per_layer))[None]
-            per_layer.append(attention_features(maps, prompt_len, settings))
-            return (output[0], None) + tuple(output[2:])
-
-        hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
+            hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
         try:
             with torch.no_grad():
                 loaded.model(**inputs)
@@ -185,6 +196,35 @@ class PerLayer(AttentionPath):
             for h in hooks:
                 h.remove()
         return {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
+
+    @staticmethod
+    def _decoder_hooks(loaded, prompt_len, settings, per_layer):
+        """Hooks that keep a decoder layer's self-attention map until its cross-attention arrives, then reduce
+        the layer's joint transport (:mod:`.encdec`) to features and drop both maps."""
+        from attention_transport.harness.encdec import decoder_attention_modules, joint_transport
+
+        pending = {}
+
+        def dropped(output, index):
+            out = list(output)
+            out[index] = None
+            return tuple(out)
+
+        def on_self(module, args, output, index):
+            pending["self"] = _host_map(loaded, output[index][0], f"{len(per_layer)} (decoder self-attention)")
+            return dropped(output, index)
+
+        def on_cross(module, args, output, index):
+            cross = _host_map(loaded, output[index][0], f"{len(per_layer)} (cross-attention)")
+            J = joint_transport(cross, pending.pop("self"))[None]
+            per_layer.append(attention_features(J, prompt_len, settings))
+            return dropped(output, index)
+
+        hooks = []
+        for (s_mod, si), (c_mod, ci) in decoder_attention_modules(loaded):
+            hooks.append(s_mod.register_forward_hook(lambda m, a, o, i=si: on_self(m, a, o, i)))
+            hooks.append(c_mod.register_forward_hook(lambda m, a, o, i=ci: on_cross(m, a, o, i)))
+        return hooks
 
 
 @register_path
@@ -207,6 +247,10 @@ class Streaming(AttentionPath):
         from attention_transport.harness.streaming import streaming_pass
 
         self.refuse(settings)
+        if getattr(loaded, "kind", None) == "encoder-decoder":
+            raise AttentionTransportError(f"{self.name} path: an encoder–decoder model's transport joins each decoder "
+                                          "layer's self- and cross-attention maps, which this path never holds "
+                                          "together; use --attention eager or per-layer.")
         return streaming_pass(loaded.model, inputs, self._config(prompt_len, settings, bip_grid, block_bytes))
 
     def bip_stride(self, n, bip_grid=None):
@@ -216,12 +260,13 @@ class Streaming(AttentionPath):
 ATTENTION_CHOICES = (AUTO,) + tuple(PATHS)
 
 
-def choose_path(name, *, settings, layers, heads, n):
+def choose_path(name, *, settings, layers, heads, n, kind=None):
     """The path for an input of n tokens: ``name``, or for ``auto`` the cheapest that fits.
 
     auto: eager while all layers' float32 maps fit in :data:`EAGER_MAX_BYTES`;
     per-layer up to :data:`STREAMING_MIN_N` tokens, or at any n when a wanted
-    feature needs the full map; streaming beyond.
+    feature needs the full map or the model (``kind``) is an encoder–decoder one;
+    streaming beyond.
 
     Raises
     ------
@@ -244,5 +289,5 @@ def choose_path(name, *, settings, layers, heads, n):
         return path
     if 4 * layers * heads * n * n <= EAGER_MAX_BYTES:  # all layers' maps
         return PATHS["eager"]
-    needs_map = any(f.needs_map and f.wanted(settings) for f in FEATURES.values())
+    needs_map = kind == "encoder-decoder" or any(f.needs_map and f.wanted(settings) for f in FEATURES.values())
     return PATHS["per-layer"] if n <= STREAMING_MIN_N or needs_map else PATHS["streaming"]

@@ -97,6 +97,9 @@ def profile_inputs(loaded, n, documents):
     from attention_transport.harness.models import model_positions
 
     limit = model_positions(loaded)
+    if loaded.kind == "encoder-decoder":
+        raise AttentionTransportError("profile measures decoder and encoder models; an encoder–decoder model splits "
+                                      "its tokens between two stacks (score it with validate).")
     if n < 2:
         raise AttentionTransportError(f"n must be >= 2; got {n}.")
     if limit is not None and n > limit:

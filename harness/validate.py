@@ -159,11 +159,6 @@ def resolve_data(name, data=None, cache=None):
     return bench.default_data(cache)
 
 
-def _model_shape(loaded):
-    cfg = loaded.model.config
-    return int(getattr(cfg, "num_hidden_layers", 1)), int(getattr(cfg, "num_attention_heads", 1))
-
-
 def run_features(config, examples, *, loaded=None, cache=None, progress=True):
     """Stage 1: compute the missing feature files, read back the finished ones.
 
@@ -220,9 +215,9 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             loaded = load_model(config.model, cache, dtype=config.dtype, device=config.device)
         from tqdm.auto import tqdm
 
-        from attention_transport.harness.models import ForcedPass, encode, features_from_inputs
+        from attention_transport.harness.models import ForcedPass, encode, features_from_inputs, map_shape
 
-        layers, heads = _model_shape(loaded)
+        layers, heads = map_shape(loaded)
         for ex in tqdm(todo, desc=f"{config.benchmark} features", unit="ex", disable=not progress):
             t0 = time.perf_counter()
             try:
@@ -231,7 +226,8 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                 info[SKIPPABLE[type(exc)]].append(f"{ex.item_id}/{ex.label}")
                 continue
             fp = ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated)
-            path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=fp.n)
+            path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=fp.n,
+                               kind=loaded.kind)
             require(path.footprint(loaded.model.config, fp.n),  # before the pass; finished examples are kept
                     f"{ex.item_id}/{ex.label} through the {path.name} attention path at n = {fp.n}",
                     hint="Finished examples are kept; try --attention auto or a smaller --max-tokens.")

@@ -44,6 +44,38 @@ def tiny_bert(seed=0):
     return tiny(transformers.BertModel, transformers.BertConfig(type_vocab_size=2, **SHAPE), "encoder", seed)
 
 
+def t5_config(vocab_size=64):
+    """A two-layer T5 (four heads of dimension 8; three decoder layers, so the decoder's depth is read, not the
+    encoder's)."""
+    return transformers.T5Config(vocab_size=vocab_size, d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                 num_decoder_layers=3, num_heads=4, decoder_start_token_id=0, pad_token_id=0,
+                                 eos_token_id=1)
+
+
+def tiny_t5(seed=0):
+    """A randomly initialised encoder–decoder T5 base model (no LM head), eager attention."""
+    return tiny(transformers.T5Model, t5_config(), "encoder-decoder", seed)
+
+
+def save_tiny_t5(folder, seed=0):
+    """A tiny random T5 saved as a Hugging Face directory with a word-level fast tokenizer (what ``--model DIR``
+    reads): lower-case words and punctuation of the test data, every other word ``<unk>``."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    words = ["<pad>", "</s>", "<unk>"] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + list(".,?:;'-#")
+    vocab = {w: i for i, w in enumerate(words)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Split("", "isolated")  # one token per character
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
+                                                eos_token="</s>")
+    torch.manual_seed(seed)
+    model = transformers.T5Model(t5_config(len(vocab))).eval()
+    model.save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
 def rope(x, theta):
     """Rotary embedding, rotate-half convention, written out from its definition."""
     n, d = x.shape[-2], x.shape[-1]
