@@ -51,7 +51,7 @@ from attention_transport.errors import AttentionTransportError, TooLong, Unknown
 __all__ = ["LoadedModel", "ForcedPass", "ModelSpec", "register_model", "load_model", "place", "DTYPE_ROW_TOLERANCE",
            "forced_attention",
            "forced_features", "features_from_inputs", "attention_modules", "model_positions", "encode", "MODELS",
-           "model_sha256", "model_kind", "map_shape"]
+           "model_sha256", "model_kind", "map_shape", "features_from_batch"]
 
 KINDS = ("decoder", "encoder", "encoder-decoder")
 MODELS = {}
@@ -191,7 +191,8 @@ _ENCODER_TYPES = {"bert", "roberta", "mpnet", "distilbert", "electra", "xlm-robe
 def model_kind(config):
     """``decoder``, ``encoder`` or ``encoder-decoder`` from a model directory's ``config.json`` (as a dict).
 
-    ``is_encoder_decoder`` (T5, BART) makes an encoder–decoder model (:mod:`.encdec`).  A known encoder model type (BERT, RoBERTa, MPNet, …) is an encoder; a causal-LM
+    ``is_encoder_decoder`` (T5, BART) makes an encoder–decoder model (:mod:`.encdec`).  A
+    known encoder model type (BERT, RoBERTa, MPNet, …) is an encoder; a causal-LM
     architecture (``…ForCausalLM``, ``…LMHeadModel``) or a model type that transformers
     maps to a causal LM (so a decoder's base model saved on its own) is a decoder; any
     other ``…Model`` or ``…ForMaskedLM`` is an encoder.
@@ -358,7 +359,7 @@ def forced_attention(loaded, prompt, response, *, max_tokens=None):
     from attention_transport.harness.paths import _maps
 
     ids, prompt_len, inputs, truncated = encode(loaded, prompt, response, max_tokens)
-    attention = _maps(loaded, inputs)
+    attention = _maps(loaded, inputs)[0]
     return ForcedPass(ids=ids, prompt_len=prompt_len, attention=attention, truncated=truncated)
 
 
@@ -481,6 +482,33 @@ def features_from_inputs(loaded, inputs, prompt_len, *, attention="per-layer", s
     path = attention_path(attention)
     return path.run(loaded, inputs, prompt_len, _settings(settings, feature_kw), bip_grid=bip_grid,
                     block_bytes=block_bytes)
+
+
+def features_from_batch(loaded, inputs, prompt_lens, *, attention="per-layer", settings=None, bip_grid=None,
+                        block_bytes=None, **feature_kw):
+    """Features of several encoded examples of equal length in one forward pass (eager and per-layer paths; the
+    others run one pass each): one dict per example, as :func:`features_from_inputs` gives it.
+
+    Batching is exact: the inputs are stacked without padding, so every sequence's pass is its own
+    (the features equal the one-at-a-time ones up to the rounding of batched matrix products).
+
+    Raises
+    ------
+    AttentionTransportError
+        Inputs of different shapes (they would need padding), or a prompt length per input missing.
+    """
+    import torch
+
+    from attention_transport.harness.features import _settings
+    from attention_transport.harness.paths import attention_path
+
+    shapes = [{k: tuple(v.shape) for k, v in x.items()} for x in inputs]
+    if not inputs or any(sh != shapes[0] for sh in shapes) or len(prompt_lens) != len(inputs):
+        raise AttentionTransportError(f"a batch needs inputs of one shape and a prompt length each; got shapes "
+                                      f"{shapes} and {len(prompt_lens)} prompt lengths.")
+    stacked = {k: torch.cat([x[k] for x in inputs]) for k in inputs[0]}
+    return attention_path(attention).run_batch(loaded, stacked, list(prompt_lens), _settings(settings, feature_kw),
+                                               bip_grid=bip_grid, block_bytes=block_bytes)
 
 
 def map_shape(loaded):

@@ -57,6 +57,16 @@ class AttentionPath(ABC):
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
         """Features of one forward pass of ``loaded.model`` over encoded ``inputs``: name → (layers, heads[, k])."""
 
+    #: scores several equal-length inputs in one forward pass (:meth:`run_batch`); else one pass each
+    batches = False
+
+    def run_batch(self, loaded, inputs, prompt_lens, settings, *, bip_grid=None, block_bytes=None):
+        """Features of each row of the batched ``inputs`` (equal lengths, no padding: every sequence's pass is
+        its own), one dict per sequence with its prompt length from ``prompt_lens``.  Paths that cannot batch
+        split the batch and run one pass per sequence."""
+        return [self.run(loaded, {k: v[b:b + 1] for k, v in inputs.items()}, p, settings, bip_grid=bip_grid,
+                         block_bytes=block_bytes) for b, p in enumerate(prompt_lens)]
+
     def footprint(self, config, n):
         """Bytes one forward pass through this path holds at its peak, all of it: the path's attention
         (:meth:`peak_bytes`), the logits, one layer's activations, and for a path with full maps each
@@ -131,9 +141,10 @@ def _host_map(loaded, weights, layer):
 
 
 def _maps(loaded, inputs):
-    """Every layer's maps as one float32 array, converted layer by layer while the model's own tensors are
-    released, so the maps are never held twice (and the logits are dropped before the copy).  An
-    encoder–decoder model gives each decoder layer's joint transport (:func:`~.encdec.joint_transport`)."""
+    """Every layer's maps of each sequence of ``inputs``, float32 (batch, layers, heads, n, n), converted layer by
+    layer while the model's own tensors are released, so the maps are never held twice (and the logits are
+    dropped before the copy).  An encoder–decoder model gives each decoder layer's joint transport
+    (:func:`~.encdec.joint_transport`)."""
     import torch
 
     with torch.no_grad():
@@ -143,49 +154,62 @@ def _maps(loaded, inputs):
 
         selfs, crosses = list(out.decoder_attentions), list(out.cross_attentions)
         del out
-        return np.stack([joint_transport(_host_map(loaded, c[0], f"{i} (cross-attention)"),
-                                         _host_map(loaded, s[0], f"{i} (decoder self-attention)"))
-                         for i, (s, c) in enumerate(zip(selfs, crosses))])
+        return np.stack([np.stack([joint_transport(_host_map(loaded, c[b], f"{i} (cross-attention)"),
+                                                   _host_map(loaded, s[b], f"{i} (decoder self-attention)"))
+                                   for i, (s, c) in enumerate(zip(selfs, crosses))])
+                         for b in range(selfs[0].shape[0])])
     layers = list(out.attentions)
     del out
-    maps = np.empty((len(layers),) + tuple(layers[0].shape[1:]), dtype=np.float32)
+    maps = np.empty((layers[0].shape[0], len(layers)) + tuple(layers[0].shape[1:]), dtype=np.float32)
     for i in range(len(layers)):
-        maps[i] = _host_map(loaded, layers[i][0], i)
+        for b in range(maps.shape[0]):
+            maps[b, i] = _host_map(loaded, layers[i][b], i)
         layers[i] = None
     return maps
 
 
 @register_path
 class Eager(AttentionPath):
-    name = "eager"
+    name, batches = "eager", True
 
     def peak_bytes(self, layers, heads, n):
         one_layer = 4 * heads * n * n  # every layer's maps, plus one layer's scores and softmax in flight
         return layers * one_layer + 2 * one_layer
 
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
-        return attention_features(_maps(loaded, inputs), prompt_len, settings)
+        return attention_features(_maps(loaded, inputs)[0], prompt_len, settings)
+
+    def run_batch(self, loaded, inputs, prompt_lens, settings, *, bip_grid=None, block_bytes=None):
+        maps = _maps(loaded, inputs)
+        return [attention_features(maps[b], p, settings) for b, p in enumerate(prompt_lens)]
 
 
 @register_path
 class PerLayer(AttentionPath):
-    name = "per-layer"
+    name, batches = "per-layer", True
 
     def peak_bytes(self, layers, heads, n):
         return 2 * 4 * heads * n * n + 2 * 4 * n * n  # one layer's scores and softmax, one float64 head copy
 
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
+        return self.run_batch(loaded, inputs, [prompt_len], settings)[0]
+
+    def run_batch(self, loaded, inputs, prompt_lens, settings, *, bip_grid=None, block_bytes=None):
         import torch
 
         from attention_transport.harness.models import attention_modules
 
-        per_layer = []
+        per_layer = [[] for _ in prompt_lens]  # per sequence, per layer: the features
+
+        def reduce_layer(maps, layer):
+            for b, p in enumerate(prompt_lens):
+                per_layer[b].append(attention_features(maps(b, layer)[None], p, settings))
+
         if loaded.kind == "encoder-decoder":
-            hooks = self._decoder_hooks(loaded, prompt_len, settings, per_layer)
+            hooks = self._decoder_hooks(loaded, reduce_layer)
         else:
             def reduce(module, args, output):
-                maps = _host_map(loaded, output[1][0], len(per_layer))[None]
-                per_layer.append(attention_features(maps, prompt_len, settings))
+                reduce_layer(lambda b, layer: _host_map(loaded, output[1][b], layer), len(per_layer[0]))
                 return (output[0], None) + tuple(output[2:])
 
             hooks = [m.register_forward_hook(reduce) for m in attention_modules(loaded)]
@@ -195,15 +219,15 @@ class PerLayer(AttentionPath):
         finally:
             for h in hooks:
                 h.remove()
-        return {k: np.concatenate([f[k] for f in per_layer], axis=0) for k in per_layer[0]}
+        return [{k: np.concatenate([f[k] for f in layers], axis=0) for k in layers[0]} for layers in per_layer]
 
     @staticmethod
-    def _decoder_hooks(loaded, prompt_len, settings, per_layer):
-        """Hooks that keep a decoder layer's self-attention map until its cross-attention arrives, then reduce
-        the layer's joint transport (:mod:`.encdec`) to features and drop both maps."""
+    def _decoder_hooks(loaded, reduce_layer):
+        """Hooks that keep a decoder layer's self-attention maps until its cross-attention arrives, then hand
+        the layer's joint transport (:mod:`.encdec`) to ``reduce_layer`` and drop the maps."""
         from attention_transport.harness.encdec import decoder_attention_modules, joint_transport
 
-        pending = {}
+        pending = {"layer": 0}
 
         def dropped(output, index):
             out = list(output)
@@ -211,13 +235,18 @@ class PerLayer(AttentionPath):
             return tuple(out)
 
         def on_self(module, args, output, index):
-            pending["self"] = _host_map(loaded, output[index][0], f"{len(per_layer)} (decoder self-attention)")
+            pending["self"] = output[index]
             return dropped(output, index)
 
         def on_cross(module, args, output, index):
-            cross = _host_map(loaded, output[index][0], f"{len(per_layer)} (cross-attention)")
-            J = joint_transport(cross, pending.pop("self"))[None]
-            per_layer.append(attention_features(J, prompt_len, settings))
+            layer, S, C = pending["layer"], pending.pop("self"), output[index]
+
+            def joint(b, layer):
+                return joint_transport(_host_map(loaded, C[b], f"{layer} (cross-attention)"),
+                                       _host_map(loaded, S[b], f"{layer} (decoder self-attention)"))
+
+            reduce_layer(joint, layer)
+            pending["layer"] += 1
             return dropped(output, index)
 
         hooks = []

@@ -75,6 +75,9 @@ class RunConfig:
     shard: tuple | None = None
     #: merge mode: compute nothing; read the feature files of ``out`` and of these folders, then evaluate
     merge: tuple | None = None
+    #: score up to this many examples of equal token count in one forward pass (exact: no padding; the features
+    #: equal one-at-a-time ones up to rounding, so not in the manifest)
+    batch: int = 1
 
     def check(self):
         """Refuse a setting that cannot work, before any file is read or model loaded.
@@ -103,6 +106,7 @@ class RunConfig:
              f"--lapeig-k must be in 1..{min(LAPEIG_K_MAX, self.max_tokens)} (at most {LAPEIG_K_MAX}, and no more "
              f"than --max-tokens: eigenvalues beyond the sequence length are zero padding); got {self.lapeig_k}")
         need(isinstance(self.bip_grid, int) and self.bip_grid >= 1, f"--bip-grid must be >= 1; got {self.bip_grid}")
+        need(isinstance(self.batch, int) and self.batch >= 1, f"--batch must be >= 1; got {self.batch}")
         if self.shard is not None:
             i, k = self.shard
             need(isinstance(k, int) and isinstance(i, int) and k >= 1 and 0 <= i < k,
@@ -157,6 +161,37 @@ def resolve_data(name, data=None, cache=None):
             raise FileNotFoundError(f"dataset file not found: {path}")
         return path
     return bench.default_data(cache)
+
+
+def _batches(loaded, todo, config, info):
+    """The examples to compute, encoded, as lists of ``(example, ForcedPass, inputs)`` run in one forward pass.
+
+    ``config.batch`` = 1: one example at a time, encoded as it comes.  Larger: every example is
+    encoded first, and examples whose inputs have the same shape (so the same token count, and
+    no padding is needed) go together, up to ``config.batch`` at a time, in order of first
+    appearance.  An example that cannot be scored (too long, empty response) is counted in
+    ``info`` and left out.
+    """
+    from attention_transport.harness.models import ForcedPass, encode
+
+    def encoded():
+        for ex in todo:
+            try:
+                ids, prompt_len, inputs, truncated = encode(loaded, ex.prompt, ex.response, config.max_tokens)
+            except tuple(SKIPPABLE) as exc:
+                info[SKIPPABLE[type(exc)]].append(f"{ex.item_id}/{ex.label}")
+                continue
+            yield ex, ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated), inputs
+
+    if config.batch == 1:
+        yield from ([one] for one in encoded())
+        return
+    groups = {}
+    for one in encoded():
+        groups.setdefault(tuple((k, tuple(v.shape)) for k, v in one[2].items()), []).append(one)
+    for group in groups.values():
+        for i in range(0, len(group), config.batch):
+            yield group[i:i + config.batch]
 
 
 def run_features(config, examples, *, loaded=None, cache=None, progress=True):
@@ -215,33 +250,34 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             loaded = load_model(config.model, cache, dtype=config.dtype, device=config.device)
         from tqdm.auto import tqdm
 
-        from attention_transport.harness.models import ForcedPass, encode, features_from_inputs, map_shape
+        from attention_transport.harness.models import features_from_batch, map_shape
 
         layers, heads = map_shape(loaded)
-        for ex in tqdm(todo, desc=f"{config.benchmark} features", unit="ex", disable=not progress):
+        bar = tqdm(total=len(todo), desc=f"{config.benchmark} features", unit="ex", disable=not progress)
+        for group in _batches(loaded, todo, config, info):
+            n = group[0][1].n
+            path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=n, kind=loaded.kind)
+            names = ", ".join(f"{ex.item_id}/{ex.label}" for ex, _, _ in group)
+            require(len(group) * path.footprint(loaded.model.config, n),  # before the pass; finished ones are kept
+                    f"{names} through the {path.name} attention path at n = {n}",
+                    hint="Finished examples are kept; try --attention auto, a smaller --max-tokens or --batch.")
             t0 = time.perf_counter()
-            try:
-                ids, prompt_len, inputs, truncated = encode(loaded, ex.prompt, ex.response, config.max_tokens)
-            except tuple(SKIPPABLE) as exc:
-                info[SKIPPABLE[type(exc)]].append(f"{ex.item_id}/{ex.label}")
-                continue
-            fp = ForcedPass(ids=ids, prompt_len=prompt_len, attention=None, truncated=truncated)
-            path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=fp.n,
-                               kind=loaded.kind)
-            require(path.footprint(loaded.model.config, fp.n),  # before the pass; finished examples are kept
-                    f"{ex.item_id}/{ex.label} through the {path.name} attention path at n = {fp.n}",
-                    hint="Finished examples are kept; try --attention auto or a smaller --max-tokens.")
-            feats = features_from_inputs(loaded, inputs, prompt_len, attention=path.name, settings=settings,
-                                         bip_grid=config.bip_grid)
-            t1 = time.perf_counter()
-            record = {k: v.astype(np.float32) for k, v in feats.items()}
-            record.update(item_id=np.array(ex.item_id), label=np.array(ex.label), n=np.array(fp.n),
-                          prompt_len=np.array(fp.prompt_len), response_len=np.array(fp.response_len),
-                          truncated=np.array(fp.truncated), seconds=np.array(t1 - t0), attention=np.array(path.name),
-                          bip_stride=np.array(path.bip_stride(fp.n, config.bip_grid)))
-            store.save(ex, record)
-            finished[id(ex)] = store.load(ex)
-            info["computed"] += 1
+            feats = features_from_batch(loaded, [inputs for _, _, inputs in group],
+                                        [fp.prompt_len for _, fp, _ in group], attention=path.name,
+                                        settings=settings, bip_grid=config.bip_grid)
+            seconds = (time.perf_counter() - t0) / len(group)
+            for (ex, fp, _), f in zip(group, feats):
+                record = {k: v.astype(np.float32) for k, v in f.items()}
+                record.update(item_id=np.array(ex.item_id), label=np.array(ex.label), n=np.array(fp.n),
+                              prompt_len=np.array(fp.prompt_len), response_len=np.array(fp.response_len),
+                              truncated=np.array(fp.truncated), seconds=np.array(seconds),
+                              attention=np.array(path.name),
+                              bip_stride=np.array(path.bip_stride(fp.n, config.bip_grid)))
+                store.save(ex, record)
+                finished[id(ex)] = store.load(ex)
+                info["computed"] += 1
+            bar.update(len(group))
+        bar.close()
     records = []
     for ex in examples:
         rec = finished.get(id(ex))

@@ -16,7 +16,13 @@ from attention_transport.cli import main  # noqa: E402
 from attention_transport.errors import AttentionTransportError  # noqa: E402
 from attention_transport.harness.encdec import CROSS_SHARE, joint_transport  # noqa: E402
 from attention_transport.harness.features import FeatureSettings, attention_features  # noqa: E402
-from attention_transport.harness.models import encode, forced_attention, forced_features, map_shape, model_kind  # noqa: E402,E501
+from attention_transport.harness.models import (  # noqa: E402
+    encode,
+    forced_attention,
+    forced_features,
+    map_shape,
+    model_kind,
+)
 from attention_transport.harness.paths import choose_path  # noqa: E402
 
 PROMPT, RESPONSE = "Knowledge: the cat sat on the mat. Question: where did the cat sit?", "on the mat"
@@ -92,7 +98,7 @@ def test_t5_eager_and_per_layer_paths_agree_and_streaming_is_refused():
 def test_t5_without_a_decoder_start_token_is_refused():
     lm = tiny_t5()
     lm.model.config.decoder_start_token_id = None
-    with pytest.raises(AttentionTransportError, match="no decoder_start_token_id; the decoder cannot be teacher-forced"):
+    with pytest.raises(AttentionTransportError, match="no decoder_start_token_id; the decoder cannot be teacher"):
         encode(lm, PROMPT, RESPONSE, None)
 
 

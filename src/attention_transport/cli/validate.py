@@ -83,7 +83,10 @@ class Validate(Command):
                         "within 1e-5 (float32), 1e-2 (bfloat16) or 2e-3 (float16); features are computed in "
                         "float64 either way")
         va.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps; the eager and per-layer "
-                        "paths bring each layer's maps to the host, the streaming path runs on the CPU")
+                        "paths bring each layer's maps to the host, the streaming path keeps its blocks on the device")
+        va.add_argument("--batch", type=positive_int, default=1, help="score up to this many examples of equal token "
+                        "count in one forward pass (exact: no padding; default 1). Pays on a GPU; on 2 CPU cores a "
+                        "batch of 8 saved 13%% of SmolLM2's forward time")
         va.add_argument("--shard", type=_shard, metavar="I/K", help="compute only every K-th item from item I "
                         "(0 <= I < K) and stop before the evaluation: K processes or machines share a run, into one "
                         "--out folder or several; then `validate --merge` evaluates the union")
@@ -121,7 +124,7 @@ class Validate(Command):
                                lapeig_k=args.lapeig_k or min(LAPEIG_K_DEFAULT, args.max_tokens),
                                attention=args.attention, bip_grid=args.bip_grid, n_boot=args.n_boot,
                                n_splits=args.folds, command=command, shard=args.shard, dtype=args.dtype,
-                               device=args.device,
+                               device=args.device, batch=args.batch,
                                merge=None if args.merge is None else tuple(args.merge))
             try:
                 rep = validate(config, cache=args.cache, progress=not args.quiet, figures=not args.no_figures,
