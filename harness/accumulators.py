@@ -52,7 +52,7 @@ from functools import cached_property
 import numpy as np
 
 __all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "PromptRows", "RowEntropy",
-           "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice"]
+           "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice", "exact_bipartite_minimum"]
 
 
 class Accumulator(ABC):
@@ -145,7 +145,7 @@ class RowColumnSums(Accumulator):
         out = []
         for h in range(self.stream.H):
             extra = {} if self.stream.causal else {"upper": self.s[h], "lower": self.u[h]}
-            out.append(prefix_landscape_from_sums(self.r[h], self.c[h], **extra))
+            out.append(prefix_landscape_from_sums(self.r[h], self.c[h], direct=self.stream.direct_cuts(h), **extra))
         return out
 
     def landscape(self, h):
@@ -274,7 +274,7 @@ class Asymmetry(Accumulator):
         self._dg += (diag * inv).square().sum(-1)
         A2 = A * A
         torch.diagonal(A2, offset=a, dim1=1, dim2=2).zero_()
-        self._w_off[:, :cols] += torch.matmul(inv.to(torch.float32)[:, None, :], A2)[:, 0]
+        self._w_off[:, :cols] += torch.matmul(inv.to(A.dtype)[:, None, :], A2)[:, 0]
 
     def finish(self):
         import torch
@@ -295,11 +295,11 @@ class Asymmetry(Accumulator):
 
         blocks, lse = self.stream.blocks, self.stream.lse
         inv_d = 1.0 / d
-        inv32 = inv_d.to(torch.float32)[:, :, None]
         num, den = _zeros(self.stream), _zeros(self.stream)
         for a, b, cols in blocks.ranges():
             A = blocks.rebuilt(a, b, cols, lse)
             At = blocks.transposed(a, b, lse)
+            inv32 = inv_d.to(A.dtype)[:, :cols, None]
             num += (torch.matmul(A * (A - At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
             den += (torch.matmul(A * (A + At), inv32)[..., 0].double() * inv_d[:, a:b]).sum(-1)
         return _host(torch.sqrt(num / den))
@@ -343,6 +343,9 @@ class BipartiteLattice(Accumulator):
         import torch
 
         A, a, b, cols = block.A, block.a, block.b, block.cols
+        if self.s == 1 and (a, b, cols) == (0, self.n, self.n):  # the whole map at once: every cut, directly
+            self.exact = exact_bipartite_minimum(A)
+            return
         H, g, st = A.shape[0], self.g, self.s
         full = cols // st
         f64 = dict(dtype=torch.float64, device=A.device)
@@ -369,8 +372,10 @@ class BipartiteLattice(Accumulator):
             for k in ks_l:
                 self.lower_owner[k] = a
 
+    exact = None  #: φ_bip per head when one block held the whole map (:func:`exact_bipartite_minimum`)
+
     def finish(self):
-        self.phi = self.minimum()
+        self.phi = self.exact if self.exact is not None else self.minimum()
 
     def minimum(self):
         """``φ_bip`` per head, the minimum over the lattice (``nan`` for a head with no defined cut)."""
@@ -402,6 +407,43 @@ class BipartiteLattice(Accumulator):
             phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
             best = torch.minimum(best, phi.flatten(1).amin(-1))
         return _host(torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))))
+
+
+#: bytes of one float64 (n + 1)² table per chunk of heads in :func:`exact_bipartite_minimum`
+EXACT_BIP_BYTES = 64 << 20
+
+
+def exact_bipartite_minimum(A):
+    """``φ_bip`` of every head of ``A`` (heads, n, n), every cut ``(a, b)``, from the whole maps at once.
+
+    ``U_{b,a} = Σ_{i<b} Σ_{j≥a} a_ij`` is a prefix sum over rows of the rows' column suffix sums,
+    ``L_{b,a} = Σ_{i≥b} Σ_{j<a} a_ij`` a suffix sum over rows of their column prefix sums, and the
+    volumes are prefix and suffix sums of the row and column sums: every quantity is a sum of
+    nonnegative terms, as in the lattice (no cut is a difference of large sums).  Heads go in chunks
+    whose tables stay near :data:`EXACT_BIP_BYTES`.  Returns float64 numpy (heads,), ``nan`` for a
+    head with no defined cut.
+    """
+    import torch
+
+    H, n = A.shape[0], A.shape[-1]
+    chunk = max(1, EXACT_BIP_BYTES // (8 * (n + 1) ** 2))
+    out = []
+    for h0 in range(0, H, chunk):
+        X = A[h0:h0 + chunk].to(torch.float64)
+        m = X.shape[0]
+        U = X.new_zeros(m, n + 1, n + 1)
+        U[:, 1:, :n] = X.flip(-1).cumsum(-1).flip(-1)
+        U.cumsum_(1)
+        L = X.new_zeros(m, n + 1, n + 1)
+        L[:, :n, 1:] = X.cumsum(-1)
+        L = L.flip(1).cumsum_(1).flip(1)
+        r, c = X.sum(-1), X.sum(-2)
+        vol = _prefix(r)[:, :, None] + _prefix(c)[:, None, :]
+        comp = _suffix(r)[:, :, None] + _suffix(c)[:, None, :]
+        denom = torch.minimum(vol, comp)
+        phi = U.add_(L).div_(denom).masked_fill_(denom <= 0, float("inf")).flatten(1).amin(-1)
+        out.append(torch.where(torch.isfinite(phi), phi, torch.full_like(phi, float("nan"))))
+    return _host(torch.cat(out))
 
 
 def _prefix(x):

@@ -573,6 +573,14 @@ def attention_features(attn, prompt_len, settings=None, **kw):
     -------
     dict
         name → array of shape (layers, heads), or (layers, heads, width) for a vector feature.
+
+    Notes
+    -----
+    Every head of a layer is taken at once: the streamed features through the streaming
+    accumulators with the whole map as one block (:func:`~.streaming.map_features`, exact
+    ``phi_bip``), the others (``lambda2``) head by head.  Equal to :func:`head_features` of each
+    head to rounding (tested); a map that fails a check goes head by head, whose error names
+    the offending entry.
     """
     settings = _settings(settings, kw)
     attn = np.asarray(attn)
@@ -580,9 +588,35 @@ def attention_features(attn, prompt_len, settings=None, **kw):
         raise AttentionTransportError(f"attention must have shape (layers, heads, n, n); got {attn.shape}.")
     L, Hh = attn.shape[:2]
     out = {name: f.undefined(settings, (L, Hh)) for name, f in FEATURES.items()}
+    if not _vectorisable(attn, prompt_len):  # head by head: the per-head checks name the offending entry
+        for layer in range(L):
+            for head in range(Hh):
+                for name, value in head_features(attn[layer, head], prompt_len, settings).items():
+                    out[name][layer, head] = value
+        return out
+    from attention_transport.harness.streaming import map_features
+
+    per_head = [f for f in FEATURES.values() if f.wanted(settings) and not f.streams]
     for layer in range(L):
-        for head in range(Hh):
-            for name, value in head_features(attn[layer, head], prompt_len, settings).items():
-                out[name][layer, head] = value
+        for name, values in map_features(attn[layer], prompt_len, settings).items():
+            out[name][layer] = values
+        for head in range(Hh) if per_head else ():
+            h = Head(attn[layer, head], prompt_len, settings)
+            for f in per_head:
+                out[f.name][layer, head] = f.dense(h)
     return out
+
+
+def _vectorisable(attn, prompt_len):
+    """Whether :func:`attention_features` may take every head of a layer at once (:func:`~.streaming.map_features`):
+    float32 or float64 maps of n ≥ 2 tokens, finite and nonnegative, a prompt length in [1, n], and torch
+    installed.  Anything else goes head by head, whose checks raise the error that names the problem."""
+    n = attn.shape[-1]
+    if attn.dtype not in (np.float32, np.float64) or n < 2 or not 1 <= prompt_len <= n:
+        return False
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return bool(np.isfinite(attn).all() and (attn >= 0).all())
 

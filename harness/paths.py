@@ -29,6 +29,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from attention_transport.errors import AttentionTransportError, UnknownName
+from attention_transport.harness.accumulators import EXACT_BIP_BYTES
 from attention_transport.harness.features import FEATURES, attention_features
 
 __all__ = ["AttentionPath", "PATHS", "AUTO", "ATTENTION_CHOICES", "register_path", "attention_path", "choose_path",
@@ -78,7 +79,9 @@ class AttentionPath(ABC):
         vocab = int(getattr(config, "vocab_size", 0))
         logits = 4 * n * vocab
         activations = 4 * n * (8 * hidden + 3 * inter)
-        head = 4 * 8 * n * n if self.full_maps else 0
+        # a path with full maps: a layer's float64 copy and the exact φ_bip tables (features of every head at
+        # once, :func:`~.streaming.map_features`), and one head's float64 temporaries (lambda2)
+        head = 8 * heads * n * n + 5 * max(EXACT_BIP_BYTES, 8 * (n + 1) ** 2) + 4 * 8 * n * n if self.full_maps else 0
         # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
         # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
         # 2048 against footprints of 0.96, 2.07, 6.22 GB.

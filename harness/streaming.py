@@ -37,7 +37,7 @@ from attention_transport.errors import AttentionTransportError
 from attention_transport.harness.features import FEATURES, FeatureSettings, feature_names
 
 __all__ = ["StreamConfig", "Stream", "Block", "STREAMED", "NOT_STREAMED", "layer_features", "streaming_attention",
-           "streaming_pass", "ATTN_KEY", "BLOCK_BYTES"]
+           "streaming_pass", "ATTN_KEY", "BLOCK_BYTES", "MapBlocks", "map_features"]
 
 #: features the streaming path computes (``phi_bip`` exactly only up to ``bip_grid`` tokens)
 STREAMED = feature_names(streams=True)
@@ -155,6 +155,7 @@ class Stream:
         self.device = blocks.q.device  #: where the blocks and every accumulator's tensors live
         self.config, self.settings, self.blocks = config, config.settings, blocks
         self.lse = None  # row log-sum-exps of pass 1, (H, n) float32
+        self.full_map = None  #: numpy (H, n, n) when the whole map is held (:func:`map_features`): direct cut sums
         self.accumulators = {}
         for f in features:
             for cls in f.accumulators:
@@ -169,6 +170,16 @@ class Stream:
 
     def __getitem__(self, cls):
         return self.accumulators[cls]
+
+    def direct_cuts(self, h):
+        """``direct(ts)`` for :func:`~attention_transport.numerics.landscapes.prefix_landscape_from_sums`: head
+        h's prefix cuts summed directly from its map, where the map is held; else None."""
+        if self.full_map is None:
+            return None
+        from attention_transport.numerics.landscapes import _matrix_row_blocks, direct_prefix_cuts
+
+        A = self.full_map[h]
+        return lambda ts: direct_prefix_cuts(_matrix_row_blocks(A), self.n, ts, self.causal)
 
 
 def layer_features(q, k, v, *, scaling, causal, mask, config):
@@ -224,6 +235,73 @@ def layer_features(q, k, v, *, scaling, causal, mask, config):
     feats = {name: (f.streamed(stream) if f in wanted else f.undefined(config.settings, (H,)))
              for name, f in FEATURES.items()}
     return out, feats
+
+
+class MapBlocks:
+    """A layer's full maps (heads, n, n) in the place of :class:`_Blocks`: one block, the whole map, and its
+    transpose read from it (the eager and per-layer paths hold the map; nothing is recomputed)."""
+
+    def __init__(self, A):
+        self.q = self.A = A
+        self.n = A.shape[-1]
+
+    def ranges(self):
+        yield 0, self.n, self.n
+
+    def rebuilt(self, a, b, cols, lse):
+        return self.A[:, a:b, :cols]
+
+    def transposed(self, a, b, lse):
+        return self.A[:, :, a:b].transpose(1, 2)
+
+
+def map_features(A, prompt_len, settings):
+    """The streamed features of one layer's full maps, every head at once.
+
+    The accumulators of :mod:`.accumulators` take the whole map as one block, vectorised over the
+    heads: ``phi_bip`` is exact (every cut, :func:`~.accumulators.exact_bipartite_minimum`), and the
+    prefix cuts below the C1 identity's accuracy are summed directly from the map, as
+    :func:`~attention_transport.numerics.landscapes.prefix_landscape` does.  Equal to the per-head
+    :func:`~attention_transport.harness.features.head_features` to rounding (tested).
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (heads, n, n), float32 or float64, validated (finite, nonnegative)
+    prompt_len : int
+    settings : FeatureSettings
+
+    Returns
+    -------
+    dict
+        name → array (heads,) or (heads, width), for the wanted streamed features only.
+    """
+    import torch
+
+    T = torch.from_numpy(np.ascontiguousarray(A, dtype=np.float64))  # the sums as the per-head route takes them
+    H, n, _ = T.shape
+    causal = np.array([not bool(torch.triu(T[h], 1).any()) for h in range(H)])
+    wanted = [f for f in FEATURES.values() if f.streams and f.wanted(settings)]
+    out = {}
+    for kind in (True, False):  # causal heads and the others: some features read which one a head is
+        heads = np.flatnonzero(causal == kind)
+        if heads.size == 0:
+            continue
+        sub = T if heads.size == H else T[torch.from_numpy(heads)]
+        config = StreamConfig(prompt_len=prompt_len, settings=settings, bip_grid=n)
+        stream = Stream(heads.size, n, kind, config, MapBlocks(sub), wanted)
+        stream.full_map = A if heads.size == H else A[heads]
+        block = Block(sub, 0, n, n)
+        for acc in stream.accumulators.values():
+            acc.update(block)
+        for acc in stream.accumulators.values():
+            acc.finish()
+        for f in wanted:
+            values = f.streamed(stream)
+            if heads.size == H:
+                out[f.name] = values
+            else:
+                out.setdefault(f.name, np.full((H,) + values.shape[1:], np.nan))[heads] = values
+    return out
 
 
 def _streaming_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, *, config, sink,
