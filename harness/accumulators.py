@@ -52,7 +52,8 @@ from functools import cached_property
 import numpy as np
 
 __all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "PromptRows", "RowEntropy",
-           "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice", "exact_bipartite_minimum"]
+           "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice", "exact_bipartite_minimum",
+           "full_table_bipartite_minimum", "bip_tile"]
 
 
 class Accumulator(ABC):
@@ -329,7 +330,13 @@ class BipartiteLattice(Accumulator):
         self.n, self.s = n, stream.config.stride(n)
         self.g = math.ceil(n / self.s)
         self.b_grid = [min(k * self.s, n) for k in range(self.g + 1)]
-        f64 = dict(dtype=torch.float64, device=stream.device)
+        self.upper = None  # the lattice's tables, allocated by the first block that needs them
+
+    def _allocate(self):
+        import torch
+
+        H, n = self.stream.H, self.n
+        f64 = dict(dtype=torch.float64, device=self.stream.device)
         self.upper = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # [h, k_b, k_a]: U within its block
         self.lower = torch.zeros(H, self.g + 1, self.g + 1, **f64)  # L within its block
         self.upper_owner = [None] * (self.g + 1)  # block holding row b_k − 1 (U needs rows < b_k)
@@ -346,6 +353,8 @@ class BipartiteLattice(Accumulator):
         if self.s == 1 and (a, b, cols) == (0, self.n, self.n):  # the whole map at once: every cut, directly
             self.exact = exact_bipartite_minimum(A)
             return
+        if self.upper is None:
+            self._allocate()
         H, g, st = A.shape[0], self.g, self.s
         full = cols // st
         f64 = dict(dtype=torch.float64, device=A.device)
@@ -409,12 +418,19 @@ class BipartiteLattice(Accumulator):
         return _host(torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))))
 
 
-#: bytes of one float64 (n + 1)² table per chunk of heads in :func:`exact_bipartite_minimum`
+#: bytes of one float64 (n + 1)² table per chunk of heads in :func:`full_table_bipartite_minimum`
 EXACT_BIP_BYTES = 64 << 20
 
 
-def exact_bipartite_minimum(A):
-    """``φ_bip`` of every head of ``A`` (heads, n, n), every cut ``(a, b)``, from the whole maps at once.
+def bip_tile(n):
+    """Side of the tiles of cuts :func:`exact_bipartite_minimum` bounds and searches at n tokens: about √n / 2
+    (smaller tiles bound tighter, larger ones have fewer corners).  Measured on SmolLM2-135M's 270 heads:
+    at n = 231, tiles of 8 took 0.21 s and of 32 0.51 s; at n = 767, tiles of 16 took 1.13 s and of 4 2.07 s."""
+    return 8 if n < 512 else 16 if n < 4096 else 32
+
+
+def full_table_bipartite_minimum(A):
+    """``φ_bip`` of every head of ``A`` (heads, n, n), every cut ``(a, b)``, from full ``(n + 1)²`` tables.
 
     ``U_{b,a} = Σ_{i<b} Σ_{j≥a} a_ij`` is a prefix sum over rows of the rows' column suffix sums,
     ``L_{b,a} = Σ_{i≥b} Σ_{j<a} a_ij`` a suffix sum over rows of their column prefix sums, and the
@@ -442,8 +458,83 @@ def exact_bipartite_minimum(A):
         comp = _suffix(r)[:, :, None] + _suffix(c)[:, None, :]
         denom = torch.minimum(vol, comp)
         phi = U.add_(L).div_(denom).masked_fill_(denom <= 0, float("inf")).flatten(1).amin(-1)
-        out.append(torch.where(torch.isfinite(phi), phi, torch.full_like(phi, float("nan"))))
-    return _host(torch.cat(out))
+        out.append(phi)
+    return _host(_nan_if_inf(torch.cat(out)))
+
+
+def _nan_if_inf(phi):
+    import torch
+
+    return torch.where(torch.isfinite(phi), phi, torch.full_like(phi, float("nan")))
+
+
+def exact_bipartite_minimum(A, tile=None):
+    r"""``φ_bip`` of every head of ``A`` (heads, n, n): the minimum over every cut ``(a, b)``, by bounding tiles.
+
+    The cuts ``(b, a) ∈ [0, n]²`` are cut into tiles of ``T = tile`` (default :func:`bip_tile`) rows and
+    columns.  One pass over A gives the row sums of each column segment and the column sums of each
+    row block; from them ``U`` (queries inside, keys outside) and ``L`` (the other half) at every
+    lattice row for every column, every one a sum of nonnegative terms.  The lattice cells are cuts
+    themselves: their minimum is an upper bound ``φ⁺``.  On a tile, ``U`` grows with b and falls
+    with a, ``L`` the reverse, the volume grows with both and the complement's falls, so
+
+    .. math:: φ(b, a) \ge \frac{U(b_0, a_1) + L(b_1, a_0)}{\min(R_{b_1} + C_{a_1},\ \bar R_{b_0} + \bar C_{a_0})}
+
+    with ``b_0, a_0`` the tile's first lattice row and column and ``b_1, a_1`` the next ones.  Only
+    the tiles whose bound is below ``φ⁺`` are evaluated cell by cell (from the tables and the tile's
+    own T × T entries, again sums of nonnegatives only); the minimum is exact.  A head whose
+    candidate tiles are more than a quarter of its tiles goes to :func:`full_table_bipartite_minimum`.
+    Returns float64 numpy (heads,), ``nan`` for a head with no defined cut.
+    """
+    import torch
+
+    H, n = A.shape[0], A.shape[-1]
+    T = int(tile or bip_tile(n))
+    N = -(-(n + 1) // T) * T  # zero rows and columns beyond n repeat the cuts at b = n or a = n
+    G = N // T
+    X = A.new_zeros(H, N, N, dtype=torch.float64)
+    X[:, :n, :n] = A
+    seg = X.view(H, N, G, T).sum(-1)  # [h, i, m]: row i over columns mT..(m+1)T − 1
+    blk = X.view(H, G, T, N).sum(2)  # [h, k, j]: column j over rows kT..(k+1)T − 1
+    r, c = seg.sum(-1), blk.sum(1)
+    R, C, Rs, Cs = _prefix(r), _prefix(c), _suffix(r), _suffix(c)
+    UR = _prefix(_suffix(blk).transpose(1, 2)).transpose(1, 2)  # [h, k, a] = U(kT, a), k = 0..G
+    LR = _suffix(_prefix(blk).transpose(1, 2)).transpose(1, 2)  # [h, k, a] = L(kT, a)
+    lat = torch.arange(G + 1) * T
+    U, L = UR[:, :, lat], LR[:, :, lat]  # the lattice (G + 1)²
+    vol = R[:, lat, None] + C[:, None, lat]
+    comp = Rs[:, lat, None] + Cs[:, None, lat]
+    denom = torch.minimum(vol, comp)
+    best = (U + L).div_(denom).masked_fill_(denom <= 0, float("inf")).flatten(1).amin(-1)
+    # tile (k, m): cells b ∈ [kT, (k+1)T), a ∈ [mT, (m+1)T)
+    bound = (U[:, :-1, 1:] + L[:, 1:, :-1]) / torch.minimum(vol[:, 1:, 1:], comp[:, :-1, :-1])
+    # a bound of +inf or nan (no volume on one side anywhere in the tile: no defined cut) is never a candidate
+    candidate = bound < best[:, None, None] * (1 + 1e-12)
+    crowded = candidate.flatten(1).sum(-1) > (G * G) // 4
+    if bool(crowded.any()):
+        best[crowded] = torch.from_numpy(full_table_bipartite_minimum(A[crowded])).to(best).nan_to_num(float("inf"))
+        candidate[crowded] = False
+    h, k, m = candidate.nonzero(as_tuple=True)
+    if h.numel():
+        t = torch.arange(T)
+        rows = (k[:, None] * T + t)  # (K, T) query rows of the tile
+        cols = (m[:, None] * T + t)  # (K, T) key columns of the tile
+        Xt = X[h[:, None, None], rows[:, :, None], cols[:, None, :]]  # (K, T, T)
+        # S_i(a) = Σ_{j ≥ a} x_ij and P_i(a) = Σ_{j < a} x_ij for the tile's rows i and columns a
+        seg_after = _suffix(seg)[h[:, None], rows, m[:, None] + 1]  # Σ_{j ≥ (m+1)T} x_ij
+        seg_before = _prefix(seg)[h[:, None], rows, m[:, None]]  # Σ_{j < mT} x_ij
+        S = Xt.flip(-1).cumsum(-1).flip(-1) + seg_after[..., None]
+        P = torch.cat([Xt.new_zeros(Xt.shape[:2] + (1,)), Xt[..., :-1].cumsum(-1)], -1) + seg_before[..., None]
+        # U(b, a) = U(kT, a) + Σ_{kT ≤ i < b} S_i(a);  L(b, a) = L((k+1)T, a) + Σ_{b ≤ i < (k+1)T} P_i(a)
+        Ut = UR[h[:, None], k[:, None], cols][:, None, :] + torch.cat(
+            [S.new_zeros(S.shape[0], 1, T), S[:, :-1].cumsum(1)], 1)
+        Lt = LR[h[:, None], k[:, None] + 1, cols][:, None, :] + P.flip(1).cumsum(1).flip(1)
+        vol_t = R[h[:, None], rows][..., None] + C[h[:, None], cols][:, None, :]
+        comp_t = Rs[h[:, None], rows][..., None] + Cs[h[:, None], cols][:, None, :]
+        den_t = torch.minimum(vol_t, comp_t)
+        phi_t = (Ut + Lt).div_(den_t).masked_fill_(den_t <= 0, float("inf")).flatten(1).amin(-1)
+        best = best.scatter_reduce(0, h, phi_t, reduce="amin")
+    return _host(_nan_if_inf(best))
 
 
 def _prefix(x):

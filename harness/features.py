@@ -618,5 +618,6 @@ def _vectorisable(attn, prompt_len):
         import torch  # noqa: F401
     except ImportError:
         return False
-    return bool(np.isfinite(attn).all() and (attn >= 0).all())
+    # nonnegative (a NaN fails the comparison) and, all terms being nonnegative, finite iff their sum is
+    return bool(attn.min() >= 0 and np.isfinite(attn.sum(dtype=np.float64)))
 

@@ -277,7 +277,7 @@ def map_features(A, prompt_len, settings):
     """
     import torch
 
-    T = torch.from_numpy(np.ascontiguousarray(A, dtype=np.float64))  # the sums as the per-head route takes them
+    T = torch.from_numpy(np.ascontiguousarray(A))
     H, n, _ = T.shape
     causal = np.array([not bool(torch.triu(T[h], 1).any()) for h in range(H)])
     wanted = [f for f in FEATURES.values() if f.streams and f.wanted(settings)]
