@@ -141,13 +141,10 @@ class RowColumnSums(Accumulator):
 
     @cached_property
     def landscapes(self):
-        from attention_transport.numerics.landscapes import prefix_landscape_from_sums
+        from attention_transport.numerics.landscapes import prefix_landscapes_from_sums
 
-        out = []
-        for h in range(self.stream.H):
-            extra = {} if self.stream.causal else {"upper": self.s[h], "lower": self.u[h]}
-            out.append(prefix_landscape_from_sums(self.r[h], self.c[h], direct=self.stream.direct_cuts(h), **extra))
-        return out
+        extra = {} if self.stream.causal else {"upper": self.s, "lower": self.u}
+        return prefix_landscapes_from_sums(self.r, self.c, direct=self.stream.direct_cuts, **extra)
 
     def landscape(self, h):
         """The prefix landscape of head h (C1 for causal maps), computed once."""
@@ -243,15 +240,15 @@ class ResponseBlock(Accumulator):
 
     def capacities(self):
         """Prefix capacity of each head's renormalised response block (``nan`` when undefined)."""
-        from attention_transport.numerics.landscapes import prefix_landscape_from_sums
+        from attention_transport.numerics.landscapes import prefix_landscapes_from_sums
 
         n, p, out = self.stream.n, self.stream.p, np.full(self.stream.H, np.nan)
-        if n - p < 2:
+        heads = np.flatnonzero(np.all(self.rho[:, p:] > 0, axis=1))
+        if n - p < 2 or heads.size == 0:
             return out
-        for h in range(self.stream.H):
-            if np.all(self.rho[h, p:] > 0):
-                extra = {} if self.stream.causal else {"upper": self.sb[h, p:], "lower": self.ub[h, p:]}
-                out[h] = prefix_landscape_from_sums(np.ones(n - p), self.cb[h, p:], **extra).capacity
+        extra = {} if self.stream.causal else {"upper": self.sb[heads, p:], "lower": self.ub[heads, p:]}
+        landscapes = prefix_landscapes_from_sums(np.ones((heads.size, n - p)), self.cb[heads, p:], **extra)
+        out[heads] = [L.capacity for L in landscapes]
         return out
 
 

@@ -58,9 +58,6 @@ class AttentionPath(ABC):
     def run(self, loaded, inputs, prompt_len, settings, *, bip_grid=None, block_bytes=None):
         """Features of one forward pass of ``loaded.model`` over encoded ``inputs``: name → (layers, heads[, k])."""
 
-    #: scores several equal-length inputs in one forward pass (:meth:`run_batch`); else one pass each
-    batches = False
-
     def run_batch(self, loaded, inputs, prompt_lens, settings, *, bip_grid=None, block_bytes=None):
         """Features of each row of the batched ``inputs`` (equal lengths, no padding: every sequence's pass is
         its own), one dict per sequence with its prompt length from ``prompt_lens``.  Paths that cannot batch
@@ -79,9 +76,11 @@ class AttentionPath(ABC):
         vocab = int(getattr(config, "vocab_size", 0))
         logits = 4 * n * vocab
         activations = 4 * n * (8 * hidden + 3 * inter)
-        # a path with full maps: a layer's float64 copy and the exact φ_bip tables (features of every head at
-        # once, :func:`~.streaming.map_features`), and one head's float64 temporaries (lambda2)
-        head = 8 * heads * n * n + 5 * max(EXACT_BIP_BYTES, 8 * (n + 1) ** 2) + 4 * 8 * n * n if self.full_maps else 0
+        # a path with full maps: the exact φ_bip of a layer's heads (:func:`~.accumulators.exact_bipartite_minimum`:
+        # a float64 copy, up to twice that in candidate tiles, the full tables of crowded heads) and one head's
+        # float64 temporaries (lambda2)
+        bip = 3 * 8 * heads * (n + 1) ** 2 + 5 * max(EXACT_BIP_BYTES, 8 * (n + 1) ** 2)
+        head = bip + 4 * 8 * n * n if self.full_maps else 0
         # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
         # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
         # 2048 against footprints of 0.96, 2.07, 6.22 GB.
@@ -173,7 +172,7 @@ def _maps(loaded, inputs):
 
 @register_path
 class Eager(AttentionPath):
-    name, batches = "eager", True
+    name = "eager"
 
     def peak_bytes(self, layers, heads, n):
         one_layer = 4 * heads * n * n  # every layer's maps, plus one layer's scores and softmax in flight
@@ -189,7 +188,7 @@ class Eager(AttentionPath):
 
 @register_path
 class PerLayer(AttentionPath):
-    name, batches = "per-layer", True
+    name = "per-layer"
 
     def peak_bytes(self, layers, heads, n):
         return 2 * 4 * heads * n * n + 2 * 4 * n * n  # one layer's scores and softmax, one float64 head copy

@@ -48,6 +48,7 @@ __all__ = [
     "PrefixLandscape",
     "BipartiteMinimum",
     "prefix_landscape_from_sums",
+    "prefix_landscapes_from_sums",
     "prefix_landscape",
     "prefix_capacity",
     "bipartite_landscape",
@@ -233,6 +234,79 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None, direct=None):
                                       f"{total:g} concentrated at one end.")
     return PrefixLandscape(n=n, cut=cut, vol=vol, total_volume=total, phi=phi, causal=causal, cut_error=error,
                            comp=comp)
+
+
+def prefix_landscapes_from_sums(r, c, upper=None, lower=None, direct=None):
+    """:func:`prefix_landscape_from_sums` of many heads at once, each equal to its own call.
+
+    Parameters
+    ----------
+    r, c : array_like, shape (heads, n)
+    upper, lower : array_like, shape (heads, n), optional
+        As in :func:`prefix_landscape_from_sums`; omit both for causal maps.
+    direct : callable, optional
+        ``direct(h)`` returns head h's ``direct(ts)`` (or None).
+
+    Returns
+    -------
+    list of PrefixLandscape
+
+    Notes
+    -----
+    The cumulative sums run along each head's row in the same order as the per-head call, so
+    the landscapes are identical.  A head with a cut below the identity's accuracy (which
+    needs its direct sums), or with invalid sums or no defined cut, goes through
+    :func:`prefix_landscape_from_sums` itself, which sums those cuts or raises.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
+    causal = upper is None and lower is None
+
+    def alone(h):
+        extra = {} if causal else {"upper": None if upper is None else upper[h], "lower": None if lower is None
+                                   else lower[h]}
+        return prefix_landscape_from_sums(r[h], c[h], direct=None if direct is None else direct(h), **extra)
+
+    if r.ndim != 2 or r.shape != c.shape or r.shape[1] < 2 or not (
+            np.isfinite(r).all() and np.isfinite(c).all() and r.min() >= 0 and c.min() >= 0):
+        return [alone(h) for h in range(len(r))]  # each head's own checks name the problem
+    H, n = r.shape
+    flow = c - r
+    weight = r + c
+    if not causal:
+        s = np.zeros((H, n)) if upper is None else np.asarray(upper, dtype=np.float64)
+        u = np.zeros((H, n)) if lower is None else np.asarray(lower, dtype=np.float64)
+        flow = flow + 2.0 * (s - u)
+        weight = weight + 2.0 * (s + u)
+
+    def suffix(x):
+        return _suffix(x.T).T
+
+    left, right = np.cumsum(flow, axis=1)[:, :-1], suffix(-flow)[:, 1:-1]
+    vol_all = np.cumsum(r + c, axis=1)
+    vol, comp = vol_all[:, :-1], suffix(r + c)[:, 1:-1]
+    use_left = vol <= comp
+    cut = np.maximum(np.where(use_left, left, right), 0.0)
+    g = _gamma(2 * n + 8)
+    error = g * (1 + g) * np.where(use_left, np.cumsum(weight, axis=1)[:, :-1], suffix(weight)[:, 1:-1])
+    denom = np.minimum(vol, comp)
+    phi = _phi_from_cut_denom(cut, denom)
+    if direct is not None:  # _could_be_minimum, every head at once
+        ok = denom > 0
+        safe = np.where(ok, denom, 1.0)
+        certain = ok & (error <= CUT_RTOL * cut)
+        best = np.where(certain, cut / safe, np.inf).min(axis=1)
+        uncertain = (ok & ~certain & (np.maximum(cut - error, 0.0) / (safe * (1 + g)) < best[:, None])).any(axis=1)
+    else:
+        uncertain = np.zeros(H, dtype=bool)
+    out = []
+    for h in range(H):
+        if uncertain[h] or np.all(np.isnan(phi[h])):
+            out.append(alone(h))
+        else:
+            out.append(PrefixLandscape(n=n, cut=cut[h], vol=vol[h], total_volume=float(vol_all[h, -1]), phi=phi[h],
+                                       causal=causal, cut_error=error[h], comp=comp[h]))
+    return out
 
 
 def _could_be_minimum(cut, error, vol, comp, g):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from attention_strategies import attention_matrices, causal_matrices, nonnegative_matrices
+from attention_strategies import attention_matrices, causal_matrices, nonnegative_matrices, tiny_capacity_matrices
 from attention_transport.numerics import landscapes
 from attention_transport.numerics.exact import exact_prefix_capacity, exact_prefix_landscape
 from attention_transport.numerics.landscapes import (
@@ -255,3 +255,40 @@ def test_from_sums_errors(r, c, message):
 def test_conductance_undefined():
     with pytest.raises(ValueError, match="undefined when vol"):
         conductance(np.eye(2), [], [])
+
+
+@given(st.lists(st.one_of(attention_matrices(min_n=5, max_n=5, float16=False),
+                          tiny_capacity_matrices(min_n=5, max_n=5)), min_size=1, max_size=4),
+       st.sampled_from(["none", "direct", "one-head-bad"]))
+def test_many_landscapes_at_once_equal_each_one(heads, mode):
+    """``prefix_landscapes_from_sums`` gives every head exactly its own ``prefix_landscape_from_sums``: the same
+    sums in the same order, the direct sums where a cut needs them, and a head with bad sums its own error."""
+    from attention_transport.numerics.landscapes import (
+        _matrix_row_blocks,
+        direct_prefix_cuts,
+        prefix_landscapes_from_sums,
+    )
+
+    A = np.stack([np.asarray(h, dtype=np.float64) for h in heads])
+    r, c = A.sum(-1), A.sum(-2)
+    upper = np.stack([np.triu(h, 1).sum(1) for h in A])
+    lower = np.stack([np.triu(h, 1).sum(0) for h in A])
+    causal = not upper.any()
+    extra = {} if causal else {"upper": upper, "lower": lower}
+
+    def direct(h):
+        return lambda ts: direct_prefix_cuts(_matrix_row_blocks(A[h]), A.shape[-1], ts, causal)
+
+    if mode == "one-head-bad":
+        c[-1, 0] = -1.0
+        with pytest.raises(ValueError, match=r"column sums must be finite and nonnegative; got entry 0 = -1.0"):
+            prefix_landscapes_from_sums(r, c, **extra)
+        return
+    got = prefix_landscapes_from_sums(r, c, direct=direct if mode == "direct" else None, **extra)
+    for h, L in enumerate(got):
+        one = {} if causal else {"upper": upper[h], "lower": lower[h]}
+        ref = prefix_landscape_from_sums(r[h], c[h], direct=direct(h) if mode == "direct" else None, **one)
+        np.testing.assert_array_equal(L.phi, ref.phi)
+        np.testing.assert_array_equal(L.cut_error, ref.cut_error)
+        assert (L.t_star, L.capacity, L.total_volume, L.causal) == (ref.t_star, ref.capacity, ref.total_volume,
+                                                                    ref.causal)
