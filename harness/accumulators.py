@@ -412,7 +412,7 @@ class BipartiteLattice(Accumulator):
             denom = torch.minimum(Rb[:, k0: k0 + 64] + Ca, Rc[:, k0: k0 + 64] + Cc)
             phi = cut.div_(denom).masked_fill_(denom <= 0, float("inf"))
             best = torch.minimum(best, phi.flatten(1).amin(-1))
-        return _host(torch.where(torch.isfinite(best), best, torch.full_like(best, float("nan"))))
+        return _host(_nan_if_inf(best))
 
 
 #: bytes of one float64 (n + 1)² table per chunk of heads in :func:`full_table_bipartite_minimum`

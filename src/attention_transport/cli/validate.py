@@ -86,7 +86,7 @@ class Validate(Command):
                         "paths bring each layer's maps to the host, the streaming path keeps its blocks on the device")
         va.add_argument("--batch", type=positive_int, default=1, help="score up to this many examples of equal token "
                         "count in one forward pass (exact: no padding; default 1). Pays on a GPU; on 2 CPU cores a "
-                        "batch of 8 saved 13%% of SmolLM2's forward time")
+                        "batch of 8 saved 15%% of SmolLM2's forward time (1.01 → 0.86 s per 200-token sequence)")
         va.add_argument("--shard", type=_shard, metavar="I/K", help="compute only every K-th item from item I "
                         "(0 <= I < K) and stop before the evaluation: K processes or machines share a run, into one "
                         "--out folder or several; then `validate --merge` evaluates the union")
