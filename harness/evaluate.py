@@ -43,7 +43,7 @@ from attention_transport.harness.metrics import (
 )
 from attention_transport.harness.report import MIN_ITEMS, Report, Score, Strata, support
 
-__all__ = ["evaluate", "polarity_summary", "complete_items"]
+__all__ = ["evaluate", "polarity_summary", "complete_items", "score_vector"]
 
 
 def complete_items(records):
@@ -84,6 +84,12 @@ def _score(scores, y, lengths, groups, *, n_boot, seed, fold_of=None, **extra):
         extra["adjusted_auroc"] = _adjusted(scores, y, lengths, groups, fold_of)
     return _lc_score(scores[ok], y[ok], lengths[ok], groups[ok], n_boot=n_boot, seed=seed, n_used=int(ok.sum()),
                      **extra)
+
+
+def score_vector(scores, labels, lengths, groups, *, n_boot=500, seed=0):
+    """LC-AUROC of one score per example, with its item-grouped interval and support (NaN dropped)."""
+    return _score(np.asarray(scores, dtype=np.float64), np.asarray(labels), np.asarray(lengths), np.asarray(groups),
+                  n_boot=n_boot, seed=seed)
 
 
 def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model="", benchmark=""):

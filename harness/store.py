@@ -37,7 +37,7 @@ import numpy as np
 from attention_transport.errors import IncompatibleRun
 from attention_transport.harness.features import LEGACY_NAMES
 
-__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write", "file_sha256", "content_sha256"]
+__all__ = ["MANIFEST_SCHEMA", "FeatureStore", "atomic_write", "file_sha256", "content_sha256", "feature_path"]
 
 #: version of the manifest and feature-file layout (1: before the manifest recorded it)
 MANIFEST_SCHEMA = 2
@@ -53,6 +53,12 @@ _ADDED = {"model_sha256"}
 _ADDED_DEFAULTS = {"dtype": "float32"}
 _RENAMED = {"spectral": "lambda2"}
 _RECORD_RENAMED = {"path": "attention", **LEGACY_NAMES}
+
+
+def feature_path(out, item_id, label):
+    """Where a run folder ``out`` keeps the feature file of ``item_id``'s answer ``label``."""
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "_", str(item_id))
+    return Path(out) / "features" / f"{stem}_{label}.npz"
 
 
 def file_sha256(path, chunk=1 << 20):
@@ -159,8 +165,7 @@ class FeatureStore:
             atomic_write(path, json.dumps(self.manifest, indent=1).encode())
 
     def path(self, example):
-        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", example.item_id)
-        return self.dir / f"{stem}_{example.label}.npz"
+        return feature_path(self.root, example.item_id, example.label)
 
     def has(self, example):
         return self.path(example).is_file()

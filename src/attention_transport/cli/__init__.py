@@ -15,6 +15,9 @@ patterns
 validate
     Real-model validation: forced scoring, transport features and baselines,
     LC-AUROC, probes, polarity; resumable; JSON and Markdown reports, figures.
+polarity
+    The pre-registered polarity test of C8: register each run's predicted sign
+    from its calibration split, commit, then score the test split.
 figures
     Regenerate the figures F1–F7 (F5–F7 from validation reports).
 profile
@@ -41,6 +44,7 @@ from attention_transport.cli.check import Check
 from attention_transport.cli.fetch import Fetch
 from attention_transport.cli.figures import Figures
 from attention_transport.cli.patterns import Patterns
+from attention_transport.cli.polarity import Polarity
 from attention_transport.cli.profile import Profile
 from attention_transport.cli.validate import Validate
 from attention_transport.cli.verify import Verify
@@ -49,8 +53,8 @@ from attention_transport.errors import AttentionTransportError, UsageError
 __all__ = ["main", "build_parser", "COMMANDS", "PROG", "UsageError"]
 
 #: the subcommands, in the order ``--help`` lists them
-COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Figures(),
-                                 Profile())}
+COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Polarity(),
+                                 Figures(), Profile())}
 
 
 def build_parser():
