@@ -1,4 +1,4 @@
-"""``attention-transport polarity``: the pre-registered polarity test (register predictions, then score the test split)."""
+"""``attention-transport polarity``: the pre-registered polarity test (register predictions, score the test split)."""
 from __future__ import annotations
 
 import json
