@@ -1,5 +1,5 @@
 """Machine-checked claims of docs/theory.md (C1–C7), with C1k (stacks of layers), C4b (bipartite floor),
-C5b (banded patterns' bipartite minimum) and C5s (sink-window).
+C5b (banded patterns' bipartite minimum), C5s (sink-window) and C7d (G on a causal head).
 
 Each claim module defines a :class:`~attention_transport.proofs.core.Claim`:
 a statement and an ordered list of steps, each with one checker (symbolic,
@@ -20,9 +20,10 @@ from attention_transport.proofs.c5b_band import CLAIM as C5b
 from attention_transport.proofs.c5s_sink_window import CLAIM as C5s
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C7 as C7
+from attention_transport.proofs.c7d_causal_g import CLAIM as C7d
 
 #: Every claim, in the order of docs/theory.md.
-CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7)
+CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d)
 
 __all__ = ["CLAIMS", "claim_by_id"]
 

@@ -75,6 +75,19 @@ def test_causal_G_formula(A):
     assert asymmetry_coefficient(A) == pytest.approx(np.sqrt((tot - dg) / (tot + dg)), rel=1e-10, abs=1e-12)
 
 
+@given(causal_matrices())
+def test_causal_G_is_a_function_of_the_diagonal_share(A):
+    """C7d: on a causal head ‖S‖² = D + O/2 and ‖K‖² = O/2, so G² = (1 − ρ)/(1 + ρ) with ρ the diagonal share."""
+    N = normalised_operator(A)
+    diag = (np.diag(N) ** 2).sum()
+    off = (np.where(np.eye(len(N), dtype=bool), 0.0, N) ** 2).sum()  # summed directly: no cancellation
+    S, K = symmetric_part(A), antisymmetric_part(A)
+    assert (S ** 2).sum() == pytest.approx(diag + off / 2, rel=1e-12)
+    assert (K ** 2).sum() == pytest.approx(off / 2, rel=1e-12, abs=1e-300)
+    rho = diag / (diag + off)
+    assert asymmetry_coefficient(A) ** 2 == pytest.approx((1 - rho) / (1 + rho), rel=1e-10, abs=1e-12)
+
+
 @given(attention_matrices(), st.floats(-1.0, 1.0))
 def test_gamma_family_keeps_S_and_scales_G(A, gamma):
     """C6: A_γ = ((1+γ)A + (1−γ)Aᵀ)/2 has the same S and G(A_γ) = |γ| G(A)."""

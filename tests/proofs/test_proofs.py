@@ -40,7 +40,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7"]
+                                                      "C7", "C7d"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -170,7 +170,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7"),
+    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -206,6 +206,32 @@ def test_c1k_steps_fail_when_weakened(monkeypatch):
     monkeypatch.setattr(c1k_stack, "_matmul", lambda X, Y: matmul(Y, X))
     with pytest.raises(CheckFailed, match="column sums differ"):
         c1k_stack._check_exact(ctx)
+
+
+# ---------------------------------------------------------------- C7d: each step fails when its argument is weakened
+def test_c7d_steps_fail_when_weakened(monkeypatch):
+    from attention_transport.proofs import c7d_causal_g as c7d
+
+    ctx = Context()
+    for step in c7d.CLAIM.steps:
+        step.check(ctx)  # the claim as shipped passes
+    # without causality the pair term ab stays: S and K no longer share each pair's energy
+    monkeypatch.setattr(c7d, "CAUSAL_PAIR", {})
+    with pytest.raises(CheckFailed, match="pair energies agree"):
+        c7d._pair_energy(ctx)
+    # a wrong closed form: G² = O/(D + O) is not what the energies give
+    monkeypatch.setattr(c7d, "G2_CLAIMED", c7d.O / (c7d.D + c7d.O))
+    with pytest.raises(CheckFailed, match="O/\\(2D \\+ O\\)"):
+        c7d._ratio(ctx)
+    # K taken as the symmetric part: ‖K‖² = O/2 fails on generic causal matrices
+    monkeypatch.setattr(c7d.ot, "antisymmetric", c7d.ot.symmetric)
+    with pytest.raises(CheckFailed, match="‖K‖² = O/2"):
+        c7d._generic(ctx)
+    # energies that forget the pair products: the formula would then hold on bidirectional heads too
+    energies = c7d._energies
+    monkeypatch.setattr(c7d, "_energies", lambda A: (lambda d, o, s, k: (d, o, d + o / 2, o / 2))(*energies(A)))
+    with pytest.raises(CheckFailed, match="held on a bidirectional head"):
+        c7d._random(ctx)
 
 
 def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
