@@ -42,6 +42,7 @@ from attention_transport.harness.metrics import (
     stratum_items,
 )
 from attention_transport.harness.report import MIN_ITEMS, Report, Score, Strata, support
+from attention_transport.harness.signature import head_signature
 
 __all__ = ["evaluate", "polarity_summary", "complete_items", "score_vector"]
 
@@ -84,6 +85,32 @@ def _score(scores, y, lengths, groups, *, n_boot, seed, fold_of=None, **extra):
         extra["adjusted_auroc"] = _adjusted(scores, y, lengths, groups, fold_of)
     return _lc_score(scores[ok], y[ok], lengths[ok], groups[ok], n_boot=n_boot, seed=seed, n_used=int(ok.sum()),
                      **extra)
+
+
+def _direction(stack, y, lengths, groups, *, n_splits, seed, n_boot):
+    """How much of G's signal the diagonal carries (C7d: on a causal head G is a function of the diagonal share).
+
+    The rank correlation over answers of G with the attention-score baseline (mean log a_ii),
+    all heads pooled and per head (median over heads), and the probe on the attention score
+    with and without G added: the gain is what G tells beyond the diagonal."""
+    from scipy.stats import spearmanr
+
+    G, diag = stack["G"], stack["attn_score"]
+    flat_g, flat_d = G.reshape(len(y), -1), diag.reshape(len(y), -1)
+
+    def rho(a, b):
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+            return float("nan")
+        return float(spearmanr(a[ok], b[ok]).statistic)
+
+    pooled = rho(np.nanmean(flat_g, axis=1), np.nanmean(np.where(np.isfinite(flat_d), flat_d, np.nan), axis=1))
+    per_head = [rho(flat_g[:, h], flat_d[:, h]) for h in range(flat_g.shape[1])]
+    res = grouped_probe(np.concatenate([flat_d, flat_g], axis=1), y, groups, lengths, n_splits=n_splits, seed=seed)
+    both = _lc_score(res["oof"], y, res["strata_key"], groups, n_boot=n_boot, seed=seed, auroc=res["auroc"],
+                     n_features=int(flat_d.shape[1] + flat_g.shape[1]), n_splits=n_splits)
+    return {"spearman_all_heads": pooled, "spearman_per_head_median": float(np.nanmedian(per_head))
+            if np.isfinite(per_head).any() else None, "attn_score_plus_G": both.to_json()}
 
 
 def score_vector(scores, labels, lengths, groups, *, n_boot=500, seed=0):
@@ -162,6 +189,7 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model=""
                           n_features=int(X.shape[1]), n_splits=n_splits, coarse=coarse,
                           adjusted_auroc=_adjusted(res["oof"], y, lengths, groups, res["fold_of"]))
         (probes if kind == "transport" else baselines)[group] = score
+    direction = _direction(stack, y, lengths, groups, n_splits=n_splits, seed=seed, n_boot=n_boot)
     for name in names:
         if FEATURES[name].family == "baseline":
             s = features[name]
@@ -174,7 +202,8 @@ def evaluate(records, *, n_boot=500, n_splits=5, seed=0, lambda2=False, model=""
                   n_examples=len(records),
                   strata=Strata(coverage=strata.coverage, n_pairs=strata.n_pairs, n_strata=len(strata.strata),
                                 strata=strata.as_dict()["strata"]),
-                  features=features, probes=probes, baselines=baselines, heads=heads)
+                  features=features, probes=probes, baselines=baselines, heads=heads,
+                  signature=head_signature(stack, y), direction=direction)
 
 
 def polarity_summary(reports, feature="phi"):

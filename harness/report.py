@@ -276,6 +276,10 @@ class Report:
     attention_paths: dict = field(default_factory=dict)
     phi_bip_lattice: int = 0
     seconds_per_example: float | None = None
+    #: the architectural signature of the faithful answers (:func:`~.signature.head_signature`); {} before it existed
+    signature: dict = field(default_factory=dict)
+    #: G against the diagonal (the attention-score baseline): rank correlations and the probe with both
+    direction: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
@@ -417,4 +421,37 @@ def write_markdown(report):
     ln = report.baselines["length_unsupervised"]
     lines += ["", f"Response length alone: LC-AUROC {_value(ln)} (1/2 by construction), "
               f"AUROC without length control {_f(ln.auroc)}.", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + _signature_lines(report.signature) + _direction_lines(report))
+
+
+def _signature_lines(sig):
+    if not sig:
+        return []
+    t = sig["thresholds"]
+    lines = ["## Architectural signature (faithful answers)", "",
+             f"Fraction of heads per answer below each threshold, over {sig['answers']} answers.", "",
+             "| heads with | mean | sd | quartiles |", "|---|---|---|---|"]
+    for name, what in (("floor", "φ < 1/5"), ("sharp", f"φ < 5/17 = {_f(t['sharp'], '{:.4f}')}"),
+                       ("bip", f"φ_bip < φ_bip* = {_f(t['bip'], '{:.4f}')}")):
+        o = sig[name]["overall"]
+        lines.append(f"| {what} | {_f(o['mean'])} | {_f(o['sd'])} | {_f(o['q25'])} / {_f(o['median'])} / "
+                     f"{_f(o['q75'])} |")
+    lines += ["", "| landscape shape | share of heads (mean) | heads | of which φ < 1/5 |", "|---|---|---|---|"]
+    for cls, what in (("window_like", f"window-like (t*/n within {sig['band']} of 1/2)"),
+                      ("uniform_like", f"uniform-like (t*/n within {sig['band']} of x*)")):
+        c = sig["shape"][cls]
+        lines.append(f"| {what} | {_f(c['share']['mean'])} | {c['heads']} | {_f(c['below_floor'])} |")
+    return lines + [""]
+
+
+def _direction_lines(report):
+    d = report.direction
+    if not d:
+        return []
+    both = Score.from_json(d["attn_score_plus_G"])
+    alone = report.baselines.get("attn_score")
+    return ["## G against the diagonal", "",
+            f"Rank correlation over answers of G with the attention score (mean log a_ii): all heads pooled "
+            f"{_f(d['spearman_all_heads'])}, per head (median) {_f(d['spearman_per_head_median'])}. Probe on the "
+            f"attention score {_value(alone) if alone else '—'}, with G added {_value(both)} {_interval(both)}. "
+            "On a causal head G is a function of the diagonal energy share alone (C7d).", ""]
