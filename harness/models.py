@@ -66,6 +66,7 @@ class ModelSpec:
     file: str | None  #: the GGUF file inside the component; None: the component is a model directory
     kind: str  #: a member of :data:`KINDS`
     summary: str
+    parameters: int | None = None  #: millions of parameters (orders the architectural-signature figure F9)
 
 
 def register_model(spec):
@@ -80,16 +81,17 @@ def register_model(spec):
 
 
 register_model(ModelSpec("smollm2-135m", "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf", "decoder",
-                         "SmolLM2-135M-Instruct (Llama), 30 layers × 9 heads, 3 KV heads"))
+                         "SmolLM2-135M-Instruct (Llama), 30 layers × 9 heads, 3 KV heads", 135))
 register_model(ModelSpec("gemma3-270m", "gemma3-270m", "gemma-3-270m-q4_k_m.gguf", "decoder",
-                         "Gemma-3-270M base, 18 layers × 4 heads, 1 KV head; sliding window 512 in 15 layers"))
+                         "Gemma-3-270M base, 18 layers × 4 heads, 1 KV head; sliding window 512 in 15 layers", 270))
 register_model(ModelSpec("qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-                         "decoder", "Qwen2.5-Coder-0.5B-Instruct, 24 layers × 14 heads, 2 KV heads"))
+                         "decoder", "Qwen2.5-Coder-0.5B-Instruct, 24 layers × 14 heads, 2 KV heads", 494))
 register_model(ModelSpec("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-                         "decoder", "Qwen2.5-Coder-1.5B-Instruct, 28 layers × 12 heads, 2 KV heads"))
-register_model(ModelSpec("minilm-l6", "minilm-l6", None, "encoder", "all-MiniLM-L6-v2 (BERT), 6 layers × 12 heads"))
+                         "decoder", "Qwen2.5-Coder-1.5B-Instruct, 28 layers × 12 heads, 2 KV heads", 1544))
+register_model(ModelSpec("minilm-l6", "minilm-l6", None, "encoder", "all-MiniLM-L6-v2 (BERT), 6 layers × 12 heads",
+                         23))
 register_model(ModelSpec("mpnet-base", "mpnet-base", None, "encoder",
-                         "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads"))
+                         "all-mpnet-base-v2 (MPNet), 12 layers × 12 heads", 109))
 
 
 #: model dtypes ``--dtype`` accepts, and the tolerance on ``|Σ_j a_ij − 1|`` each implies for the maps a forward

@@ -1,4 +1,4 @@
-"""Figures F1–F7: every file is written, stamped, and plots the package's own numbers."""
+"""Figures F1–F7 and F9: every file is written, stamped, and plots the package's own numbers."""
 
 import matplotlib
 import numpy as np
@@ -68,14 +68,14 @@ def synthetic_report(tmp_path, name, bench, shift, **kw):
     return path
 
 
-def test_write_figures_all_seven(tmp_path):
+def test_write_figures_all_eight(tmp_path):
     reports = [synthetic_report(tmp_path, "a", "halueval-qa", 2.0), synthetic_report(tmp_path, "b", "medhallu", -2.0)]
     paths = figures.write_figures(tmp_path / "out", formats=("png", "pdf"), reports=reports)
     names = sorted(p.name for p in paths)
-    assert len(names) == 2 * (4 + 2 + 2)  # F1–F4, F5 per report, F6, F7; two formats
+    assert len(names) == 2 * (4 + 2 + 3)  # F1–F4, F5 per report, F6, F7, F9; two formats
     for stem in ("F1_uniform_causal_landscape", "F2_capacity_scaling", "F3_bipartite_landscape",
                  "F4_orientation_blindness", "F5_two_axis_tiny_halueval-qa", "F5_two_axis_tiny_medhallu",
-                 "F6_polarity", "F7_lc_auroc"):
+                 "F6_polarity", "F7_lc_auroc", "F9_signature"):
         assert f"{stem}.png" in names and f"{stem}.pdf" in names
     assert all(p.stat().st_size > 5000 for p in paths)
 
@@ -96,6 +96,23 @@ def test_f7_marks_insufficient_scores_instead_of_plotting_them(tmp_path):
     crosses = [line for line in ax.lines if line.get_label() == "insufficient support"]
     assert crosses and set(crosses[0].get_xdata()) == {0.5}
     assert len(crosses[0].get_xdata()) == len(figures.f7_rows())  # every row of this report is too thin
+
+
+def test_f9_draws_each_reports_spread_and_layers(tmp_path):
+    reps = figures.load_reports([synthetic_report(tmp_path, "a", "x", 2.0), synthetic_report(tmp_path, "b", "y", 0.0)])
+    for rep, model in zip(reps, ("minilm-l6", "smollm2-135m")):
+        rep.model = model
+    assert [r[1] for r in figures.signature_order(reps)] == ["decoder", "encoder"]  # decoders first
+    fig = figures.f9_signature(reps)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["smollm2-135m, y", "minilm-l6, x"]
+    medians = [line.get_ydata()[0] for line in fig.axes[0].lines if line.get_gid() == "median"]
+    expected = [np.median(rep.signature["floor"]["per_answer"]) for rep in (reps[1], reps[0])]
+    assert medians == pytest.approx(expected)
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[1].lines}
+    assert curves["minilm-l6 (encoder)"] == pytest.approx(reps[0].signature["floor"]["per_layer"]["mean"])
+    old = figures.f9_signature([rep for rep in reps if False])
+    assert "no report carries a signature" in old.axes[0].texts[0].get_text()
 
 
 def test_f7_rows_follow_the_feature_registry():
@@ -123,7 +140,7 @@ def test_bundled_reports_carry_provenance():
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
-    ({"only": ["F9"]}, ValueError, "unknown figure 'F9'; known figures: F1, F2"),
+    ({"only": ["F8"]}, ValueError, "unknown figure 'F8'; known figures: F1, F2"),
     ({"formats": ["jpg"]}, ValueError, "figure format must be one or more of png, pdf, svg; got 'jpg'."),
     ({"formats": []}, ValueError, "figure format must be one or more of png, pdf, svg; got ''."),
     ({"only": ["F7"], "reports": ["missing.json"]}, FileNotFoundError, "report file not found: missing.json"),

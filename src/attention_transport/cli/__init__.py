@@ -19,7 +19,7 @@ polarity
     The pre-registered polarity test of C8: register each run's predicted sign
     from its calibration split, commit, then score the test split.
 figures
-    Regenerate the figures F1–F7 (F5–F7 from validation reports).
+    Regenerate the figures F1–F7 and F9 (F5–F7 and F9 from validation reports).
 profile
     Seconds and peak memory of one long forced pass with and without the
     transport features, for one attention path.

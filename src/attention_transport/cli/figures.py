@@ -1,4 +1,4 @@
-"""``attention-transport figures``: regenerate the figures F1–F7."""
+"""``attention-transport figures``: regenerate the figures F1–F7 and F9."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,17 +10,17 @@ __all__ = ["Figures"]
 
 class Figures(Command):
     name = "figures"
-    help = "regenerate the figures F1–F7"
-    description = ("Write the theory figures (F1–F4) and the real-model figures (F5–F7, from validation reports; "
+    help = "regenerate the figures F1–F7 and F9"
+    description = ("Write the theory figures (F1–F4) and the real-model figures (F5–F7 and F9, from validation reports; "
                    "default: the reports shipped with the package).")
 
     def add_arguments(self, fg):
         fg.add_argument("--out", default="figures", help="output directory (default: figures)")
         fg.add_argument("--only", nargs="+", metavar="ID", help="figure ids, e.g. --only F1 F3")
         fg.add_argument("--format", default="png", help="comma-separated formats: png, pdf, svg (default png)")
-        fg.add_argument("--reports", nargs="+", metavar="FILE", help="validation report.json files for F5–F7")
+        fg.add_argument("--reports", nargs="+", metavar="FILE", help="validation report.json files for F5–F7 and F9")
         fg.add_argument("--rerun", action="store_true", help="recompute the shipped reports (real models; needs the "
-                        "harness extra and the fetched components) before drawing F5–F7")
+                        "harness extra and the fetched components) before drawing F5–F7 and F9")
         fg.add_argument("--cache", help="cache directory of fetched components (with --rerun)")
 
     def run(self, args, out):

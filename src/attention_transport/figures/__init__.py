@@ -1,6 +1,6 @@
 """The figures, one function per figure; the CLI (``attention-transport figures``) and the notebooks only call them.
 
-Modules: :mod:`.theory` (F1–F4), :mod:`.real_model` (F5–F7, from validation reports), :mod:`.style`.
+Modules: :mod:`.theory` (F1–F4), :mod:`.real_model` (F5–F7 and F9, from validation reports), :mod:`.style`.
 
 =====  =============================================================  ===========================
 id     what it shows                                                  computed from
@@ -18,6 +18,8 @@ F5     the two-axis diagnostic (φ, G) per head, by label and layer    a validat
 F6     polarity: φ's LC-AUROC − 1/2 per benchmark and layer           validation reports
 F7     LC-AUROC of transport features against the baselines, with     validation reports
        bootstrap intervals
+F9     the architectural signature: fraction of heads below the       validation reports with a
+       floor 1/5 per answer and per layer, decoders vs encoders        signature
 =====  =============================================================  ===========================
 
 Every figure is sized for a single paper column (3.4 in), uses the Okabe–Ito
@@ -38,7 +40,9 @@ from attention_transport.figures.real_model import (
     f6_polarity,
     f7_lc_auroc,
     f7_rows,
+    f9_signature,
     load_reports,
+    signature_order,
     short_name,
 )
 from attention_transport.figures.style import COLUMN_WIDTH, FORMATS, LINES, OKABE_ITO, check_formats, save
@@ -52,7 +56,8 @@ from attention_transport.provenance import git_commit, stamp_text
 
 __all__ = ["Figure", "FIGURES", "THEORY_FIGURES", "REPORT_FIGURES", "OKABE_ITO", "LINES", "COLUMN_WIDTH", "FORMATS",
            "git_commit", "stamp_text", "f1_uniform_causal_landscape", "f2_capacity_scaling", "f3_bipartite_landscape",
-           "f4_orientation_blindness", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc", "write_figures",
+           "f4_orientation_blindness", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc", "f9_signature",
+           "signature_order", "write_figures",
            "real_model_figures", "load_reports", "bundled_reports"]
 
 
@@ -79,6 +84,8 @@ FIGURES = {f.id: f for f in (
     Figure("F5", "two-axis diagnostic (φ, G) per head", "F5_two_axis", f5_two_axis, per="report"),
     Figure("F6", "polarity of φ per benchmark and layer", "F6_polarity", f6_polarity, per="reports"),
     Figure("F7", "LC-AUROC of transport features and baselines", "F7_lc_auroc", f7_lc_auroc, per="reports"),
+    Figure("F9", "fraction of heads below the floor (architectural signature)", "F9_signature", f9_signature,
+           per="reports"),
 )}
 THEORY_FIGURES = tuple(k for k, f in FIGURES.items() if f.per == "theory")
 REPORT_FIGURES = tuple(k for k, f in FIGURES.items() if f.per != "theory")
@@ -93,14 +100,14 @@ def _known(only):
 
 
 def real_model_figures(report_paths, out, *, formats=("png",), only=REPORT_FIGURES, stamp=None):
-    """F5 (one per report), F6 and F7 from validation reports; returns the written paths."""
+    """F5 (one per report), F6, F7 and F9 from validation reports; returns the written paths."""
     import matplotlib
 
     matplotlib.use("Agg")
     formats = check_formats(formats)
     reports = load_reports(report_paths)
     if not reports:
-        raise AttentionTransportError("no validation reports given for the real-model figures (F5–F7).")
+        raise AttentionTransportError("no validation reports given for the real-model figures (F5–F7, F9).")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -116,15 +123,15 @@ def real_model_figures(report_paths, out, *, formats=("png",), only=REPORT_FIGUR
 
 
 def write_figures(out, *, only=None, formats=("png",), reports=None):
-    """Write the requested figures (default: all seven) into ``out``; returns the written paths.
+    """Write the requested figures (default: all eight) into ``out``; returns the written paths.
 
     Parameters
     ----------
     only : iterable of str, optional
-        Figure ids (``F1`` … ``F7``).
+        Figure ids (``F1`` … ``F7``, ``F9``).
     formats : iterable of {"png", "pdf", "svg"}
     reports : list of path, optional
-        Validation reports for F5–F7; default :func:`bundled_reports`.
+        Validation reports for F5–F7 and F9; default :func:`bundled_reports`.
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""The real-model figures F5–F7, drawn from validation reports alone."""
+"""The real-model figures F5–F7 and F9, drawn from validation reports alone."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,8 @@ import numpy as np
 from attention_transport.figures.style import LINES, OKABE_ITO, finish, new_figure, style
 from attention_transport.provenance import stamp_text
 
-__all__ = ["bundled_reports", "load_reports", "short_name", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc"]
+__all__ = ["bundled_reports", "load_reports", "short_name", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc",
+           "f9_signature", "signature_order"]
 
 
 def bundled_reports():
@@ -169,4 +170,65 @@ def f7_lc_auroc(reports, *, stamp=None):
         ax.set_xlabel("length-controlled AUROC (0.5 = chance)")
         ax.set_title("F7  Transport features vs baselines (95% bootstrap CI)")
         ax.legend(frameon=False, fontsize=4.5, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2)
+        return finish(fig, stamp or stamp_text())
+
+
+def signature_order(reports):
+    """The reports that carry a signature, decoders by size first, then encoders, then other models;
+    each as ``(report, kind, parameters in millions or None)``."""
+    from attention_transport.harness.models import MODELS
+
+    rows = []
+    for rep in reports:
+        if not rep.signature:
+            continue
+        spec = MODELS.get(rep.model)
+        kind = spec.kind if spec else "other"
+        rows.append((rep, kind, spec.parameters if spec else None))
+    rank = {"decoder": 0, "encoder-decoder": 1, "encoder": 2, "other": 3}
+    return sorted(rows, key=lambda r: (rank.get(r[1], 3), r[2] or 0, r[0].model, r[0].benchmark))
+
+
+def f9_signature(reports, *, stamp=None):
+    """F9: the fraction of heads below the floor 1/5 on faithful answers, per model and benchmark (boxes: the
+    spread over answers) and per layer (mean over answers), decoders by size, then encoders.
+
+    Reports without a signature (written before it existed) are left out; with none left the figure
+    says so instead of drawing empty axes."""
+    rows = signature_order(reports)
+    with style():
+        fig, axes = new_figure(3.0, ncols=2, gridspec_kw={"width_ratios": [1.5, 1]})
+        ax = axes[0, 0]
+        if not rows:
+            ax.text(0.5, 0.5, "no report carries a signature", ha="center", va="center", transform=ax.transAxes)
+            return finish(fig, stamp or stamp_text())
+        colours = {"decoder": LINES[1], "encoder": LINES[2], "encoder-decoder": LINES[3], "other": LINES[4]}
+        data = [rep.signature["floor"]["per_answer"] for rep, _, _ in rows]
+        box = ax.boxplot(data, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
+                         medianprops={"color": "black", "lw": 0.8})
+        for median in box["medians"]:
+            median.set_gid("median")
+        for patch, (_, kind, _) in zip(box["boxes"], rows):
+            patch.set_facecolor(colours.get(kind, LINES[4]))
+            patch.set_alpha(0.6)
+        ax.set_xticks(range(1, len(rows) + 1))
+        ax.set_xticklabels([_legend(rep) for rep, _, _ in rows], rotation=60, ha="right", fontsize=4.5)
+        ax.set_ylabel("fraction of heads with φ < 1/5")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("per answer (box: quartiles, whiskers: 5–95%)")
+        ax = axes[0, 1]
+        by_model = {}
+        for rep, kind, _ in rows:
+            by_model.setdefault((rep.model, kind), []).append(np.array(_none_to_nan([rep.signature["floor"]
+                                                                                     ["per_layer"]["mean"]])[0]))
+        for k, ((model, kind), curves) in enumerate(by_model.items()):
+            mean = np.nanmean(np.stack(curves), axis=0)
+            depth = np.arange(len(mean)) / max(len(mean) - 1, 1)
+            ax.plot(depth, mean, color=colours.get(kind, LINES[4]), ls=("-", "--", ":", "-.")[k % 4], lw=0.9,
+                    label=f"{short_name(model)} ({kind})")
+        ax.set_xlabel("layer depth (layer / last layer)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("per layer (mean over answers, benchmarks)")
+        ax.legend(frameon=False, fontsize=4.5)
+        fig.suptitle("F9  Heads piercing the uniform floor: an architectural signature", fontsize=7)
         return finish(fig, stamp or stamp_text())
