@@ -11,8 +11,8 @@ __all__ = ["Figures"]
 class Figures(Command):
     name = "figures"
     help = "regenerate the figures F1–F7 and F9"
-    description = ("Write the theory figures (F1–F4) and the real-model figures (F5–F7 and F9, from validation reports; "
-                   "default: the reports shipped with the package).")
+    description = ("Write the theory figures (F1–F4) and the real-model figures (F5–F7 and F9, from validation "
+                   "reports; default: the reports shipped with the package).")
 
     def add_arguments(self, fg):
         fg.add_argument("--out", default="figures", help="output directory (default: figures)")

@@ -124,7 +124,8 @@ def f7_rows():
     groups = probe_groups()
     rows = []
     for kind, section in (("transport", "probes"), ("baseline", "baselines")):
-        rows += [(section, g, f"probe: {group_label(g)}") for g, (k, _) in groups.items() if k == kind and g != "length"]
+        rows += [(section, g, f"probe: {group_label(g)}") for g, (k, _) in groups.items()
+                 if k == kind and g != "length"]
         rows += [("features", f.name, f"{f.label} (mean, unsupervised)") for f in FEATURES.values()
                  if f.headline and f.family == kind]
     rows.append(("baselines", "length", f"probe: {group_label('length')}"))
