@@ -18,6 +18,9 @@ validate
 polarity
     The pre-registered polarity test of C8: register each run's predicted sign
     from its calibration split, commit, then score the test split.
+evidence
+    The README's evidence tables, computed from validation reports and the
+    scored polarity test.
 figures
     Regenerate the figures F1–F7 and F9 (F5–F7 and F9 from validation reports).
 profile
@@ -41,6 +44,7 @@ from attention_transport import __version__
 from attention_transport.cli.base import PROG, Parser
 from attention_transport.cli.benchmarks import Benchmarks
 from attention_transport.cli.check import Check
+from attention_transport.cli.evidence import Evidence
 from attention_transport.cli.fetch import Fetch
 from attention_transport.cli.figures import Figures
 from attention_transport.cli.patterns import Patterns
@@ -54,7 +58,7 @@ __all__ = ["main", "build_parser", "COMMANDS", "PROG", "UsageError"]
 
 #: the subcommands, in the order ``--help`` lists them
 COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Polarity(),
-                                 Figures(), Profile())}
+                                 Evidence(), Figures(), Profile())}
 
 
 def build_parser():
