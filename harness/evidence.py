@@ -68,7 +68,8 @@ def signature_table(reports):
         return f"{_f(o['mean'])} ± {_f(o['sd'])}"
 
     lines = ["| model | kind | size (M) | benchmark | answers | φ < 1/5 | φ < 5/17 | φ_bip < φ_bip* | window-like "
-             "share (of which < 1/5) | uniform-like share (of which < 1/5) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "share (of which < 1/5) | uniform-like share (of which < 1/5) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     chosen = _order([r for r in reports if r.signature])
     if not chosen:
         return "No report carries an architectural signature (reports written before it existed)."
@@ -84,7 +85,8 @@ def signature_table(reports):
 
 def separation_table(reports):
     """Every pair of models on a common benchmark: the AUROC between their per-answer floor fractions."""
-    lines = ["| benchmark | model A | model B | P(A pierces more) | separated beyond the spread |", "|---|---|---|---|---|"]
+    lines = ["| benchmark | model A | model B | P(A pierces more) | separated beyond the spread |",
+             "|---|---|---|---|---|"]
     with_sig = _order([r for r in reports if r.signature])
     for i, a in enumerate(with_sig):
         for b in with_sig[i + 1:]:
