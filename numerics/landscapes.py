@@ -38,6 +38,7 @@ same way (:data:`BIP_DIRECT_MAX_N`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -124,9 +125,9 @@ class PrefixLandscape:
         """Tokens left of each cut, ``1..n−1``."""
         return np.arange(1, self.n)
 
-    @property
+    @cached_property
     def t_star(self):
-        """Worst cut: the smallest t attaining the minimum of ``φ(t)``."""
+        """Worst cut: the smallest t attaining the minimum of ``φ(t)`` (computed once: the landscape is immutable)."""
         return int(np.nanargmin(self.phi)) + 1
 
     @property
