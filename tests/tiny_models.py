@@ -57,6 +57,20 @@ def tiny_t5(seed=0):
     return tiny(transformers.T5Model, t5_config(), "encoder-decoder", seed)
 
 
+def bart_config(vocab_size=64):
+    """A BART with two encoder and three decoder layers (four heads of dimension 8): learned positions, a
+    different module layout from T5's, the same joint transport."""
+    return transformers.BartConfig(vocab_size=vocab_size, d_model=32, encoder_layers=2, decoder_layers=3,
+                                   encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
+                                   decoder_ffn_dim=64, max_position_embeddings=128, decoder_start_token_id=0,
+                                   pad_token_id=63, bos_token_id=0, eos_token_id=1)
+
+
+def tiny_bart(seed=0):
+    """A randomly initialised encoder–decoder BART base model (no LM head), eager attention."""
+    return tiny(transformers.BartModel, bart_config(), "encoder-decoder", seed)
+
+
 def save_tiny_t5(folder, seed=0):
     """A tiny random T5 saved as a Hugging Face directory with a word-level fast tokenizer (what ``--model DIR``
     reads): lower-case words and punctuation of the test data, every other word ``<unk>``."""

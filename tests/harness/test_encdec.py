@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from synthetic import write_qa  # noqa: E402
-from tiny_models import save_tiny_t5, tiny_t5  # noqa: E402
+from tiny_models import save_tiny_t5, tiny_bart, tiny_t5  # noqa: E402
 
 from attention_transport.cli import main  # noqa: E402
 from attention_transport.errors import AttentionTransportError  # noqa: E402
@@ -56,10 +56,11 @@ def test_joint_transport_refuses_bad_shapes_and_shares():
         joint_transport(np.ones((1, 2, 3)) / 3, np.eye(2)[None], 1.5)
 
 
-def test_t5_forced_pass_reads_the_decoder_maps_into_the_joint_transport():
+@pytest.mark.parametrize("build", [tiny_t5, tiny_bart], ids=["t5", "bart"])
+def test_forced_pass_reads_the_decoder_maps_into_the_joint_transport(build):
     """Encoder: the prompt; decoder: [start] + response; per decoder layer (3, not the encoder's 2) the joint
-    transport of the model's own cross- and self-attention maps."""
-    lm = tiny_t5()
+    transport of the model's own cross- and self-attention maps (T5's and BART's module layouts)."""
+    lm = build()
     ids, p, inputs, _ = encode(lm, PROMPT, RESPONSE, None)
     e_ids = lm.tokenizer(PROMPT)["input_ids"]
     r_ids = lm.tokenizer(RESPONSE, add_special_tokens=False)["input_ids"]
@@ -77,8 +78,9 @@ def test_t5_forced_pass_reads_the_decoder_maps_into_the_joint_transport():
     assert np.all(np.triu(fp.attention, 1) == 0)
 
 
-def test_t5_eager_and_per_layer_paths_agree_and_streaming_is_refused():
-    lm = tiny_t5()
+@pytest.mark.parametrize("build", [tiny_t5, tiny_bart], ids=["t5", "bart"])
+def test_eager_and_per_layer_paths_agree_and_streaming_is_refused(build):
+    lm = build()
     _, eager = forced_features(lm, PROMPT, RESPONSE, attention="eager", lapeig_k=4)
     _, layer = forced_features(lm, PROMPT, RESPONSE, attention="per-layer", lapeig_k=4)
     fp = forced_attention(lm, PROMPT, RESPONSE)
