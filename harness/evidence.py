@@ -4,6 +4,7 @@ One function per table; :func:`evidence_markdown` joins them. ``attention-transp
 prints them, and a test checks that the README's evidence section equals what this module
 writes from the shipped reports, so every number there traces to a report.
 
+* :func:`compute_table`: what each run cost, measured (seconds per example × examples).
 * :func:`lc_table` (claim: LC-AUROC 0.62–0.84 across architectures): per report, φ alone, the
   transport probe and every baseline, with intervals.
 * :func:`signature_table` (claim: the fraction of heads piercing the floor is an architectural
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from attention_transport.harness.signature import SEPARATED, separation
 
-__all__ = ["lc_table", "signature_table", "separation_table", "direction_table", "polarity_table",
+__all__ = ["compute_table", "lc_table", "signature_table", "separation_table", "direction_table", "polarity_table",
            "evidence_markdown"]
 
 
@@ -46,6 +47,17 @@ def _kind(model):
 def _order(reports):
     rank = {"decoder": 0, "encoder-decoder": 1, "encoder": 2, "other": 3}
     return sorted(reports, key=lambda r: (rank[_kind(r.model)[0]], _kind(r.model)[1] or 0, r.model, r.benchmark))
+
+
+def compute_table(reports):
+    """Per report: examples scored, measured seconds per example (forced pass and features, 2 cores) and the total."""
+    lines = ["| model | benchmark | examples | attention path | s per example | minutes |", "|---|---|---|---|---|---|"]
+    for rep in _order(reports):
+        sec = rep.seconds_per_example
+        paths = ", ".join(sorted(rep.attention_paths)) or rep.attention
+        lines.append(f"| {rep.model} | {rep.benchmark} | {rep.n_examples} | {paths} | {_f(sec)} | "
+                     f"{_f(None if sec is None else sec * rep.n_examples / 60, '{:.0f}')} |")
+    return "\n".join(lines)
 
 
 def lc_table(reports):
@@ -135,7 +147,8 @@ def polarity_table(result):
 
 def evidence_markdown(reports, polarity=None):
     """All tables, each under a heading, as one Markdown text."""
-    parts = ["#### LC-AUROC per run", "", lc_table(reports), "",
+    parts = ["#### Runs and their cost", "", compute_table(reports), "",
+             "#### LC-AUROC per run", "", lc_table(reports), "",
              "#### Heads below the floor (faithful answers)", "", signature_table(reports), "",
              f"Pairs of models (|P − 1/2| ≥ {SEPARATED} counts as separated):", "", separation_table(reports), "",
              "#### G against the diagonal", "", direction_table(reports), ""]

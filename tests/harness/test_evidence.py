@@ -31,6 +31,12 @@ def test_lc_table_orders_decoders_by_size_then_encoders(reports):
     assert f"{phi.lc_auroc:.2f} [{phi.ci_low:.2f}, {phi.ci_high:.2f}]" in rows[0]
 
 
+def test_compute_table(reports):
+    reports[0].seconds_per_example = 1.5
+    row = [r for r in evidence.compute_table(reports).splitlines() if r.startswith("| minilm-l6")][0]
+    assert row.endswith(f"| 1.50 | {1.5 * reports[0].n_examples / 60:.0f} |")
+
+
 def test_signature_and_separation_tables(reports):
     table = evidence.signature_table(reports)
     o = reports[0].signature["floor"]["overall"]
