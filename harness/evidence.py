@@ -147,11 +147,11 @@ def polarity_table(result):
 
 def evidence_markdown(reports, polarity=None):
     """All tables, each under a heading, as one Markdown text."""
-    parts = ["#### Runs and their cost", "", compute_table(reports), "",
-             "#### LC-AUROC per run", "", lc_table(reports), "",
-             "#### Heads below the floor (faithful answers)", "", signature_table(reports), "",
+    parts = ["##### Runs and their cost", "", compute_table(reports), "",
+             "##### LC-AUROC per run", "", lc_table(reports), "",
+             "##### Heads below the floor (faithful answers)", "", signature_table(reports), "",
              f"Pairs of models (|P − 1/2| ≥ {SEPARATED} counts as separated):", "", separation_table(reports), "",
-             "#### G against the diagonal", "", direction_table(reports), ""]
+             "##### G against the diagonal", "", direction_table(reports), ""]
     if polarity is not None:
-        parts += ["#### The pre-registered polarity test", "", polarity_table(polarity), ""]
+        parts += ["##### The pre-registered polarity test", "", polarity_table(polarity), ""]
     return "\n".join(parts)
