@@ -128,21 +128,10 @@ def direction_table(reports):
 
 
 def polarity_table(result):
-    """The pre-registered test (a :func:`~.polarity.score` result): predicted and observed signs, verdicts."""
-    lines = [f"Predictions committed at {result['predictions']['commit'] or 'no commit'}; test split only.", "",
-             "| model | benchmark | evidence rule | regime rule | test items | LC-AUROC of φ [95% CI] | observed | "
-             "verdict (evidence / regime) |", "|---|---|---|---|---|---|---|---|"]
-    for r in result["runs"]:
-        ev, rg = r["rules"]["evidence"], r["rules"]["regime"]
-        obs = "—" if r["observed_sign"] is None else f"{r['observed_sign']:+d}"
-        lines.append(f"| {r['model']} | {r['benchmark']} | {ev['sign']:+d} ({ev['kind']}) | {rg['sign']:+d} "
-                     f"({rg['kind']}) | {r['test_items']} | {_f(r['lc_auroc'])} [{_f(r['ci_low'])}, "
-                     f"{_f(r['ci_high'])}] | {obs} | {r['verdicts']['evidence']} / {r['verdicts']['regime']} |")
-    if result["reversals"]:
-        lines += ["", "| rule | model | benchmarks predicted opposite | reversal |", "|---|---|---|---|"]
-        lines += [f"| {v['rule']} | {v['model']} | {' vs '.join(v['benchmarks'])} | {v['verdict']} |"
-                  for v in result["reversals"]]
-    return "\n".join(lines)
+    """The pre-registered test (a :func:`~.polarity.score` result): predictions, observed signs, verdicts."""
+    from attention_transport.harness.polarity import markdown
+
+    return markdown(result, title=False).rstrip("\n")
 
 
 def evidence_markdown(reports, polarity=None):

@@ -323,18 +323,18 @@ def score(runs, predictions, *, data=None, n_boot=1000, seed=0, require_commit=T
                        "reversals": _reversals(rows)})
 
 
-def markdown(result):
-    """The scored test as a Markdown table (one row per run) and the reversals."""
+def markdown(result, *, title=True):
+    """The scored test as a Markdown table (one row per run) and the reversals; ``title``: with a heading."""
     def num(v):
         return "—" if v is None else f"{v:.3f}"
 
-    lines = [f"# Pre-registered polarity test (rule version {result['rule_version']})", "",
-             f"Predictions: `{result['predictions']['file']}` at commit {result['predictions']['commit'] or 'none'}"
-             f" (sha256 {result['predictions']['sha256'][:12]}…). Test split only; {result['n_boot']} item "
-             "resamples.", "",
-             "| model | benchmark | evidence share → sign | heads below 1/5 → sign | test items | LC-AUROC of φ "
-             "| 95% CI | observed | evidence rule | regime rule |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"# Pre-registered polarity test (rule version {result['rule_version']})", ""] if title else []
+    lines += [f"Predictions: `{result['predictions']['file']}` at commit {result['predictions']['commit'] or 'none'}"
+              f" (sha256 {result['predictions']['sha256'][:12]}…). Test split only; {result['n_boot']} item "
+              "resamples.", "",
+              "| model | benchmark | evidence share → sign | heads below 1/5 → sign | test items | LC-AUROC of φ "
+              "| 95% CI | observed | evidence rule | regime rule |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         ev, rg = r["rules"]["evidence"], r["rules"]["regime"]
         obs = "—" if r["observed_sign"] is None else f"{r['observed_sign']:+d}"

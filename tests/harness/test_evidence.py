@@ -54,15 +54,18 @@ def test_tables_say_when_nothing_carries_the_analysis(reports):
 
 
 def test_polarity_table():
-    result = {"predictions": {"commit": "abc"}, "reversals": [
+    result = {"predictions": {"commit": "abc", "file": "p.json", "sha256": "0" * 64}, "n_boot": 100,
+              "rule_version": 1, "reversals": [
         {"rule": "evidence", "model": "m", "benchmarks": ["a", "b"], "verdict": "held"}],
-        "runs": [{"model": "m", "benchmark": "a", "rules": {"evidence": {"sign": -1, "kind": "bottleneck"},
-                                                         "regime": {"sign": 1, "kind": "diffuse"}},
+        "runs": [{"model": "m", "benchmark": "a",
+                  "rules": {"evidence": {"sign": -1, "kind": "bottleneck", "median": 0.9},
+                            "regime": {"sign": 1, "kind": "diffuse", "median": 0.1}},
                   "test_items": 800, "lc_auroc": 0.4, "ci_low": 0.35, "ci_high": 0.45, "observed_sign": -1,
                   "verdicts": {"evidence": "held", "regime": "failed"}}]}
     table = evidence.polarity_table(result)
-    assert "| m | a | -1 (bottleneck) | +1 (diffuse) | 800 | 0.40 [0.35, 0.45] | -1 | held / failed |" in table
-    assert "| evidence | m | a vs b | held |" in table and "committed at abc" in table
+    assert ("| m | a | 0.90 → -1 (bottleneck) | 0.10 → +1 (diffuse) | 800 | 0.400 | [0.350, 0.450] | -1 | held | "
+            "failed |") in table
+    assert "| evidence | m | a vs b | held |" in table and "at commit abc" in table and not table.startswith("#")
 
 
 def test_the_readme_evidence_section_is_what_the_command_prints(capsys, monkeypatch):
