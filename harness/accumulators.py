@@ -150,6 +150,14 @@ class RowColumnSums(Accumulator):
         """The prefix landscape of head h (C1 for causal maps), computed once."""
         return self.landscapes[h]
 
+    @cached_property
+    def minima(self):
+        """``(capacity, t_star)`` of every head, as arrays (:func:`~attention_transport.numerics.landscapes.
+        landscape_minima`)."""
+        from attention_transport.numerics.landscapes import landscape_minima
+
+        return landscape_minima(self.landscapes)
+
 
 class ResponseRowStatistic(Accumulator):
     """One number per response row i ≥ p, from that row alone: subclass and implement :meth:`row_values`.
@@ -240,7 +248,7 @@ class ResponseBlock(Accumulator):
 
     def capacities(self):
         """Prefix capacity of each head's renormalised response block (``nan`` when undefined)."""
-        from attention_transport.numerics.landscapes import prefix_landscapes_from_sums
+        from attention_transport.numerics.landscapes import landscape_minima, prefix_landscapes_from_sums
 
         n, p, out = self.stream.n, self.stream.p, np.full(self.stream.H, np.nan)
         heads = np.flatnonzero(np.all(self.rho[:, p:] > 0, axis=1))
@@ -248,7 +256,7 @@ class ResponseBlock(Accumulator):
             return out
         extra = {} if self.stream.causal else {"upper": self.sb[heads, p:], "lower": self.ub[heads, p:]}
         landscapes = prefix_landscapes_from_sums(np.ones((heads.size, n - p)), self.cb[heads, p:], **extra)
-        out[heads] = [L.capacity for L in landscapes]
+        out[heads] = landscape_minima(landscapes)[0]
         return out
 
 

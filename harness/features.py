@@ -318,8 +318,7 @@ class Phi(Feature):
         return head.landscape.capacity
 
     def streamed(self, stream):
-        sums = stream[RowColumnSums]
-        return _per_head(stream, lambda h: sums.landscape(h).capacity)
+        return stream[RowColumnSums].minima[0]
 
 
 @register
@@ -331,8 +330,7 @@ class TStarOverN(Feature):
         return head.landscape.t_star / head.n
 
     def streamed(self, stream):
-        sums = stream[RowColumnSums]
-        return _per_head(stream, lambda h: sums.landscape(h).t_star / stream.n)
+        return stream[RowColumnSums].minima[1] / stream.n
 
 
 @register

@@ -50,6 +50,7 @@ __all__ = [
     "BipartiteMinimum",
     "prefix_landscape_from_sums",
     "prefix_landscapes_from_sums",
+    "landscape_minima",
     "prefix_landscape",
     "prefix_capacity",
     "bipartite_landscape",
@@ -235,6 +236,30 @@ def prefix_landscape_from_sums(r, c, upper=None, lower=None, direct=None):
                                       f"{total:g} concentrated at one end.")
     return PrefixLandscape(n=n, cut=cut, vol=vol, total_volume=total, phi=phi, causal=causal, cut_error=error,
                            comp=comp)
+
+
+def landscape_minima(landscapes):
+    """``(capacity, t_star)`` of many landscapes at once: arrays equal to each one's ``capacity`` and ``t_star``.
+
+    One ``nanargmin`` over the stacked landscapes of equal length instead of one call per head;
+    a landscape with no defined cut (or landscapes of different lengths) goes through its own
+    properties, which raise as they always did.
+
+    >>> L = prefix_landscapes_from_sums([[1.0, 1.0, 1.0]], [[2.0, 0.5, 0.5]])
+    >>> landscape_minima(L) == (np.array([L[0].capacity]), np.array([L[0].t_star]))
+    (array([ True]), array([ True]))
+    """
+    if not landscapes:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    if len({L.phi.shape for L in landscapes}) != 1:
+        return (np.array([L.capacity for L in landscapes]), np.array([L.t_star for L in landscapes]))
+    phi = np.stack([L.phi for L in landscapes])
+    defined = ~np.isnan(phi).all(axis=1)
+    if not defined.all() or phi.shape[1] == 0:
+        for L in landscapes:
+            L.t_star  # noqa: B018 — raises for the landscape without a defined cut, as the per-head readout did
+    t = np.nanargmin(phi, axis=1)
+    return phi[np.arange(len(phi)), t].astype(np.float64), t + 1
 
 
 def prefix_landscapes_from_sums(r, c, upper=None, lower=None, direct=None):

@@ -292,3 +292,16 @@ def test_many_landscapes_at_once_equal_each_one(heads, mode):
         np.testing.assert_array_equal(L.cut_error, ref.cut_error)
         assert (L.t_star, L.capacity, L.total_volume, L.causal) == (ref.t_star, ref.capacity, ref.total_volume,
                                                                     ref.causal)
+    capacity, t_star = landscapes.landscape_minima(got)  # every head's readout at once: the same numbers
+    assert capacity.tolist() == [L.capacity for L in got] and t_star.tolist() == [L.t_star for L in got]
+
+
+def test_landscape_minima_of_undefined_or_mixed_landscapes():
+    one = prefix_landscape(np.array([[1.0, 0.0], [0.5, 0.5]]))
+    three = prefix_landscape(np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None])
+    capacity, t_star = landscapes.landscape_minima([one, three])  # different lengths: one by one
+    assert capacity.tolist() == [one.capacity, three.capacity] and t_star.tolist() == [one.t_star, three.t_star]
+    empty = landscapes.PrefixLandscape(n=3, cut=np.zeros(2), vol=np.zeros(2), total_volume=0.0,
+                                       phi=np.full(2, np.nan), causal=True, cut_error=np.zeros(2), comp=np.zeros(2))
+    with pytest.raises(ValueError, match="All-NaN"):
+        landscapes.landscape_minima([three, empty])
