@@ -245,9 +245,10 @@ def landscape_minima(landscapes):
     a landscape with no defined cut (or landscapes of different lengths) goes through its own
     properties, which raise as they always did.
 
-    >>> L = prefix_landscapes_from_sums([[1.0, 1.0, 1.0]], [[2.0, 0.5, 0.5]])
-    >>> landscape_minima(L) == (np.array([L[0].capacity]), np.array([L[0].t_star]))
-    (array([ True]), array([ True]))
+    >>> L = prefix_landscapes_from_sums([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]], [[2.0, 0.5, 0.5], [1.5, 1.0, 0.5]])
+    >>> capacity, t_star = landscape_minima(L)
+    >>> capacity.tolist() == [x.capacity for x in L], t_star.tolist() == [x.t_star for x in L]
+    (True, True)
     """
     if not landscapes:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
