@@ -198,3 +198,5 @@ def test_cli(tmp_path, data, repo, capsys):
     assert "| m | halueval-qa |" in (repo / "polarity-test.md").read_text()
     assert main(["polarity", "register", str(tmp_path / "none"), "--predictions", str(book)]) == 2
     assert "no run.json" in capsys.readouterr().err
+    assert main(["polarity", "test", str(run), str(run), "--data", str(data), "--predictions", str(book)]) == 2
+    assert "--data names one run's data file; got 2 runs" in capsys.readouterr().err

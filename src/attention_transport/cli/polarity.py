@@ -29,7 +29,7 @@ class Polarity(Command):
             a.add_argument("runs", nargs="+", metavar="RUN", help="validation run folders (with run.json)")
             a.add_argument("--predictions", default=str(PREDICTIONS),
                            help=f"the predictions file (default: {PREDICTIONS})")
-            a.add_argument("--data", help="the benchmark's data file, if not where run.json says")
+            a.add_argument("--data", help="the benchmark's data file, if not where run.json says (one RUN only)")
             if action == "test":
                 a.add_argument("--out", help="folder for polarity-test.json and .md (default: the predictions "
                                "file's folder)")
@@ -40,9 +40,12 @@ class Polarity(Command):
                                "test; the output says so)")
 
     def run(self, args, out):
+        from attention_transport.errors import UsageError
         from attention_transport.harness import polarity
         from attention_transport.harness.store import atomic_write
 
+        if args.data and len(args.runs) > 1:
+            raise UsageError(f"--data names one run's data file; got {len(args.runs)} runs")
         if args.action == "register":
             for key, what in polarity.register(args.runs, args.predictions, data=args.data):
                 print(f"{key}: {what}", file=out)
