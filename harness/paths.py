@@ -65,10 +65,14 @@ class AttentionPath(ABC):
         return [self.run(loaded, {k: v[b:b + 1] for k, v in inputs.items()}, p, settings, bip_grid=bip_grid,
                          block_bytes=block_bytes) for b, p in enumerate(prompt_lens)]
 
-    def footprint(self, config, n):
+    def footprint(self, config, n, batch=1):
         """Bytes one forward pass through this path holds at its peak, all of it: the path's attention
         (:meth:`peak_bytes`), the logits, one layer's activations, and for a path with full maps each
-        head's float64 copy with the features' temporaries, plus a margin.  ``config`` is the model's config."""
+        head's float64 copy with the features' temporaries, plus a margin.  ``config`` is the model's config.
+
+        With ``batch`` sequences in one pass, the attention, logits and activations are held for each
+        of them; the features' temporaries once (the sequences' features are computed one after the
+        other), and the libraries' margin once."""
         layers = int(getattr(config, "num_hidden_layers", 1))
         heads = int(getattr(config, "num_attention_heads", 1))
         hidden = int(getattr(config, "hidden_size", 768))
@@ -84,7 +88,7 @@ class AttentionPath(ABC):
         # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
         # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
         # 2048 against footprints of 0.96, 2.07, 6.22 GB.
-        return int(1.1 * (self.peak_bytes(layers, heads, n) + logits + activations + head)) + (512 << 20)
+        return int(1.1 * (batch * (self.peak_bytes(layers, heads, n) + logits + activations) + head)) + (512 << 20)
 
     def bip_stride(self, n, bip_grid=None):
         """Lattice stride of the path's ``phi_bip`` at n tokens (1: every cut, exact)."""

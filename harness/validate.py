@@ -258,7 +258,7 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
             n = group[0][1].n
             path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=n, kind=loaded.kind)
             names = ", ".join(f"{ex.item_id}/{ex.label}" for ex, _, _ in group)
-            require(len(group) * path.footprint(loaded.model.config, n),  # before the pass; finished ones are kept
+            require(path.footprint(loaded.model.config, n, batch=len(group)),  # before the pass; finished ones kept
                     f"{names} through the {path.name} attention path at n = {n}",
                     hint="Finished examples are kept; try --attention auto, a smaller --max-tokens or --batch.")
             t0 = time.perf_counter()

@@ -78,6 +78,11 @@ def test_the_footprint_counts_more_than_the_maps():
     need = PATHS["eager"].footprint(smollm2, 4096)
     assert need >= 1.1 * (maps + 2 * 9 * 4096 * 4096 * 4 + 4096 * 49152 * 4 + 32 * 4096 * 4096)
     assert need > 1.15 * maps
+    # a batch holds each sequence's maps, logits and activations, the features' temporaries and the margin once
+    one, eight = PATHS["eager"].footprint(smollm2, 130), PATHS["eager"].footprint(smollm2, 130, batch=8)
+    per_sequence = (PATHS["eager"].peak_bytes(30, 9, 130) + 130 * 49152 * 4 + 4 * 130 * (8 * 576 + 3 * 1536))
+    assert abs((eight - one) - 1.1 * 7 * per_sequence) <= 2
+    assert eight < 2 * one  # at n = 130 the fixed parts dominate: a batch of 8 is not 8 times one pass
     assert PATHS["streaming"].footprint(smollm2, 4096) < need / 10  # no maps: the logits and the margin
 
 
