@@ -170,7 +170,8 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["verify", "--only", "C9"], "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d"),
+    (["verify", "--only", "C9"],
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
