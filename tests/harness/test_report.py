@@ -67,7 +67,10 @@ def test_report_round_trip(tmp_path):
     assert back.features["phi"].per_layer[1].layer == 1
 
 
-@pytest.mark.parametrize("path", bundled_reports(), ids=lambda p: p.stem)
+SHIPPED = {p: json.loads(p.read_text()) for p in bundled_reports()}
+
+
+@pytest.mark.parametrize("path", [p for p, raw in SHIPPED.items() if "schema_version" not in raw], ids=lambda p: p.stem)
 def test_shipped_reports_read_as_the_current_schema(path):
     raw = json.loads(path.read_text())
     assert "schema_version" not in raw and "t_star_frac" in raw["features"]  # written as schema 1
@@ -80,6 +83,18 @@ def test_shipped_reports_read_as_the_current_schema(path):
         assert s.lc_auroc is None if s.insufficient else s.lc_auroc == old["lc_auroc"]
     assert rep.baselines["length_unsupervised"].auroc == raw["baselines"]["length_unsupervised"][
         "auroc_without_length_control"]
+
+
+@pytest.mark.parametrize("path", [p for p, raw in SHIPPED.items() if "schema_version" in raw], ids=lambda p: p.stem)
+def test_shipped_current_reports_round_trip_with_their_signature(path):
+    """The reports written by this schema (the 1,000-item runs) read back unchanged, signature and G-vs-diagonal
+    included, and their provenance names the run."""
+    raw = SHIPPED[path]
+    rep = load_report(path)
+    assert rep.to_json() == raw
+    assert rep.signature["answers"] == rep.n_items and len(rep.signature["floor"]["per_answer"]) == rep.n_items
+    assert rep.direction["attn_score_plus_G"]["n_features"] > 0
+    assert rep.provenance["command"].startswith("attention-transport validate") and rep.n_items >= 1000
 
 
 def test_thin_shipped_report_is_flagged():

@@ -123,7 +123,7 @@ def test_validate_writes_report_markdown_and_figures(tmp_path):
     assert all(k == k.lower() and " " not in k for k in on_disk)
     assert "| phi |" in (out / "report.md").read_text() and "| lapeig | baseline |" in write_markdown(rep)
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
-        "F5_two_axis_tiny_halueval-qa.png", "F6_polarity.png", "F7_lc_auroc.png"]
+        "F5_two_axis_tiny_halueval-qa.png", "F6_polarity.png", "F7_lc_auroc.png", "F9_signature.png"]
     again = validate(cfg, loaded=tiny_llama(), progress=False, figures=False)  # nothing is computed again
     assert again.computed == 0 and again.lc_auroc == rep.lc_auroc
     assert Report.from_json(on_disk).to_json() == json.loads(json.dumps(rep.to_json()))  # the file round-trips
