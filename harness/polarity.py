@@ -315,7 +315,7 @@ def score(runs, predictions, *, data=None, n_boot=1000, seed=0, require_commit=T
             if entry.get(k) != manifest.get(k):
                 raise IncompatibleRun(f"{run}: {k} differs from the registered prediction of {key}")
         rows.append({**{k: entry[k] for k in ("model", "benchmark", "calibration_items", "rules", "registered")},
-                     **_test_score(run, manifest, entry, data=data, n_boot=n_boot, seed=seed), "run": str(run)})
+                     **_test_score(run, manifest, entry, data=data, n_boot=n_boot, seed=seed)})
     return json_ready({"rule_version": RULE_VERSION,
                        "predictions": {"file": Path(predictions).name, "sha256": content_sha256(predictions),
                                        "commit": commit},

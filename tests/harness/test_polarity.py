@@ -140,6 +140,7 @@ def test_the_verdict_on_the_test_split(tmp_path, data, repo, effect, expected):
     commit(repo, book)
     result = polarity.score([run], book, n_boot=200)
     row = result["runs"][0]
+    assert str(tmp_path) not in json.dumps(result)  # the result names runs by model and benchmark, not by path
     assert row["verdicts"]["evidence"] == expected
     assert row["verdicts"]["regime"] == {"held": "failed", "failed": "held"}.get(expected, expected)  # sign +1
     n_test = sum(not polarity.in_calibration(e.item_id) for e in load_benchmark("halueval-qa", data)[0]) // 2

@@ -95,6 +95,7 @@ def test_shipped_current_reports_round_trip_with_their_signature(path):
     assert rep.signature["answers"] == rep.n_items and len(rep.signature["floor"]["per_answer"]) == rep.n_items
     assert rep.direction["attn_score_plus_G"]["n_features"] > 0
     assert rep.provenance["command"].startswith("attention-transport validate") and rep.n_items >= 1000
+    assert " /" not in rep.provenance["command"]  # no path of the machine that made it
 
 
 def test_thin_shipped_report_is_flagged():
