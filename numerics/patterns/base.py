@@ -219,6 +219,12 @@ class Pattern(ABC):
         """True when every entry is rational and :meth:`exact_dense` gives the matrix exactly."""
         return False
 
+    def capacity_law(self):
+        """The derived capacity law ``φ_n ~ C n^α (ln n)^β`` of this pattern
+        (:class:`~attention_transport.theory.laws.KernelLaw`), or None where no theorem of
+        ``theory/laws.py`` applies (``attention-transport law`` then fits and says so)."""
+        return None
+
     def structure(self, n):
         """How the quantities of this pattern are computed at n: ``"structural"`` (closed forms,
         O(n) to O(n log n)), ``"sparse"`` (a sparse matrix of nnz entries) or ``"blocked"`` (O(n²)

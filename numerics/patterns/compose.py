@@ -250,6 +250,12 @@ class Stack(Pattern):
     def blocked_max_n(self):
         return min(p.blocked_max_n for p in self.layers)
 
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.stack_law` of the layers' laws (summable layers only)."""
+        from attention_transport.theory.laws import stack_law
+
+        return stack_law([p.capacity_law() for p in self.layers])
+
     def bandwidth(self, n):
         """``1 + Σ (w_k − 1)``: a nonzero ``(A B)_ij`` needs an m within both bands (C5b), capped at n."""
         ws = [p.bandwidth(check_n(n)) for p in self.layers]

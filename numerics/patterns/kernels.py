@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "PowerLaw",
     "BidirectionalUniform",
     "BidirectionalWindow",
+    "SymbolicKernel",
     "SLICE_MAX_OFFSETS",
 ]
 
@@ -73,6 +75,31 @@ class ToeplitzKernel(RowNormalised):
     def kernel_support(self, d):
         """Offsets of the band where κ is nonzero by definition (not by underflow)."""
         return np.ones(np.shape(d), dtype=bool)
+
+    def law_kernel(self):
+        """κ for the capacity law: a sympy expression in ``theory.laws.d`` (d ≥ 0), or a dict
+        ``{d: κ(d)}`` of exact values on a finite band; None for a two-sided kernel."""
+        if not self.causal:
+            return None
+        below = self.extent()[0]
+        if math.isinf(below):
+            return None
+        ds = np.arange(0, int(below) + 1)
+        keep = ds[self.kernel_support(ds)]
+        import sympy
+
+        if self.uniform:
+            return {int(k): sympy.Integer(1) for k in keep}
+        return {int(k): sympy.nsimplify(float(v)) for k, v in zip(keep, self.kappa(keep))}
+
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.kernel_law` of :meth:`law_kernel` (causal kernels)."""
+        kernel = self.law_kernel()
+        if kernel is None:
+            return None
+        from attention_transport.theory.laws import kernel_law
+
+        return kernel_law(kernel)
 
     # -- derived --------------------------------------------------------------------------------
     def band(self, n):
@@ -292,6 +319,11 @@ class UniformCausal(ToeplitzKernel):
     params: ClassVar[dict] = {}
     example: ClassVar[str] = "uniform-causal"
 
+    def law_kernel(self):
+        import sympy
+
+        return sympy.Integer(1)
+
     def _row_stats(self, n):
         return np.zeros(n), np.arange(1.0, n + 1)
 
@@ -357,6 +389,12 @@ class ExpDecay(ToeplitzKernel):
     def kappa(self, d):
         return np.exp(-self.m * np.asarray(d, dtype=float))
 
+    def law_kernel(self):
+        from attention_transport.theory.laws import d as offset
+        import sympy
+
+        return sympy.exp(-sympy.nsimplify(self.m) * offset)
+
     def _row_stats(self, n):
         idx = np.arange(1.0, n + 1)
         z = -np.expm1(-self.m * idx) / -math.expm1(-self.m) if self.m > 0 else idx
@@ -380,6 +418,12 @@ class PowerLaw(ToeplitzKernel):
 
     def kappa(self, d):
         return (np.abs(np.asarray(d, dtype=float)) + 1.0) ** -self.p
+
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.power_law_law`: every regime, next-order terms at p = 1, 2."""
+        from attention_transport.theory.laws import power_law_law
+
+        return power_law_law(self.p)
 
 
 @register
@@ -439,3 +483,42 @@ def _banded_sums_by_row(n, offsets, v):
         if k < n:
             c[: n - k] += v[k:]
     return c
+
+
+@dataclass(frozen=True)
+class SymbolicKernel(ToeplitzKernel):
+    """A causal kernel ``κ(d)``, ``d ≥ 0``, given as a sympy expression in ``theory.laws.d`` (``law --kernel``).
+
+    Not registered (it has no spec syntax): built by :func:`attention_transport.law.law_report` so that a
+    user's kernel gets its law, or a fit, and its computed φ_n like any pattern.  A ``Piecewise`` that
+    vanishes for ``d ≥ w`` is a band of width w.
+    """
+
+    name: ClassVar[str] = "kernel"
+    uniform: ClassVar[bool] = False
+    expr: object = None
+
+    @property
+    def spec(self):
+        return f"kernel({self.expr})"
+
+    def extent(self):
+        from attention_transport.theory.laws import support_bound
+
+        w = support_bound(self.expr)
+        return (math.inf if w is None else w - 1, 0)
+
+    @cached_property
+    def _fn(self):
+        import sympy
+
+        from attention_transport.theory.laws import d as offset
+
+        return sympy.lambdify(offset, self.expr, modules="numpy")
+
+    def kappa(self, d):
+        d = np.asarray(d, dtype=float)
+        return np.broadcast_to(np.asarray(self._fn(d), dtype=float), d.shape).copy()
+
+    def law_kernel(self):
+        return self.expr

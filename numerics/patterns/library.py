@@ -46,6 +46,12 @@ class SinkWindow(SupportPattern):
     def _sw(self, n):
         return min(self.s, n), min(self.w, n)
 
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.sink_window_law`: the floor s/(s + 2w), bounds for every n."""
+        from attention_transport.theory.laws import sink_window_law
+
+        return sink_window_law(self.s, self.w)
+
     def mask(self, n, q, kv):
         s, w = self._sw(n)
         return (kv <= q) & ((kv < s) | (kv > q - w))

@@ -84,6 +84,9 @@ class Alias(Pattern):
     def skew_norms(self, n, d):
         return self.expand().skew_norms(n, d)
 
+    def capacity_law(self):
+        return self.expand().capacity_law()
+
 
 def _p(kind, default, minimum, doc):
     return Param(kind, default, minimum, doc)

@@ -4,6 +4,9 @@ Subcommands (each a :class:`~.base.Command` in its own module, listed in :data:`
 ---------------------------------------------------------------------------------------------
 check
     Transport report of a named pattern at one or several n, or of a matrix file.
+law
+    The capacity law φ_n ~ C n^α (ln n)^β of a pattern or a kernel, derived
+    (or fitted, and said so), its certified bounds, checked at given n.
 verify
     Run the machine-checked claims C1–C7; exit status 1 if any step fails.
 fetch
@@ -47,6 +50,7 @@ from attention_transport.cli.check import Check
 from attention_transport.cli.evidence import Evidence
 from attention_transport.cli.fetch import Fetch
 from attention_transport.cli.figures import Figures
+from attention_transport.cli.law import Law
 from attention_transport.cli.patterns import Patterns
 from attention_transport.cli.polarity import Polarity
 from attention_transport.cli.profile import Profile
@@ -57,7 +61,7 @@ from attention_transport.errors import AttentionTransportError, UsageError
 __all__ = ["main", "build_parser", "COMMANDS", "PROG", "UsageError"]
 
 #: the subcommands, in the order ``--help`` lists them
-COMMANDS = {c.name: c for c in (Check(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Polarity(),
+COMMANDS = {c.name: c for c in (Check(), Law(), Verify(), Fetch(), Benchmarks(), Patterns(), Validate(), Polarity(),
                                  Evidence(), Figures(), Profile())}
 
 

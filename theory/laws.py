@@ -1,0 +1,486 @@
+"""Capacity laws of causal kernel attention: ``φ_n ~ C · n^α · (ln n)^β`` from the kernel alone.
+
+A causal kernel pattern has row i (0-based) equal to ``κ(d) / Z_i`` on the keys ``j = i − d``,
+``0 ≤ d ≤ i``, with ``Z_i = Σ_{d ≤ i} κ(d)``.  Its prefix cut counts the attention that reaches
+back across t; since every row sums to 1 and the pattern is causal, C1 gives
+``vol(t) = 2t + cut(t)`` and ``comp(t) = 2(n − t) − cut(t)``, so the whole landscape follows from
+the cut.  How fast the cut grows with n is set by the kernel's tail, and the law follows from
+three regimes (docs/theory.md, "Capacity laws"):
+
+* **summable first moment** (``Σ d κ(d) < ∞``): interior rows send ``E[D] = Σ d κ / Σ κ``
+  across every cut, so ``cut(t) → E[D]`` and the balanced cut ``t ≈ n/2`` gives
+  ``φ_n ~ E[D] / n``, with ``x* = 1/2``;
+* **power tail** ``κ(d) ~ C d^{−p}`` with ``p ≤ 2``: the continuum cut
+  ``∬_{v < x < u} (u − v)^{−p}`` (or, for ``p ≤ 1``, the same with each row normalised by its
+  own ``Z_u``) gives, for the power-law family ``κ(d) = (d + 1)^{−p}``:
+
+  ======================  ===============================================  ===========
+  p                       φ_n                                              x*
+  ======================  ===============================================  ===========
+  0 ≤ p < 1               f(p) = 1 − 2 x_b(p), a floor                     x_b(p)
+  1                       ln 2 / ln n                                      1/2
+  1 < p < 2               (2^{p−1} − 1) / ((p − 1)(2 − p) ζ(p)) · n^{1−p}  1/2
+  2                       (6/π²) · ln n / n                                1/2
+  p > 2                   (ζ(p − 1) − ζ(p)) / ζ(p) · 1/n                   1/2
+  ======================  ===============================================  ===========
+
+  where ``x_b(p)`` solves the volume balance ``2x + cut_p(x) = 1`` of the continuum cut
+  ``cut_p(x) = ∫_x^1 [1 − (1 − x/u)^{1−p}] du``.  ``f(0) = φ*`` (C3) and ``f`` falls below
+  1/5 at the critical exponent ``p_c`` (:func:`critical_exponent`), where ``cut_p(2/5) = 1/5``.
+
+Every function derives its result with sympy (or evaluates a derived closed form with
+mpmath at a requested precision); nothing here is typed in as a result.  The claims
+L1–L3 of ``verify`` check the derivations; ``tests/theory/test_laws.py`` holds each law
+against the structural capacity at n up to 10⁷.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from attention_transport.errors import AttentionTransportError
+
+__all__ = [
+    "d", "x", "p", "u", "n",
+    "Bound", "KernelLaw", "bandwidth_ceiling", "sink_window_law", "stack_law", "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
+    "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
+    "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
+    "log_offset", "square_offset", "reach_back_floor", "support_bound",
+]
+
+#: the offset d = i − j ≥ 0, the continuum cut position x, the exponent p and the continuum row u
+d = sp.Symbol("d", integer=True, nonnegative=True)
+x = sp.Symbol("x", positive=True)
+p = sp.Symbol("p", positive=True)
+u = sp.Symbol("u", positive=True)
+v = sp.Symbol("v", positive=True)
+#: the length, in the bounds' expressions
+n = sp.Symbol("n", integer=True, positive=True)
+_GUARD = 10
+
+
+def _check_dps(dps):
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 5:
+        raise AttentionTransportError(f"dps must be an integer >= 5; got {dps!r}.")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the continuum of a normalised power tail (p < 1): each row u spreads its mass ∝ (u − v)^{−p} over v < u
+# ----------------------------------------------------------------------------------------------------------------
+def continuum_cut():
+    """``cut_p(x) = ∫_x^1 [1 − (1 − x/u)^{1−p}] du``: the mass rows ``u > x`` send to keys ``v < x``.
+
+    Row u of the continuum limit of ``κ(d) = (d + 1)^{−p}``, ``p < 1``, is the density
+    ``(1 − p)(u − v)^{−p} / u^{1−p}`` on ``0 < v < u`` (its normaliser ``Z_{un} ~ (un)^{1−p}/(1 − p)``);
+    its mass on ``v < x`` is ``1 − (1 − x/u)^{1−p}``, and sympy integrates that over v here.
+    """
+    density = (1 - p) * (u - v) ** (-p) / u ** (1 - p)
+    inner = sp.simplify(sp.integrate(density, (v, 0, x), conds="none"))
+    return sp.Integral(inner, (u, x, 1))
+
+
+def continuum_cut_closed_form():
+    """``cut_p(x) = 1 − x − x (1 − x)^{2−p} ₂F₁(2 − p, 2; 3 − p; 1 − x) / (2 − p)``.
+
+    From ``∫_x^1 (1 − x/u)^q du = x ∫_0^{1−x} t^q (1 − t)^{−2} dt`` (``t = 1 − x/u``), an incomplete
+    beta function ``B(1 − x; q + 1, −1) = z^{q+1} ₂F₁(q + 1, 2; q + 2; z)/(q + 1)``, ``q = 1 − p``.
+    """
+    q, z = 1 - p, 1 - x
+    return 1 - x - x * z ** (q + 1) * sp.hyper((q + 1, 2), (q + 2,), z) / (q + 1)
+
+
+def continuum_volume():
+    """``vol_p(x) = 2x + cut_p(x)``: every row sums to 1 (x), and the columns left of x receive ``x + cut``.
+
+    The column mass ``∫_0^x c(v) dv`` equals the rows' mass on ``v < x``: all of rows ``u < x`` (x) and
+    ``cut_p(x)`` from rows ``u > x`` — C1 in the continuum.
+    """
+    return 2 * x + sp.Function("cut")(x)
+
+
+def _cut_value(xv, pv):
+    """``cut_p(x)`` by mpmath at the working precision (the closed form; quadrature at p = 0's log end)."""
+    q, z = 1 - pv, 1 - xv
+    return 1 - xv - xv * z ** (q + 1) * mpmath.hyp2f1(q + 1, 2, q + 2, z) / (q + 1)
+
+
+def floor_balance(pv, dps=30):
+    """``x_b(p)``: the root in (0, 1/2) of the volume balance ``2x + cut_p(x) = 1``.
+
+    Left of x_b the landscape ``cut/(2x + cut)`` decreases (``cut_p(x)/x`` does), right of it
+    ``cut/(2 − 2x − cut)`` increases, so the continuum capacity is ``φ(x_b) = cut_p(x_b) = 1 − 2x_b``.
+    """
+    _check_dps(dps)
+    pv = _exponent(pv, upper=1)
+    with mpmath.workdps(dps + _GUARD):
+        root = mpmath.findroot(lambda xv: 2 * xv + _cut_value(xv, pv) - 1, (mpmath.mpf("0.05"), mpmath.mpf("0.5")),
+                               solver="anderson")
+    with mpmath.workdps(dps):
+        return +root
+
+
+def power_floor(pv, dps=30):
+    """``f(p) = 1 − 2 x_b(p)``: the limit capacity of ``power-law:p`` for ``0 ≤ p < 1`` (``f(0) = φ*``)."""
+    _check_dps(dps)
+    with mpmath.workdps(dps + _GUARD):
+        value = 1 - 2 * floor_balance(pv, dps + _GUARD)
+    with mpmath.workdps(dps):
+        return +value
+
+
+def critical_exponent(target="1/5", dps=30):
+    """The exponent ``p_c`` in (0, 1) at which the power-law floor ``f(p)`` equals ``target``.
+
+    ``f(p) = c`` means ``x_b = (1 − c)/2`` with ``cut_p(x_b) = c``: one equation in p, solved by
+    bisection-safe root finding (f decreases from φ* at p = 0 to 0 at p = 1).
+    """
+    _check_dps(dps)
+    with mpmath.workdps(dps + _GUARD):
+        c = mpmath.mpf(sp.Rational(target).p) / sp.Rational(target).q if isinstance(target, str) else mpmath.mpf(target)
+        phi0 = power_floor(0, dps)
+        if not 0 < c < phi0:
+            raise AttentionTransportError(f"the power-law floor takes the values (0, {mpmath.nstr(phi0, 8)}) for "
+                                          f"0 ≤ p < 1; got target {target}.")
+        xb = (1 - c) / 2
+        root = mpmath.findroot(lambda pv: _cut_value(xb, pv) - c, (mpmath.mpf("1e-6"), 1 - mpmath.mpf("1e-6")),
+                               solver="anderson")
+    with mpmath.workdps(dps):
+        return +root
+
+
+def _exponent(pv, upper=None):
+    pv = mpmath.mpf(pv)
+    if pv < 0 or (upper is not None and pv >= upper):
+        raise AttentionTransportError(f"the exponent p must lie in [0, {upper}); got {pv}.")
+    return pv
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the power tail with a finite normaliser (1 < p ≤ 2) and the logarithmic one (p = 1)
+# ----------------------------------------------------------------------------------------------------------------
+def power_tail_cut():
+    """``∫_0^x ∫_x^1 (u − v)^{−p} du dv = [1 − (1 − x)^{2−p} − x^{2−p}] / ((1 − p)(2 − p))``, by sympy.
+
+    The pairs crossing the cut at distance ``d = (u − v) n`` carry ``κ(d)/Z ~ C d^{−p}/Z``; summed over
+    the ``n²`` pairs this is ``C n^{2−p}/Z`` times the integral (finite for p < 2: the singular
+    diagonal touches the square ``v < x < u`` at one corner only).
+    """
+    inner = sp.integrate((u - v) ** (-p), (u, x, 1), conds="none")
+    return sp.simplify(sp.integrate(inner, (v, 0, x), conds="none"))
+
+
+def balanced_power_tail_cut():
+    """The power-tail cut at ``x = 1/2`` over the volume there (``n``): ``(2^{p−1} − 1) / ((p − 1)(2 − p))``.
+
+    ``1 − 2·2^{p−2}`` over ``(1 − p)(2 − p)``; the landscape ``cut/(2 min(x, 1 − x))`` is smallest at
+    ``x = 1/2`` since ``x^{2−p} + (1 − x)^{2−p} − 1`` is concave and 0 at 0.
+    """
+    return sp.simplify(power_tail_cut().subs(x, sp.Rational(1, 2)))
+
+
+def entropy_cut():
+    """``∫_x^1 ln(u/(u − x)) du = −x ln x − (1 − x) ln(1 − x)``: the p = 1 cut over ``n / ln n``.
+
+    Row ``un`` of ``κ(d) = (d + 1)^{−1}`` has ``Z ~ ln n`` and sends ``ln(u/(u − x))/ln n`` of its mass
+    to keys left of ``xn``; the integral is the binary entropy, largest (ln 2) at x = 1/2.
+    """
+    return sp.simplify(sp.integrate(sp.log(u / (u - x)), (u, x, 1), conds="none"))
+
+
+def log_offset(dps=30):
+    """``c₁ = γ + J/ln 2``, ``J = ∫_{1/2}^1 ln(u/(u − 1/2)) ln u du``: ``φ_n = ln 2/(ln n + c₁) + O(1/ln³ n)``.
+
+    Rows ``un`` normalise by ``H_{un} = ln n + γ + ln u + o(1)``; expanding ``1/(ln n + γ + ln u)`` to
+    second order in ``1/ln n`` gives ``ln 2/(ln n + γ) − J/(ln n)² + …``.
+    """
+    _check_dps(dps)
+    with mpmath.workdps(dps + _GUARD):
+        half = mpmath.mpf(1) / 2
+        J = mpmath.quad(lambda uv: mpmath.log(uv / (uv - half)) * mpmath.log(uv), [half, 1])
+        value = mpmath.euler + J / mpmath.log(2)
+    with mpmath.workdps(dps):
+        return +value
+
+
+def square_offset():
+    """``c₂ = γ + 1 − π²/6 − 2 ln 2``: ``φ_n = (6/π²)(ln n + c₂)/n + O(ln n/n²)`` for ``κ = (d + 1)^{−2}``.
+
+    At the balanced cut ``t = n/2`` the crossing pairs at distance ``d ≤ n/2`` number d, those at
+    ``d > n/2`` number ``n − d``: ``Σ_{d ≤ n/2} d/(d + 1)² = ln(n/2) + γ − π²/6 + 1 + o(1)`` and
+    ``Σ_{d > n/2} (n − d)/d² → 1 − ln 2``.
+    """
+    N = sp.Symbol("N", positive=True, integer=True)
+    # Σ_{m=1}^{N} m/(m + 1)² = Σ 1/(m + 1) − Σ 1/(m + 1)² = (H_{N+1} − 1) − (H_{N+1}^{(2)} − 1)
+    near = sp.limit(sp.harmonic(N + 1) - sp.harmonic(N + 1, 2) - sp.log(N), N, sp.oo)
+    far = sp.integrate((1 - u) / u ** 2, (u, sp.Rational(1, 2), 1))
+    return sp.simplify(near - sp.log(2) + far)
+
+
+def reach_back_floor(a):
+    """All-n floor of a causal row-stochastic pattern whose rows send at least ``a·t/n`` across every cut t.
+
+    The reach-back theorem (claim L2) gives ``φ(t) ≥ μ(1 − x)/min(2x + μ(1 − x), (2 − μ)(1 − x))`` with
+    ``μ = a x``; its left branch decreases and its right branch increases in x, so the infimum is at
+    their crossing ``a x² − (a + 2) x + 1 = 0``: ``x = (a + 2 − √(a² + 4))/(2a)``, value ``a x/(2 − a x)``.
+    Power law ``p < 1`` has ``a = 1 − p`` (``t`` terms of at least ``n^{−p}`` over ``Z ≤ n^{1−p}/(1 − p)``);
+    uniform causal (``a = 1``) gets ``√5 − 2``.
+    """
+    a = sp.sympify(a)
+    xc = (a + 2 - sp.sqrt(a ** 2 + 4)) / (2 * a)
+    return sp.simplify(a * xc / (2 - a * xc)), sp.simplify(xc)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the law of a kernel
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Bound:
+    """``φ_n ≤ expression`` (``side = "upper"``) or ``≥`` for every ``n ≥ n_min``.
+
+    ``certified`` means a claim of ``verify`` proves it for every such n (``claim`` names it).
+    """
+
+    side: str
+    expression: object
+    n_min: int
+    certified: bool
+    claim: str
+
+    def value(self, nv, dps=30):
+        with mpmath.workdps(dps):
+            return mpmath.mpf(sp.N(self.expression.subs(n, nv), dps + _GUARD))
+
+    def to_json(self, dps=30):
+        return {"side": self.side, "expression": str(self.expression), "n_min": self.n_min,
+                "certified": self.certified, "claim": self.claim}
+
+
+@dataclass(frozen=True)
+class KernelLaw:
+    """``φ_n ~ coefficient · n^alpha · (ln n)^beta`` for a causal kernel, with how it was obtained.
+
+    ``coefficient`` is a sympy expression (exact where a closed form exists) or an mpmath number;
+    ``x_star`` the limit of ``t*/n`` (None where it does not exist); ``next_order`` says what the
+    relative error of the leading term is; ``regime`` names the case of the module docstring;
+    ``mean`` the reach-back ``E[D]`` of a summable kernel (stacks add them); ``band`` the band
+    width w (``κ(d) = 0`` for ``d ≥ w``) where finite; ``bounds`` the certified bounds that apply.
+    """
+
+    regime: str
+    alpha: object
+    beta: int
+    coefficient: object
+    x_star: object
+    law: str
+    next_order: str
+    corrected: object = None  # a function n -> mpf with the next-order term, where derived
+    mean: object = None
+    band: int | None = None
+    bounds: tuple = ()
+    claim: str = "L3"
+
+    def value(self, nv, dps=30, corrected=False):
+        """The law at ``n`` (with the next-order term when ``corrected`` and one is derived)."""
+        with mpmath.workdps(dps):
+            if corrected and self.corrected is not None:
+                return self.corrected(mpmath.mpf(nv))
+            c = mpmath.mpf(sp.N(self.coefficient, dps + _GUARD)) if isinstance(self.coefficient, sp.Basic) else \
+                mpmath.mpf(self.coefficient)
+            return c * mpmath.mpf(nv) ** mpmath.mpf(sp.N(self.alpha, dps)) * mpmath.log(nv) ** self.beta
+
+
+def bandwidth_ceiling(w):
+    """``(w − 1)/(n − w)`` for every ``n > w``: the bandwidth theorem (claim L1) for band width w."""
+    return Bound("upper", sp.Integer(w - 1) / (n - w), int(w) + 1, True, "L1")
+
+
+def _finite(expr):
+    return isinstance(expr, sp.Basic) and not expr.has(sp.Sum, sp.oo, sp.zoo, sp.nan) and expr.is_finite is not False
+
+
+def support_bound(kappa):
+    """``w`` when κ is a Piecewise that vanishes for ``d ≥ w`` (a finite band); None otherwise."""
+    if not isinstance(kappa, sp.Piecewise):
+        return None
+    *pieces, (last, cond) = kappa.args
+    if last != 0 or cond != sp.true:
+        return None
+    bound = None
+    for _, c in pieces:
+        if isinstance(c, sp.StrictLessThan) and c.lhs == d and c.rhs.is_Integer:
+            b = int(c.rhs)
+        elif isinstance(c, sp.LessThan) and c.lhs == d and c.rhs.is_Integer:
+            b = int(c.rhs) + 1
+        else:
+            return None
+        bound = b if bound is None else max(bound, b)
+    return bound
+
+
+def _tail(kappa):
+    """``(p, C)`` with ``κ(d) ~ C d^{−p}`` (``p = oo`` for a tail faster than every power), or None."""
+    y = sp.Symbol("y", positive=True)
+    k = kappa.subs(d, y)
+    try:
+        pv = sp.limit(sp.simplify(-y * sp.diff(k, y) / k), y, sp.oo)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    if pv == sp.oo:
+        return sp.oo, None
+    if not (pv.is_real and pv.is_finite and pv >= 0):
+        return None
+    C = sp.limit(sp.simplify(k * y ** pv), y, sp.oo)
+    if not (C.is_positive and C.is_finite):
+        return None  # a power times a slowly varying factor (logarithms): no theorem here
+    return sp.nsimplify(pv), C
+
+
+def _sum(term):
+    """``Σ_{d ≥ 0} term`` by sympy (also as ``Σ (d + 1)·κ − Σ κ`` when the plain sum stays unevaluated)."""
+    return sp.simplify(sp.summation(term, (d, 0, sp.oo)))
+
+
+def kernel_law(kappa):
+    """The capacity law of the causal kernel ``κ(d)``, ``d ≥ 0`` (a sympy expression in :data:`d`).
+
+    Parameters
+    ----------
+    kappa : sympy.Expr
+        Nonnegative, with numeric parameters; a ``Piecewise`` that is 0 for ``d ≥ w`` is a band.
+
+    Returns
+    -------
+    KernelLaw or None
+        None when no theorem applies (a tail that is not a pure power, a sum sympy cannot take):
+        the caller then says ``fitted``.
+    """
+    if isinstance(kappa, dict):  # exact values on a finite band
+        if not kappa or min(kappa) < 0 or any(sp.sympify(c).is_negative for c in kappa.values()):
+            raise AttentionTransportError(f"a band kernel needs offsets d >= 0 and weights >= 0; got {kappa!r}.")
+        w = max(k for k, c in kappa.items() if c != 0) + 1
+        Z = sp.nsimplify(sum(sp.sympify(c) for c in kappa.values()))
+        M = sp.nsimplify(sum(k * sp.sympify(c) for k, c in kappa.items()))
+        return _summable(sp.simplify(M / Z), f"finite band (w = {w})", band=w)
+    kappa = sp.sympify(kappa)
+    w = support_bound(kappa)
+    if w is not None:
+        Z = sp.simplify(sum(kappa.subs(d, k) for k in range(w)))
+        M = sp.simplify(sum(k * kappa.subs(d, k) for k in range(w)))
+        return _summable(M / Z, f"finite band (w = {w})", band=w)
+    tail = _tail(kappa)
+    if tail is None:
+        return None
+    pv, C = tail
+    if pv == sp.oo or pv > 2:
+        Z = _sum(kappa)
+        M = _sum((d + 1) * kappa) - Z if pv != sp.oo else _sum(d * kappa)
+        if not (_finite(Z) and _finite(M)):
+            M = _sum(d * kappa)
+        if not (_finite(Z) and _finite(M)):
+            return None
+        return _summable(sp.simplify(M / Z), "summable first moment" + (" (p = %s)" % pv if pv != sp.oo else ""),
+                         pv)
+    if pv < 1:
+        return _floor_law(pv)
+    if pv == 1:
+        return KernelLaw("p = 1", 0, -1, sp.log(2), sp.Rational(1, 2), "ln 2 / ln n",
+                         "relative error ≈ −c/ln n, c set by the normaliser's constant")
+    Z = _sum(kappa)
+    if not _finite(Z):
+        return None
+    if pv == 2:
+        return KernelLaw("p = 2", -1, 1, sp.simplify(C / Z), sp.Rational(1, 2),
+                         f"{sp.simplify(C / Z)} · ln n / n", "relative error O(1/ln n)")
+    coeff = sp.simplify(C * balanced_power_tail_cut().subs(p, pv) / Z)
+    return KernelLaw("1 < p < 2", 1 - pv, 0, coeff, sp.Rational(1, 2), f"{coeff} · n^({1 - pv})",
+                     f"relative error O(n^-{min(pv - 1, 2 - pv)})")
+
+
+def _tidy(expr):
+    """One closed form: exponentials over hyperbolic functions, then the shortest of a few rewrites."""
+    forms = [expr, sp.simplify(expr.rewrite(sp.exp)), sp.factor(sp.simplify(expr.rewrite(sp.exp)))]
+    return min(forms, key=sp.count_ops)
+
+
+def _summable(mean, regime, pv=None, band=None):
+    mean = _tidy(mean)
+    order = "O(1/n)" if pv is None or pv == sp.oo or pv >= 3 else f"O(n^-{pv - 2})"
+    bounds = (bandwidth_ceiling(band),) if band is not None else ()
+    return KernelLaw(regime, -1, 0, mean, sp.Rational(1, 2), f"E[D]/n, E[D] = {mean}", f"relative error {order}",
+                     mean=mean, band=band, bounds=bounds)
+
+
+def _floor_law(pv):
+    """The floor of a normalised tail ``p < 1``, with the reach-back floor (L2) as its all-n lower bound.
+
+    The bound needs ``κ`` nonincreasing with ``κ(d) ≥ κ(0)(d + 1)^{−p}``: true of ``(d + 1)^{−p}`` itself,
+    which is the only kernel :func:`power_law_law` and the uniform family pass here.
+    """
+    low = Bound("lower", reach_back_floor(1 - pv)[0], 2, True, "L2")
+    if pv == 0:
+        from attention_transport.numerics.constants import phi_star, x_star
+
+        return KernelLaw("floor (p = 0)", 0, 0, phi_star(40), x_star(40), "φ* (C3)", "relative error O(1/n)",
+                         bounds=(low,), claim="C3")
+    return KernelLaw("floor (0 < p < 1)", 0, 0, power_floor(pv, 40), floor_balance(pv, 40),
+                     f"f({pv}) = 1 − 2 x_b({pv})", f"relative error O(n^-{1 - pv})", bounds=(low,))
+
+
+def sink_window_law(sv, wv):
+    """``s`` sinks beside a window ``w``: the floor ``s/(s + 2w)`` (C5s), two-sided for every large n.
+
+    Lower: the reach-back theorem (L2) with ``μ_t ≥ s/(s + w)`` for ``t ≥ s`` gives ``s/(s + 2w)``; for
+    ``t < s`` the rows send at least ``t/(s + w)``, so ``φ(t) ≥ (n − t)/(n − t + 2(s + w))``, which is above
+    the floor once ``n ≥ s − 1 + s(s + w)/w``.  Upper: C5s's ``s/(s + 2w) + R(n)`` for ``n ≥ N₁``.
+    """
+    from attention_transport.theory import sink_window as sw
+
+    sub = {sw.s: sv, sw.w: wv}
+    floor = sp.simplify(sw.limit_capacity().subs(sub))
+    n0 = sv - 1 + int(sp.ceiling(sp.Rational(sv * (sv + wv), wv)))
+    upper = sp.simplify((floor + sw.capacity_upper_bound()).subs(sub).subs(sw.n, n))
+    n_a, n_b, n_c = (sp.sympify(b).subs(sub) for b in sw.upper_bound_start())  # C5s: the largest applies,
+    n1 = int(max(sp.ceiling(n_a), sp.ceiling(n_b), sp.floor(n_c) + 1))  # and n(s + w) > s + 2w strictly
+    bounds = (Bound("lower", floor, max(2, n0), True, "L2"), Bound("upper", upper, max(2, n1), True, "C5s"))
+    return KernelLaw("sinks (C5s)", 0, 0, floor, sp.simplify(sw.balance_point().subs(sub)), f"s/(s + 2w) = {floor}",
+                     "relative error O(1/n) (C5s)", bounds=bounds, claim="C5s")
+
+
+def stack_law(laws):
+    """``L`` causal layers with summable reach-back: the distances add, ``φ_n ~ (Σ E[D_l]) / n``.
+
+    Row i of the product is, away from the first rows, the convolution of the layers' normalised
+    kernels, whose mean is the sum of the means (claim L3); the band widths add as in C5b.
+    None unless every layer has a summable law (a floor layer's effect on a stack is not derived here).
+    """
+    if not laws or any(law is None or law.mean is None for law in laws):
+        return None
+    mean = _tidy(sp.simplify(sum(law.mean for law in laws)))
+    band = None if any(law.band is None for law in laws) else 1 + sum(law.band - 1 for law in laws)
+    law = _summable(mean, f"stack of {len(laws)} summable layers", band=band)
+    return law
+
+
+def power_law_law(pv):
+    """:func:`kernel_law` of ``(d + 1)^{−p}`` with the next-order terms derived for this family.
+
+    p = 1: ``ln 2/(ln n + c₁)`` (:func:`log_offset`); p = 2: ``(6/π²)(ln n + c₂)/n`` (:func:`square_offset`).
+    """
+    pv = sp.nsimplify(pv)
+    if pv < 0:
+        raise AttentionTransportError(f"the exponent p must be >= 0; got {pv}.")
+    law = kernel_law((d + 1) ** (-pv))
+    if pv == 1:
+        c1 = log_offset(40)
+        return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
+                         f"ln 2/(ln n + c₁), c₁ = γ + J/ln 2 = {mpmath.nstr(c1, 12)}; relative error of ln 2/ln n "
+                         "≈ −c₁/ln n", corrected=lambda n: mpmath.log(2) / (mpmath.log(n) + c1))
+    if pv == 2:
+        c2 = square_offset()
+        return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
+                         f"(6/π²)(ln n + c₂)/n, c₂ = γ + 1 − π²/6 − 2 ln 2 = {sp.N(c2, 12)}; relative error of the "
+                         "leading term ≈ c₂/ln n",
+                         corrected=lambda n: 6 / mpmath.pi ** 2 * (mpmath.log(n) + mpmath.mpf(sp.N(c2, 40))) / n)
+    return law
