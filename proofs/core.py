@@ -21,6 +21,9 @@ linear-arithmetic
     infeasibility of its negation over the reals, valid for every n, t: an exact
     Farkas certificate (multipliers from a floating-point LP's vertex, solved for
     exactly on its support) is verified in ``fractions.Fraction``.
+numeric
+    high-precision or float64 numerics (mpmath quadrature and root finding, structural
+    landscapes): corroboration only, so a numeric step must have ``role="check"``.
 
 Scopes and coverage
 -------------------
@@ -52,7 +55,7 @@ __all__ = ["KINDS", "ROLES", "CheckFailed", "require", "Context", "Checked", "St
            "StepResult", "ClaimResult", "run_claim", "coverage", "symbolic_zero", "infeasible", "farkas_certificate",
            "interval_dps"]
 
-KINDS = ("symbolic", "exact", "interval", "enumeration", "linear-arithmetic")
+KINDS = ("symbolic", "exact", "interval", "enumeration", "linear-arithmetic", "numeric")
 #: a step either supports the statement (``proof``) or corroborates it (``check``: e.g. a closed form compared
 #: with brute force on small n); only proof steps may appear in a claim's cases
 ROLES = ("proof", "check")
@@ -120,6 +123,8 @@ class Step:
     def __post_init__(self):
         one_of(self.kind, KINDS, "step kind")
         one_of(self.role, ROLES, "step role")
+        if self.kind == "numeric" and self.role != "check":
+            raise ValueError(f"step {self.key!r}: a numeric step corroborates only; give it role='check'.")
 
     def scope_in(self, ctx):
         """The declared scope for this run."""

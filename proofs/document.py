@@ -49,8 +49,9 @@ def render_index():
     """Markdown index of all claims."""
     lines = [_HEADER + "# Machine-checked claims", "",
              "Each step below carries one checker: *symbolic* (sympy), *exact* (rational arithmetic), "
-             "*interval* (mpmath interval arithmetic), *enumeration* (exhaustive) or *linear-arithmetic* "
-             "(infeasibility of a negated linear implication with an exact Farkas certificate, valid for every n). "
+             "*interval* (mpmath interval arithmetic), *enumeration* (exhaustive), *linear-arithmetic* "
+             "(infeasibility of a negated linear implication with an exact Farkas certificate, valid for every n) "
+             "or *numeric* (high-precision or float64 numerics; cross-checks only, never part of a proof). "
              "Each step also states where it holds — for every n (symbolic, by induction, by interval arithmetic on "
              "a proven-monotone range, or a cited theorem), value by value on a finite range, or on instances — and "
              "`verify` checks that the cases of each claim cover its statement.", "",

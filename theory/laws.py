@@ -44,10 +44,11 @@ from attention_transport.errors import AttentionTransportError
 
 __all__ = [
     "d", "x", "p", "u", "n",
-    "Bound", "KernelLaw", "bandwidth_ceiling", "sink_window_law", "stack_law", "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
+    "Bound", "KernelLaw", "bandwidth_ceiling", "sink_window_law", "stack_law", "exp_decay_law",
+    "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
-    "log_offset", "square_offset", "reach_back_floor", "support_bound",
+    "log_offset", "square_offset", "reach_back_floor", "support_bound", "sink_floor_start",
 ]
 
 #: the offset d = i − j ≥ 0, the continuum cut position x, the exponent p and the continuum row u
@@ -186,7 +187,11 @@ def entropy_cut():
     Row ``un`` of ``κ(d) = (d + 1)^{−1}`` has ``Z ~ ln n`` and sends ``ln(u/(u − x))/ln n`` of its mass
     to keys left of ``xn``; the integral is the binary entropy, largest (ln 2) at x = 1/2.
     """
-    return sp.simplify(sp.integrate(sp.log(u / (u - x)), (u, x, 1), conds="none"))
+    raw = sp.integrate(sp.log(u / (u - x)), (u, x, 1), conds="none")
+    entropy = -x * sp.log(x) - (1 - x) * sp.log(1 - x)
+    y = sp.Symbol("y", positive=True)  # sympy keeps log(−1/(x − 1)) unless told 0 < x < 1: x = 1/(1 + y)
+    same = sp.expand_log(sp.simplify((raw - entropy).subs(x, 1 / (1 + y))), force=True)
+    return entropy if sp.simplify(same) == 0 else raw
 
 
 def log_offset(dps=30):
@@ -313,6 +318,8 @@ def support_bound(kappa):
             b = int(c.rhs)
         elif isinstance(c, sp.LessThan) and c.lhs == d and c.rhs.is_Integer:
             b = int(c.rhs) + 1
+        elif isinstance(c, sp.Eq) and d in c.args and any(a.is_Integer for a in c.args):
+            b = int(next(a for a in c.args if a.is_Integer)) + 1
         else:
             return None
         bound = b if bound is None else max(bound, b)
@@ -386,7 +393,7 @@ def kernel_law(kappa):
         return _floor_law(pv)
     if pv == 1:
         return KernelLaw("p = 1", 0, -1, sp.log(2), sp.Rational(1, 2), "ln 2 / ln n",
-                         "relative error ≈ −c/ln n, c set by the normaliser's constant")
+                         "relative error ≈ +c/ln n, c set by the normaliser's constant")
     Z = _sum(kappa)
     if not _finite(Z):
         return None
@@ -428,6 +435,12 @@ def _floor_law(pv):
                      f"f({pv}) = 1 − 2 x_b({pv})", f"relative error O(n^-{1 - pv})", bounds=(low,))
 
 
+def sink_floor_start():
+    """``s − 1 + s(s + w)/w``: from this n on, the cuts ``t < s`` of sink-window lie above ``s/(s + 2w)`` (L2)."""
+    s_, w_ = sp.symbols("s w", positive=True)
+    return s_ - 1 + s_ * (s_ + w_) / w_
+
+
 def sink_window_law(sv, wv):
     """``s`` sinks beside a window ``w``: the floor ``s/(s + 2w)`` (C5s), two-sided for every large n.
 
@@ -439,7 +452,8 @@ def sink_window_law(sv, wv):
 
     sub = {sw.s: sv, sw.w: wv}
     floor = sp.simplify(sw.limit_capacity().subs(sub))
-    n0 = sv - 1 + int(sp.ceiling(sp.Rational(sv * (sv + wv), wv)))
+    s_, w_ = sp.symbols("s w", positive=True)
+    n0 = int(sp.ceiling(sink_floor_start().subs({s_: sv, w_: wv})))
     upper = sp.simplify((floor + sw.capacity_upper_bound()).subs(sub).subs(sw.n, n))
     n_a, n_b, n_c = (sp.sympify(b).subs(sub) for b in sw.upper_bound_start())  # C5s: the largest applies,
     n1 = int(max(sp.ceiling(n_a), sp.ceiling(n_b), sp.floor(n_c) + 1))  # and n(s + w) > s + 2w strictly
@@ -463,12 +477,32 @@ def stack_law(laws):
     return law
 
 
+def exp_decay_law(mv):
+    """``κ(d) = e^{−md}``: ``E[D] = K'(1)/K(1) = 1/(e^m − 1)`` from ``K(z) = Σ e^{−md} z^d = 1/(1 − e^{−m} z)``.
+
+    Derived once with a symbolic m and evaluated at the given rate (sympy's sums and simplification of
+    ``exp(−m d)`` with a float's 17-digit rational are slow); ``m = 0`` is uniform causal (a floor).
+    """
+    mv = sp.Rational(repr(mv)) if isinstance(mv, float) else sp.nsimplify(mv)
+    if mv < 0:
+        raise AttentionTransportError(f"the decay rate m must be >= 0; got {mv}.")
+    if mv == 0:
+        return _floor_law(0)
+    m, z = sp.Symbol("m", positive=True), sp.Symbol("z", positive=True)
+    K = 1 / (1 - sp.exp(-m) * z)
+    mean = sp.simplify((sp.diff(K, z) / K).subs(z, 1))
+    law = _summable(mean, "summable first moment (exp-decay)")
+    value = mean.subs(m, mv)
+    return KernelLaw(law.regime, law.alpha, law.beta, value, law.x_star, f"E[D]/n, E[D] = {mean} at m = {mv}",
+                     law.next_order, mean=value)
+
+
 def power_law_law(pv):
     """:func:`kernel_law` of ``(d + 1)^{−p}`` with the next-order terms derived for this family.
 
     p = 1: ``ln 2/(ln n + c₁)`` (:func:`log_offset`); p = 2: ``(6/π²)(ln n + c₂)/n`` (:func:`square_offset`).
     """
-    pv = sp.nsimplify(pv)
+    pv = sp.Rational(repr(pv)) if isinstance(pv, float) else sp.nsimplify(pv)  # 2.2 is 11/5, never a surd
     if pv < 0:
         raise AttentionTransportError(f"the exponent p must be >= 0; got {pv}.")
     law = kernel_law((d + 1) ** (-pv))
@@ -476,11 +510,11 @@ def power_law_law(pv):
         c1 = log_offset(40)
         return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
                          f"ln 2/(ln n + c₁), c₁ = γ + J/ln 2 = {mpmath.nstr(c1, 12)}; relative error of ln 2/ln n "
-                         "≈ −c₁/ln n", corrected=lambda n: mpmath.log(2) / (mpmath.log(n) + c1))
+                         "≈ +c₁/ln n", corrected=lambda n: mpmath.log(2) / (mpmath.log(n) + c1))
     if pv == 2:
         c2 = square_offset()
         return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
                          f"(6/π²)(ln n + c₂)/n, c₂ = γ + 1 − π²/6 − 2 ln 2 = {sp.N(c2, 12)}; relative error of the "
-                         "leading term ≈ c₂/ln n",
+                         "leading term ≈ −c₂/ln n",
                          corrected=lambda n: 6 / mpmath.pi ** 2 * (mpmath.log(n) + mpmath.mpf(sp.N(c2, 40))) / n)
     return law

@@ -90,7 +90,7 @@ class ToeplitzKernel(RowNormalised):
 
         if self.uniform:
             return {int(k): sympy.Integer(1) for k in keep}
-        return {int(k): sympy.nsimplify(float(v)) for k, v in zip(keep, self.kappa(keep))}
+        return {int(k): sympy.Rational(repr(float(v))) for k, v in zip(keep, self.kappa(keep))}
 
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.kernel_law` of :meth:`law_kernel` (causal kernels)."""
@@ -390,10 +390,17 @@ class ExpDecay(ToeplitzKernel):
         return np.exp(-self.m * np.asarray(d, dtype=float))
 
     def law_kernel(self):
-        from attention_transport.theory.laws import d as offset
         import sympy
 
-        return sympy.exp(-sympy.nsimplify(self.m) * offset)
+        from attention_transport.theory.laws import d as offset
+
+        return sympy.exp(-sympy.Rational(repr(float(self.m))) * offset)
+
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.exp_decay_law`: ``E[D] = 1/(e^m − 1)``, a floor at m = 0."""
+        from attention_transport.theory.laws import exp_decay_law
+
+        return exp_decay_law(self.m)
 
     def _row_stats(self, n):
         idx = np.arange(1.0, n + 1)

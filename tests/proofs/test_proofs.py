@@ -5,6 +5,7 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
+import mpmath
 import pytest
 import sympy as sp
 
@@ -40,7 +41,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d"]
+                                                      "C7", "C7d", "L1", "L2", "L3"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -171,7 +172,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -233,6 +234,75 @@ def test_c7d_steps_fail_when_weakened(monkeypatch):
     monkeypatch.setattr(c7d, "_energies", lambda A: (lambda d, o, s, k: (d, o, d + o / 2, o / 2))(*energies(A)))
     with pytest.raises(CheckFailed, match="held on a bidirectional head"):
         c7d._random(ctx)
+
+
+# ---------------------------------------------------------------- L1–L3: each step fails when its argument is weakened
+def test_l1_fails_for_a_ceiling_twice_as_sharp(monkeypatch):
+    from attention_transport.proofs import l1_l2_structural as lx
+
+    ctx = Context()
+    for step in lx.L1.steps:
+        step.check(ctx)
+    monkeypatch.setattr(lx, "CEILING", (lx.w - 1) / (2 * (lx.n - lx.w)))  # the window's value: not true of every band
+    with pytest.raises(CheckFailed, match="= \\(w − 1\\)/\\(n − w\\)"):
+        lx._balanced(ctx)
+    with pytest.raises(CheckFailed, match="> \\(w − 1\\)/\\(n − w\\)|farthest keys"):
+        lx._l1_exact(ctx)
+
+
+def test_l1_band_step_needs_the_band(monkeypatch):
+    from attention_transport.proofs import l1_l2_structural as lx
+
+    calls = []
+    real = lx.infeasible
+
+    def spy(variables, constraints, what):
+        calls.append(constraints)
+        return real(variables, constraints[:2] + constraints[3:], what)  # drop the band i − j ≤ w − 1
+
+    monkeypatch.setattr(lx, "infeasible", spy)
+    with pytest.raises(CheckFailed, match="negation is feasible"):
+        lx._band_rows(Context())
+
+
+def test_l2_fails_for_a_higher_floor_or_an_earlier_start(monkeypatch):
+    from attention_transport.proofs import l1_l2_structural as lx
+
+    ctx = Context()
+    for step in lx.L2.steps:
+        step.check(ctx)
+    floor = lx.laws.reach_back_floor
+    monkeypatch.setattr(lx.laws, "reach_back_floor", lambda a: (floor(a)[0] * sp.Rational(101, 100), floor(a)[1]))
+    with pytest.raises(CheckFailed, match="the floor is a x_c/\\(2 − a x_c\\)"):
+        lx._rate(ctx)
+    monkeypatch.undo()
+    start = lx.laws.sink_floor_start
+    monkeypatch.setattr(lx.laws, "sink_floor_start", lambda: start() - 1)
+    with pytest.raises(CheckFailed, match="the excess is"):
+        lx._sinks(ctx)
+
+
+def test_l3_fails_for_wrong_constants(monkeypatch):
+    from attention_transport.proofs import l3_kernel_laws as l3
+
+    ctx = Context()
+    monkeypatch.setattr(l3.laws, "balanced_power_tail_cut", lambda: (2 ** (l3.p - 1) - 1) / (l3.p - 1))
+    with pytest.raises(CheckFailed, match="the value at x = 1/2"):
+        l3._tail(ctx)
+    monkeypatch.undo()
+    monkeypatch.setattr(l3.laws, "square_offset", lambda: sp.EulerGamma + 1 - sp.pi ** 2 / 6 - sp.log(2))
+    with pytest.raises(CheckFailed, match="γ \\+ 1 − π²/6 − 2 ln 2"):
+        l3._entropy(ctx)
+    monkeypatch.undo()
+    cut = l3.laws._cut_value
+    monkeypatch.setattr(l3.laws, "_cut_value", lambda xv, pv: cut(xv, pv) * (1 + mpmath.mpf(10) ** -20))
+    with pytest.raises(CheckFailed, match="closed form against quadrature"):
+        l3._floor_values(ctx)
+
+
+def test_a_numeric_step_cannot_prove():
+    with pytest.raises(ValueError, match="a numeric step corroborates only"):
+        Step("s", "numeric", "m", lambda ctx: "", scope=None, key="k")
 
 
 def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
