@@ -49,6 +49,7 @@ __all__ = [
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
     "log_offset", "square_offset", "reach_back_floor", "support_bound", "sink_floor_start",
+    "structural_bounds",
 ]
 
 #: the offset d = i − j ≥ 0, the continuum cut position x, the exponent p and the continuum row u
@@ -518,3 +519,54 @@ def power_law_law(pv):
                          "leading term ≈ −c₂/ln n",
                          corrected=lambda n: 6 / mpmath.pi ** 2 * (mpmath.log(n) + mpmath.mpf(sp.N(c2, 40))) / n)
     return law
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the structural theorems applied to one matrix: the hypotheses checked on the matrix itself
+# ----------------------------------------------------------------------------------------------------------------
+def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
+    """The bounds L1 and L2 certify for one causal row-stochastic matrix, from facts read off the matrix.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n), optional
+        The matrix (float or exact); L2 needs it (its reach-back masses ``μ_t``).
+    bandwidth : int, optional
+        The smallest w with ``A_ij = 0`` for ``i − j ≥ w`` (a fact of the support); L1 needs it.
+    n : int, optional
+        The size, when A is not given (L1 alone).
+    causal : bool
+        Both theorems are about causal matrices; False returns nothing.
+
+    Returns
+    -------
+    list of dict
+        ``{"side", "value", "claim", "hypothesis"}``. L2's ``μ_t = min_{i ≥ t} Σ_{j<t} A_ij`` is taken from
+        float64 prefix sums less their rounding bound ``γ_n`` (sums of at most n nonnegative terms of a row
+        summing to 1), so the bound holds for the matrix as given; the final value is rounded down.
+    """
+    import numpy as np
+
+    out = []
+    if not causal:
+        return out
+    n = len(A) if A is not None else n
+    if bandwidth is not None and n is not None and n > bandwidth:
+        out.append({"side": "upper", "value": (bandwidth - 1) / (n - bandwidth) * (1 + 1e-15), "claim": "L1",
+                    "hypothesis": f"band width w = {bandwidth}: φ_n ≤ (w − 1)/(n − w)"})
+    if A is not None and n >= 2:
+        M = np.asarray(A, dtype=np.float64)
+        prefix = np.cumsum(M, axis=1)
+        lowest = np.minimum.accumulate(prefix[::-1], axis=0)[::-1]  # [i, k] = min over rows ≥ i of prefix[·, k]
+        t = np.arange(1, n)
+        gamma = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps)
+        mu = np.clip(lowest[t, t - 1] - gamma * M.sum(axis=1).max(), 0.0, 1.0)
+        c0 = mu * (n - t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.where(c0 > 0, c0 / (2 * t + c0), 0.0)
+        bound = float(np.min(np.maximum(left, mu / (2 - mu))))
+        if bound > 0:
+            out.append({"side": "lower", "value": bound * (1 - 1e-12), "claim": "L2",
+                        "hypothesis": "reach-back masses μ_t = min_{i≥t} Σ_{j<t} A_ij of this matrix: "
+                                      "φ_n ≥ min_t max(c₀/(2t + c₀), μ_t/(2 − μ_t)), c₀ = μ_t(n − t)"})
+    return out

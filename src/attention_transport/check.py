@@ -293,8 +293,24 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
         _dense_fields(pattern.dense(n), rec, skipped, spectral_max)
     else:
         _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, land)
+    _certified_fields(pattern.dense(n) if n <= dense_max else None, pattern.causal,
+                      pattern.bandwidth(n) if pattern.causal else None, rec, skipped)
     rec["skipped"] = skipped
     return _ordered(rec)
+
+
+def _certified_fields(A, causal, bandwidth, rec, skipped):
+    """``certified_bounds``: what L1 (band width) and L2 (reach-back masses) certify for this matrix at its n."""
+    from attention_transport.theory.laws import structural_bounds
+
+    if not causal:
+        skipped["certified_bounds"] = "L1 and L2 are theorems about causal matrices"
+        return
+    n = rec["n"]
+    bounds = structural_bounds(A, bandwidth=bandwidth, n=n)
+    if A is None:
+        skipped["certified_lower_bound"] = "L2 reads the reach-back masses from the dense matrix (n ≤ --dense-max)"
+    rec["certified_bounds"] = bounds
 
 
 def _unreadable(path, read):
@@ -447,6 +463,13 @@ def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, s
     else:
         P = dense_matrix_pattern(A, source)
         _structured_fields(P, n, P.sums(n), rec, skipped, spectral_max, bip_max)
+    rows, cols = np.nonzero(A)
+    causal = not (cols > rows).any()
+    width = int((rows - cols).max()) + 1 if rows.size else 1
+    if row_tol is None:  # the theorems need row sums of 1
+        skipped["certified_bounds"] = "L1 and L2 need row-stochastic rows; --row-tol none skipped that check"
+    else:
+        _certified_fields(A, causal, width, rec, skipped)
     rec["skipped"] = skipped
     return _ordered(rec)
 

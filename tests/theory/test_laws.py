@@ -284,3 +284,35 @@ def test_law_errors(argv, message, capsys):
 def test_report_function_refuses_both_inputs():
     with pytest.raises(Exception, match="exactly one"):
         law_report(parse_pattern("window:w=3"), kernel=sp.Integer(1))
+
+
+# ---------------------------------------------------------------- `check` applies L1 and L2 to the pattern it is given
+@pytest.mark.parametrize("spec, n, sides", [
+    ("window:w=8", 100, {"upper"}), ("window:w=8", 5000, {"upper"}), ("uniform-causal", 300, {"lower"}),
+    ("sink-window:s=4,w=16", 400, {"lower"}), ("power-law:p=0.5", 300, {"lower"}),
+    ("repeat(window:w=4, 3)", 200, {"upper"}), ("bidirectional-window:w=4", 100, set()),
+])
+def test_check_prints_the_certified_bounds_that_apply(spec, n, sides):
+    from attention_transport.check import check_pattern
+
+    rec = check_pattern(spec, n)
+    bounds = rec.get("certified_bounds", [])
+    assert {b["side"] for b in bounds} == sides
+    for b in bounds:
+        assert (rec["phi"] <= b["value"]) if b["side"] == "upper" else (rec["phi"] >= b["value"])
+    if spec == "sink-window:s=4,w=16":
+        assert bounds[0]["value"] == pytest.approx(1 / 9, rel=1e-9)  # μ_t read off the matrix gives C5s's floor
+    if spec == "uniform-causal":
+        assert bounds[0]["value"] >= math.sqrt(5) - 2 - 1e-9
+
+
+@given(causal_matrices(min_n=2, max_n=12, float16=False))
+def test_check_matrix_certified_lower_bound_holds(A):
+    from attention_transport.check import check_matrix
+
+    rec = check_matrix(np.asarray(A, dtype=np.float64))
+    for b in rec.get("certified_bounds", []):
+        if b["side"] == "lower":
+            assert rec["phi"] >= b["value"]
+        else:
+            assert rec["phi"] <= b["value"]

@@ -34,6 +34,10 @@ def format_table(records, title):
     for why, keys in notes.items():
         lines.append(f"skipped {', '.join(dict.fromkeys(keys))}: {why}")
     for r in records:
+        for b in r.get("certified_bounds", []):
+            lines.append(f"n = {r['n']}: certified {b['side']} bound φ_n {'≤' if b['side'] == 'upper' else '≥'} "
+                         f"{b['value']:.6g} ({b['claim']}; {b['hypothesis']})")
+    for r in records:
         if r.get("lambda2_method"):
             state = "" if r.get("lambda2_converged", True) else (
                 " — not converged: λ₂ is the Rayleigh quotient, an upper bound, and an eigenvalue lies within the "
