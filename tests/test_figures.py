@@ -72,7 +72,7 @@ def test_write_figures_all_eight(tmp_path):
     reports = [synthetic_report(tmp_path, "a", "halueval-qa", 2.0), synthetic_report(tmp_path, "b", "medhallu", -2.0)]
     paths = figures.write_figures(tmp_path / "out", formats=("png", "pdf"), reports=reports)
     names = sorted(p.name for p in paths)
-    assert len(names) == 2 * (4 + 2 + 3)  # F1–F4, F5 per report, F6, F7, F9; two formats
+    assert len(names) == 2 * (5 + 2 + 3)  # F1–F4, F8, F5 per report, F6, F7, F9; two formats
     for stem in ("F1_uniform_causal_landscape", "F2_capacity_scaling", "F3_bipartite_landscape",
                  "F4_orientation_blindness", "F5_two_axis_tiny_halueval-qa", "F5_two_axis_tiny_medhallu",
                  "F6_polarity", "F7_lc_auroc", "F9_signature"):
@@ -140,7 +140,7 @@ def test_bundled_reports_carry_provenance():
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
-    ({"only": ["F8"]}, ValueError, "unknown figure 'F8'; known figures: F1, F2"),
+    ({"only": ["F10"]}, ValueError, "unknown figure 'F10'; known figures: F1, F2"),
     ({"formats": ["jpg"]}, ValueError, "figure format must be one or more of png, pdf, svg; got 'jpg'."),
     ({"formats": []}, ValueError, "figure format must be one or more of png, pdf, svg; got ''."),
     ({"only": ["F7"], "reports": ["missing.json"]}, FileNotFoundError, "report file not found: missing.json"),

@@ -25,7 +25,7 @@ evidence
     The README's evidence tables, computed from validation reports and the
     scored polarity test.
 figures
-    Regenerate the figures F1–F7 and F9 (F5–F7 and F9 from validation reports).
+    Regenerate the figures F1–F9 (F5–F7 and F9 from validation reports).
 profile
     Seconds and peak memory of one long forced pass with and without the
     transport features, for one attention path.

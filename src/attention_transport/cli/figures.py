@@ -1,4 +1,4 @@
-"""``attention-transport figures``: regenerate the figures F1–F7 and F9."""
+"""``attention-transport figures``: regenerate the figures F1–F9."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +10,7 @@ __all__ = ["Figures"]
 
 class Figures(Command):
     name = "figures"
-    help = "regenerate the figures F1–F7 and F9"
+    help = "regenerate the figures F1–F9"
     description = ("Write the theory figures (F1–F4) and the real-model figures (F5–F7 and F9, from validation "
                    "reports; default: the reports shipped with the package).")
 

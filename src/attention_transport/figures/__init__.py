@@ -1,6 +1,6 @@
 """The figures, one function per figure; the CLI (``attention-transport figures``) and the notebooks only call them.
 
-Modules: :mod:`.theory` (F1–F4), :mod:`.real_model` (F5–F7 and F9, from validation reports), :mod:`.style`.
+Modules: :mod:`.theory` (F1–F4, F8), :mod:`.real_model` (F5–F7 and F9, from validation reports), :mod:`.style`.
 
 =====  =============================================================  ===========================
 id     what it shows                                                  computed from
@@ -13,6 +13,8 @@ F3     bipartite landscape φ(a/n, b/n) of uniform causal attention,   dense lan
        its minimum (a*, b*), the continuum optimum, the prefix cuts
 F4     orientation blindness: spectra of A and Aᵀ; along A_γ the      numerics (C6, C7)
        symmetric diagnostics stay flat while G = |γ| G(A)
+F8     the law map of the power-law family: floor f(p) for p < 1,     theory.laws (L3), structural
+       p_c, the exponent beyond, with the measured capacities         capacities
 F5     the two-axis diagnostic (φ, G) per head, by label and layer    a validation report
        group
 F6     polarity: φ's LC-AUROC − 1/2 per benchmark and layer           validation reports
@@ -51,12 +53,13 @@ from attention_transport.figures.theory import (
     f2_capacity_scaling,
     f3_bipartite_landscape,
     f4_orientation_blindness,
+    f8_power_law_map,
 )
 from attention_transport.provenance import git_commit, stamp_text
 
 __all__ = ["Figure", "FIGURES", "THEORY_FIGURES", "REPORT_FIGURES", "OKABE_ITO", "LINES", "COLUMN_WIDTH", "FORMATS",
            "git_commit", "stamp_text", "f1_uniform_causal_landscape", "f2_capacity_scaling", "f3_bipartite_landscape",
-           "f4_orientation_blindness", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc", "f9_signature",
+           "f4_orientation_blindness", "f8_power_law_map", "f5_two_axis", "f6_polarity", "f7_rows", "f7_lc_auroc", "f9_signature",
            "signature_order", "write_figures",
            "real_model_figures", "load_reports", "bundled_reports"]
 
@@ -81,6 +84,7 @@ FIGURES = {f.id: f for f in (
     Figure("F2", "prefix capacity against n", "F2_capacity_scaling", f2_capacity_scaling),
     Figure("F3", "bipartite landscape", "F3_bipartite_landscape", f3_bipartite_landscape),
     Figure("F4", "orientation blindness", "F4_orientation_blindness", f4_orientation_blindness),
+    Figure("F8", "law map of the power-law family", "F8_power_law_map", f8_power_law_map),
     Figure("F5", "two-axis diagnostic (φ, G) per head", "F5_two_axis", f5_two_axis, per="report"),
     Figure("F6", "polarity of φ per benchmark and layer", "F6_polarity", f6_polarity, per="reports"),
     Figure("F7", "LC-AUROC of transport features and baselines", "F7_lc_auroc", f7_lc_auroc, per="reports"),

@@ -188,3 +188,52 @@ def f4_orientation_blindness(n=24, beta=2.0, seed=0, *, stamp=None):
         ax.legend(frameon=False, loc="upper center", fontsize=5)
         fig.suptitle(f"F4  Orientation blindness: random causal head, n = {n}", fontsize=7)
         return finish(fig, stamp or stamp_text())
+
+
+def f8_power_law_map(ps_floor=None, ps_rate=None, *, n=10 ** 5, stamp=None):
+    """F8: the law map of the power-law family ``κ(d) = (d + 1)^{−p}`` (C9, L3), with the numerics on top.
+
+    Top: the limit floor ``f(p) = 1 − 2x_b(p)`` for ``0 ≤ p < 1`` (:func:`theory.laws.power_floor`), the
+    paper's 1/5 and the critical exponent ``p_c`` where f crosses it, and the structural capacity ``φ_n``
+    at ``n`` (dots).  Bottom: the law's exponent ``α(p)`` (0, then ``1 − p``, then −1; logarithmic factors at
+    p = 1 and 2) against the measured slope ``d ln φ_n / d ln n`` between ``n/10`` and ``n``.
+    """
+    import mpmath
+
+    from attention_transport.numerics.patterns import parse_pattern
+    from attention_transport.numerics.structured import pattern_prefix_landscape
+    from attention_transport.theory import laws
+
+    ps_floor = np.linspace(0.0, 0.95, 39) if ps_floor is None else np.asarray(ps_floor, dtype=float)
+    ps_rate = np.linspace(0.0, 4.0, 33) if ps_rate is None else np.asarray(ps_rate, dtype=float)
+    floor = [float(laws.power_floor(float(p), 15)) for p in ps_floor]
+    p_c = float(laws.critical_exponent("1/5", 15))
+
+    def phi(p, m):
+        return pattern_prefix_landscape(parse_pattern(f"power-law:p={p:g}"), int(m)).capacity
+
+    dots = ps_floor[::4]
+    measured = [phi(p, n) for p in dots]
+    slope = [np.log(phi(p, n) / phi(p, n // 10)) / np.log(10.0) for p in ps_rate]
+    alpha = np.where(ps_rate < 1, 0.0, np.where(ps_rate < 2, 1 - ps_rate, -1.0))
+    with mpmath.workdps(15), style():
+        fig, axes = new_figure(4.2, nrows=2)
+        ax = axes[0, 0]
+        ax.plot(ps_floor, floor, color=OKABE_ITO[0], label="limit floor f(p) (L3)")
+        ax.plot(dots, measured, "o", color=OKABE_ITO[1], ms=3, label=f"φ_n at n = {n:.0e}")
+        ax.axhline(0.2, color="#555555", ls="--", lw=0.8)
+        ax.axvline(p_c, color="#555555", ls=":", lw=0.8)
+        ax.text(p_c, 0.21, f" p_c = {p_c:.4f}", fontsize=6, va="bottom")
+        ax.set_xlabel("exponent p of κ(d) = (d + 1)^−p")
+        ax.set_ylabel("prefix capacity")
+        ax.set_title("F8  The power-law family: floor for p < 1, decay beyond")
+        ax.legend(loc="upper right", frameon=False)
+        ax = axes[1, 0]
+        ax.plot(ps_rate, alpha, color=OKABE_ITO[0], label="law exponent α (ln-factors at p = 1, 2)")
+        ax.plot(ps_rate, slope, "o", color=OKABE_ITO[1], ms=3, label=f"measured slope, n = {n // 10:.0e} → {n:.0e}")
+        for p0 in (1, 2):
+            ax.axvline(p0, color="#555555", ls=":", lw=0.6)
+        ax.set_xlabel("exponent p")
+        ax.set_ylabel("d ln φ_n / d ln n")
+        ax.legend(loc="upper right", frameon=False)
+        return finish(fig, stamp or stamp_text())
