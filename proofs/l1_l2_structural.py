@@ -255,3 +255,92 @@ L2 = Claim(
     ),
     domain=Region.box(n=(2, None)),
 )
+
+
+# -- L4 ---------------------------------------------------------------------------------------------------------------
+#: the claimed ceiling of L4, in the reach-back sum R = Σ_(D ≥ 1) τ(D)
+R = sp.Symbol("R", positive=True)
+TAIL_CEILING = R / (n - 1 - R)
+
+
+def _tail_rows(ctx):
+    e = infeasible([i, j, t], [i >= t, j <= t - 1, i - j <= i - t], "a key j ≤ t − 1 of row i ≥ t is at distance "
+                   "i − j ≥ i − t + 1")
+    e2 = infeasible([i, j, t], [i >= t, i - j >= i - t + 1, j >= t], "a key at distance ≥ i − t + 1 from row i lies "
+                    "left of t")
+    return (f"{e}; {e2}: row i ≥ t sends left of t exactly its mass at distance ≥ i − t + 1 ≤ τ(i − t + 1), so "
+            "cut(t) ≤ Σ_(k=1)^(n−t) τ(k) ≤ R")
+
+
+def _tail_balanced(ctx):
+    m = sp.Symbol("m", positive=True)
+    require(sp.simplify(sp.diff(c / (m - c), c) - m / (m - c) ** 2) == 0, "c/(m − c) is not increasing")
+    e = symbolic_zero((c / (m - c)).subs({c: R, m: n - 1}) - TAIL_CEILING, "R/((n − 1) − R)")
+    return (f"as in L1 (step balanced): at t = ⌊n/2⌋, φ_n ≤ cut/(n − 1 − cut), increasing in the cut, and cut ≤ R "
+            f"< n − 1: {e}")
+
+
+def _kernel_tail(ctx):
+    K, Ki, Z = sp.symbols("K K_i Z", positive=True)  # K = K_{D−1} ≤ K_i ≤ Z
+    gap = sp.simplify((Z - K) / Z - (Ki - K) / Ki)
+    e1 = symbolic_zero(gap - K * (Z - Ki) / (Z * Ki), "(Z − K)/Z − (K_i − K)/K_i = K(Z − K_i)/(Z K_i) ≥ 0")
+    D_, dd = sp.symbols("D d", integer=True, positive=True)
+    e2 = symbolic_zero(sp.summation(1, (D_, 1, dd)) - dd, "Σ_(D=1)^(d) 1 = d")
+    return (f"a Toeplitz row i sends the fraction (K_i − K_(D−1))/K_i of its mass at distance ≥ D, K_m = Σ_(d≤m) κ(d); "
+            f"{e1}, so τ(D) = Σ_(d≥D) κ(d)/Z with Z = Σ κ < ∞; exchanging the sums over 1 ≤ D ≤ d (nonnegative "
+            f"terms), {e2}: R = Σ_(D≥1) τ(D) = Σ_d d κ(d)/Z = E[D]")
+
+
+def _l4_exact(ctx):
+    rng = random.Random(SEED + 2)
+    visited, checked = [], 0
+    for size in range(3, 30):
+        for _ in range(2):
+            kappa = [Fraction(rng.randint(1, 9), rng.randint(1, 3) ** k) for k in range(size)]
+            rows = [[kappa[r - k] / sum(kappa[: r + 1]) if k <= r else Fraction(0) for k in range(size)]
+                    for r in range(size)]
+            Z = sum(kappa)  # the kernel is zero beyond size − 1: Σ κ is finite
+            mean = sum(k * v for k, v in enumerate(kappa)) / Z
+            if size - 1 - mean <= 0:
+                continue
+            bound = Fraction(str(TAIL_CEILING.subs({R: sp.Rational(mean.numerator, mean.denominator), n: size})))
+            phi = exact_prefix_capacity(rows)[0]
+            require(phi <= bound, f"n={size}: φ = {phi} > E[D]/(n − 1 − E[D]) = {bound}")
+            checked += 1
+        visited.append(size)
+    law = parse_pattern("exp-decay:m=0.5").capacity_law()
+    bound = law.bounds[0]
+    for m_ in (10, 100, 10 ** 4, 10 ** 6):
+        got = pattern_prefix_landscape(parse_pattern("exp-decay:m=0.5"), m_).capacity
+        require(got <= float(bound.value(m_)), f"exp-decay:m=0.5, n={m_}: φ = {got} > {bound.expression}")
+    return Checked(f"{checked} random decreasing-weight Toeplitz kernels (exact rationals, n = 3..29): φ_n ≤ "
+                   "E[D]/(n − 1 − E[D]); exp-decay:m=0.5 below its ceiling at n = 10, 10², 10⁴, 10⁶ (float64)",
+                   Region.points("n", visited))
+
+
+L4 = Claim(
+    id="L4",
+    title="reach-back ceiling",
+    statement=("For every causal row-stochastic $A$ whose rows send at most $\\tau(D)$ of their mass at distance "
+               "$i - j \\ge D$: $\\varphi_n \\le R/(n - 1 - R)$ with $R = \\sum_{D \\ge 1} \\tau(D)$, for every "
+               "$n > R + 1$. For a causal kernel with $\\sum \\kappa < \\infty$, $\\tau(D)$ is the kernel's tail "
+               "fraction and $R = E[D]$: $\\varphi_n \\le E[D]/(n - 1 - E[D])$, which has the law's leading term "
+               "(exp-decay, the power law $p > 2$, every band). L1 is the case $\\tau = 1$ below $w$."),
+    steps=(
+        Step("C1 for causal row-stochastic $A$.", "symbolic", "sympy `simplify` (C5s's identity)", _volume,
+             scope=EVERY_N, key="volume"),
+        Step("Row $i \\ge t$ sends left of $t$ exactly its mass at distance $\\ge i - t + 1$: "
+             "$\\mathrm{cut}(t) \\le R$.", "linear-arithmetic", "Farkas certificates, both inclusions",
+             _tail_rows, scope=EVERY_N, key="tail-rows"),
+        Step("At $t = \\lfloor n/2 \\rfloor$: $\\varphi_n \\le R/(n - 1 - R)$.", "symbolic",
+             "sympy `diff`, `simplify` (the floor of n/2 as in L1)", _tail_balanced, scope=EVERY_N,
+             key="tail-balanced"),
+        Step("A Toeplitz kernel's truncated rows send at most its tail fraction far, and the tail fractions sum "
+             "to $E[D]$.", "symbolic", "sympy `simplify`, `summation`", _kernel_tail, scope=EVERY_N,
+             key="kernel-tail"),
+        Step("Exact rationals on random kernels; exp-decay against its ceiling.", "exact",
+             "`fractions.Fraction`; float64 structural capacities", _l4_exact,
+             scope=Scope(Region.box(n=(3, 29)), "each"), key="kernels", role="check"),
+    ),
+    domain=Region.box(n=(2, None)),
+)

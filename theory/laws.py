@@ -48,7 +48,7 @@ __all__ = [
     "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
-    "log_offset", "square_offset", "reach_back_floor", "support_bound", "sink_floor_start",
+    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "support_bound", "sink_floor_start",
     "structural_bounds",
 ]
 
@@ -412,10 +412,17 @@ def _tidy(expr):
     return min(forms, key=sp.count_ops)
 
 
-def _summable(mean, regime, pv=None, band=None):
+def reach_back_ceiling(mean):
+    """``E[D]/(n − 1 − E[D])`` for every ``n > E[D] + 1``: claim L4 for a causal kernel with ``Σ κ < ∞``."""
+    start = int(sp.floor(sp.N(mean + 1, 30))) + 1
+    return Bound("upper", mean / (n - 1 - mean), max(2, start), True, "L4")
+
+
+def _summable(mean, regime, pv=None, band=None, kernel=True):
     mean = _tidy(mean)
     order = "O(1/n)" if pv is None or pv == sp.oo or pv >= 3 else f"O(n^-{pv - 2})"
-    bounds = (bandwidth_ceiling(band),) if band is not None else ()
+    bounds = (reach_back_ceiling(mean),) if kernel else ()
+    bounds += (bandwidth_ceiling(band),) if band is not None else ()
     return KernelLaw(regime, -1, 0, mean, sp.Rational(1, 2), f"E[D]/n, E[D] = {mean}", f"relative error {order}",
                      mean=mean, band=band, bounds=bounds)
 
@@ -474,7 +481,7 @@ def stack_law(laws):
         return None
     mean = _tidy(sp.simplify(sum(law.mean for law in laws)))
     band = None if any(law.band is None for law in laws) else 1 + sum(law.band - 1 for law in laws)
-    law = _summable(mean, f"stack of {len(laws)} summable layers", band=band)
+    law = _summable(mean, f"stack of {len(laws)} summable layers", band=band, kernel=False)
     return law
 
 
@@ -492,10 +499,10 @@ def exp_decay_law(mv):
     m, z = sp.Symbol("m", positive=True), sp.Symbol("z", positive=True)
     K = 1 / (1 - sp.exp(-m) * z)
     mean = sp.simplify((sp.diff(K, z) / K).subs(z, 1))
-    law = _summable(mean, "summable first moment (exp-decay)")
+    law = _summable(mean, "summable first moment (exp-decay)", kernel=False)
     value = mean.subs(m, mv)
     return KernelLaw(law.regime, law.alpha, law.beta, value, law.x_star, f"E[D]/n, E[D] = {mean} at m = {mv}",
-                     law.next_order, mean=value)
+                     law.next_order, mean=value, bounds=(reach_back_ceiling(value),))
 
 
 def power_law_law(pv):

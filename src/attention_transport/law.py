@@ -208,7 +208,7 @@ def format_report(rec):
                          f"n ≥ {b['n_min']} ({tag})")
         if not rec["bounds"]:
             lines.append("no certified bound for every n applies to this family (L1 needs a finite band, L2 a "
-                         "reach-back mass per cut)")
+                         "reach-back mass per cut, L4 a summable kernel)")
     for row in rec.get("rows", []):
         parts = [f"n = {row['n']}"]
         if "phi" in row:

@@ -41,7 +41,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d", "L1", "L2", "L3"]
+                                                      "C7", "C7d", "L1", "L2", "L3", "L4"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -172,7 +172,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -280,6 +280,20 @@ def test_l2_fails_for_a_higher_floor_or_an_earlier_start(monkeypatch):
     monkeypatch.setattr(lx.laws, "sink_floor_start", lambda: start() - 1)
     with pytest.raises(CheckFailed, match="the excess is"):
         lx._sinks(ctx)
+
+
+def test_l4_fails_for_a_sharper_ceiling(monkeypatch):
+    from attention_transport.proofs import l1_l2_structural as lx
+
+    ctx = Context()
+    for step in lx.L4.steps:
+        step.check(ctx)
+    monkeypatch.setattr(lx, "TAIL_CEILING", lx.R / (lx.n - 1))  # drops the cut from the volume: too sharp
+    with pytest.raises(CheckFailed, match="R/\\(\\(n − 1\\) − R\\)"):
+        lx._tail_balanced(ctx)
+    monkeypatch.setattr(lx, "TAIL_CEILING", lx.R / (2 * (lx.n - 1)))  # half the leading term: false
+    with pytest.raises(CheckFailed, match="E\\[D\\]/\\(n − 1 − E\\[D\\]\\)"):
+        lx._l4_exact(ctx)
 
 
 def test_l3_fails_for_wrong_constants(monkeypatch):

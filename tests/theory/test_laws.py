@@ -147,9 +147,23 @@ def test_no_law_where_no_theorem_applies():
 def test_band_ceiling_exactly():
     for spec in ("window:w=3", "window:w=7", "dilated:w=3,k=2"):
         P = parse_pattern(spec)
-        (b,) = P.capacity_law().bounds
-        for n in range(b.n_min, 60):
-            assert exact_prefix_capacity(P.exact_dense(n))[0] <= Fraction(str(b.expression.subs(laws.n, n)))
+        assert [b.claim for b in P.capacity_law().bounds] == ["L4", "L1"]
+        for b in P.capacity_law().bounds:
+            for n in range(b.n_min, 60):
+                top = sp.Rational(b.expression.subs(laws.n, n))
+                assert exact_prefix_capacity(P.exact_dense(n))[0] <= Fraction(int(top.p), int(top.q))
+
+
+@pytest.mark.parametrize("spec", ["exp-decay:m=0.5", "exp-decay:m=2", "power-law:p=3", "power-law:p=2.5",
+                                  "repeat(window:w=8, 3)"])
+def test_reach_back_ceiling_for_every_n(spec):
+    """L4's E[D]/(n − 1 − E[D]) above the structural capacity from its n_min to 10⁵ (stacks: L1 only)."""
+    P = parse_pattern(spec)
+    for b in P.capacity_law().bounds:
+        for n in list(range(b.n_min, 200)) + [1000, 10 ** 5]:
+            assert phi(P, n) <= float(b.value(n)) * (1 + 1e-9), (spec, b.claim, n)
+    claims = [b.claim for b in P.capacity_law().bounds]
+    assert claims == (["L1"] if spec.startswith("repeat") else ["L4"])
 
 
 def test_reach_back_floors_exactly():
@@ -235,10 +249,11 @@ def test_law_json_keys_and_rows():
     assert {"alpha", "beta", "coefficient", "law", "derivation", "limit_x_star", "bounds"} <= set(rec)
     assert (rec["alpha"], rec["beta"], rec["derivation"]) == ("-1", 0, "symbolic")
     assert rec["coefficient"].startswith("3.5000") and rec["coefficient_exact"] == "7/2"
-    assert rec["bounds"] == [{"side": "upper", "expression": "7/(n - 8)", "n_min": 9, "certified": True,
-                              "claim": "L1"}]
+    assert rec["bounds"] == [{"side": "upper", "expression": "7/(2*(n - 9/2))", "n_min": 5, "certified": True,
+                              "claim": "L4"},
+                             {"side": "upper", "expression": "7/(n - 8)", "n_min": 9, "certified": True, "claim": "L1"}]
     assert [r["n"] for r in rec["rows"]] == [100, 1000]
-    assert all(r["bounds"][0]["holds"] for r in rec["rows"])
+    assert all(b["holds"] for r in rec["rows"] for b in r["bounds"])
     assert rec["rows"][1]["phi"] == pytest.approx(phi("window:w=8", 1000))
 
 
