@@ -185,6 +185,20 @@ def _sinks(ctx):
             "≥ 0 once n − t ≥ s(s + w)/w, i.e. for every t ≤ s − 1 once n ≥ s − 1 + s(s + w)/w")
 
 
+def _stack_rate(ctx):
+    k, N = sp.symbols("k N", integer=True, nonnegative=True)
+    b, xm = sp.IndexedBase("b", nonnegative=True), sp.IndexedBase("x")
+    alpha = sp.Symbol("alpha", positive=True)
+    lhs = sp.Sum(b[k] * xm[k], (k, 0, N)) - alpha * sp.Sum(b[k], (k, 0, N))
+    rhs = sp.Sum(sp.expand(b[k] * (xm[k] - alpha)), (k, 0, N))
+    require(sp.simplify(rhs.expand() - lhs.expand()) == 0, "Σ b_k x_k − α Σ b_k ≠ Σ b_k (x_k − α)")
+    return ("the mass a product row sends left of t is linear in the rows it mixes: (B X)_i(<t) = Σ_k B_ik X_k(<t), and "
+            "Σ_k b_k x_k − α = Σ_k b_k (x_k − α) when Σ b_k = 1 (sympy, for every number of rows), ≥ 0 when every "
+            "x_k ≥ α: a later layer B keeps μ_t ≥ α. An earlier causal row-stochastic product C sends rows r < t "
+            "wholly left of t, so (L C)_m(<t) = Σ_r L_mr C_r(<t) ≥ Σ_(r<t) L_mr: the layer L keeps its own rate. "
+            "Hence a causal stack has every layer's reach-back rate; one uniform-causal layer anywhere gives √5 − 2")
+
+
 def _exact_mu(A, size):
     """μ_t = min_{i ≥ t} Σ_{j < t} A_ij for t = 1..n−1 (exact)."""
     prefix = [[Fraction(0)] * (size + 1) for _ in range(size)]
@@ -214,6 +228,15 @@ def _l2_exact(ctx):
         low = min(pattern_prefix_landscape(P, m_).capacity for m_ in range(2, 400))
         require(low >= float(floor), f"{spec}: φ_n = {low} < {float(floor)}")
         floors.append(f"{spec}: min over n = 2..399 of φ_n = {low:.4f} ≥ {float(floor):.4f}")
+    stacks = []
+    for spec in ("stack(window:w=3, uniform-causal)", "stack(uniform-causal, window:w=2, window:w=3)",
+                 "stack(window:w=2, uniform-causal, window:w=4)"):
+        P = parse_pattern(spec)
+        require(P.reach_back_rate() == 1, f"{spec}: rate {P.reach_back_rate()}")
+        for m_ in range(2, 26):
+            for tt, m_t in enumerate(_exact_mu(P.exact_dense(m_), m_), start=1):
+                require(m_t >= Fraction(tt, m_), f"{spec}, n={m_}, t={tt}: μ_t = {m_t} < t/n")
+        stacks.append(spec)
     sinks = []
     for s_, w_ in ((1, 2), (2, 3), (4, 16), (3, 1)):
         n0 = int(sp.ceiling(laws.sink_floor_start().subs({sp.Symbol("s", positive=True): s_,
@@ -225,7 +248,8 @@ def _l2_exact(ctx):
         sinks.append(f"(s, w) = ({s_}, {w_}) from n = {max(2, n0)}")
     return Checked(f"{checked} cuts of random causal row-stochastic matrices (exact rationals, n = 2..22): φ(t) ≥ B_t; "
                    f"{'; '.join(floors)} (float64); sink-window φ_n ≥ s/(s + 2w) exactly for n < 70, "
-                   f"{', '.join(sinks)}", Region.points("n", visited))
+                   f"{', '.join(sinks)}; stacks keep the rate, n = 2..25: {', '.join(stacks)}",
+                   Region.points("n", visited))
 
 
 L2 = Claim(
@@ -236,8 +260,9 @@ L2 = Claim(
                "$c_0 = \\mu_t (n - t)$. Hence: $\\mu_t \\ge a t/n$ for all $t$ gives "
                "$\\varphi_n \\ge a x_c/(2 - a x_c)$ "
                "for every $n$, $a x_c^2 - (a + 2)x_c + 1 = 0$ (uniform causal $\\sqrt 5 - 2$; power law $p < 1$ "
-               "with $a = 1 - p$); $s$ sinks beside a window $w$ give $\\varphi_n \\ge s/(s + 2w)$ for every "
-               "$n \\ge s - 1 + s(s + w)/w$."),
+               "with $a = 1 - p$); a causal stack keeps every layer's rate, so one uniform-causal layer anywhere in a stack "
+               "gives $\\varphi_n \\ge \\sqrt 5 - 2$ for every $n$; $s$ sinks beside a window $w$ give "
+               "$\\varphi_n \\ge s/(s + 2w)$ for every $n \\ge s - 1 + s(s + w)/w$."),
     steps=(
         Step("$\\varphi(t) \\ge B_t$: the cut is at least $c_0$, and $\\varphi(t)$ increases in the cut on both "
              "branches.", "symbolic", "sympy `diff` and `simplify`", _reach_back, scope=EVERY_N, key="reach-back"),
@@ -246,6 +271,8 @@ L2 = Claim(
              key="rate"),
         Step("Power law $p < 1$: $\\mu_t \\ge (1 - p) t/n$.", "symbolic", "sympy `integrate` (integral comparison)",
              _power, scope=EVERY_N, key="power"),
+        Step("Stacks: a causal product of row-stochastic layers keeps every layer's reach-back rate.", "symbolic",
+             "sympy `Sum` identity for any number of rows", _stack_rate, scope=EVERY_N, key="stack-rate"),
         Step("Sink-window: $\\mu_t \\ge \\min(t, s)/(s + w)$, and the floor $s/(s + 2w)$ from "
              "$n \\ge s - 1 + s(s + w)/w$.", "symbolic", "sympy `simplify`", _sinks, scope=EVERY_N, key="sinks"),
         Step("Exact rationals: $\\varphi(t) \\ge B_t$ on random causal matrices; the floors against computed "

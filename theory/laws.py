@@ -48,7 +48,7 @@ __all__ = [
     "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
-    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "support_bound", "sink_floor_start",
+    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "support_bound", "sink_floor_start",
     "structural_bounds",
 ]
 
@@ -412,6 +412,11 @@ def _tidy(expr):
     return min(forms, key=sp.count_ops)
 
 
+def rate_floor(a):
+    """``a x_c/(2 − a x_c)`` for every n ≥ 2: L2's floor for a pattern with reach-back rate a."""
+    return Bound("lower", reach_back_floor(a)[0], 2, True, "L2")
+
+
 def reach_back_ceiling(mean):
     """``E[D]/(n − 1 − E[D])`` for every ``n > E[D] + 1``: claim L4 for a causal kernel with ``Σ κ < ∞``."""
     start = int(sp.floor(sp.N(mean + 1, 30))) + 1
@@ -433,7 +438,7 @@ def _floor_law(pv):
     The bound needs ``κ`` nonincreasing with ``κ(d) ≥ κ(0)(d + 1)^{−p}``: true of ``(d + 1)^{−p}`` itself,
     which is the only kernel :func:`power_law_law` and the uniform family pass here.
     """
-    low = Bound("lower", reach_back_floor(1 - pv)[0], 2, True, "L2")
+    low = rate_floor(1 - pv)
     if pv == 0:
         from attention_transport.numerics.constants import phi_star, x_star
 

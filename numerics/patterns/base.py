@@ -219,6 +219,11 @@ class Pattern(ABC):
         """True when every entry is rational and :meth:`exact_dense` gives the matrix exactly."""
         return False
 
+    def reach_back_rate(self):
+        """A constant ``a`` with ``μ_t ≥ a·t/n`` for every n and t (every row i ≥ t sends at least ``a t/n`` of its
+        mass to keys j < t), or None: the hypothesis of L2's all-n floor ``a x_c/(2 − a x_c)``."""
+        return None
+
     def capacity_law(self):
         """The derived capacity law ``φ_n ~ C n^α (ln n)^β`` of this pattern
         (:class:`~attention_transport.theory.laws.KernelLaw`), or None where no theorem of

@@ -250,6 +250,13 @@ class Stack(Pattern):
     def blocked_max_n(self):
         return min(p.blocked_max_n for p in self.layers)
 
+    def reach_back_rate(self):
+        """The largest rate of a layer (L2, stacks): a causal stack keeps every layer's reach-back rate."""
+        if not self.causal:
+            return None
+        rates = [r for r in (p.reach_back_rate() for p in self.layers) if r is not None]
+        return max(rates) if rates else None
+
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.stack_law` of the layers' laws (summable layers only)."""
         from attention_transport.theory.laws import stack_law

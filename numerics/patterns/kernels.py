@@ -324,6 +324,12 @@ class UniformCausal(ToeplitzKernel):
 
         return sympy.Integer(1)
 
+    def reach_back_rate(self):
+        """Row i ≥ t sends t/(i + 1) ≥ t/n left of t: rate 1 (L2)."""
+        import sympy
+
+        return sympy.Integer(1)
+
     def _row_stats(self, n):
         return np.zeros(n), np.arange(1.0, n + 1)
 
@@ -396,6 +402,12 @@ class ExpDecay(ToeplitzKernel):
 
         return sympy.exp(-sympy.Rational(repr(float(self.m))) * offset)
 
+    def reach_back_rate(self):
+        """m = 0 is uniform causal (rate 1); a positive rate sends almost nothing far: no rate."""
+        import sympy
+
+        return sympy.Integer(1) if self.m == 0 else None
+
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.exp_decay_law`: ``E[D] = 1/(e^m − 1)``, a floor at m = 0."""
         from attention_transport.theory.laws import exp_decay_law
@@ -425,6 +437,12 @@ class PowerLaw(ToeplitzKernel):
 
     def kappa(self, d):
         return (np.abs(np.asarray(d, dtype=float)) + 1.0) ** -self.p
+
+    def reach_back_rate(self):
+        """``1 − p`` for p < 1: t terms of at least ``n^{−p}`` over a normaliser of at most ``n^{1−p}/(1 − p)`` (L2)."""
+        import sympy
+
+        return 1 - sympy.Rational(repr(float(self.p))) if self.p < 1 else None
 
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.power_law_law`: every regime, next-order terms at p = 1, 2."""

@@ -87,6 +87,9 @@ class Alias(Pattern):
     def capacity_law(self):
         return self.expand().capacity_law()
 
+    def reach_back_rate(self):
+        return self.expand().reach_back_rate()
+
 
 def _p(kind, default, minimum, doc):
     return Param(kind, default, minimum, doc)

@@ -113,12 +113,18 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
     spec = pattern.spec
     if law is None:
         fit = _fit(pattern, sorted(set(ns or FIT_N)))
+        from attention_transport.theory.laws import rate_floor
+
+        rate = pattern.reach_back_rate()
+        bounds = [rate_floor(rate)] if rate is not None else []
         rec = {"pattern": spec, "derivation": "fitted", "alpha": fit["alpha"], "beta": 0,
                "coefficient": fit["coefficient"], "law": None if fit["alpha"] is None else
-               f"{fit['coefficient']:.6g} · n^{fit['alpha']:.4f}", "limit_x_star": None, "bounds": [], "fit": fit,
+               f"{fit['coefficient']:.6g} · n^{fit['alpha']:.4f}", "limit_x_star": None,
+               "bounds": [b.to_json() for b in bounds], "fit": fit,
                "note": "no theorem of theory/laws.py applies to this pattern: a least-squares fit over the n "
                        "range, not a law"}
-        rec["rows"] = [{"n": int(m), "phi": phi, "bounds": []} for m, phi in zip(fit["n_used"], fit["phi"])]
+        rec["rows"] = [{"n": int(m), "phi": phi, "bounds": [_bound_row(b, m, phi, dps) for b in bounds]}
+                       for m, phi in zip(fit["n_used"], fit["phi"])]
         return rec
     sides = {b.side for b in law.bounds if b.certified}
     derivation = "certified" if sides == {"upper", "lower"} else "symbolic"
@@ -135,20 +141,22 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
                 row["law_next_order"] = _digits(law.value(m, dps, corrected=True), dps)
             row["phi"] = _capacity(pattern, m)
             row["relative_error"] = float(mpmath.mpf(row["law"]) / row["phi"] - 1) if row["phi"] > 0 else None
-            row["bounds"] = []
-            for b in law.bounds:
-                entry = {"side": b.side, "expression": str(b.expression)}
-                if m < b.n_min:
-                    entry["value"], entry["note"] = None, f"applies from n = {b.n_min}"
-                else:
-                    entry["value"] = _digits(b.value(m, dps), dps)
-                    val = float(b.value(m, dps))
-                    entry["holds"] = bool(row["phi"] <= val * (1 + 1e-12)) if b.side == "upper" else \
-                        bool(row["phi"] >= val * (1 - 1e-12))
-                row["bounds"].append(entry)
+            row["bounds"] = [_bound_row(b, m, row["phi"], dps) for b in law.bounds]
             rows.append(row)
         rec["rows"] = rows
     return rec
+
+
+def _bound_row(b, m, phi, dps):
+    """One bound at one n: its value and whether the computed φ_n obeys it (None below its n_min)."""
+    entry = {"side": b.side, "expression": str(b.expression)}
+    if m < b.n_min:
+        entry["value"], entry["note"] = None, f"applies from n = {b.n_min}"
+        return entry
+    entry["value"] = _digits(b.value(m, dps), dps)
+    val = float(b.value(m, dps))
+    entry["holds"] = bool(phi <= val * (1 + 1e-12)) if b.side == "upper" else bool(phi >= val * (1 - 1e-12))
+    return entry
 
 
 def crossing(spec, target, dps=20):
@@ -199,6 +207,9 @@ def format_report(rec):
         lines.append(f"fitted over n = {fit['n_range'][0]}..{fit['n_range'][1]}: " + (
             fit.get("note") or f"α = {fit['alpha']:.4f} ± {fit['alpha_stderr']:.4f} (standard error)"))
         lines.append(rec["note"])
+        for b in rec["bounds"]:
+            lines.append(f"{b['side']} bound: φ_n {'≤' if b['side'] == 'upper' else '≥'} {b['expression']} for every "
+                         f"n ≥ {b['n_min']} (certified, {b['claim']})")
     else:
         lines.append(f"φ_n ~ {rec['coefficient']} · n^{rec['alpha']} · (ln n)^{rec['beta']}; "
                      f"x* = {rec['limit_x_star']}; {rec['next_order']}")

@@ -154,6 +154,20 @@ def test_band_ceiling_exactly():
                 assert exact_prefix_capacity(P.exact_dense(n))[0] <= Fraction(int(top.p), int(top.q))
 
 
+@pytest.mark.parametrize("spec", ["stack(window:w=16, uniform-causal)", "stack(uniform-causal, repeat(window:w=8, 4))",
+                                  "stack(window:w=4, power-law:p=0.3, exp-decay:m=1)", "repeat(uniform-causal, 3)"])
+def test_a_layer_with_a_rate_keeps_its_floor_in_any_stack(spec):
+    """L2 through a stack: the largest layer rate holds for the product, for every n (here 2..300 and 10⁴)."""
+    P = parse_pattern(spec)
+    a = P.reach_back_rate()
+    floor = float(laws.reach_back_floor(a)[0])
+    rec = law_report(P, ns=[256, 512, 1024])
+    assert rec["derivation"] == "fitted" and rec["bounds"][0]["claim"] == "L2"
+    for n in list(range(2, 300)) + [10 ** 4]:
+        assert phi(P, n) >= floor * (1 - 1e-12), (spec, n)
+    assert parse_pattern("stack(window:w=4, exp-decay:m=1)").reach_back_rate() is None
+
+
 @pytest.mark.parametrize("spec", ["exp-decay:m=0.5", "exp-decay:m=2", "power-law:p=3", "power-law:p=2.5",
                                   "repeat(window:w=8, 3)"])
 def test_reach_back_ceiling_for_every_n(spec):
