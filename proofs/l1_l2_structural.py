@@ -192,7 +192,8 @@ def _stack_rate(ctx):
     lhs = sp.Sum(b[k] * xm[k], (k, 0, N)) - alpha * sp.Sum(b[k], (k, 0, N))
     rhs = sp.Sum(sp.expand(b[k] * (xm[k] - alpha)), (k, 0, N))
     require(sp.simplify(rhs.expand() - lhs.expand()) == 0, "Σ b_k x_k − α Σ b_k ≠ Σ b_k (x_k − α)")
-    return ("the mass a product row sends left of t is linear in the rows it mixes: (B X)_i(<t) = Σ_k B_ik X_k(<t), and "
+    return ("the mass a product row sends left of t is linear in the rows it mixes: (B X)_i(<t) = Σ_k B_ik X_k(<t), "
+            "and "
             "Σ_k b_k x_k − α = Σ_k b_k (x_k − α) when Σ b_k = 1 (sympy, for every number of rows), ≥ 0 when every "
             "x_k ≥ α: a later layer B keeps μ_t ≥ α. An earlier causal row-stochastic product C sends rows r < t "
             "wholly left of t, so (L C)_m(<t) = Σ_r L_mr C_r(<t) ≥ Σ_(r<t) L_mr: the layer L keeps its own rate. "
@@ -260,7 +261,8 @@ L2 = Claim(
                "$c_0 = \\mu_t (n - t)$. Hence: $\\mu_t \\ge a t/n$ for all $t$ gives "
                "$\\varphi_n \\ge a x_c/(2 - a x_c)$ "
                "for every $n$, $a x_c^2 - (a + 2)x_c + 1 = 0$ (uniform causal $\\sqrt 5 - 2$; power law $p < 1$ "
-               "with $a = 1 - p$); a causal stack keeps every layer's rate, so one uniform-causal layer anywhere in a stack "
+               "with $a = 1 - p$); a causal stack keeps every layer's rate, so one uniform-causal layer anywhere in a "
+               "stack "
                "gives $\\varphi_n \\ge \\sqrt 5 - 2$ for every $n$; $s$ sinks beside a window $w$ give "
                "$\\varphi_n \\ge s/(s + 2w)$ for every $n \\ge s - 1 + s(s + w)/w$."),
     steps=(
