@@ -197,7 +197,8 @@ def _stack_rate(ctx):
             "Σ_k b_k x_k − α = Σ_k b_k (x_k − α) when Σ b_k = 1 (sympy, for every number of rows), ≥ 0 when every "
             "x_k ≥ α: a later layer B keeps μ_t ≥ α. An earlier causal row-stochastic product C sends rows r < t "
             "wholly left of t, so (L C)_m(<t) = Σ_r L_mr C_r(<t) ≥ Σ_(r<t) L_mr: the layer L keeps its own rate. "
-            "Hence a causal stack has every layer's reach-back rate; one uniform-causal layer anywhere gives √5 − 2")
+            "Hence a causal stack has every layer's reach-back rate; one uniform-causal layer anywhere gives √5 − 2. "
+            "A mixture Σ w_k A_k sends Σ w_k of its parts' masses: rate Σ w_k a_k (the same identity with b = w)")
 
 
 def _exact_mu(A, size):
@@ -231,12 +232,13 @@ def _l2_exact(ctx):
         floors.append(f"{spec}: min over n = 2..399 of φ_n = {low:.4f} ≥ {float(floor):.4f}")
     stacks = []
     for spec in ("stack(window:w=3, uniform-causal)", "stack(uniform-causal, window:w=2, window:w=3)",
-                 "stack(window:w=2, uniform-causal, window:w=4)"):
+                 "stack(window:w=2, uniform-causal, window:w=4)", "mix(window:w=3@1/2, uniform-causal@1/2)"):
         P = parse_pattern(spec)
-        require(P.reach_back_rate() == 1, f"{spec}: rate {P.reach_back_rate()}")
+        a = Fraction(str(P.reach_back_rate()))
+        require(a == (Fraction(1, 2) if spec.startswith("mix") else 1), f"{spec}: rate {a}")
         for m_ in range(2, 26):
             for tt, m_t in enumerate(_exact_mu(P.exact_dense(m_), m_), start=1):
-                require(m_t >= Fraction(tt, m_), f"{spec}, n={m_}, t={tt}: μ_t = {m_t} < t/n")
+                require(m_t >= a * Fraction(tt, m_), f"{spec}, n={m_}, t={tt}: μ_t = {m_t} < a t/n")
         stacks.append(spec)
     sinks = []
     for s_, w_ in ((1, 2), (2, 3), (4, 16), (3, 1)):
@@ -273,7 +275,8 @@ L2 = Claim(
              key="rate"),
         Step("Power law $p < 1$: $\\mu_t \\ge (1 - p) t/n$.", "symbolic", "sympy `integrate` (integral comparison)",
              _power, scope=EVERY_N, key="power"),
-        Step("Stacks: a causal product of row-stochastic layers keeps every layer's reach-back rate.", "symbolic",
+        Step("Stacks and mixtures: a causal product of row-stochastic layers keeps every layer's reach-back rate; a "
+             "mixture has the weighted rate.", "symbolic",
              "sympy `Sum` identity for any number of rows", _stack_rate, scope=EVERY_N, key="stack-rate"),
         Step("Sink-window: $\\mu_t \\ge \\min(t, s)/(s + w)$, and the floor $s/(s + 2w)$ from "
              "$n \\ge s - 1 + s(s + w)/w$.", "symbolic", "sympy `simplify`", _sinks, scope=EVERY_N, key="sinks"),

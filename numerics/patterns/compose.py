@@ -141,6 +141,16 @@ class Mix(Pattern):
     def spec(self):
         return "mix(" + ", ".join(f"{p.spec}@{format_weight(w)}" for p, w in zip(self.parts, self.weights)) + ")"
 
+    def reach_back_rate(self):
+        """``Σ_k w_k a_k`` over the parts with a rate (L2, mixtures): a mixed row sends the mixed masses left of t."""
+        if not self.causal:
+            return None
+        import sympy
+
+        rate = sum((sympy.Rational(w.numerator, w.denominator) * r for p, w in zip(self.parts, self.weights)
+                    if (r := p.reach_back_rate()) is not None), sympy.Integer(0))
+        return rate if rate > 0 else None
+
     @property
     def causal(self):
         return all(p.causal for p in self.parts)

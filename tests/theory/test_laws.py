@@ -155,7 +155,9 @@ def test_band_ceiling_exactly():
 
 
 @pytest.mark.parametrize("spec", ["stack(window:w=16, uniform-causal)", "stack(uniform-causal, repeat(window:w=8, 4))",
-                                  "stack(window:w=4, power-law:p=0.3, exp-decay:m=1)", "repeat(uniform-causal, 3)"])
+                                  "stack(window:w=4, power-law:p=0.3, exp-decay:m=1)", "repeat(uniform-causal, 3)",
+                                  "mix(window:w=8@0.7, uniform-causal@0.3)",
+                                  "stack(mix(window:w=4@0.5, uniform-causal@0.5), window:w=8)"])
 def test_a_layer_with_a_rate_keeps_its_floor_in_any_stack(spec):
     """L2 through a stack: the largest layer rate holds for the product, for every n (here 2..300 and 10⁴)."""
     P = parse_pattern(spec)
@@ -166,6 +168,7 @@ def test_a_layer_with_a_rate_keeps_its_floor_in_any_stack(spec):
     for n in list(range(2, 300)) + [10 ** 4]:
         assert phi(P, n) >= floor * (1 - 1e-12), (spec, n)
     assert parse_pattern("stack(window:w=4, exp-decay:m=1)").reach_back_rate() is None
+    assert parse_pattern("mix(window:w=8@0.7, uniform-causal@0.3)").reach_back_rate() == sp.Rational(3, 10)
 
 
 @pytest.mark.parametrize("spec", ["exp-decay:m=0.5", "exp-decay:m=2", "power-law:p=3", "power-law:p=2.5",
