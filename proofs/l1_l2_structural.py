@@ -376,3 +376,71 @@ L4 = Claim(
     ),
     domain=Region.box(n=(2, None)),
 )
+
+
+# -- L5 ---------------------------------------------------------------------------------------------------------------
+#: the claimed floor of L5, in δ = max_(1 ≤ t ≤ n−1) A_tt
+delta = sp.Symbol("delta", nonnegative=True)
+DIAGONAL_FLOOR = (1 - delta) / n
+
+
+def _diag_cut(ctx):
+    e = infeasible([j, t], [j <= t - 1, j >= t], "a key j ≤ t − 1 is not t")
+    return (f"row t (0-based, 1 ≤ t ≤ n − 1) lies right of the cut and, being causal, puts its mass on j ≤ t; {e}: "
+            "all but A_tt of it crosses, so cut(t) ≥ 1 − A_tt ≥ 1 − δ")
+
+
+def _diag_volume(ctx):
+    v = sp.Symbol("v", positive=True)
+    e = symbolic_zero(sp.Min(v, 2 * n - v).subs(v, n) - n, "min(vol, 2n − vol) at vol = n is n")
+    e2 = infeasible([v, n], [v >= n + 1, 2 * n - v >= n + 1], "min(vol, comp) ≤ n when vol + comp = 2n")
+    e3 = symbolic_zero(((1 - delta) / n) - DIAGONAL_FLOOR, "cut/n ≥ (1 − δ)/n")
+    return (f"the total volume of a row-stochastic A is 2n, so {e2} ({e}); φ(t) = cut/min(vol, comp) ≥ cut/n; "
+            f"{e3}")
+
+
+def _diag_kernel(ctx):
+    k0, k1, Kt = sp.symbols("kappa0 kappa1 K_t", positive=True)
+    gap = sp.simplify((1 - k0 / Kt) - (1 - k0 / (k0 + k1)))
+    e = symbolic_zero(gap - k0 * (Kt - k0 - k1) / (Kt * (k0 + k1)), "(1 − κ₀/K_t) − (1 − κ₀/(κ₀ + κ₁)) = "
+                      "κ₀(K_t − κ₀ − κ₁)/(K_t(κ₀ + κ₁)) ≥ 0")
+    return (f"a causal Toeplitz row t ≥ 1 has A_tt = κ(0)/K_t with K_t = Σ_(d≤t) κ(d) ≥ κ(0) + κ(1); {e}: "
+            "1 − δ ≥ κ(1)/(κ(0) + κ(1))")
+
+
+def _l5_exact(ctx):
+    rng = random.Random(SEED + 3)
+    visited, checked = [], 0
+    for size in range(2, 30):
+        for _ in range(3):
+            A = _random_banded(rng, size, rng.randint(1, size))
+            top = max(A[r][r] for r in range(1, size))
+            floor = Fraction(str(DIAGONAL_FLOOR.subs({delta: sp.Rational(top.numerator, top.denominator), n: size})))
+            phi = exact_prefix_capacity(A)[0]
+            require(phi >= floor, f"n={size}: φ = {phi} < (1 − δ)/n = {floor}")
+            checked += 1
+        visited.append(size)
+    return Checked(f"{checked} random causal row-stochastic matrices (exact rationals, n = 2..29): φ_n ≥ (1 − δ)/n",
+                   Region.points("n", visited))
+
+
+L5 = Claim(
+    id="L5",
+    title="diagonal floor",
+    statement=("For every causal row-stochastic $A$ and every $n \\ge 2$: $\\varphi_n \\ge (1 - \\delta)/n$ with "
+               "$\\delta = \\max_{1 \\le t \\le n-1} A_{tt}$. For a causal kernel, $1 - \\delta \\ge \\kappa(1)/(\\kappa(0) "
+               "+ \\kappa(1))$: with L4 this pins $\\varphi_n = \\Theta(1/n)$ for every summable kernel, for every $n$ "
+               "(exp-decay: $1/((e^m + 1)n) \\le \\varphi_n \\le E[D]/(n - 1 - E[D])$)."),
+    steps=(
+        Step("Row $t$ sends all but $A_{tt}$ of its mass left of $t$: $\\mathrm{cut}(t) \\ge 1 - \\delta$.",
+             "linear-arithmetic", "Farkas certificate", _diag_cut, scope=EVERY_N, key="diagonal-cut"),
+        Step("$\\min(\\mathrm{vol}, \\mathrm{comp}) \\le n$, so $\\varphi(t) \\ge \\mathrm{cut}(t)/n$.",
+             "linear-arithmetic", "Farkas certificate; sympy `simplify`", _diag_volume, scope=EVERY_N,
+             key="half-volume"),
+        Step("A causal kernel's diagonal: $1 - \\delta \\ge \\kappa(1)/(\\kappa(0) + \\kappa(1))$.", "symbolic",
+             "sympy `simplify`", _diag_kernel, scope=EVERY_N, key="kernel-diagonal"),
+        Step("Exact rationals on random causal matrices.", "exact", "`fractions.Fraction`", _l5_exact,
+             scope=Scope(Region.box(n=(2, 29)), "each"), key="random", role="check"),
+    ),
+    domain=Region.box(n=(2, None)),
+)

@@ -35,7 +35,7 @@ against the structural capacity at n up to 10⁷.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import sympy as sp
@@ -48,7 +48,7 @@ __all__ = [
     "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
-    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "support_bound",
+    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor", "support_bound",
     "sink_floor_start",
     "structural_bounds",
 ]
@@ -352,6 +352,28 @@ def _sum(term):
 
 
 def kernel_law(kappa):
+    """:func:`_kernel_law` with the diagonal floor of L5, ``κ(1)/((κ(0) + κ(1)) n)``, where it is not a floor law.
+
+    With L4's ceiling this certifies the order ``1/n`` of every summable kernel for every n.
+    """
+    law = _kernel_law(kappa)
+    if law is None or law.regime.startswith("floor"):
+        return law
+    if isinstance(kappa, dict):
+        k0, k1 = (sp.sympify(kappa.get(k, 0)) for k in (0, 1))
+    else:
+        k0, k1 = (sp.sympify(kappa).subs(d, k) for k in (0, 1))
+    if not (k1 > 0 and k0 >= 0):
+        return law
+    return replace(law, bounds=law.bounds + (diagonal_floor(k0, k1),))
+
+
+def diagonal_floor(k0, k1):
+    """``κ(1)/((κ(0) + κ(1)) n)`` for every n ≥ 2: claim L5 for a causal kernel."""
+    return Bound("lower", sp.together(k1 / (k0 + k1)) / n, 2, True, "L5")  # no simplify: e^m with a float's m
+
+
+def _kernel_law(kappa):
     """The capacity law of the causal kernel ``κ(d)``, ``d ≥ 0`` (a sympy expression in :data:`d`).
 
     Parameters
@@ -508,7 +530,8 @@ def exp_decay_law(mv):
     law = _summable(mean, "summable first moment (exp-decay)", kernel=False)
     value = mean.subs(m, mv)
     return KernelLaw(law.regime, law.alpha, law.beta, value, law.x_star, f"E[D]/n, E[D] = {mean} at m = {mv}",
-                     law.next_order, mean=value, bounds=(reach_back_ceiling(value),))
+                     law.next_order, mean=value,
+                     bounds=(reach_back_ceiling(value), Bound("lower", 1 / ((sp.exp(mv) + 1) * n), 2, True, "L5")))
 
 
 def power_law_law(pv):
@@ -522,12 +545,12 @@ def power_law_law(pv):
     law = kernel_law((d + 1) ** (-pv))
     if pv == 1:
         c1 = log_offset(40)
-        return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
+        return replace(law, next_order=
                          f"ln 2/(ln n + c₁), c₁ = γ + J/ln 2 = {mpmath.nstr(c1, 12)}; relative error of ln 2/ln n "
                          "≈ +c₁/ln n", corrected=lambda n: mpmath.log(2) / (mpmath.log(n) + c1))
     if pv == 2:
         c2 = square_offset()
-        return KernelLaw(law.regime, law.alpha, law.beta, law.coefficient, law.x_star, law.law,
+        return replace(law, next_order=
                          f"(6/π²)(ln n + c₂)/n, c₂ = γ + 1 − π²/6 − 2 ln 2 = {sp.N(c2, 12)}; relative error of the "
                          "leading term ≈ −c₂/ln n",
                          corrected=lambda n: 6 / mpmath.pi ** 2 * (mpmath.log(n) + mpmath.mpf(sp.N(c2, 40))) / n)

@@ -126,13 +126,14 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
         rec["rows"] = [{"n": int(m), "phi": phi, "bounds": [_bound_row(b, m, phi, dps) for b in bounds]}
                        for m, phi in zip(fit["n_used"], fit["phi"])]
         return rec
-    sides = {b.side for b in law.bounds if b.certified}
-    derivation = "certified" if sides == {"upper", "lower"} else "symbolic"
+    pinned, order = _pinned(law)
+    derivation = "certified" if pinned else "symbolic"
     rec = {"pattern": spec, "derivation": derivation, "regime": law.regime,
            "alpha": str(law.alpha), "beta": law.beta, "coefficient": _digits(law.coefficient, dps),
            "coefficient_exact": str(law.coefficient) if isinstance(law.coefficient, sp.Basic) else None,
            "law": law.law, "limit_x_star": None if law.x_star is None else _digits(law.x_star, dps),
-           "next_order": law.next_order, "claim": law.claim, "bounds": [b.to_json() for b in law.bounds]}
+           "next_order": law.next_order, "claim": law.claim, "order_certified": order,
+           "bounds": [b.to_json() for b in law.bounds]}
     if ns:
         rows = []
         for m in ns:
@@ -145,6 +146,25 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
             rows.append(row)
         rec["rows"] = rows
     return rec
+
+
+def _pinned(law):
+    """``(pinned, order)``: certified upper and lower bounds both asymptotic to the law (pinned), or both of
+    its order ``n^α (ln n)^β`` (the ratio bound/law settles at 10⁹ → 10¹² for each side: the order is proven)."""
+    ratios = {"upper": [], "lower": []}
+    for b in law.bounds:
+        if b.certified:
+            r9, r12 = (float(b.value(m) / law.value(m)) for m in (10 ** 9, 10 ** 12))
+            ratios[b.side].append((r9, r12))
+    if sp.sympify(law.alpha) == 0 and law.beta == 0 and ratios["lower"] and not ratios["upper"]:
+        top = float(1 / law.value(10 ** 9))  # a floor's order needs only a lower bound: φ_n ≤ 1 always
+        ratios["upper"].append((top, top))
+    if not ratios["upper"] or not ratios["lower"]:
+        return False, False
+    settled = {side: [r for r in rs if r[1] > 0 and abs(r[0] / r[1] - 1) < 1e-2] for side, rs in ratios.items()}
+    order = bool(settled["upper"] and settled["lower"])
+    pinned = order and all(any(abs(r[1] - 1) < 1e-3 for r in settled[side]) for side in ("upper", "lower"))
+    return pinned, order
 
 
 def _bound_row(b, m, phi, dps):
@@ -213,6 +233,9 @@ def format_report(rec):
     else:
         lines.append(f"φ_n ~ {rec['coefficient']} · n^{rec['alpha']} · (ln n)^{rec['beta']}; "
                      f"x* = {rec['limit_x_star']}; {rec['next_order']}")
+        if rec["order_certified"] and rec["derivation"] != "certified":
+            lines.append("the order n^α (ln n)^β is certified: certified upper and lower bounds of that order for "
+                         "every n; the constant is derived")
         for b in rec["bounds"]:
             tag = f"certified, {b['claim']}" if b["certified"] else "not certified"
             lines.append(f"{b['side']} bound: φ_n {'≤' if b['side'] == 'upper' else '≥'} {b['expression']} for every "

@@ -41,7 +41,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d", "L1", "L2", "L3", "L4"]
+                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -172,7 +172,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -294,6 +294,19 @@ def test_l4_fails_for_a_sharper_ceiling(monkeypatch):
     monkeypatch.setattr(lx, "TAIL_CEILING", lx.R / (2 * (lx.n - 1)))  # half the leading term: false
     with pytest.raises(CheckFailed, match="E\\[D\\]/\\(n − 1 − E\\[D\\]\\)"):
         lx._l4_exact(ctx)
+
+
+def test_l5_fails_for_a_floor_twice_as_high(monkeypatch):
+    from attention_transport.proofs import l1_l2_structural as lx
+
+    ctx = Context()
+    for step in lx.L5.steps:
+        step.check(ctx)
+    monkeypatch.setattr(lx, "DIAGONAL_FLOOR", 2 * (1 - lx.delta) / lx.n)
+    with pytest.raises(CheckFailed, match="cut/n ≥ \\(1 − δ\\)/n"):
+        lx._diag_volume(ctx)
+    with pytest.raises(CheckFailed, match="< \\(1 − δ\\)/n"):
+        lx._l5_exact(ctx)
 
 
 def test_l3_fails_for_wrong_constants(monkeypatch):

@@ -147,11 +147,14 @@ def test_no_law_where_no_theorem_applies():
 def test_band_ceiling_exactly():
     for spec in ("window:w=3", "window:w=7", "dilated:w=3,k=2"):
         P = parse_pattern(spec)
-        assert [b.claim for b in P.capacity_law().bounds] == ["L4", "L1"]
+        assert [b.claim for b in P.capacity_law().bounds] == (["L4", "L1"] if spec.startswith("dilated") else
+                                                               ["L4", "L1", "L5"])
         for b in P.capacity_law().bounds:
             for n in range(b.n_min, 60):
-                top = sp.Rational(b.expression.subs(laws.n, n))
-                assert exact_prefix_capacity(P.exact_dense(n))[0] <= Fraction(int(top.p), int(top.q))
+                value = sp.Rational(b.expression.subs(laws.n, n))
+                exact = exact_prefix_capacity(P.exact_dense(n))[0]
+                bound = Fraction(int(value.p), int(value.q))
+                assert exact <= bound if b.side == "upper" else exact >= bound, (spec, b.claim, n)
 
 
 @pytest.mark.parametrize("spec", ["stack(window:w=16, uniform-causal)", "stack(uniform-causal, repeat(window:w=8, 4))",
@@ -178,9 +181,24 @@ def test_reach_back_ceiling_for_every_n(spec):
     P = parse_pattern(spec)
     for b in P.capacity_law().bounds:
         for n in list(range(b.n_min, 200)) + [1000, 10 ** 5]:
-            assert phi(P, n) <= float(b.value(n)) * (1 + 1e-9), (spec, b.claim, n)
+            got, bound = phi(P, n), float(b.value(n))
+            assert got <= bound * (1 + 1e-9) if b.side == "upper" else got >= bound * (1 - 1e-9), (spec, b.claim, n)
     claims = [b.claim for b in P.capacity_law().bounds]
-    assert claims == (["L1"] if spec.startswith("repeat") else ["L4"])
+    assert claims == (["L1"] if spec.startswith("repeat") else ["L4", "L5"])
+
+
+@pytest.mark.parametrize("spec, order", [("power-law:p=1.5", False), ("power-law:p=2", False), ("power-law:p=1", False),
+                                         ("exp-decay:m=2", True), ("uniform-causal", True)])
+def test_diagonal_floor_for_every_n(spec, order):
+    """L5's κ(1)/((κ(0) + κ(1)) n) below the capacity for n = 2..300 and 10⁴; the order is certified where L4 or a
+    floor's lower bound matches it."""
+    P = parse_pattern(spec)
+    rec = law_report(P)
+    assert rec["order_certified"] is order
+    for b in P.capacity_law().bounds:
+        if b.claim == "L5":
+            for n in list(range(2, 300)) + [10 ** 4]:
+                assert phi(P, n) >= float(b.value(n)) * (1 - 1e-12)
 
 
 def test_reach_back_floors_exactly():
@@ -268,7 +286,9 @@ def test_law_json_keys_and_rows():
     assert rec["coefficient"].startswith("3.5000") and rec["coefficient_exact"] == "7/2"
     assert rec["bounds"] == [{"side": "upper", "expression": "7/(2*(n - 9/2))", "n_min": 5, "certified": True,
                               "claim": "L4"},
-                             {"side": "upper", "expression": "7/(n - 8)", "n_min": 9, "certified": True, "claim": "L1"}]
+                             {"side": "upper", "expression": "7/(n - 8)", "n_min": 9, "certified": True, "claim": "L1"},
+                             {"side": "lower", "expression": "1/(2*n)", "n_min": 2, "certified": True, "claim": "L5"}]
+    assert rec["order_certified"] is True
     assert [r["n"] for r in rec["rows"]] == [100, 1000]
     assert all(b["holds"] for r in rec["rows"] for b in r["bounds"])
     assert rec["rows"][1]["phi"] == pytest.approx(phi("window:w=8", 1000))
