@@ -428,7 +428,8 @@ L5 = Claim(
     id="L5",
     title="diagonal floor",
     statement=("For every causal row-stochastic $A$ and every $n \\ge 2$: $\\varphi_n \\ge (1 - \\delta)/n$ with "
-               "$\\delta = \\max_{1 \\le t \\le n-1} A_{tt}$. For a causal kernel, $1 - \\delta \\ge \\kappa(1)/(\\kappa(0) "
+               "$\\delta = \\max_{1 \\le t \\le n-1} A_{tt}$. For a causal kernel, "
+               "$1 - \\delta \\ge \\kappa(1)/(\\kappa(0) "
                "+ \\kappa(1))$: with L4 this pins $\\varphi_n = \\Theta(1/n)$ for every summable kernel, for every $n$ "
                "(exp-decay: $1/((e^m + 1)n) \\le \\varphi_n \\le E[D]/(n - 1 - E[D])$)."),
     steps=(

@@ -48,7 +48,8 @@ __all__ = [
     "continuum_cut", "continuum_cut_closed_form", "continuum_volume",
     "power_tail_cut", "balanced_power_tail_cut", "entropy_cut",
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
-    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor", "support_bound",
+    "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
+    "support_bound",
     "sink_floor_start",
     "structural_bounds",
 ]
