@@ -160,9 +160,9 @@ def test_figures_cli(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path), "--only", "F1", "--format", "png,svg"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["F1_uniform_causal_landscape.png",
                                                           "F1_uniform_causal_landscape.svg"]
-    assert main(["figures", "--out", str(tmp_path), "--only", "F8"]) == 2
+    assert main(["figures", "--out", str(tmp_path), "--only", "F10"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "unknown figure 'F8'" in err
+    assert err.count("\n") == 1 and "unknown figure 'F10'" in err
     for bad in (",", ""):  # regression: wrote nothing and exited 0
         assert main(["figures", "--out", str(tmp_path / "none"), "--only", "F1", "--format", bad]) == 2
         assert "figure format must be one or more of png, pdf, svg" in capsys.readouterr().err
@@ -176,11 +176,14 @@ def test_figures_rerun_recomputes_each_shipped_report(tmp_path, monkeypatch, cap
     from attention_transport.harness import validate as validate_mod
     from attention_transport.harness.fetch import MARKER
 
-    cache = tmp_path / "cache" / "halueval"
-    cache.mkdir(parents=True)
-    (cache / MARKER).write_text("{}")
+    from attention_transport.harness.benchmarks import benchmark
+
     paths = {p.stem: p for p in figures.bundled_reports()}
     shipped = {stem: figures.load_reports([p])[0] for stem, p in paths.items()}
+    for component in {benchmark(rep.benchmark).component for rep in shipped.values()}:  # every benchmark's data
+        cache = tmp_path / "cache" / component
+        cache.mkdir(parents=True)
+        (cache / MARKER).write_text("{}")
     seen = []
 
     def fake_validate(config, *, cache=None, progress=True, figures=True):
