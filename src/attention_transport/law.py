@@ -217,6 +217,12 @@ def crossing(spec, target, dps=20):
                      f"the parameter); got {spec!r}")
 
 
+def _bound_line(b):
+    tag = f"certified, {b['claim']}" if b["certified"] else "not certified"
+    sign = "≤" if b["side"] == "upper" else "≥"
+    return f"{b['side']} bound: φ_n {sign} {b['expression']} for every n ≥ {b['n_min']} ({tag})"
+
+
 def format_report(rec):
     """Human-readable lines of :func:`law_report`."""
     what = rec["pattern"]
@@ -227,19 +233,14 @@ def format_report(rec):
         lines.append(f"fitted over n = {fit['n_range'][0]}..{fit['n_range'][1]}: " + (
             fit.get("note") or f"α = {fit['alpha']:.4f} ± {fit['alpha_stderr']:.4f} (standard error)"))
         lines.append(rec["note"])
-        for b in rec["bounds"]:
-            lines.append(f"{b['side']} bound: φ_n {'≤' if b['side'] == 'upper' else '≥'} {b['expression']} for every "
-                         f"n ≥ {b['n_min']} (certified, {b['claim']})")
+        lines += [_bound_line(b) for b in rec["bounds"]]
     else:
         lines.append(f"φ_n ~ {rec['coefficient']} · n^{rec['alpha']} · (ln n)^{rec['beta']}; "
                      f"x* = {rec['limit_x_star']}; {rec['next_order']}")
         if rec["order_certified"] and rec["derivation"] != "certified":
             lines.append("the order n^α (ln n)^β is certified: certified upper and lower bounds of that order for "
                          "every n; the constant is derived")
-        for b in rec["bounds"]:
-            tag = f"certified, {b['claim']}" if b["certified"] else "not certified"
-            lines.append(f"{b['side']} bound: φ_n {'≤' if b['side'] == 'upper' else '≥'} {b['expression']} for every "
-                         f"n ≥ {b['n_min']} ({tag})")
+        lines += [_bound_line(b) for b in rec["bounds"]]
         if not rec["bounds"]:
             lines.append("no certified bound for every n applies to this family (L1 needs a finite band, L2 a "
                          "reach-back mass per cut, L4 a summable kernel)")
