@@ -282,28 +282,60 @@ def _reversals(rows):
     return found
 
 
-def score(runs, predictions, *, data=None, n_boot=1000, seed=0, require_commit=True):
+def _kept_rows(earlier, book, *, fresh, n_boot, seed):
+    """The rows of an earlier result that still stand: not rescored now, scored under this rule version with the
+    same bootstrap, and still matching their registered prediction (same registration and signs)."""
+    if earlier is None:
+        return []
+    for key, want in (("rule_version", RULE_VERSION), ("n_boot", n_boot), ("seed", seed)):
+        if earlier.get(key) != want:
+            raise AttentionTransportError(f"the earlier polarity test has {key} {earlier.get(key)!r}, not {want!r}; "
+                                          "rescore its runs instead of keeping them")
+    kept = []
+    for row in earlier.get("runs", []):
+        key = _key(row)
+        if key in fresh:
+            continue
+        entry = book["predictions"].get(key)
+        if entry is None or entry.get("registered") != row.get("registered") or \
+                any(entry["rules"][r]["sign"] != row["rules"][r]["sign"] for r in RULES):
+            raise AttentionTransportError(f"the earlier polarity test's row {key} does not match its registered "
+                                          "prediction; rescore that run instead of keeping it")
+        kept.append({**row, "scored": row.get("scored", earlier.get("date")),
+                     "predictions_commit": row.get("predictions_commit", earlier["predictions"].get("commit"))})
+    return kept
+
+
+def score(runs, predictions, *, data=None, n_boot=1000, seed=0, require_commit=True, earlier=None):
     """Score the test split of each run against its registered prediction.
+
+    ``earlier`` is a result this function returned before (the parsed ``polarity-test.json``): its
+    rows for runs not given here are kept as scored then, so a run folder that is gone (a new
+    machine) still counts in the reversals. A kept row must match its registered prediction and
+    have been scored under the same rule version, ``n_boot`` and ``seed``; each row records when it
+    was scored and against which commit of the predictions.
 
     Returns
     -------
     dict
         ``rule_version``, ``predictions`` (file, sha256, commit), ``runs`` (per run: the entry's
-        statistics and signs, the test LC-AUROC of φ with its interval, the verdict per rule),
-        ``reversals`` (per model and rule, the benchmark pairs predicted opposite) and ``date``.
+        statistics and signs, the test LC-AUROC of φ with its interval, the verdict per rule,
+        ``scored`` and ``predictions_commit``), ``reversals`` (per model and rule, the benchmark
+        pairs predicted opposite) and ``date``.
 
     Raises
     ------
     AttentionTransportError
         A run without a registered prediction, or one registered for other model or data
-        bytes; with ``require_commit``, a predictions file that is not committed as it stands.
+        bytes; with ``require_commit``, a predictions file that is not committed as it stands;
+        an ``earlier`` row that no longer matches its prediction or was scored otherwise.
     """
     book = _read_predictions(predictions)
     commit, clean = predictions_commit(predictions)
     if require_commit and not clean:
         raise AttentionTransportError(f"{predictions} is not committed as it stands; commit the predictions "
                                       "before the test split is scored")
-    rows = []
+    rows, now = [], utc_now()
     for run in runs:
         manifest = _read_run(run)
         key = f"{manifest['model']}/{manifest['benchmark']}"
@@ -315,11 +347,16 @@ def score(runs, predictions, *, data=None, n_boot=1000, seed=0, require_commit=T
             if entry.get(k) != manifest.get(k):
                 raise IncompatibleRun(f"{run}: {k} differs from the registered prediction of {key}")
         rows.append({**{k: entry[k] for k in ("model", "benchmark", "calibration_items", "rules", "registered")},
-                     **_test_score(run, manifest, entry, data=data, n_boot=n_boot, seed=seed)})
+                     **_test_score(run, manifest, entry, data=data, n_boot=n_boot, seed=seed),
+                     "scored": now, "predictions_commit": commit})
+    fresh = {_key(r) for r in rows}
+    if len(fresh) < len(rows):
+        raise AttentionTransportError("two runs given are the same model and benchmark; score each once")
+    rows = _kept_rows(earlier, book, fresh=fresh, n_boot=n_boot, seed=seed) + rows
     return json_ready({"rule_version": RULE_VERSION,
                        "predictions": {"file": Path(predictions).name, "sha256": content_sha256(predictions),
                                        "commit": commit},
-                       "n_boot": n_boot, "seed": seed, "date": utc_now(), "runs": rows,
+                       "n_boot": n_boot, "seed": seed, "date": now, "runs": rows,
                        "reversals": _reversals(rows)})
 
 
@@ -342,6 +379,13 @@ def markdown(result, *, title=True):
                      f"{rg['median']:.2f} → {rg['sign']:+d} ({rg['kind']}) | {r['test_items']} | "
                      f"{num(r['lc_auroc'])} | [{num(r['ci_low'])}, {num(r['ci_high'])}] | {obs} | "
                      f"{r['verdicts']['evidence']} | {r['verdicts']['regime']} |")
+    earlier = {}
+    for r in result["runs"]:
+        if r.get("scored", result["date"]) != result["date"]:
+            earlier.setdefault((r["scored"], r.get("predictions_commit")), []).append(f"{r['model']}/{r['benchmark']}")
+    for (when, commit), keys in sorted(earlier.items()):
+        lines += ["", f"Kept as scored on {when} against predictions commit {(commit or 'none')[:12]}: "
+                  f"{', '.join(keys)}."]
     if result["reversals"]:
         lines += ["", "| rule | model | benchmarks predicted opposite | reversal |", "|---|---|---|---|"]
         lines += [f"| {v['rule']} | {v['model']} | {' vs '.join(v['benchmarks'])} | {v['verdict']} |"

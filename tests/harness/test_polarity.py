@@ -187,6 +187,36 @@ def test_a_predicted_reversal(tmp_path, data, repo):
     assert "| evidence | m | halueval-qa vs medqa | held |" in polarity.markdown(result)
 
 
+def test_rows_scored_earlier_are_kept_only_while_they_match(tmp_path, data, repo):
+    mc = tmp_path / "mc.jsonl"
+    with open(mc, "w", encoding="utf-8") as fh:
+        for i in range(N_ITEMS):
+            gold, wrong = "ab" * (1 + i % 3), "ba" * (1 + i % 3)
+            fh.write(json.dumps({"question": f"q{i}?", "options": f"A. {gold}\nB. {wrong}", "answer": f"A. {gold}"})
+                     + "\n")
+    qa = make_run(tmp_path / "qa", data, effect=-0.1)
+    closed = make_run(tmp_path / "mc", mc, effect=0.1, benchmark="medqa")
+    book = repo / "predictions.json"
+    polarity.register([qa, closed], book)
+    commit(repo, book)
+    first = json.loads(json.dumps(polarity.score([qa], book, n_boot=100)))
+    first["runs"][0]["scored"] = "2026-01-01T00:00:00Z"
+    both = polarity.score([closed], book, n_boot=100, earlier=first)
+    assert [polarity._key(r) for r in both["runs"]] == ["m/halueval-qa", "m/medqa"]
+    assert both["runs"][0] == first["runs"][0]
+    assert [v["verdict"] for v in both["reversals"] if v["rule"] == "evidence"] == ["held"]
+    assert "Kept as scored on 2026-01-01T00:00:00Z against predictions commit" in polarity.markdown(both)
+    rescored = polarity.score([qa, closed], book, n_boot=100, earlier=first)
+    assert {r["scored"] for r in rescored["runs"]} == {rescored["date"]}
+    with pytest.raises(AttentionTransportError, match="n_boot 100, not 50"):
+        polarity.score([closed], book, n_boot=50, earlier=first)
+    first["runs"][0]["rules"]["evidence"]["sign"] = 1
+    with pytest.raises(AttentionTransportError, match="m/halueval-qa does not match its registered prediction"):
+        polarity.score([closed], book, n_boot=100, earlier=first)
+    with pytest.raises(AttentionTransportError, match="same model and benchmark"):
+        polarity.score([closed, closed], book, n_boot=100)
+
+
 def test_cli(tmp_path, data, repo, capsys):
     run = make_run(tmp_path / "run", data, effect=-0.1)
     book = repo / "predictions.json"
@@ -201,3 +231,6 @@ def test_cli(tmp_path, data, repo, capsys):
     assert "no run.json" in capsys.readouterr().err
     assert main(["polarity", "test", str(run), str(run), "--data", str(data), "--predictions", str(book)]) == 2
     assert "--data names one run's data file; got 2 runs" in capsys.readouterr().err
+    assert main(["polarity", "test", str(run), "--predictions", str(book), "--n-boot", "50", "--keep"]) == 0
+    assert main(["polarity", "test", str(run), "--predictions", str(book), "--keep", "--out", str(tmp_path)]) == 2
+    assert "--keep: there is no earlier" in capsys.readouterr().err

@@ -35,6 +35,10 @@ class Polarity(Command):
                                "file's folder)")
                 a.add_argument("--n-boot", type=positive_int, default=1000, help="bootstrap resamples (default 1000)")
                 a.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+                a.add_argument("--keep", action="store_true",
+                               help="keep the rows of the existing polarity-test.json for runs not given here, as "
+                               "scored then (their folders need not exist here); each must still match its "
+                               "registered prediction, rule version, --n-boot and --seed")
                 a.add_argument("--uncommitted", action="store_true",
                                help="score even if the predictions file is not committed (not a pre-registered "
                                "test; the output says so)")
@@ -50,9 +54,18 @@ class Polarity(Command):
             for key, what in polarity.register(args.runs, args.predictions, data=args.data):
                 print(f"{key}: {what}", file=out)
             return 0
-        result = polarity.score(args.runs, args.predictions, data=args.data, n_boot=args.n_boot, seed=args.seed,
-                                require_commit=not args.uncommitted)
         folder = Path(args.out or Path(args.predictions).parent)
+        earlier = None
+        if args.keep:
+            path = folder / "polarity-test.json"
+            if not path.is_file():
+                raise UsageError(f"--keep: there is no earlier {path} to keep rows from")
+            try:
+                earlier = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"--keep: {path} is not a polarity test: {exc.msg} at line {exc.lineno}") from None
+        result = polarity.score(args.runs, args.predictions, data=args.data, n_boot=args.n_boot, seed=args.seed,
+                                require_commit=not args.uncommitted, earlier=earlier)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / "polarity-test.json", (json.dumps(result, indent=1) + "\n").encode())
         atomic_write(folder / "polarity-test.md", polarity.markdown(result).encode())
