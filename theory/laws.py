@@ -28,9 +28,13 @@ three regimes (docs/theory.md, "Capacity laws"):
   ``cut_p(x) = ∫_x^1 [1 − (1 − x/u)^{1−p}] du``.  ``f(0) = φ*`` (C3) and ``f`` falls below
   1/5 at the critical exponent ``p_c`` (:func:`critical_exponent`), where ``cut_p(2/5) = 1/5``.
 
+Patterns that are not causal have no C1; for a symmetric band ``|i − j| ≤ h`` plus ``g`` global
+tokens (Longformer) :func:`band_global_law` gives the floor ``ρ/(2 − ρ)``, ``ρ = g/(2h + 1 + g)``, and
+for ``g = 0`` (the bidirectional band) ``h(h + 1)/((2h + 1) n)``, with the bounds of claim L6.
+
 Every function derives its result with sympy (or evaluates a derived closed form with
 mpmath at a requested precision); nothing here is typed in as a result.  The claims
-L1–L3 of ``verify`` check the derivations; ``tests/theory/test_laws.py`` holds each law
+L1–L6 of ``verify`` check the derivations and bounds; ``tests/theory/test_laws.py`` holds each law
 against the structural capacity at n up to 10⁷.
 """
 from __future__ import annotations
@@ -50,7 +54,8 @@ __all__ = [
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
     "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
     "support_bound",
-    "sink_floor_start",
+    "sink_floor_start", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
+    "band_global_law",
     "structural_bounds",
 ]
 
@@ -485,6 +490,78 @@ def sink_window_law(sv, wv):
                      "relative error O(1/n) (C5s)", bounds=bounds, claim="C5s")
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# bidirectional bands and global tokens (claim L6)
+# ----------------------------------------------------------------------------------------------------------------
+def global_share(h, g):
+    """``ρ = g/(2h + 1 + g)``: the least share a non-global row of a band ``|i − j| ≤ h`` plus ``g`` global keys,
+    uniform on its support, gives the global keys (its support has at most ``2h + 1 + g`` keys)."""
+    return sp.Rational(g, 2 * h + 1 + g)
+
+
+def reach_floor(share):
+    """``ε/(2 − ε)``: L6's floor for a cut every row of one side of which sends at least ``ε`` across."""
+    share = sp.sympify(share)
+    return sp.simplify(share / (2 - share))
+
+
+def global_floor_start(h, g):
+    """From this n on, the cuts ``t < g`` of a band plus ``g`` global tokens (the global rows uniform on all n keys)
+    lie above the floor ``ρ/(2 − ρ)``: ``(n − g + 1)/n ≥ ρ``, i.e. ``n ≥ (g − 1)(2h + 1 + g)/(2h + 1)``."""
+    return max(2, int(sp.ceiling(sp.Rational((g - 1) * (2 * h + 1 + g), 2 * h + 1))))
+
+
+def band_global_ceiling(h, g):
+    """L6's ceiling for a band ``|i − j| ≤ h`` plus ``g`` global tokens, uniform on each row's support.
+
+    At ``t = ⌈x_b n⌉``, ``x_b = (1 − ρ)/(2 − ρ)``, the cut is at most ``(2g + 2h + ρ(n − t))/2`` and both volumes at
+    least ``(n − g − h − 2)/2``, so ``φ_n ≤ (ρn/(2 − ρ) + 2g + 2h)/(n − g − h − 2)`` for every
+    ``n ≥ max((g + h)/x_b, g + h + 3)`` (``g = 0``: the bidirectional band, ``2h/(n − h − 2)``).
+    """
+    rho = global_share(h, g)
+    xb = (1 - rho) / (2 - rho)
+    expr = (rho * n / (2 - rho) + 2 * g + 2 * h) / (n - g - h - 2)
+    start = max(int(sp.ceiling((g + h) / xb)), g + h + 3)
+    return Bound("upper", sp.simplify(expr), start, True, "L6")
+
+
+def pair_floor(h, delta):
+    """``2hδ/n`` for every ``n ≥ h + 1``: L6's floor when every pair ``|i − j| ≤ h`` has ``W_ij ≥ δ``."""
+    return Bound("lower", sp.simplify(2 * h * sp.sympify(delta) / n), h + 1, True, "L6")
+
+
+def band_global_law(h, g):
+    """A symmetric band ``|i − j| ≤ h`` plus ``g`` global tokens (the first g; they attend to and are attended by
+    every token), each row uniform on its support: Longformer, and for ``g = 0`` the bidirectional window.
+
+    ``g ≥ 1``: a floor ``ρ/(2 − ρ)``, ``ρ = g/(2h + 1 + g)``. In the continuum, with ``x = t/n``, the cut is
+    ``ρ(1 − x)/2`` (the later rows' share of the global keys) and the prefix volume ``(ρ + (2 − ρ)x)/2``, so
+    ``φ(x) = ρ(1 − x)/(ρ + (2 − ρ)x)`` up to the balance point ``x_b = (1 − ρ)/(2 − ρ)`` and ``ρ/(2 − ρ)``
+    beyond it; the finite-n corrections (band crossings and the global rows, O(h + g) against volumes O(n))
+    put the worst cut at ``x_b``. Lower bound for every ``n ≥`` :func:`global_floor_start` and upper bound
+    :func:`band_global_ceiling`, both claim L6: the floor is certified.
+
+    ``g = 0``: ``φ_n ~ h(h + 1)/((2h + 1) n)``: a bulk cut is crossed by ``h(h + 1)/2`` pairs, each of weight
+    ``1/(2h + 1)`` in ``W``, and the balanced cut has volume ``n/2`` on each side. Certified order ``1/n`` for
+    every n (L6's pair floor ``2h/((2h + 1)n)`` and the band ceiling), not the constant.
+    """
+    if h < 0 or g < 0:
+        raise AttentionTransportError(f"a band plus globals needs h >= 0 and g >= 0; got h={h}, g={g}.")
+    if g == 0:
+        if h == 0:
+            return None  # the identity: every cut is empty
+        coeff = sp.Rational(h * (h + 1), 2 * h + 1)
+        return KernelLaw("bidirectional band", -1, 0, coeff, sp.Rational(1, 2),
+                         f"h(h + 1)/((2h + 1) n), h = {h}", "relative error O(h/n)",
+                         bounds=(pair_floor(h, sp.Rational(1, 2 * h + 1)), band_global_ceiling(h, 0)), claim="L6")
+    rho = global_share(h, g)
+    floor = reach_floor(rho)
+    bounds = (Bound("lower", floor, global_floor_start(h, g), True, "L6"), band_global_ceiling(h, g))
+    return KernelLaw("global tokens", 0, 0, floor, sp.simplify((1 - rho) / (2 - rho)),
+                     f"ρ/(2 − ρ), ρ = g/(2h + 1 + g) = {rho}", "relative error O((h + g)/n)", bounds=bounds,
+                     claim="L6")
+
+
 def stack_law(laws):
     """``L`` causal layers with summable reach-back: the distances add, ``φ_n ~ (Σ E[D_l]) / n``.
 
@@ -548,48 +625,56 @@ def power_law_law(pv):
 # the structural theorems applied to one matrix: the hypotheses checked on the matrix itself
 # ----------------------------------------------------------------------------------------------------------------
 def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
-    """The bounds L1 and L2 certify for one causal row-stochastic matrix, from facts read off the matrix.
+    """The bounds L1, L2 and L6 certify for one row-stochastic matrix, from facts read off the matrix.
 
     Parameters
     ----------
     A : array_like, shape (n, n), optional
-        The matrix (float or exact); L2 needs it (its reach-back masses ``μ_t``).
+        The matrix (float or exact); L2 and L6 need it (its reach masses ``μ_t`` and ``ν_t``).
     bandwidth : int, optional
         The smallest w with ``A_ij = 0`` for ``i − j ≥ w`` (a fact of the support); L1 needs it.
     n : int, optional
         The size, when A is not given (L1 alone).
     causal : bool
-        Both theorems are about causal matrices; False returns nothing.
+        L1 and L2 are theorems about causal matrices; a matrix that is not causal gets L6's two-sided floor.
 
     Returns
     -------
     list of dict
-        ``{"side", "value", "claim", "hypothesis"}``. L2's ``μ_t = min_{i ≥ t} Σ_{j<t} A_ij`` is taken from
-        float64 prefix sums less their rounding bound ``γ_n`` (sums of at most n nonnegative terms of a row
-        summing to 1), so the bound holds for the matrix as given; the final value is rounded down.
+        ``{"side", "value", "claim", "hypothesis"}``. The reach masses ``μ_t = min_{i ≥ t} Σ_{j<t} A_ij`` and
+        ``ν_t = min_{i < t} Σ_{j≥t} A_ij`` are taken from float64 partial sums less their rounding bound ``γ_n``
+        (sums of at most n nonnegative terms of a row summing to 1), so the bound holds for the matrix as given;
+        the final value is rounded down.
     """
     import numpy as np
 
     out = []
-    if not causal:
-        return out
     n = len(A) if A is not None else n
-    if bandwidth is not None and n is not None and n > bandwidth:
+    if causal and bandwidth is not None and n is not None and n > bandwidth:
         out.append({"side": "upper", "value": (bandwidth - 1) / (n - bandwidth) * (1 + 1e-15), "claim": "L1",
                     "hypothesis": f"band width w = {bandwidth}: φ_n ≤ (w − 1)/(n − w)"})
-    if A is not None and n >= 2:
-        M = np.asarray(A, dtype=np.float64)
-        prefix = np.cumsum(M, axis=1)
-        lowest = np.minimum.accumulate(prefix[::-1], axis=0)[::-1]  # [i, k] = min over rows ≥ i of prefix[·, k]
-        t = np.arange(1, n)
-        gamma = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps)
-        mu = np.clip(lowest[t, t - 1] - gamma * M.sum(axis=1).max(), 0.0, 1.0)
+    if A is None or n < 2:
+        return out
+    M = np.asarray(A, dtype=np.float64)
+    t = np.arange(1, n)
+    margin = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps) * M.sum(axis=1).max()
+    prefix = np.cumsum(M, axis=1)
+    lowest = np.minimum.accumulate(prefix[::-1], axis=0)[::-1]  # [i, k] = min over rows ≥ i of prefix[·, k]
+    mu = np.clip(lowest[t, t - 1] - margin, 0.0, 1.0)
+    if causal:
         c0 = mu * (n - t)
         with np.errstate(divide="ignore", invalid="ignore"):
             left = np.where(c0 > 0, c0 / (2 * t + c0), 0.0)
         bound = float(np.min(np.maximum(left, mu / (2 - mu))))
-        if bound > 0:
-            out.append({"side": "lower", "value": bound * (1 - 1e-12), "claim": "L2",
-                        "hypothesis": "reach-back masses μ_t = min_{i≥t} Σ_{j<t} A_ij of this matrix: "
-                                      "φ_n ≥ min_t max(c₀/(2t + c₀), μ_t/(2 − μ_t)), c₀ = μ_t(n − t)"})
+        claim, hypothesis = "L2", ("reach-back masses μ_t = min_{i≥t} Σ_{j<t} A_ij of this matrix: "
+                                   "φ_n ≥ min_t max(c₀/(2t + c₀), μ_t/(2 − μ_t)), c₀ = μ_t(n − t)")
+    else:
+        suffix = np.cumsum(M[:, ::-1], axis=1)[:, ::-1]  # [i, k] = Σ_{j ≥ k} A_ij, summed from the right
+        highest = np.minimum.accumulate(suffix, axis=0)  # [i, k] = min over rows ≤ i of suffix[·, k]
+        nu = np.clip(highest[t - 1, t] - margin, 0.0, 1.0)
+        bound = float(np.min(np.maximum(mu / (2 - mu), nu / (2 - nu))))
+        claim, hypothesis = "L6", ("reach masses of this matrix, μ_t = min_{i≥t} Σ_{j<t} A_ij and "
+                                   "ν_t = min_{i<t} Σ_{j≥t} A_ij: φ_n ≥ min_t max(μ_t/(2 − μ_t), ν_t/(2 − ν_t))")
+    if bound > 0:
+        out.append({"side": "lower", "value": bound * (1 - 1e-12), "claim": claim, "hypothesis": hypothesis})
     return out

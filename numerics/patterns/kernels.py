@@ -500,6 +500,13 @@ class BidirectionalWindow(ToeplitzKernel):
     def causal(self):
         return self.w == 1
 
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.band_global_law` with ``h = w − 1`` and no global token:
+        ``φ_n ~ h(h + 1)/((2h + 1) n)``, its order ``1/n`` certified for every n (claim L6)."""
+        from attention_transport.theory.laws import band_global_law
+
+        return band_global_law(self.w - 1, 0)
+
 
 def _banded_sums_by_row(n, offsets, v):
     """Column sums of the causal band ``A[i, i − k] = v_i`` (k in ``offsets``, rows with ``i − k < 0`` absent)."""

@@ -206,6 +206,13 @@ class Longformer(SupportPattern):
     def support_bound(self, n):
         return n * (2 * min(self.w // 2, n) + 1 + 2 * min(self.g, n))
 
+    def capacity_law(self):
+        """:func:`~attention_transport.theory.laws.band_global_law` with ``h = w//2``: the floor ``ρ/(2 − ρ)``,
+        ``ρ = g/(2h + 1 + g)``, certified for every n (claim L6); for ``g = 0`` the bidirectional band's 1/n law."""
+        from attention_transport.theory.laws import band_global_law
+
+        return band_global_law(self.w // 2, self.g)
+
     # -- structure: a symmetric band plus g global rows and columns, O(n) sums and products -------------
     def structure(self, n):
         return "structural"

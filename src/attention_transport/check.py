@@ -300,14 +300,15 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
 
 
 def _certified_fields(A, causal, bandwidth, rec, skipped):
-    """``certified_bounds``: what L1 (band width) and L2 (reach-back masses) certify for this matrix at its n."""
+    """``certified_bounds``: what L1 (band width), L2 (reach-back masses, causal) and L6 (two-sided reach masses,
+    not causal) certify for this matrix at its n."""
     from attention_transport.theory.laws import structural_bounds
 
-    if not causal:
-        skipped["certified_bounds"] = "L1 and L2 are theorems about causal matrices"
-        return
     n = rec["n"]
-    bounds = structural_bounds(A, bandwidth=bandwidth, n=n)
+    if not causal and A is None:
+        skipped["certified_bounds"] = "L6 reads the reach masses from the dense matrix (n ≤ --dense-max)"
+        return
+    bounds = structural_bounds(A, bandwidth=bandwidth, n=n, causal=causal)
     if A is None:
         skipped["certified_lower_bound"] = "L2 reads the reach-back masses from the dense matrix (n ≤ --dense-max)"
     rec["certified_bounds"] = bounds
@@ -467,7 +468,7 @@ def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, s
     causal = not (cols > rows).any()
     width = int((rows - cols).max()) + 1 if rows.size else 1
     if row_tol is None:  # the theorems need row sums of 1
-        skipped["certified_bounds"] = "L1 and L2 need row-stochastic rows; --row-tol none skipped that check"
+        skipped["certified_bounds"] = "L1, L2 and L6 need row-stochastic rows; --row-tol none skipped that check"
     else:
         _certified_fields(A, causal, width, rec, skipped)
     rec["skipped"] = skipped

@@ -41,7 +41,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5"]
+                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -172,7 +172,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -307,6 +307,30 @@ def test_l5_fails_for_a_floor_twice_as_high(monkeypatch):
         lx._diag_volume(ctx)
     with pytest.raises(CheckFailed, match="< \\(1 − δ\\)/n"):
         lx._l5_exact(ctx)
+
+
+def test_l6_fails_for_a_sharper_ceiling_or_an_earlier_floor(monkeypatch):
+    from attention_transport.proofs import l6_global_tokens as l6
+    from attention_transport.theory.laws import Bound
+
+    ctx = Context()
+    for step in l6.CLAIM.steps:
+        step.check(ctx)
+    ceiling = l6.laws.band_global_ceiling
+    sharper = lambda h, g: replace(ceiling(h, g), expression=(l6.laws.global_share(h, g) * l6.laws.n  # noqa: E731
+                                                              / (2 - l6.laws.global_share(h, g)) + g + h)
+                                   / (l6.laws.n - g - h - 2))
+    monkeypatch.setattr(l6.laws, "band_global_ceiling", sharper)  # half the band's and the globals' share
+    with pytest.raises(CheckFailed, match="not the derived bound"):
+        l6._ceiling(ctx)
+    monkeypatch.setattr(l6.laws, "band_global_ceiling", lambda h, g: Bound(  # the floor alone: false at finite n
+        "upper", l6.laws.reach_floor(l6.laws.global_share(h, g)) + 0 * l6.laws.n, 2, True, "L6"))
+    with pytest.raises(CheckFailed, match="breaks upper"):
+        l6._exact(ctx)
+    monkeypatch.undo()
+    monkeypatch.setattr(l6.laws, "global_floor_start", lambda h, g: 2)  # the global rows' cuts ignored
+    with pytest.raises(CheckFailed, match="w=2,g=8, n=2: .* breaks lower"):
+        l6._exact(ctx)
 
 
 def test_l3_fails_for_wrong_constants(monkeypatch):

@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from attention_strategies import causal_matrices
+from attention_strategies import bidirectional_matrices, causal_matrices
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,8 +137,8 @@ def test_coefficients_in_closed_form():
 
 
 def test_no_law_where_no_theorem_applies():
-    for spec in ("bidirectional-window:w=4", "gemma3", "longformer", "stack(window:w=8, uniform-causal)",
-                 "mix(window:w=4@0.5, uniform-causal@0.5)"):
+    for spec in ("bigbird", "gemma3", "prefix-lm", "stack(window:w=8, uniform-causal)",
+                 "mix(window:w=4@0.5, uniform-causal@0.5)", "union(bidirectional-window:w=4, uniform-causal)"):
         assert parse_pattern(spec).capacity_law() is None, spec
     assert laws.kernel_law(sp.log(laws.d + 2) / (laws.d + 2) ** 2) is None  # a slowly varying factor
 
@@ -270,6 +270,74 @@ def test_reach_back_bound_on_random_causal_matrices(A):
             assert land.phi[t - 1] >= bound * (1 - 1e-9) - 1e-12
 
 
+@given(bidirectional_matrices(min_n=2, max_n=10, float16=False))
+def test_two_sided_reach_bound_on_random_bidirectional_matrices(A):
+    """L6 on hypothesis-built row-stochastic matrices that are not causal: φ(t) ≥ max(μ/(2 − μ), ν/(2 − ν))."""
+    A = np.asarray(A, dtype=np.float64)
+    n = A.shape[0]
+    land = prefix_landscape(A)
+    for t in range(1, n):
+        mu, nu = float(A[t:, :t].sum(axis=1).min()), float(A[:t, t:].sum(axis=1).min())
+        if not np.isnan(land.phi[t - 1]):
+            assert land.phi[t - 1] >= max(mu / (2 - mu), nu / (2 - nu)) * (1 - 1e-9) - 1e-12
+
+
+# ---------------------------------------------------------------- global tokens and bidirectional bands (L6)
+@pytest.mark.parametrize("spec, h, g", [("longformer:w=16,g=2", 8, 2), ("longformer:w=64,g=1", 32, 1),
+                                        ("longformer:w=8,g=4", 4, 4), ("longformer:w=512,g=1", 256, 1)])
+def test_global_tokens_floor_and_its_worst_cut(spec, h, g):
+    """φ_n → ρ/(2 − ρ), ρ = g/(2h + 1 + g), with the error O(1/n): n(φ_n − floor) settles; t*/n → x_b."""
+    law = parse_pattern(spec).capacity_law()
+    rho = Fraction(g, 2 * h + 1 + g)
+    assert law.coefficient == sp.Rational(rho / (2 - rho)) and law.x_star == sp.Rational((1 - rho) / (2 - rho))
+    floor = float(law.coefficient)
+    k4, k5 = ((phi(spec, m) - floor) * m for m in (10 ** 4, 10 ** 5))
+    assert k5 > 0 and abs(k4 / k5 - 1) < 0.05, (k4, k5)
+    land = pattern_prefix_landscape(parse_pattern(spec), 10 ** 5)
+    assert land.t_star / 10 ** 5 == pytest.approx(float(law.x_star), abs=3 * (h + g) / 10 ** 5)
+    rec = law_report(parse_pattern(spec))
+    assert (rec["derivation"], rec["alpha"], rec["beta"]) == ("certified", "0", 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", ["longformer:w=16,g=2", "longformer:w=512,g=1"])
+def test_global_tokens_at_a_million_and_ten_million(spec):
+    law = parse_pattern(spec).capacity_law()
+    floor = float(law.coefficient)
+    k5 = (phi(spec, 10 ** 5) - floor) * 10 ** 5
+    for m in (10 ** 6, 10 ** 7):
+        land = pattern_prefix_landscape(parse_pattern(spec), m)
+        got = (land.capacity - floor) * m
+        assert got == pytest.approx(k5, rel=2e-2 + land.capacity_rel_error * m / k5 * floor), (m, got, k5)
+
+
+@pytest.mark.parametrize("w", [2, 3, 8, 33])
+def test_bidirectional_band_law(w):
+    """φ_n ~ h(h + 1)/((2h + 1) n), h = w − 1; its order certified by L6's pair floor and band ceiling."""
+    spec = f"bidirectional-window:w={w}"
+    law = parse_pattern(spec).capacity_law()
+    h = w - 1
+    assert law.coefficient == sp.Rational(h * (h + 1), 2 * h + 1) and law.alpha == -1
+    for m in (10 ** 3, 10 ** 5):
+        assert float(law.value(m)) == pytest.approx(phi(spec, m), rel=4 * h / m)
+    rec = law_report(parse_pattern(spec), ns=[2 * w, 100, 1000])
+    assert rec["derivation"] == "symbolic" and rec["order_certified"] is True
+    assert all(b["holds"] in (True, None) for r in rec["rows"] for b in r["bounds"])
+
+
+def test_global_tokens_bounds_exactly_at_small_n():
+    """Both L6 bounds of Longformer against exact rationals, from each bound's start."""
+    for spec in ("longformer:w=4,g=1", "longformer:w=6,g=3", "longformer:w=2,g=8", "bidirectional-window:w=3"):
+        P = parse_pattern(spec)
+        bounds = P.capacity_law().bounds
+        for m in range(2, 40):
+            got = exact_prefix_capacity(P.exact_dense(m))[0]
+            for b in bounds:
+                if m >= b.n_min:
+                    value = Fraction(str(sp.Rational(b.expression.subs(laws.n, m))))
+                    assert (got >= value) if b.side == "lower" else (got <= value), (spec, m, b)
+
+
 # ---------------------------------------------------------------- the command
 def run(argv):
     out = StringIO()
@@ -343,6 +411,7 @@ def test_report_function_refuses_both_inputs():
     ("window:w=8", 100, {"upper"}), ("window:w=8", 5000, {"upper"}), ("uniform-causal", 300, {"lower"}),
     ("sink-window:s=4,w=16", 400, {"lower"}), ("power-law:p=0.5", 300, {"lower"}),
     ("repeat(window:w=4, 3)", 200, {"upper"}), ("bidirectional-window:w=4", 100, set()),
+    ("longformer:w=8,g=2", 200, {"lower"}),
 ])
 def test_check_prints_the_certified_bounds_that_apply(spec, n, sides):
     from attention_transport.check import check_pattern
@@ -356,9 +425,12 @@ def test_check_prints_the_certified_bounds_that_apply(spec, n, sides):
         assert bounds[0]["value"] == pytest.approx(1 / 9, rel=1e-9)  # μ_t read off the matrix gives C5s's floor
     if spec == "uniform-causal":
         assert bounds[0]["value"] >= math.sqrt(5) - 2 - 1e-9
+    if spec.startswith("longformer"):  # L6's reach masses read off the matrix: the global floor ρ/(2 − ρ), ρ = 2/11
+        assert (bounds[0]["claim"], bounds[0]["value"]) == ("L6", pytest.approx(1 / 10, rel=1e-9))
 
 
-@given(causal_matrices(min_n=2, max_n=12, float16=False))
+@given(st.one_of(causal_matrices(min_n=2, max_n=12, float16=False),
+                 bidirectional_matrices(min_n=2, max_n=12, float16=False)))
 def test_check_matrix_certified_lower_bound_holds(A):
     from attention_transport.check import check_matrix
 
