@@ -55,7 +55,7 @@ __all__ = [
     "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
     "support_bound",
     "sink_floor_start", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
-    "band_global_law",
+    "band_global_law", "power_reach_sum", "power_pair_sum", "power_law_bounds",
     "structural_bounds",
 ]
 
@@ -248,8 +248,10 @@ class Bound:
     claim: str
 
     def value(self, nv, dps=30):
+        """The bound at ``n = nv``, evaluated numerically (no simplification of the substituted expression, which
+        at n = 10²⁰⁰ would try to factor its surds)."""
         with mpmath.workdps(dps):
-            return mpmath.mpf(sp.N(self.expression.subs(n, nv), dps + _GUARD))
+            return mpmath.mpf(sp.sympify(self.expression).evalf(dps + _GUARD, subs={n: sp.Integer(nv)}))
 
     def to_json(self, dps=30):
         return {"side": self.side, "expression": str(self.expression), "n_min": self.n_min,
@@ -598,6 +600,62 @@ def exp_decay_law(mv):
                      bounds=(reach_back_ceiling(value), Bound("lower", 1 / ((sp.exp(mv) + 1) * n), 2, True, "L5")))
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# the power law 1 < p ≤ 2: bounds of the law's order for every n (claim L7)
+# ----------------------------------------------------------------------------------------------------------------
+m_ = sp.Symbol("m", positive=True)
+
+
+def power_reach_sum(pv):
+    """``U(m) ≥ Σ_{k=1}^{m} τ(k)`` for ``(d + 1)^{−p}``, ``1 < p ≤ 2``: ``τ(k) ≤ k^{1−p}/((p − 1)ζ(p))`` (integral
+    comparison of the tail) and ``Σ_{k≤m} k^{1−p} ≤ 1 + ∫_1^m y^{1−p} dy``; an expression in :data:`m_`."""
+    pv = sp.nsimplify(pv)
+    y = sp.Symbol("y", positive=True)
+    total = 1 + sp.integrate(y ** (1 - pv), (y, 1, m_))
+    return sp.simplify(total / ((pv - 1) * sp.zeta(pv)))
+
+
+def power_pair_sum(pv):
+    """``σ(x) ≤ Σ_{s<x} (s + 1)(s + 2)^{−p}``: ``(s + 1) ≥ (s + 2)/2`` and ``Σ_{s<x} (s + 2)^{1−p} ≥ ∫_2^{x+2} y^{1−p}
+    dy``; in :data:`m_` (the x of the text), ``1 < p ≤ 2``."""
+    pv = sp.nsimplify(pv)
+    y = sp.Symbol("y", positive=True)
+    return sp.simplify(sp.integrate(y ** (1 - pv), (y, 2, m_ + 2)) / 2)
+
+
+def _ceiling_start(U):
+    """The least n ≥ 2 with ``n − 1 − U((n + 1)/2) > 0`` and a positive slope there; the function is convex (U is
+    concave), so both hold for every larger n."""
+    f = n - 1 - U.subs(m_, (n + 1) / 2)
+    slope = sp.diff(f, n)
+
+    def ok(k):
+        return bool(sp.N(f.subs(n, k), 30) > 0 and sp.N(slope.subs(n, k), 30) > 0)
+
+    lo, hi = 2, 4
+    while not ok(hi):
+        lo, hi = hi, hi * 2
+    if ok(lo):
+        return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def power_law_bounds(pv):
+    """Claim L7 for ``(d + 1)^{−p}``, ``1 < p ≤ 2``: ``σ(n/2)/(nζ(p) + σ(n/2)) ≤ φ_n ≤ U/(n − 1 − U)``,
+    ``U = U((n + 1)/2)``; both of order ``n^{1−p}`` (``ln n/n`` at p = 2). None outside ``1 < p ≤ 2``."""
+    pv = sp.nsimplify(pv)
+    if not (1 < pv <= 2):
+        return None
+    U = power_reach_sum(pv)
+    upper = sp.simplify(U.subs(m_, (n + 1) / 2) / (n - 1 - U.subs(m_, (n + 1) / 2)))
+    sigma = power_pair_sum(pv).subs(m_, n / 2)
+    lower = sigma / (n * sp.zeta(pv) + sigma)
+    return (Bound("lower", lower, 2, True, "L7"), Bound("upper", upper, _ceiling_start(U), True, "L7"))
+
+
 def power_law_law(pv):
     """:func:`kernel_law` of ``(d + 1)^{−p}`` with the next-order terms derived for this family.
 
@@ -607,6 +665,9 @@ def power_law_law(pv):
     if pv < 0:
         raise AttentionTransportError(f"the exponent p must be >= 0; got {pv}.")
     law = kernel_law((d + 1) ** (-pv))
+    extra = power_law_bounds(pv)
+    if extra is not None:
+        law = replace(law, bounds=law.bounds + extra)
     if pv == 1:
         c1 = log_offset(40)
         return replace(law, next_order=

@@ -41,7 +41,7 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6"]
+                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -172,7 +172,8 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, "
+     "L7"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -331,6 +332,33 @@ def test_l6_fails_for_a_sharper_ceiling_or_an_earlier_floor(monkeypatch):
     monkeypatch.setattr(l6.laws, "global_floor_start", lambda h, g: 2)  # the global rows' cuts ignored
     with pytest.raises(CheckFailed, match="w=2,g=8, n=2: .* breaks lower"):
         l6._exact(ctx)
+
+
+def test_l7_fails_for_a_higher_floor_a_lower_ceiling_or_an_earlier_start(monkeypatch):
+    from attention_transport.proofs import l7_power_bounds as l7
+
+    ctx = Context()
+    for step in l7.CLAIM.steps:
+        step.check(ctx)
+    pairs, reach, bounds = l7.laws.power_pair_sum, l7.laws.power_reach_sum, l7.laws.power_law_bounds
+    monkeypatch.setattr(l7.laws, "power_pair_sum", lambda pv: 2 * pairs(pv))
+    with pytest.raises(CheckFailed, match="laws.power_pair_sum"):
+        l7._floor(ctx)
+    monkeypatch.undo()
+    monkeypatch.setattr(l7.laws, "power_reach_sum", lambda pv: reach(pv) / 2)
+    with pytest.raises(CheckFailed, match="laws.power_reach_sum"):
+        l7._tail(ctx)
+    monkeypatch.undo()
+    earlier = lambda pv: tuple(replace(b, n_min=b.n_min - 1) if b.side == "upper" else b  # noqa: E731
+                               for b in bounds(pv))
+    monkeypatch.setattr(l7.laws, "power_law_bounds", earlier)
+    with pytest.raises(CheckFailed, match="at its start"):
+        l7._ceiling(ctx)
+    doubled = lambda pv: tuple(replace(b, expression=2 * b.expression) if b.side == "lower" else b  # noqa: E731
+                               for b in bounds(pv))
+    monkeypatch.setattr(l7.laws, "power_law_bounds", doubled)
+    with pytest.raises(CheckFailed, match="breaks the lower bound"):
+        l7._numbers(ctx)
 
 
 def test_l3_fails_for_wrong_constants(monkeypatch):

@@ -187,11 +187,11 @@ def test_reach_back_ceiling_for_every_n(spec):
     assert claims == (["L1"] if spec.startswith("repeat") else ["L4", "L5"])
 
 
-@pytest.mark.parametrize("spec, order", [("power-law:p=1.5", False), ("power-law:p=2", False), ("power-law:p=1", False),
+@pytest.mark.parametrize("spec, order", [("power-law:p=1.5", True), ("power-law:p=2", True), ("power-law:p=1", False),
                                          ("exp-decay:m=2", True), ("uniform-causal", True)])
 def test_diagonal_floor_for_every_n(spec, order):
-    """L5's κ(1)/((κ(0) + κ(1)) n) below the capacity for n = 2..300 and 10⁴; the order is certified where L4 or a
-    floor's lower bound matches it."""
+    """L5's κ(1)/((κ(0) + κ(1)) n) below the capacity for n = 2..300 and 10⁴; the order is certified where L4, L7 or
+    a floor's lower bound matches it (p = 1 has none of these)."""
     P = parse_pattern(spec)
     rec = law_report(P)
     assert rec["order_certified"] is order
@@ -268,6 +268,21 @@ def test_reach_back_bound_on_random_causal_matrices(A):
         bound = max(c0 / (2 * t + c0) if c0 > 0 else 0.0, mu / (2 - mu))
         if not np.isnan(land.phi[t - 1]):
             assert land.phi[t - 1] >= bound * (1 - 1e-9) - 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.fractions(Fraction(21, 20), Fraction(2), max_denominator=100), st.integers(2, 3000))
+def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
+    """L7 for 1 < p ≤ 2: both bounds hold at every n from their start, and the law sits between them."""
+    lower, upper = laws.power_law_bounds(sp.Rational(pv.numerator, pv.denominator))
+    P = parse_pattern(f"power-law:p={float(pv)!r}")
+    land = pattern_prefix_landscape(P, n)
+    slack = land.capacity * max(land.capacity_rel_error, 1e-12)
+    assert land.capacity + slack >= float(lower.value(n))
+    if n >= upper.n_min:
+        assert land.capacity - slack <= float(upper.value(n))
+    law = P.capacity_law()
+    assert float(lower.value(10 ** 50)) < float(law.value(10 ** 50)) < float(upper.value(10 ** 50))
 
 
 @given(bidirectional_matrices(min_n=2, max_n=10, float16=False))
