@@ -1,4 +1,4 @@
-"""L7 — the power law ``(d + 1)^{−p}`` with ``1 < p ≤ 2``: certified bounds of the law's order for every n.
+"""L7 — the power law ``(d + 1)^{−p}`` with ``1 ≤ p ≤ 2``: certified bounds of the law's order for every n.
 
 L4 needs a summable first moment and L5 gives only ``1/n`` below; between them the power law with
 ``1 < p ≤ 2`` had no certified bound of its own order. For the causal kernel ``κ(d) = (d + 1)^{−p}``
@@ -17,6 +17,11 @@ same holds with ``m = n − t`` for ``t > n/2``. C1 gives ``φ(t) ≥ σ/(2xζ(p
 decreases in x (``σ(x)/x`` does), so ``φ_n ≥ σ(n/2)/(nζ(p) + σ(n/2))`` for every n ≥ 2.
 
 Both bounds are of order ``n^{1−p}`` (``ln n/n`` at p = 2), the law's (L3).
+
+**p = 1.** ``Z_i = H_{i+1} ≤ 1 + ln n``, so the same pairs give ``φ_n ≥ 1/(4 ln n + 5)``; the row
+``t + k − 1`` sends ``(H_{k+t} − H_k)/H_{k+t} ≤ ln(1 + t/k)/ln((n + 3)/2)`` left of ``t = ⌊n/2⌋``, and
+``Σ_k ln(1 + t/k) ≤ n ln 2`` (an entropy), so ``φ_n ≤ C/(n − 1 − C)``, ``C = n ln 2/ln((n + 3)/2)``, for every
+``n ≥ 3``: the leading term ``ln 2/ln n`` is the law's.
 """
 from __future__ import annotations
 
@@ -142,9 +147,44 @@ def _floor(ctx):
             f"laws.power_pair_sum and laws.power_law_bounds return these at p = {', '.join(forms)}")
 
 
+def _harmonic(ctx):
+    x_, u = sp.symbols("x u", positive=True)
+    e1 = symbolic_zero(sp.integrate(1 / x_, (x_, 1, n)) - sp.log(n), "∫_1^n dx/x = ln n")
+    e2 = symbolic_zero((s + 1) / (s + 2) - sp.Rational(1, 2) - s / (2 * (s + 2)),
+                       "(s + 1)/(s + 2) − 1/2 = s/(2(s + 2)) ≥ 0")
+    c = x_ / (2 * (1 + sp.log(n)))
+    e3 = symbolic_zero(c / (2 * x_ + c) - 1 / (4 * sp.log(n) + 5), "(x/(2(1 + ln n)))/(2x + x/(2(1 + ln n))) = "
+                       "1/(4 ln n + 5)")
+    tt, mm = sp.symbols("t m", positive=True)
+    integral = sp.integrate(sp.log(1 + tt / x_), (x_, 0, mm))
+    entropy = (mm + tt) * sp.log(mm + tt) - mm * sp.log(mm) - tt * sp.log(tt)
+    e4 = symbolic_zero(sp.expand_log(integral - entropy, force=True), "∫_0^m ln(1 + t/x) dx = (m + t) ln(m + t) − "
+                       "m ln m − t ln t")
+    h = -u * sp.log(u) - (1 - u) * sp.log(1 - u)  # the entropy over n, u = t/n
+    e5 = symbolic_zero(sp.diff(h, u).subs(u, sp.Rational(1, 2)), "h'(1/2) = 0")
+    e6 = symbolic_zero(sp.diff(h, u, 2) + 1 / (u * (1 - u)), "h'' = −1/(u(1 − u)) < 0")
+    e7 = symbolic_zero(h.subs(u, sp.Rational(1, 2)) - sp.log(2), "h(1/2) = ln 2")
+    lower, upper = laws.power_law_bounds(1)
+    C = n * sp.log(2) / sp.log((n + 3) / 2)
+    require(_same(lower.expression, 1 / (4 * sp.log(n) + 5)) and lower.n_min == 2, f"p = 1 floor {lower}")
+    require(_same(upper.expression, C / (n - 1 - C)), f"p = 1 ceiling {upper.expression}")
+    ratio = (n - 1) / n * sp.log((n + 3) / 2)
+    e8 = symbolic_zero(sp.diff(ratio, n) - (sp.log((n + 3) / 2) / n ** 2 + (n - 1) / (n * (n + 3))),
+                       "d/dn ((n − 1)/n) ln((n + 3)/2) = ln((n + 3)/2)/n² + (n − 1)/(n(n + 3)) > 0")
+    at = [sp.N(ratio.subs(n, v) - sp.log(2), 30) for v in (upper.n_min, upper.n_min - 1)]
+    require(at[0] > 0 and (upper.n_min == 2 or at[1] <= 0), f"p = 1: the start {upper.n_min} ({at})")
+    return (f"Z_i = H_(i+1) ≤ 1 + ∫_1^n dx/x = 1 + ln n ({e1}); the pairs of the floor step give "
+            f"cut ≥ Σ_(s<x) (s + 1)/((s + 2)(1 + ln n)) ≥ x/(2(1 + ln n)) ({e2}); {e3}, for every cut. "
+            "Ceiling at t = ⌊n/2⌋: row t + k − 1 sends (H_(k+t) − H_k)/H_(k+t) left of t; H_(k+t) − H_k ≤ "
+            "∫_k^(k+t) dx/x = ln(1 + t/k), decreasing in k, and H_(k+t) ≥ ln(k + t + 1) ≥ ln((n + 3)/2). "
+            f"{e4} = n h(t/n) with h the entropy in nats: {e5}; {e6}; {e7}. So cut ≤ n ln 2/ln((n + 3)/2) = C, and L4's "
+            f"balanced step gives φ_n ≤ C/(n − 1 − C) once C < n − 1, i.e. ((n − 1)/n) ln((n + 3)/2) > ln 2: {e8}, "
+            f"so from n = {upper.n_min} on (the least). laws.power_law_bounds(1) returns both bounds")
+
+
 def _numbers(ctx):
     visited, lines = set(), []
-    for pv in SAMPLES:
+    for pv in (sp.Integer(1),) + SAMPLES:
         spec = f"power-law:p={float(pv):g}"
         P = parse_pattern(spec)
         bounds = laws.power_law_bounds(pv)
@@ -164,28 +204,27 @@ def _numbers(ctx):
             visited.add(size)
         lines.append(f"p = {pv}: φ_n/floor ≥ {mpmath.nstr(worst['lower'], 4)}, ceiling/φ_n ≥ "
                      f"{mpmath.nstr(worst['upper'], 4)}")
-    exact = []
-    bounds = laws.power_law_bounds(2)
-    for size in range(2, 31):
-        rows = []
-        for r in range(size):
-            weights = [Fraction(1, (r - c + 1) ** 2) if c <= r else Fraction(0) for c in range(size)]
-            rows.append([x / sum(weights) for x in weights])
-        phi = exact_prefix_capacity(rows)[0]
-        for b in bounds:
-            if size >= b.n_min:
-                v = b.value(size, dps=40)
-                value = mpmath.mpf(phi.numerator) / phi.denominator
-                require(value >= v if b.side == "lower" else value <= v, f"p = 2, n={size}: exact φ = {phi} breaks "
-                        f"the {b.side} bound")
-        exact.append(size)
+    for power in (1, 2):
+        bounds = laws.power_law_bounds(power)
+        for size in range(2, 31):
+            rows = []
+            for r in range(size):
+                weights = [Fraction(1, (r - c + 1) ** power) if c <= r else Fraction(0) for c in range(size)]
+                rows.append([x / sum(weights) for x in weights])
+            phi = exact_prefix_capacity(rows)[0]
+            for b in bounds:
+                if size >= b.n_min:
+                    v = b.value(size, dps=40)
+                    value = mpmath.mpf(phi.numerator) / phi.denominator
+                    require(value >= v if b.side == "lower" else value <= v, f"p = {power}, n={size}: exact "
+                            f"φ = {phi} breaks the {b.side} bound")
     return Checked(f"float64 structural capacities, n = 2..399, 10³, 10⁴, 10⁵ (within their reported error): "
-                   f"{'; '.join(lines)}; exact rationals at p = 2, n = 2..30", Region.points("n", sorted(visited)))
+                   f"{'; '.join(lines)}; exact rationals at p = 1 and 2, n = 2..30", Region.points("n", sorted(visited)))
 
 
 CLAIM = Claim(
     id="L7",
-    title="power law 1 < p ≤ 2: bounds of the law's order",
+    title="power law 1 ≤ p ≤ 2: bounds of the law's order",
     statement=("For the causal power law $\\kappa(d) = (d + 1)^{-p}$ with $1 < p \\le 2$ and every $n \\ge 2$: "
                "$\\varphi_n \\ge \\sigma(n/2)/(n\\zeta(p) + \\sigma(n/2))$ with "
                "$\\sigma(x) = ((x + 2)^{2-p} - 2^{2-p})/(2(2 - p))$ ($\\tfrac12 \\ln((x + 2)/2)$ at $p = 2$); and "
@@ -193,7 +232,9 @@ CLAIM = Claim(
                "$U(m) = (1 + (m^{2-p} - 1)/(2 - p))/((p - 1)\\zeta(p))$ ($(1 + \\ln m)/\\zeta(2)$ at $p = 2$), "
                "for every "
                "n from the least one at which $n - 1 - U$ is positive and increasing. Both are of order $n^{1-p}$ "
-               "($\\ln n/n$ at $p = 2$), the order of the law (L3)."),
+               "($\\ln n/n$ at $p = 2$), the order of the law (L3). At $p = 1$: $1/(4\\ln n + 5) \\le \\varphi_n "
+               "\\le C/(n - 1 - C)$, $C = n\\ln 2/\\ln((n + 3)/2)$, for every $n \\ge 3$: order $1/\\ln n$, the "
+               "ceiling with the law's leading term $\\ln 2/\\ln n$."),
     steps=(
         Step("The tail fractions: $\\tau(k) \\le k^{1-p}/((p - 1)\\zeta(p))$, and "
              "$\\sum_{k \\le m} \\tau(k) \\le U(m)$.",
@@ -204,6 +245,9 @@ CLAIM = Claim(
              scope=EVERY_N, key="ceiling"),
         Step("The floor: $t^2$ pairs across every cut at distances below $2\\min(t, n - t)$.", "linear-arithmetic",
              "Farkas certificates; sympy `diff`, `integrate`", _floor, scope=EVERY_N, key="floor"),
+        Step("p = 1: $1/(4\\ln n + 5) \\le \\varphi_n \\le C/(n - 1 - C)$, $C = n \\ln 2/\\ln((n + 3)/2)$.",
+             "symbolic", "sympy `integrate`, `diff`; 30-digit evaluation of the start", _harmonic, scope=EVERY_N,
+             key="harmonic"),
         Step("Both bounds against the structural capacity (float64, within its error bound) and exact rationals.",
              "numeric", "float64 structural capacities; `fractions.Fraction` at p = 2", _numbers,
              scope=Scope(Region.box(n=(2, 399)), "each"), key="numbers", role="check"),

@@ -55,7 +55,7 @@ __all__ = [
     "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
     "support_bound",
     "sink_floor_start", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
-    "band_global_law", "power_reach_sum", "power_pair_sum", "power_law_bounds",
+    "band_global_law", "power_reach_sum", "power_pair_sum", "power_law_bounds", "harmonic_ceiling_cut",
     "structural_bounds",
 ]
 
@@ -643,10 +643,23 @@ def _ceiling_start(U):
     return hi
 
 
+def harmonic_ceiling_cut():
+    """p = 1: ``cut(⌊n/2⌋) ≤ n ln 2/ln((n + 3)/2)``, an expression in :data:`n` (claim L7)."""
+    return n * sp.log(2) / sp.log((n + 3) / 2)
+
+
 def power_law_bounds(pv):
-    """Claim L7 for ``(d + 1)^{−p}``, ``1 < p ≤ 2``: ``σ(n/2)/(nζ(p) + σ(n/2)) ≤ φ_n ≤ U/(n − 1 − U)``,
-    ``U = U((n + 1)/2)``; both of order ``n^{1−p}`` (``ln n/n`` at p = 2). None outside ``1 < p ≤ 2``."""
+    """Claim L7 for ``(d + 1)^{−p}``, ``1 ≤ p ≤ 2``: ``σ(n/2)/(nζ(p) + σ(n/2)) ≤ φ_n ≤ U/(n − 1 − U)``,
+    ``U = U((n + 1)/2)``; both of order ``n^{1−p}`` (``ln n/n`` at p = 2). At p = 1:
+    ``1/(4 ln n + 5) ≤ φ_n ≤ C/(n − 1 − C)``, ``C =`` :func:`harmonic_ceiling_cut`, whose leading term
+    ``ln 2/ln n`` is the law's. None outside ``1 ≤ p ≤ 2``."""
     pv = sp.nsimplify(pv)
+    if pv == 1:
+        C = harmonic_ceiling_cut()
+        ratio = (n - 1) / n * sp.log((n + 3) / 2)  # C < n − 1 ⟺ ratio > ln 2; the ratio increases in n
+        start = next(k for k in range(2, 100) if sp.N(ratio.subs(n, k), 30) > sp.log(2))
+        return (Bound("lower", 1 / (4 * sp.log(n) + 5), 2, True, "L7"),
+                Bound("upper", C / (n - 1 - C), start, True, "L7"))
     if not (1 < pv <= 2):
         return None
     U = power_reach_sum(pv)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from attention_strategies import bidirectional_matrices, causal_matrices
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from attention_transport.cli import main
@@ -187,7 +187,7 @@ def test_reach_back_ceiling_for_every_n(spec):
     assert claims == (["L1"] if spec.startswith("repeat") else ["L4", "L5"])
 
 
-@pytest.mark.parametrize("spec, order", [("power-law:p=1.5", True), ("power-law:p=2", True), ("power-law:p=1", False),
+@pytest.mark.parametrize("spec, order", [("power-law:p=1.5", True), ("power-law:p=2", True), ("power-law:p=1", True),
                                          ("exp-decay:m=2", True), ("uniform-causal", True)])
 def test_diagonal_floor_for_every_n(spec, order):
     """L5's κ(1)/((κ(0) + κ(1)) n) below the capacity for n = 2..300 and 10⁴; the order is certified where L4, L7 or
@@ -271,9 +271,10 @@ def test_reach_back_bound_on_random_causal_matrices(A):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.fractions(Fraction(21, 20), Fraction(2), max_denominator=100), st.integers(2, 3000))
+@given(st.fractions(Fraction(1), Fraction(2), max_denominator=100), st.integers(2, 3000))
+@example(Fraction(1), 3)
 def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
-    """L7 for 1 < p ≤ 2: both bounds hold at every n from their start, and the law sits between them."""
+    """L7 for 1 ≤ p ≤ 2: both bounds hold at every n from their start, and the law sits between them."""
     lower, upper = laws.power_law_bounds(sp.Rational(pv.numerator, pv.denominator))
     P = parse_pattern(f"power-law:p={float(pv)!r}")
     land = pattern_prefix_landscape(P, n)
