@@ -185,6 +185,32 @@ def _sinks(ctx):
             "≥ 0 once n − t ≥ s(s + w)/w, i.e. for every t ≤ s − 1 once n ≥ s − 1 + s(s + w)/w")
 
 
+def _sink_share(ctx):
+    s_, m = sp.symbols("s m", positive=True)
+    eps = sp.Symbol("epsilon", positive=True)
+    c0 = eps * t * m / s_  # t < s: every row i ≥ t gives each of the t sinks left of t at least ε/s; m = n − t
+    ratio = sp.simplify(c0 / (2 * t + c0))
+    e1 = symbolic_zero(ratio - eps * m / (2 * s_ + eps * m), "c₀/(2t + c₀) = ε(n − t)/(2s + ε(n − t))")
+    gap = sp.simplify((ratio - eps / (2 - eps)) * (2 * s_ + eps * m) * (2 - eps) / eps)
+    e2 = symbolic_zero(gap - 2 * ((1 - eps) * m - s_), "the excess over ε/(2 − ε) has the sign of (1 − ε)(n − t) − s")
+    starts = []
+    for sv, wv in ((1, 2), (2, 3), (4, 16), (3, 1)):
+        want = int(sp.ceiling(laws.sink_floor_start().subs({sp.Symbol("s", positive=True): sv,
+                                                            sp.Symbol("w", positive=True): wv})))
+        got = laws.sink_share_start(sv, sp.Rational(sv, sv + wv))
+        require(got == max(2, want), f"sink_share_start({sv}, {sv}/{sv + wv}) = {got}, not {max(2, want)}")
+        starts.append(f"({sv}, {wv})")
+    for sv, ev in ((1, sp.Rational(1, 3)), (4, sp.Rational(2, 25)), (2, sp.Rational(9, 10))):
+        got = laws.sink_share_start(sv, ev)
+        require(got == max(2, int(sp.ceiling(sv - 1 + sv / (1 - ev)))), f"sink_share_start({sv}, {ev}) = {got}")
+    return (f"a sink share (s, ε): for t ≥ s every row i ≥ t sends at least ε left of t, so φ(t) ≥ ε/(2 − ε) (step "
+            f"reach-back with μ_t = ε); for t < s at least εt/s: {e1}; {e2}: ≥ 0 for every t ≤ s − 1 once "
+            f"n ≥ s − 1 + s/(1 − ε) (laws.sink_share_start; with ε = s/(s + w) it is the sink-window start, checked at "
+            f"(s, w) = {', '.join(starts)}). A mixture sends the mixed masses: Σ_k w_k ε_k min(t, s_k)/s_k ≥ "
+            "(Σ_k w_k ε_k) min(t, s)/s for s = max s_k; a causal stack keeps every layer's share (the argument of the "
+            "step stack-rate with α = ε min(t, s)/s)")
+
+
 def _stack_rate(ctx):
     k, N = sp.symbols("k N", integer=True, nonnegative=True)
     b, xm = sp.IndexedBase("b", nonnegative=True), sp.IndexedBase("x")
@@ -249,9 +275,19 @@ def _l2_exact(ctx):
             phi = exact_prefix_capacity(P.exact_dense(m_))[0]
             require(phi >= Fraction(s_, s_ + 2 * w_), f"sink-window s={s_}, w={w_}, n={m_}: φ = {phi} < s/(s + 2w)")
         sinks.append(f"(s, w) = ({s_}, {w_}) from n = {max(2, n0)}")
+    shared = []
+    for spec in ("mix(window:w=3@1/2, sink-window:s=2,w=2@1/2)", "stack(window:w=2, sink-window:s=1,w=3)",
+                 "mix(window:w=4@3/4, sink-window:s=3,w=1@1/4)", "stack(sink-window:s=2,w=4, window:w=3)"):
+        P = parse_pattern(spec)
+        floor = laws.sink_share_floor(*P.sink_share())
+        for m_ in range(floor.n_min, 60):
+            phi = exact_prefix_capacity(P.exact_dense(m_))[0]
+            require(phi >= Fraction(str(floor.expression)), f"{spec}, n={m_}: φ = {phi} < {floor.expression}")
+        shared.append(f"{spec} from n = {floor.n_min}")
     return Checked(f"{checked} cuts of random causal row-stochastic matrices (exact rationals, n = 2..22): φ(t) ≥ B_t; "
                    f"{'; '.join(floors)} (float64); sink-window φ_n ≥ s/(s + 2w) exactly for n < 70, "
-                   f"{', '.join(sinks)}; stacks keep the rate, n = 2..25: {', '.join(stacks)}",
+                   f"{', '.join(sinks)}; stacks keep the rate, n = 2..25: {', '.join(stacks)}; sink shares of "
+                   f"mixtures and stacks, exactly to n = 59: {'; '.join(shared)}",
                    Region.points("n", visited))
 
 
@@ -266,7 +302,10 @@ L2 = Claim(
                "with $a = 1 - p$); a causal stack keeps every layer's rate, so one uniform-causal layer anywhere in a "
                "stack "
                "gives $\\varphi_n \\ge \\sqrt 5 - 2$ for every $n$; $s$ sinks beside a window $w$ give "
-               "$\\varphi_n \\ge s/(s + 2w)$ for every $n \\ge s - 1 + s(s + w)/w$."),
+               "$\\varphi_n \\ge s/(s + 2w)$ for every $n \\ge s - 1 + s(s + w)/w$; more generally, if every row "
+               "$i \\ge t$ gives each of $s$ sink keys at least $\\varepsilon/s$ (a sink share), "
+               "$\\varphi_n \\ge \\varepsilon/(2 - \\varepsilon)$ for every $n \\ge s - 1 + s/(1 - \\varepsilon)$, "
+               "and mixtures (weighted shares) and causal stacks (a layer's share) keep it."),
     steps=(
         Step("$\\varphi(t) \\ge B_t$: the cut is at least $c_0$, and $\\varphi(t)$ increases in the cut on both "
              "branches.", "symbolic", "sympy `diff` and `simplify`", _reach_back, scope=EVERY_N, key="reach-back"),
@@ -280,6 +319,9 @@ L2 = Claim(
              "sympy `Sum` identity for any number of rows", _stack_rate, scope=EVERY_N, key="stack-rate"),
         Step("Sink-window: $\\mu_t \\ge \\min(t, s)/(s + w)$, and the floor $s/(s + 2w)$ from "
              "$n \\ge s - 1 + s(s + w)/w$.", "symbolic", "sympy `simplify`", _sinks, scope=EVERY_N, key="sinks"),
+        Step("Any sink share $(s, \\varepsilon)$: the floor $\\varepsilon/(2 - \\varepsilon)$ from "
+             "$n \\ge s - 1 + s/(1 - \\varepsilon)$; mixtures and stacks keep shares.", "symbolic",
+             "sympy `simplify`", _sink_share, scope=EVERY_N, key="sink-share"),
         Step("Exact rationals: $\\varphi(t) \\ge B_t$ on random causal matrices; the floors against computed "
              "$\\varphi_n$.",
              "exact", "`fractions.Fraction`, `exact_prefix_landscape`; float64 structural capacities", _l2_exact,

@@ -54,7 +54,7 @@ __all__ = [
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
     "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
     "support_bound",
-    "sink_floor_start", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
+    "sink_floor_start", "sink_share_start", "sink_share_floor", "sink_share_law", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
     "band_global_law", "power_reach_sum", "power_pair_sum", "power_law_bounds", "harmonic_ceiling_cut",
     "structural_bounds",
 ]
@@ -469,6 +469,30 @@ def sink_floor_start():
     """``s − 1 + s(s + w)/w``: from this n on, the cuts ``t < s`` of sink-window lie above ``s/(s + 2w)`` (L2)."""
     s_, w_ = sp.symbols("s w", positive=True)
     return s_ - 1 + s_ * (s_ + w_) / w_
+
+
+def sink_share_start(sv, eps):
+    """``s − 1 + s/(1 − ε)``: from this n on, the cuts ``t < s`` of a pattern with sink share ``(s, ε)`` lie above
+    ``ε/(2 − ε)`` (L2; ``ε = s/(s + w)`` gives :func:`sink_floor_start`)."""
+    return max(2, int(sp.ceiling(sv - 1 + sv / (1 - sp.sympify(eps)))))
+
+
+def sink_share_floor(sv, eps):
+    """L2's floor ``ε/(2 − ε)`` of a pattern with sink share ``(s, ε)``, for every ``n ≥`` :func:`sink_share_start`."""
+    return Bound("lower", reach_floor(eps), sink_share_start(sv, eps), True, "L2")
+
+
+def sink_share_law(sv, eps):
+    """A causal mixture of summable kernels with sink parts whose rows give the sinks ``ε`` in all: the floor
+    ``ε/(2 − ε)`` at ``x_b = (1 − ε)/(2 − ε)`` (C5s generalised). Far rows send ``ε`` to the sinks, left of every cut
+    ``t ≥ s``, and O(1) more across it from the summable parts, so ``cut = ε(n − t) + O(1)`` and C1's volumes give
+    ``ε(1 − x)/(2x + ε(1 − x))`` left of the balance point and ``ε/(2 − ε)`` right of it. The floor is certified
+    below for every large n (L2); the upper side is derived, not certified."""
+    eps = sp.sympify(eps)
+    floor = reach_floor(eps)
+    return KernelLaw("sinks (summable parts)", 0, 0, floor, sp.simplify((1 - eps) / (2 - eps)),
+                     f"ε/(2 − ε), ε = {eps} (the rows' share of the {sv} sinks)", "relative error O(1/n)",
+                     bounds=(sink_share_floor(sv, eps),), claim="L2")
 
 
 def sink_window_law(sv, wv):

@@ -224,6 +224,12 @@ class Pattern(ABC):
         mass to keys j < t), or None: the hypothesis of L2's all-n floor ``a x_c/(2 − a x_c)``."""
         return None
 
+    def sink_share(self):
+        """``(s, ε)``, ``0 < ε < 1``, when for every n and every cut t ≥ 1 each row ``i ≥ t`` sends at least
+        ``ε·min(t, s)/s`` of its mass to the keys ``j < t`` (s sink keys, each given ``ε/s`` by every later row), or
+        None: the hypothesis of L2's sink floor ``ε/(2 − ε)`` for every ``n ≥ s − 1 + s/(1 − ε)``."""
+        return None
+
     def capacity_law(self):
         """The derived capacity law ``φ_n ~ C n^α (ln n)^β`` of this pattern
         (:class:`~attention_transport.theory.laws.KernelLaw`), or None where no theorem of

@@ -151,6 +151,34 @@ class Mix(Pattern):
                     if (r := p.reach_back_rate()) is not None), sympy.Integer(0))
         return rate if rate > 0 else None
 
+    def sink_share(self):
+        """``(max s_k, Σ w_k ε_k)`` over the parts with sinks (L2, mixtures): a mixed row sends the mixed masses, and
+        ``min(t, s_k)/s_k ≥ min(t, s)/s`` for ``s_k ≤ s``."""
+        if not self.causal:
+            return None
+        import sympy
+
+        shares = [(share, sympy.Rational(w.numerator, w.denominator)) for p, w in zip(self.parts, self.weights)
+                  if (share := p.sink_share()) is not None]
+        if not shares:
+            return None
+        return max(sh[0] for sh, _ in shares), sum(w * sh[1] for sh, w in shares)
+
+    def capacity_law(self):
+        """A causal mixture of summable kernels and sink parts: the floor ``ε/(2 − ε)`` of its sink share
+        (:func:`~attention_transport.theory.laws.sink_share_law`); None otherwise (a floor part, or no sinks)."""
+        share = self.sink_share()
+        if share is None:
+            return None
+        for p in self.parts:
+            if p.sink_share() is None:
+                law = p.capacity_law()
+                if law is None or law.mean is None:
+                    return None
+        from attention_transport.theory.laws import sink_share_law
+
+        return sink_share_law(*share)
+
     @property
     def causal(self):
         return all(p.causal for p in self.parts)
@@ -266,6 +294,13 @@ class Stack(Pattern):
             return None
         rates = [r for r in (p.reach_back_rate() for p in self.layers) if r is not None]
         return max(rates) if rates else None
+
+    def sink_share(self):
+        """The sink share of a layer with the highest floor (L2, stacks): a causal stack keeps every layer's share."""
+        if not self.causal:
+            return None
+        shares = [sh for sh in (p.sink_share() for p in self.layers) if sh is not None]
+        return max(shares, key=lambda sh: (sh[1], -sh[0])) if shares else None
 
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.stack_law` of the layers' laws (summable layers only)."""

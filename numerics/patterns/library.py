@@ -52,6 +52,13 @@ class SinkWindow(SupportPattern):
 
         return sink_window_law(self.s, self.w)
 
+    def sink_share(self):
+        """``(s, s/(s + w))``: a row ``i ≥ s`` has at most ``s + w`` keys, the s sinks among them, uniform; a sink row
+        ``i < s`` attends uniformly to its ``i + 1 ≤ s`` keys, so it sends ``t/(i + 1) ≥ t/s`` left of ``t ≤ i``."""
+        import sympy
+
+        return self.s, sympy.Rational(self.s, self.s + self.w)
+
     def mask(self, n, q, kv):
         s, w = self._sw(n)
         return (kv <= q) & ((kv < s) | (kv > q - w))

@@ -90,6 +90,9 @@ class Alias(Pattern):
     def reach_back_rate(self):
         return self.expand().reach_back_rate()
 
+    def sink_share(self):
+        return self.expand().sink_share()
+
 
 def _p(kind, default, minimum, doc):
     return Param(kind, default, minimum, doc)

@@ -115,8 +115,11 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
         fit = _fit(pattern, sorted(set(ns or FIT_N)))
         from attention_transport.theory.laws import rate_floor
 
-        rate = pattern.reach_back_rate()
+        from attention_transport.theory.laws import sink_share_floor
+
+        rate, share = pattern.reach_back_rate(), pattern.sink_share()
         bounds = [rate_floor(rate)] if rate is not None else []
+        bounds += [sink_share_floor(*share)] if share is not None else []
         rec = {"pattern": spec, "derivation": "fitted", "alpha": fit["alpha"], "beta": 0,
                "coefficient": fit["coefficient"], "law": None if fit["alpha"] is None else
                f"{fit['coefficient']:.6g} · n^{fit['alpha']:.4f}", "limit_x_star": None,

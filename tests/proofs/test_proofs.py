@@ -281,6 +281,11 @@ def test_l2_fails_for_a_higher_floor_or_an_earlier_start(monkeypatch):
     monkeypatch.setattr(lx.laws, "sink_floor_start", lambda: start() - 1)
     with pytest.raises(CheckFailed, match="the excess is"):
         lx._sinks(ctx)
+    monkeypatch.undo()
+    share_start = lx.laws.sink_share_start
+    monkeypatch.setattr(lx.laws, "sink_share_start", lambda s, eps: share_start(s, eps) - 1)
+    with pytest.raises(CheckFailed, match="sink_share_start"):
+        lx._sink_share(ctx)
 
 
 def test_l4_fails_for_a_sharper_ceiling(monkeypatch):

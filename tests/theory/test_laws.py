@@ -42,6 +42,7 @@ RATES = [
     ("uniform-causal", 1), ("sink-window:s=4,w=16", 1), ("repeat(window:w=8, 3)", 1),
     ("stack(window:w=4, exp-decay:m=1)", 1),
     ("power-law:p=2.5", 0.5), ("power-law:p=1.5", 0.5), ("power-law:p=0.5", 0.5),
+    ("mix(exp-decay:m=0.5@0.9, sink-window:s=4,w=1@0.1)", 1),
 ]
 
 
@@ -284,6 +285,29 @@ def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
         assert land.capacity - slack <= float(upper.value(n))
     law = P.capacity_law()
     assert float(lower.value(10 ** 50)) < float(law.value(10 ** 50)) < float(upper.value(10 ** 50))
+
+
+@pytest.mark.parametrize("spec", ["sink-window:s=3,w=5", "streaming-llm:s=2,w=6",
+                                  "mix(window:w=4@0.6, sink-window:s=2,w=3@0.4)",
+                                  "mix(sink-window:s=1,w=2@1/2, sink-window:s=3,w=1@1/2)",
+                                  "stack(window:w=3, sink-window:s=2,w=4)", "stack(sink-window:s=2,w=4, exp-decay:m=1)"])
+def test_sink_shares_hold_and_give_their_floor(spec):
+    """The sink share (s, ε) a pattern claims: every row i ≥ t sends ≥ ε·min(t, s)/s left of t at n = 2..40 (read off
+    the dense matrix), and L2's floor ε/(2 − ε) holds from its start."""
+    P = parse_pattern(spec)
+    s, eps = P.sink_share()
+    floor = laws.sink_share_floor(s, eps)
+    for n in range(2, 41):
+        A = P.dense(n)
+        prefix = np.cumsum(A, axis=1)
+        for t in range(1, n):
+            assert prefix[t:, t - 1].min() >= float(eps) * min(t, s) / s - 1e-12, (n, t)
+        if n >= floor.n_min:
+            assert phi(P, n) >= float(floor.expression) * (1 - 1e-12)
+    law = P.capacity_law()
+    if spec.startswith("mix(window") or spec.startswith("mix(sink"):
+        assert law.coefficient == laws.reach_floor(eps) and law.bounds == (floor,)
+        assert phi(P, 10 ** 5) == pytest.approx(float(law.coefficient), rel=2e-3)
 
 
 @given(bidirectional_matrices(min_n=2, max_n=10, float16=False))
