@@ -381,7 +381,7 @@ def markdown(result, *, title=True):
                      f"{r['verdicts']['evidence']} | {r['verdicts']['regime']} |")
     earlier = {}
     for r in result["runs"]:
-        if r.get("scored", result["date"]) != result["date"]:
+        if r.get("scored", result.get("date")) != result.get("date"):
             earlier.setdefault((r["scored"], r.get("predictions_commit")), []).append(f"{r['model']}/{r['benchmark']}")
     for (when, commit), keys in sorted(earlier.items()):
         lines += ["", f"Kept as scored on {when} against predictions commit {(commit or 'none')[:12]}: "
