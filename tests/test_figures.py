@@ -126,6 +126,8 @@ def test_f7_rows_follow_the_feature_registry():
 
 
 def test_bundled_reports_carry_provenance():
+    from attention_transport.harness.models import MODELS
+
     paths = figures.bundled_reports()
     assert len(paths) >= 6
     for rep in figures.load_reports(paths):
@@ -133,7 +135,7 @@ def test_bundled_reports_carry_provenance():
         lost = {t.split("/")[0] for t in rep.too_long + rep.unscorable}  # items that lost an answer
         assert rep.n_items + len(lost) == rep.items_loaded == rep.limit >= 30
         assert prov["command"].startswith("attention-transport validate")
-        assert prov["date"] and prov["commit"] and rep.model in ("smollm2-135m", "minilm-l6", "gemma3-270m")
+        assert prov["date"] and prov["commit"] and rep.model in MODELS  # a registered model, so `--rerun` can fetch it
         length = rep.baselines["length_unsupervised"]
         assert length.lc_auroc == 0.5 or (length.insufficient and length.n_pairs < 20)
         assert "t_star_over_n" in rep.features and "lambda2" in rep.settings  # schema 1 read as schema 2
