@@ -54,8 +54,10 @@ __all__ = [
     "floor_balance", "power_floor", "critical_exponent", "kernel_law", "power_law_law",
     "log_offset", "square_offset", "reach_back_floor", "reach_back_ceiling", "rate_floor", "diagonal_floor",
     "support_bound",
-    "sink_floor_start", "sink_share_start", "sink_share_floor", "sink_share_law", "global_share", "reach_floor", "global_floor_start", "band_global_ceiling", "pair_floor",
+    "sink_floor_start", "sink_share_start", "sink_share_floor", "sink_share_law", "global_share", "reach_floor",
+    "global_floor_start", "band_global_ceiling", "pair_floor",
     "band_global_law", "power_reach_sum", "power_pair_sum", "power_law_bounds", "harmonic_ceiling_cut",
+    "constant_floor", "band_constant_floor", "exp_constant_floor", "power_constant_floor",
     "structural_bounds",
 ]
 
@@ -250,8 +252,10 @@ class Bound:
     def value(self, nv, dps=30):
         """The bound at ``n = nv``, evaluated numerically (no simplification of the substituted expression, which
         at n = 10²⁰⁰ would try to factor its surds)."""
-        with mpmath.workdps(dps):
-            return mpmath.mpf(sp.sympify(self.expression).evalf(dps + _GUARD, subs={n: sp.Integer(nv)}))
+        expr = sp.sympify(self.expression)
+        parts = expr.args if isinstance(expr, sp.Min) else (expr,)  # a Min's arguments one by one (sympy cannot
+        with mpmath.workdps(dps):  # compare an argument that evaluates to an exact 0 within evalf)
+            return min(mpmath.mpf(a.evalf(dps + _GUARD, subs={n: sp.Integer(nv)})) for a in parts)
 
     def to_json(self, dps=30):
         return {"side": self.side, "expression": str(self.expression), "n_min": self.n_min,
@@ -359,7 +363,10 @@ def kernel_law(kappa):
         k0, k1 = (sp.sympify(kappa).subs(d, k) for k in (0, 1))
     if not (k1 > 0 and k0 >= 0):
         return law
-    return replace(law, bounds=law.bounds + (diagonal_floor(k0, k1),))
+    bounds = law.bounds + (diagonal_floor(k0, k1),)
+    if law.band is not None:
+        bounds += tuple(b for b in (band_constant_floor(law.mean, law.band, k0, k1),) if b is not None)
+    return replace(law, bounds=bounds)
 
 
 def diagonal_floor(k0, k1):
@@ -603,6 +610,41 @@ def stack_law(laws):
     return law
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# summable kernels: the law's constant from below (claim L8)
+# ----------------------------------------------------------------------------------------------------------------
+def constant_floor(mean, tail, edge):
+    """Claim L8's floor ``min((E[D] − 2R(T₀))/n, (1 − δ)/(2T₀ + 1))``, given ``tail`` = an upper bound on
+    ``R(T₀) = Σ_{k > T₀} τ(k)`` at the chosen ``T₀(n)`` (an expression in n) and ``edge`` = a lower bound on
+    ``(1 − δ)/(2T₀ + 1)`` (an expression in n); valid for every n ≥ 2."""
+    return Bound("lower", sp.Min((mean - 2 * tail) / n, edge), 2, True, "L8")
+
+
+def band_constant_floor(mean, w, k0, k1):
+    """A causal band kernel (``κ(d) = 0`` for ``d ≥ w``, ``κ(1) > 0``): ``φ_n ≥ E[D]/n`` for every
+    ``n ≥ E[D](2w − 1)(κ(0) + κ(1))/κ(1)`` (L8 with ``T₀ = w − 1``, where ``R(T₀) = 0``); None for ``w < 2``."""
+    if w < 2 or not sp.sympify(k1) > 0:
+        return None
+    start = sp.ceiling(sp.N(mean * (2 * w - 1) * (k0 + k1) / k1, 40) - sp.Rational(1, 10 ** 30))
+    return Bound("lower", mean / n, max(2, int(start)), True, "L8")
+
+
+def exp_constant_floor(mv):
+    """``e^{−md}``: L8 with ``T₀ = ⌈ln n/m⌉``, where ``R(T₀) ≤ E[D]/n``, and ``1 − δ ≥ 1/(e^m + 1)`` (L5):
+    ``φ_n ≥ min(E[D](n − 2)/n², 1/((e^m + 1)(2 ln n/m + 3)))`` for every n ≥ 2."""
+    mean = 1 / (sp.exp(mv) - 1)
+    return constant_floor(mean, mean / n, 1 / ((sp.exp(mv) + 1) * (2 * sp.log(n) / mv + 3)))
+
+
+def power_constant_floor(pv):
+    """``(d + 1)^{−p}``, ``p > 2``: L8 with ``T₀ = ⌈√n⌉``, where ``R(T₀) ≤ n^{1−p/2}/((p − 1)(p − 2)ζ(p))``, and
+    ``1 − δ ≥ 1/(2^p + 1)`` (L5): for every n ≥ 2."""
+    pv = sp.nsimplify(pv)
+    mean = (sp.zeta(pv - 1) - sp.zeta(pv)) / sp.zeta(pv)
+    tail = n ** (1 - pv / 2) / ((pv - 1) * (pv - 2) * sp.zeta(pv))
+    return constant_floor(mean, tail, 1 / ((2 ** pv + 1) * (2 * sp.sqrt(n) + 3)))
+
+
 def exp_decay_law(mv):
     """``κ(d) = e^{−md}``: ``E[D] = K'(1)/K(1) = 1/(e^m − 1)`` from ``K(z) = Σ e^{−md} z^d = 1/(1 − e^{−m} z)``.
 
@@ -621,7 +663,8 @@ def exp_decay_law(mv):
     value = mean.subs(m, mv)
     return KernelLaw(law.regime, law.alpha, law.beta, value, law.x_star, f"E[D]/n, E[D] = {mean} at m = {mv}",
                      law.next_order, mean=value,
-                     bounds=(reach_back_ceiling(value), Bound("lower", 1 / ((sp.exp(mv) + 1) * n), 2, True, "L5")))
+                     bounds=(reach_back_ceiling(value), Bound("lower", 1 / ((sp.exp(mv) + 1) * n), 2, True, "L5"),
+                             exp_constant_floor(mv)))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -702,7 +745,7 @@ def power_law_law(pv):
     if pv < 0:
         raise AttentionTransportError(f"the exponent p must be >= 0; got {pv}.")
     law = kernel_law((d + 1) ** (-pv))
-    extra = power_law_bounds(pv)
+    extra = power_law_bounds(pv) if pv <= 2 else (power_constant_floor(pv),)
     if extra is not None:
         law = replace(law, bounds=law.bounds + extra)
     if pv == 1:

@@ -176,7 +176,7 @@ def _bound_row(b, m, phi, dps):
     """One bound at one n: its value and whether the computed φ_n obeys it (None below its n_min)."""
     entry = {"side": b.side, "expression": str(b.expression)}
     if m < b.n_min:
-        entry["value"], entry["note"] = None, f"applies from n = {b.n_min}"
+        entry["value"], entry["holds"], entry["note"] = None, None, f"applies from n = {b.n_min}"
         return entry
     entry["value"] = _digits(b.value(m, dps), dps)
     val = float(b.value(m, dps))

@@ -41,7 +41,8 @@ def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
-                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7"]
+                                                      "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7",
+                                                      "L8"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -173,7 +174,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
      "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, "
-     "L7"),
+     "L7, L8"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -364,6 +365,29 @@ def test_l7_fails_for_a_higher_floor_a_lower_ceiling_or_an_earlier_start(monkeyp
     monkeypatch.setattr(l7.laws, "power_law_bounds", doubled)
     with pytest.raises(CheckFailed, match="breaks the lower bound"):
         l7._numbers(ctx)
+
+
+def test_l8_fails_for_a_floor_without_its_tail_or_an_earlier_start(monkeypatch):
+    from attention_transport.proofs import l8_constant_floor as l8
+
+    ctx = Context()
+    for step in l8.CLAIM.steps:
+        step.check(ctx)
+    exp_floor = l8.laws.exp_constant_floor
+    monkeypatch.setattr(l8.laws, "exp_constant_floor",  # E[D]/n without the tail R(T₀) taken off
+                        lambda mv: replace(exp_floor(mv), expression=sp.Min(1 / ((sp.exp(mv) - 1) * l8.n),
+                                                                            exp_floor(mv).expression.args[1])))
+    with pytest.raises(CheckFailed, match="laws.exp_constant_floor"):
+        l8._families(ctx)
+    monkeypatch.setattr(l8.laws, "exp_constant_floor",  # one per cent above the floor: false at large n
+                        lambda mv: replace(exp_floor(mv), expression=exp_floor(mv).expression * sp.Rational(101, 100)))
+    with pytest.raises(CheckFailed, match="exp-decay:m=0.5, n=.*<"):
+        l8._numbers(ctx)
+    monkeypatch.undo()
+    band = l8.laws.band_constant_floor
+    monkeypatch.setattr(l8.laws, "band_constant_floor", lambda *a: replace(band(*a), n_min=2))
+    with pytest.raises(CheckFailed, match="window:w=2"):
+        l8._families(ctx)
 
 
 def test_l3_fails_for_wrong_constants(monkeypatch):

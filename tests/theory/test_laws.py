@@ -178,14 +178,16 @@ def test_a_layer_with_a_rate_keeps_its_floor_in_any_stack(spec):
 @pytest.mark.parametrize("spec", ["exp-decay:m=0.5", "exp-decay:m=2", "power-law:p=3", "power-law:p=2.5",
                                   "repeat(window:w=8, 3)"])
 def test_reach_back_ceiling_for_every_n(spec):
-    """L4's E[D]/(n − 1 − E[D]) above the structural capacity from its n_min to 10⁵ (stacks: L1 only)."""
+    """L4's E[D]/(n − 1 − E[D]) above and L5's and L8's floors below the structural capacity from their n_min to 10⁵
+    (stacks: L1 only); with L4 and L8 the law is certified (pinned from both sides)."""
     P = parse_pattern(spec)
     for b in P.capacity_law().bounds:
         for n in list(range(b.n_min, 200)) + [1000, 10 ** 5]:
             got, bound = phi(P, n), float(b.value(n))
             assert got <= bound * (1 + 1e-9) if b.side == "upper" else got >= bound * (1 - 1e-9), (spec, b.claim, n)
     claims = [b.claim for b in P.capacity_law().bounds]
-    assert claims == (["L1"] if spec.startswith("repeat") else ["L4", "L5"])
+    assert claims == (["L1"] if spec.startswith("repeat") else ["L4", "L5", "L8"])
+    assert law_report(P)["derivation"] == ("symbolic" if spec.startswith("repeat") else "certified")
 
 
 @pytest.mark.parametrize("spec, order", [("power-law:p=1.5", True), ("power-law:p=2", True), ("power-law:p=1", True),
@@ -290,7 +292,8 @@ def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
 @pytest.mark.parametrize("spec", ["sink-window:s=3,w=5", "streaming-llm:s=2,w=6",
                                   "mix(window:w=4@0.6, sink-window:s=2,w=3@0.4)",
                                   "mix(sink-window:s=1,w=2@1/2, sink-window:s=3,w=1@1/2)",
-                                  "stack(window:w=3, sink-window:s=2,w=4)", "stack(sink-window:s=2,w=4, exp-decay:m=1)"])
+                                  "stack(window:w=3, sink-window:s=2,w=4)",
+                                  "stack(sink-window:s=2,w=4, exp-decay:m=1)"])
 def test_sink_shares_hold_and_give_their_floor(spec):
     """The sink share (s, ε) a pattern claims: every row i ≥ t sends ≥ ε·min(t, s)/s left of t at n = 2..40 (read off
     the dense matrix), and L2's floor ε/(2 − ε) holds from its start."""
@@ -390,15 +393,19 @@ def test_law_json_keys_and_rows():
     rec = json.loads(text)
     assert code == 0
     assert {"alpha", "beta", "coefficient", "law", "derivation", "limit_x_star", "bounds"} <= set(rec)
-    assert (rec["alpha"], rec["beta"], rec["derivation"]) == ("-1", 0, "symbolic")
+    assert (rec["alpha"], rec["beta"], rec["derivation"]) == ("-1", 0, "certified")
     assert rec["coefficient"].startswith("3.5000") and rec["coefficient_exact"] == "7/2"
     assert rec["bounds"] == [{"side": "upper", "expression": "7/(2*(n - 9/2))", "n_min": 5, "certified": True,
                               "claim": "L4"},
                              {"side": "upper", "expression": "7/(n - 8)", "n_min": 9, "certified": True, "claim": "L1"},
-                             {"side": "lower", "expression": "1/(2*n)", "n_min": 2, "certified": True, "claim": "L5"}]
+                             {"side": "lower", "expression": "1/(2*n)", "n_min": 2, "certified": True, "claim": "L5"},
+                             {"side": "lower", "expression": "7/(2*n)", "n_min": 105, "certified": True,
+                              "claim": "L8"}]
     assert rec["order_certified"] is True
     assert [r["n"] for r in rec["rows"]] == [100, 1000]
-    assert all(b["holds"] for r in rec["rows"] for b in r["bounds"])
+    assert all(b["holds"] is True for r in rec["rows"] for b in r["bounds"] if b["value"] is not None)
+    assert rec["rows"][0]["bounds"][3] == {"side": "lower", "expression": "7/(2*n)", "value": None, "holds": None,
+                                           "note": "applies from n = 105"}
     assert rec["rows"][1]["phi"] == pytest.approx(phi("window:w=8", 1000))
 
 
