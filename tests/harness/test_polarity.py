@@ -168,26 +168,10 @@ def test_scoring_refuses_uncommitted_or_unregistered(tmp_path, data, repo):
         polarity.score([run], book, n_boot=50)
 
 
-def test_a_predicted_reversal(tmp_path, data, repo):
-    mc = tmp_path / "mc.jsonl"
-    with open(mc, "w", encoding="utf-8") as fh:  # closed-book: no evidence section, so diffuse (+1)
-        for i in range(N_ITEMS):
-            gold, wrong = "ab" * (1 + i % 3), "ba" * (1 + i % 3)
-            fh.write(json.dumps({"question": f"q{i}?", "options": f"A. {gold}\nB. {wrong}", "answer": f"A. {gold}"})
-                     + "\n")
-    qa = make_run(tmp_path / "qa", data, effect=-0.1)
-    closed = make_run(tmp_path / "mc", mc, effect=0.1, benchmark="medqa")
-    book = repo / "predictions.json"
-    polarity.register([qa, closed], book)
-    commit(repo, book)
-    result = polarity.score([qa, closed], book, n_boot=200)
-    assert [r["rules"]["evidence"]["sign"] for r in result["runs"]] == [-1, 1]
-    evidence = [v for v in result["reversals"] if v["rule"] == "evidence"]
-    assert evidence == [{"rule": "evidence", "model": "m", "benchmarks": ["halueval-qa", "medqa"], "verdict": "held"}]
-    assert "| evidence | m | halueval-qa vs medqa | held |" in polarity.markdown(result)
-
-
-def test_rows_scored_earlier_are_kept_only_while_they_match(tmp_path, data, repo):
+@pytest.fixture
+def opposite(tmp_path, data, repo):
+    """Two registered, committed runs of one model predicted opposite: grounded QA (bottleneck, φ lower when
+    hallucinated) and closed-book multiple choice (no evidence section, so diffuse, φ higher)."""
     mc = tmp_path / "mc.jsonl"
     with open(mc, "w", encoding="utf-8") as fh:
         for i in range(N_ITEMS):
@@ -199,6 +183,20 @@ def test_rows_scored_earlier_are_kept_only_while_they_match(tmp_path, data, repo
     book = repo / "predictions.json"
     polarity.register([qa, closed], book)
     commit(repo, book)
+    return qa, closed, book
+
+
+def test_a_predicted_reversal(opposite):
+    qa, closed, book = opposite
+    result = polarity.score([qa, closed], book, n_boot=200)
+    assert [r["rules"]["evidence"]["sign"] for r in result["runs"]] == [-1, 1]
+    evidence = [v for v in result["reversals"] if v["rule"] == "evidence"]
+    assert evidence == [{"rule": "evidence", "model": "m", "benchmarks": ["halueval-qa", "medqa"], "verdict": "held"}]
+    assert "| evidence | m | halueval-qa vs medqa | held |" in polarity.markdown(result)
+
+
+def test_rows_scored_earlier_are_kept_only_while_they_match(opposite):
+    qa, closed, book = opposite
     first = json.loads(json.dumps(polarity.score([qa], book, n_boot=100)))
     first["runs"][0]["scored"] = "2026-01-01T00:00:00Z"
     both = polarity.score([closed], book, n_boot=100, earlier=first)

@@ -190,6 +190,14 @@ def test_claim_lookup():
     assert claim_by_id("c4B").id == "C4b"
 
 
+def passing(claim):
+    """A context in which every step of ``claim`` has just passed (the premise of a weakening test)."""
+    ctx = Context()
+    for step in claim.steps:
+        step.check(ctx)
+    return ctx
+
+
 # ---------------------------------------------------------------- C1k: each step fails when its argument is weakened
 def test_c1k_steps_fail_when_weakened(monkeypatch):
     from attention_transport.proofs import c1k_stack
@@ -242,9 +250,7 @@ def test_c7d_steps_fail_when_weakened(monkeypatch):
 def test_l1_fails_for_a_ceiling_twice_as_sharp(monkeypatch):
     from attention_transport.proofs import l1_l2_structural as lx
 
-    ctx = Context()
-    for step in lx.L1.steps:
-        step.check(ctx)
+    ctx = passing(lx.L1)
     monkeypatch.setattr(lx, "CEILING", (lx.w - 1) / (2 * (lx.n - lx.w)))  # the window's value: not true of every band
     with pytest.raises(CheckFailed, match="= \\(w − 1\\)/\\(n − w\\)"):
         lx._balanced(ctx)
@@ -270,9 +276,7 @@ def test_l1_band_step_needs_the_band(monkeypatch):
 def test_l2_fails_for_a_higher_floor_or_an_earlier_start(monkeypatch):
     from attention_transport.proofs import l1_l2_structural as lx
 
-    ctx = Context()
-    for step in lx.L2.steps:
-        step.check(ctx)
+    ctx = passing(lx.L2)
     floor = lx.laws.reach_back_floor
     monkeypatch.setattr(lx.laws, "reach_back_floor", lambda a: (floor(a)[0] * sp.Rational(101, 100), floor(a)[1]))
     with pytest.raises(CheckFailed, match="the floor is a x_c/\\(2 − a x_c\\)"):
@@ -292,9 +296,7 @@ def test_l2_fails_for_a_higher_floor_or_an_earlier_start(monkeypatch):
 def test_l4_fails_for_a_sharper_ceiling(monkeypatch):
     from attention_transport.proofs import l1_l2_structural as lx
 
-    ctx = Context()
-    for step in lx.L4.steps:
-        step.check(ctx)
+    ctx = passing(lx.L4)
     monkeypatch.setattr(lx, "TAIL_CEILING", lx.R / (lx.n - 1))  # drops the cut from the volume: too sharp
     with pytest.raises(CheckFailed, match="R/\\(\\(n − 1\\) − R\\)"):
         lx._tail_balanced(ctx)
@@ -306,9 +308,7 @@ def test_l4_fails_for_a_sharper_ceiling(monkeypatch):
 def test_l5_fails_for_a_floor_twice_as_high(monkeypatch):
     from attention_transport.proofs import l1_l2_structural as lx
 
-    ctx = Context()
-    for step in lx.L5.steps:
-        step.check(ctx)
+    ctx = passing(lx.L5)
     monkeypatch.setattr(lx, "DIAGONAL_FLOOR", 2 * (1 - lx.delta) / lx.n)
     with pytest.raises(CheckFailed, match="cut/n ≥ \\(1 − δ\\)/n"):
         lx._diag_volume(ctx)
@@ -320,9 +320,7 @@ def test_l6_fails_for_a_sharper_ceiling_or_an_earlier_floor(monkeypatch):
     from attention_transport.proofs import l6_global_tokens as l6
     from attention_transport.theory.laws import Bound
 
-    ctx = Context()
-    for step in l6.CLAIM.steps:
-        step.check(ctx)
+    ctx = passing(l6.CLAIM)
     ceiling = l6.laws.band_global_ceiling
     sharper = lambda h, g: replace(ceiling(h, g), expression=(l6.laws.global_share(h, g) * l6.laws.n  # noqa: E731
                                                               / (2 - l6.laws.global_share(h, g)) + g + h)
@@ -343,9 +341,7 @@ def test_l6_fails_for_a_sharper_ceiling_or_an_earlier_floor(monkeypatch):
 def test_l7_fails_for_a_higher_floor_a_lower_ceiling_or_an_earlier_start(monkeypatch):
     from attention_transport.proofs import l7_power_bounds as l7
 
-    ctx = Context()
-    for step in l7.CLAIM.steps:
-        step.check(ctx)
+    ctx = passing(l7.CLAIM)
     pairs, reach, bounds = l7.laws.power_pair_sum, l7.laws.power_reach_sum, l7.laws.power_law_bounds
     monkeypatch.setattr(l7.laws, "power_pair_sum", lambda pv: 2 * pairs(pv))
     with pytest.raises(CheckFailed, match="laws.power_pair_sum"):
@@ -370,9 +366,7 @@ def test_l7_fails_for_a_higher_floor_a_lower_ceiling_or_an_earlier_start(monkeyp
 def test_l8_fails_for_a_floor_without_its_tail_or_an_earlier_start(monkeypatch):
     from attention_transport.proofs import l8_constant_floor as l8
 
-    ctx = Context()
-    for step in l8.CLAIM.steps:
-        step.check(ctx)
+    ctx = passing(l8.CLAIM)
     exp_floor = l8.laws.exp_constant_floor
     monkeypatch.setattr(l8.laws, "exp_constant_floor",  # E[D]/n without the tail R(T₀) taken off
                         lambda mv: replace(exp_floor(mv), expression=sp.Min(1 / ((sp.exp(mv) - 1) * l8.n),
