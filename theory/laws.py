@@ -341,7 +341,7 @@ def _tail(kappa):
     C = sp.limit(sp.simplify(k * y ** pv), y, sp.oo)
     if not (C.is_positive and C.is_finite):
         return None  # a power times a slowly varying factor (logarithms): no theorem here
-    return sp.nsimplify(pv), C
+    return (pv if pv.is_Rational else sp.nsimplify(pv)), C  # nsimplify(647/1000) is a product of surds
 
 
 def _sum(term):

@@ -220,6 +220,7 @@ def test_reach_back_floors_exactly():
 
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0.0, 0.95), st.integers(2, 3000))
+@example(0.6472155250111805, 2)  # p = 0.647: its exponent once came back from nsimplify as a product of surds
 def test_power_law_reach_back_floor_for_every_n(pv, n):
     law = laws.power_law_law(round(pv, 3))
     (b,) = law.bounds
@@ -276,8 +277,10 @@ def test_reach_back_bound_on_random_causal_matrices(A):
 @settings(max_examples=25, deadline=None)
 @given(st.fractions(Fraction(1), Fraction(2), max_denominator=100), st.integers(2, 3000))
 @example(Fraction(1), 3)
+@example(Fraction(165, 83), 2)  # p near 2: the leading term has not settled by n = 10⁵⁰
 def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
-    """L7 for 1 ≤ p ≤ 2: both bounds hold at every n from their start, and the law sits between them."""
+    """L7 for 1 ≤ p ≤ 2: both bounds hold at every n from their start; the law sits between them at n = 10⁵⁰
+    (for p ≤ 1.9 and p = 2)."""
     lower, upper = laws.power_law_bounds(sp.Rational(pv.numerator, pv.denominator))
     P = parse_pattern(f"power-law:p={float(pv)!r}")
     land = pattern_prefix_landscape(P, n)
@@ -286,7 +289,8 @@ def test_power_law_bounds_of_the_laws_order_for_every_n(pv, n):
     if n >= upper.n_min:
         assert land.capacity - slack <= float(upper.value(n))
     law = P.capacity_law()
-    assert float(lower.value(10 ** 50)) < float(law.value(10 ** 50)) < float(upper.value(10 ** 50))
+    if pv <= Fraction(19, 10) or pv == 2:  # the leading term's error is O(n^{p−2}): near p = 2 it has not
+        assert float(lower.value(10 ** 50)) < float(law.value(10 ** 50)) < float(upper.value(10 ** 50))  # settled
 
 
 @pytest.mark.parametrize("spec", ["sink-window:s=3,w=5", "streaming-llm:s=2,w=6",
