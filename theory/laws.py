@@ -330,10 +330,11 @@ def _tail(kappa):
     """``(p, C)`` with ``κ(d) ~ C d^{−p}`` (``p = oo`` for a tail faster than every power), or None."""
     y = sp.Symbol("y", positive=True)
     k = kappa.subs(d, y)
+    # When sympy cannot take the limit, no theorem here applies: None, and the caller fits and says `fitted`.
     try:
         pv = sp.limit(sp.simplify(-y * sp.diff(k, y) / k), y, sp.oo)
-    except (NotImplementedError, ValueError, TypeError):  # sympy cannot take the limit: no theorem applies,
-        return None  # and the caller fits and says `fitted`
+    except (NotImplementedError, ValueError, TypeError):
+        return None
     if pv == sp.oo:
         return sp.oo, None
     if not (pv.is_real and pv.is_finite and pv >= 0):

@@ -336,6 +336,11 @@ def test_l6_fails_for_a_sharper_ceiling_or_an_earlier_floor(monkeypatch):
     monkeypatch.setattr(l6.laws, "global_floor_start", lambda h, g: 2)  # the global rows' cuts ignored
     with pytest.raises(CheckFailed, match="w=2,g=8, n=2: .* breaks lower"):
         l6._exact(ctx)
+    monkeypatch.undo()
+    pairs = l6.laws.pair_floor
+    monkeypatch.setattr(l6.laws, "pair_floor", lambda h, delta: pairs(h, 2 * delta))  # twice the band's weight
+    with pytest.raises(CheckFailed, match="w=3,g=0, n=.* breaks lower"):
+        l6._exact(ctx)
 
 
 def test_l7_fails_for_a_higher_floor_a_lower_ceiling_or_an_earlier_start(monkeypatch):
