@@ -46,6 +46,7 @@ accumulator            what it gathers per head
 from __future__ import annotations
 
 import math
+import weakref
 from abc import ABC, abstractmethod
 from functools import cached_property
 
@@ -63,7 +64,10 @@ class Accumulator(ABC):
     requires = ()
 
     def __init__(self, stream):
-        self.stream = stream
+        # a weak reference: the stream holds its accumulators, and a strong link back would make a cycle that
+        # keeps the layer's map (and its float64 copy) alive until the cyclic collector happens to run; over a
+        # long validation run the uncollected maps grew the resident set by gigabytes
+        self.stream = weakref.proxy(stream)
 
     @abstractmethod
     def update(self, block):

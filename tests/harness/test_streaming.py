@@ -5,8 +5,11 @@
   of the explicit float64 softmax map;
 * the bipartite lattice beyond ``bip_grid`` against the subsampled full landscape;
 * whole tiny models (Llama with grouped-query heads and RoPE, BERT) through
-  ``forced_features``: streaming = per-layer = eager.
+  ``forced_features``: streaming = per-layer = eager;
+* no route leaves a layer's tensors in reference cycles (they would wait for the cyclic collector).
 """
+import gc
+
 import numpy as np
 import pytest
 
@@ -17,7 +20,13 @@ from hypothesis import strategies as st  # noqa: E402
 from tiny_models import tiny_bert, tiny_llama  # noqa: E402
 
 from attention_transport.errors import UnknownName  # noqa: E402
-from attention_transport.harness.features import FEATURES, FeatureSettings, feature_names, head_features  # noqa: E402
+from attention_transport.harness.features import (  # noqa: E402
+    FEATURES,
+    FeatureSettings,
+    attention_features,
+    feature_names,
+    head_features,
+)
 from attention_transport.harness.models import forced_features  # noqa: E402
 from attention_transport.harness.streaming import (  # noqa: E402
     NOT_STREAMED,
@@ -254,3 +263,44 @@ def test_streaming_moves_only_per_head_vectors_to_the_host(kind, monkeypatch):
     config = StreamConfig(prompt_len=30, settings=FeatureSettings(lapeig_k=4), block_bytes=1)
     layer_features(q, k, v, scaling=0.3, causal=kind == "causal", mask=mask, config=config)
     assert moved and max(moved) <= 3 * 96  # heads × n
+
+
+def _cyclic_garbage(run):
+    """Type names of the tensors and arrays that ``run()`` leaves in reference cycles: garbage that only the cyclic
+    collector frees, whenever it happens to run.  A validation run of a thousand long examples kept gigabytes of
+    layer maps that way (an accumulator and its stream referred to each other)."""
+    run()  # the first call's imports and registrations make cycles of their own
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # the collector keeps what it finds in gc.garbage
+    try:
+        run()
+        gc.collect()
+        return [type(o).__name__ for o in gc.garbage if isinstance(o, (torch.Tensor, np.ndarray))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+def _mixed_layer(n=40, heads=3, seed=2):
+    """A layer's maps (heads, n, n): a causal head, a bidirectional one, a causal one with a sink."""
+    A = np.random.default_rng(seed).random((heads, n, n))
+    A[0], A[2, :, 0] = np.tril(A[0]), 5.0
+    A[2] = np.tril(A[2])
+    return (A / A.sum(-1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("route", ["streamed-causal", "streamed-mask", "layer-map", "eager", "per-layer", "streaming"])
+def test_no_route_leaves_tensors_in_reference_cycles(route):
+    q, k, v, mask = _one_layer("bool-mask" if route == "streamed-mask" else "causal")
+    config = StreamConfig(prompt_len=20, settings=FeatureSettings(lapeig_k=4), block_bytes=1, bip_grid=16)
+    lm = tiny_llama(3)
+    prompt, response = "#Question#: where did the cat sit?\n#Answer#: ", "on the mat"
+    runs = {
+        "streamed-causal": lambda: layer_features(q, k, v, scaling=0.3, causal=True, mask=None, config=config),
+        "streamed-mask": lambda: layer_features(q, k, v, scaling=0.3, causal=False, mask=mask, config=config),
+        "layer-map": lambda: attention_features(_mixed_layer()[None], 12, FeatureSettings(lapeig_k=4)),
+    }
+    run = runs.get(route) or (lambda: forced_features(lm, prompt, response, attention=route, lapeig_k=4))
+    assert _cyclic_garbage(run) == []
