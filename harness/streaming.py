@@ -256,7 +256,7 @@ class MapBlocks:
 
 
 def map_features(A, prompt_len, settings):
-    """The streamed features of one layer's full maps, every head at once.
+    """The streamed features of full maps (the heads of one or more layers), every head at once.
 
     The accumulators of :mod:`.accumulators` take the whole map as one block, vectorised over the
     heads: ``phi_bip`` is exact (every cut, :func:`~.accumulators.exact_bipartite_minimum`), and the
@@ -281,7 +281,7 @@ def map_features(A, prompt_len, settings):
     # rounding), and float32 partial sums would cost up to 1e-7 in the entropies
     T = torch.from_numpy(np.ascontiguousarray(A)).to(torch.float64)
     H, n, _ = T.shape
-    causal = np.array([not bool(torch.triu(T[h], 1).any()) for h in range(H)])
+    causal = ~torch.triu(T, 1).flatten(1).any(-1).numpy()
     wanted = [f for f in FEATURES.values() if f.streams and f.wanted(settings)]
     out = {}
     for kind in (True, False):  # causal heads and the others: some features read which one a head is

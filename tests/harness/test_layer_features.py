@@ -120,6 +120,39 @@ def test_crowded_heads_and_chunks_of_heads(monkeypatch):
     np.testing.assert_allclose(full(torch.from_numpy(A)), ref, rtol=1e-12)
 
 
+@given(st.lists(layers(), min_size=1, max_size=4))
+def test_groups_of_layers_equal_one_layer_at_a_time(stack):
+    """Layers taken together (:func:`layer_group`) give each head the values it gets with its layer alone."""
+    import attention_transport.harness.features as feats
+
+    n = min(A.shape[-1] for A, _, _ in stack)
+    H = min(A.shape[0] for A, _, _ in stack)
+    A = np.stack([A[:H, :n, :n] for A, _, _ in stack]).astype(np.float64)
+    A /= A.sum(-1, keepdims=True)
+    p, settings = min(stack[0][1], n), FeatureSettings(lapeig_k=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(feats, "MAP_GROUP_BYTES", 1)  # one layer per call
+        alone = attention_features(A, p, settings)
+    together = attention_features(A, p, settings)
+    assert feats.layer_group(*A.shape[:3]) == A.shape[0]  # the default takes them all at once here
+    for name in FEATURES:
+        if name == "t_star_over_n":  # a minimiser of the landscape: ties may break either way
+            for layer, h in np.ndindex(A.shape[:2]):
+                phi = prefix_landscape(A[layer, h]).phi
+                t1, t2 = (int(round(f[name][layer, h] * n)) for f in (together, alone))
+                assert phi[t1 - 1] == pytest.approx(phi[t2 - 1], rel=1e-12, abs=1e-15)
+            continue
+        np.testing.assert_allclose(together[name], alone[name], rtol=1e-12, atol=1e-15, equal_nan=True, err_msg=name)
+
+
+def test_layer_group_keeps_the_float64_copy_within_its_budget():
+    from attention_transport.harness.features import MAP_GROUP_BYTES, layer_group
+
+    assert layer_group(30, 9, 240) == MAP_GROUP_BYTES // (8 * 9 * 240 * 240) < 30
+    assert layer_group(30, 9, 100) == 30
+    assert layer_group(30, 9, 8192) == 1  # one layer even when it alone is over the budget
+
+
 def test_a_bad_map_is_named_head_by_head():
     A = np.tile(np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None], (2, 3, 1, 1))
     A[1, 2, 3, 1] = np.nan
