@@ -41,6 +41,7 @@ from scipy.sparse import linalg as spla
 from attention_transport.errors import AttentionTransportError, WontFit
 from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
 from attention_transport.numerics.landscapes import (
+    BipartiteMinimum,
     bipartite_minimum_from_rows,
     direct_prefix_cuts,
     prefix_landscape_from_sums,
@@ -53,6 +54,7 @@ __all__ = [
     "FiedlerPair",
     "pattern_fiedler",
     "pattern_cheeger_bounds",
+    "exact_split",
     "LOBPCG_TOL",
     "LOBPCG_MAXITER",
     "LOBPCG_WORK",
@@ -94,11 +96,28 @@ def pattern_prefix_landscape(pattern, n, sums=None):
     sums = sums or pattern.sums(n)
     causal = sums.s is None or (not np.any(sums.s) and not np.any(sums.u))
     direct = None
-    if n <= min(DIRECT_CUT_MAX_N, pattern.blocked_max_n):
+    if pattern.structural_cuts and causal:
+        direct = lambda ts: pattern.prefix_cuts(n, ts)  # noqa: E731
+    elif n <= min(DIRECT_CUT_MAX_N, pattern.blocked_max_n):
         direct = lambda ts: direct_prefix_cuts(pattern.row_blocks(n), n, ts, causal)  # noqa: E731
     if causal:
         return prefix_landscape_from_sums(sums.r, sums.c, direct=direct)
     return prefix_landscape_from_sums(sums.r, sums.c, sums.s, sums.u, direct=direct)
+
+
+def exact_split(landscape):
+    """The cut t at which ``landscape`` (a prefix landscape) certifies a zero cut, else None.
+
+    A cut is certified zero when it was summed directly from nonnegative terms (its error bound is
+    0 with it): no edge crosses t in either direction, so the transport graph falls apart into
+    the first t tokens and the rest.  Then φ = φ_bip = h = λ₂ = 0 exactly, attained at t (the
+    prefix cut is the bipartite cut a = b = t), whatever n; LongNet past its top segment and
+    document masks are such patterns.
+    """
+    if landscape is None:
+        return None
+    t = landscape.t_star
+    return t if landscape.cut[t - 1] == 0 and landscape.cut_error[t - 1] == 0 else None
 
 
 def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max=None):
@@ -121,6 +140,10 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
     BipartiteMinimum
         ``method`` says which search gave it.
     """
+    t = exact_split(landscape)
+    if t is not None:  # no cut is below 0, and a = b = t is the prefix cut
+        return BipartiteMinimum(phi=0.0, a_star=t, b_star=t, n=n,
+                                method=f"the graph splits at t = {t}: the cut a = b = t is an exact zero")
     sums = sums or pattern.sums(n)
     w = pattern.bandwidth(n)
     if w is not None and float(sums.r.min()) > 0:
@@ -648,9 +671,35 @@ class ScaledCheeger:
         return self.upper_spectral if self.upper_sweep is None else min(self.upper_spectral, self.upper_sweep)
 
 
-def pattern_cheeger_bounds(pattern, n, sums=None):
-    """Cheeger sandwich of ``pattern`` at n: ``λ₂/2 ≤ h ≤ min(√(2λ₂), φ(sweep))``."""
+#: largest residual ‖L v‖ of the two-sided indicator vector accepted as the exact eigenvector of λ₂ = 0
+SPLIT_RESIDUAL_MAX = 1e-8
+
+
+def _split_cheeger(pattern, n, sums, t):
+    """The sandwich of a graph that splits at t: λ₂ = h = 0, with the eigenvector ``D^{1/2}(1_S / vol S − 1_S̄ /
+    vol S̄)``, S the first t tokens, whose residual is computed through the pattern's products (None when it is
+    not below :data:`SPLIT_RESIDUAL_MAX`: then the zero cut was not what it claimed)."""
+    d = _degrees(sums)
+    root = np.sqrt(d)
+    inside = np.arange(n) < t
+    v = root * np.where(inside, 1.0 / d[inside].sum(), -1.0 / d[~inside].sum())
+    v /= np.linalg.norm(v)
+    y = v / root
+    res = float(np.linalg.norm(v - 0.5 * (pattern.matvec(n, y) + pattern.rmatvec(n, y)) / root))
+    if not res <= SPLIT_RESIDUAL_MAX:
+        return None
+    return ScaledCheeger(lambda2=0.0, lower=0.0, upper_spectral=0.0, upper_sweep=0.0, residual=res, converged=True,
+                         method=f"an exact split at t = {t} (a zero cut): λ₂ = 0, with the two-sided indicator as "
+                                f"eigenvector", lambda2_lower=0.0)
+
+
+def pattern_cheeger_bounds(pattern, n, sums=None, *, landscape=None):
+    """Cheeger sandwich of ``pattern`` at n: ``λ₂/2 ≤ h ≤ min(√(2λ₂), φ(sweep))``; 0 ≤ h ≤ 0 when ``landscape``
+    certifies that the graph splits (:func:`exact_split`)."""
     sums = sums or pattern.sums(n)
+    t = exact_split(landscape)
+    if t is not None and (split := _split_cheeger(pattern, n, sums, t)) is not None:
+        return split
     fp = pattern_fiedler(pattern, n, sums)
     A = pattern.sparse(n)
     if A is not None:

@@ -188,6 +188,9 @@ class Pattern(ABC):
     blocked_max_n: ClassVar[int] = BLOCKED_MAX_N
     #: largest n for which exact rational forms are built (compositions multiply O(n³) fractions)
     exact_max_n: ClassVar[int] = 400
+    #: whether :meth:`prefix_cuts` sums cuts from the structure (at any n); else the landscape sums the cuts its
+    #: identity cannot resolve from row blocks, up to ``DIRECT_CUT_MAX_N``
+    structural_cuts: ClassVar[bool] = False
 
     def __post_init__(self):
         for key, p in type(self).params.items():
@@ -374,6 +377,12 @@ class Pattern(ABC):
                 s[i0:i1] = up.sum(axis=1)
                 u += up.sum(axis=0)
         return StructuralSums(r, c) if self.causal else StructuralSums(r, c, s, u)
+
+    def prefix_cuts(self, n, ts):
+        """The causal prefix cuts ``Σ_{i ≥ t} Σ_{j < t} A_ij`` at the given t, each a sum of nonnegative terms, from
+        the structure (families with ``structural_cuts``): the cuts the in-degree identity (C1) cannot resolve,
+        such as the exact zeros of a graph that falls apart."""
+        raise NotImplementedError(f"pattern {self.spec!r} has no structural prefix cuts")
 
     def matvec(self, n, x):
         """``A @ x`` for x of shape (n,) or (n, k)."""

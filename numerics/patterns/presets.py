@@ -630,9 +630,129 @@ class LongNet(MaskPattern):
     def causal(self):
         return True
 
+    sparse_from_blocks_max_n: ClassVar[int] = 8192  # closed forms serve larger n
+
     def mask(self, n, q, kv):
         m = np.zeros(np.broadcast_shapes(q.shape, kv.shape), dtype=bool)
         for k in range(self.levels):
             seg, r = self.w << k, 1 << k
             m |= (kv <= q) & (q // seg == kv // seg) & ((q - kv) % r == 0)
         return m
+
+    # Structure.  Level k's segments (w·2^k tokens) are halves of level k + 1's, and its residues modulo 2^k
+    # refine level k − 1's, so inside the query's level-(k − 1) segment level k adds no key.  Row i's support is
+    # therefore the *disjoint* union of [s_0(i), i] and, for k = 1..levels − 1, the keys j ≡ i (mod 2^k) in
+    # [s_k(i), s_{k−1}(i)), s_k(i) the start of i's level-k segment.  Transposed: key j is seen by the queries
+    # of [j, end of its level-0 segment) and, for each k ≥ 1, by the queries i ≡ j (mod 2^k) in the second half
+    # of j's level-k segment when j lies in its first half.  Counts, sums, products and G's norms are then sums
+    # over O(levels) arithmetic progressions per token: O(n · levels) through prefix sums along residue classes.
+    # Past the top segment (w·2^(levels−1) tokens) no query sees an earlier segment: the graph falls apart.
+
+    def _start(self, i, k):
+        seg = self.w << k
+        return (i // seg) * seg
+
+    def _levels(self, i):
+        """``(k, m, lo, hi)`` for k = 1..levels − 1: the keys ≡ i (mod m = 2^k) of [lo, hi) in row i's support."""
+        return [(k, 1 << k, self._start(i, k), self._start(i, k - 1)) for k in range(1, self.levels)]
+
+    def _transposed_levels(self, j, n):
+        """``(k, m, lo, hi)`` for k = 1..levels − 1: the queries ≡ j (mod m = 2^k) of [lo, hi) that see key j."""
+        return [(k, 1 << k, self._start(j, k - 1) + (self.w << (k - 1)), np.minimum(n, self._start(j, k) + (self.w << k)))
+                for k in range(1, self.levels)]
+
+    @staticmethod
+    def _progression(lo, hi, rho, m):
+        """First and last index ≡ rho (mod m) in [lo, hi) (first > last when there is none)."""
+        first = lo + (rho - lo) % m
+        last = hi - 1 - (hi - 1 - rho) % m
+        return first, last
+
+    def _row_stats(self, n):
+        i = np.arange(n)
+        count = i - self._start(i, 0) + 1
+        for _, m, lo, hi in self._levels(i):
+            first, last = self._progression(lo, hi, i % m, m)
+            count = count + np.maximum(0, (last - first) // m + 1)
+        return np.zeros(n), count.astype(float)
+
+    def structure(self, n):
+        return "sparse" if check_n(n) <= self.sparse_from_blocks_max_n else "structural"
+
+    @staticmethod
+    def _class_sums(v, m):
+        """``Q`` with ``Q[j + m] = Σ_{j' ≤ j, j' ≡ j (mod m)} v_j'`` and ``Q[:m] = 0`` (rows of v; v is 2-D)."""
+        n = v.shape[0]
+        pad = -(-n // m) * m
+        Q = np.zeros((pad + m,) + v.shape[1:])
+        Q[m:m + n] = v
+        Q[m:] = np.cumsum(Q[m:].reshape((pad // m, m) + v.shape[1:]), axis=0).reshape((pad,) + v.shape[1:])
+        return Q
+
+    def _progression_sums(self, v, levels, index):
+        """``Σ_k Σ_{j ≡ index (mod m_k), j ∈ [lo_k, hi_k)} v_j`` for each index (levels as :meth:`_levels`)."""
+        out = np.zeros((index.size,) + v.shape[1:])
+        for _, m, lo, hi in levels:
+            Q = self._class_sums(v, m)
+            first, last = self._progression(lo, hi, index % m, m)
+            ok = first <= last
+            out[ok] += Q[last[ok] + m] - Q[first[ok]]
+        return out
+
+    def _support_sums(self, n, v, strict=False):
+        """``Σ_{j ∈ support(i)} v_j`` for every row i (without j = i when ``strict``); v of shape (n,) or (n, k)."""
+        v = np.asarray(v, dtype=np.float64)
+        flat = v.reshape(n, -1)
+        i = np.arange(n)
+        P = np.zeros((n + 1, flat.shape[1]))
+        np.cumsum(flat, axis=0, out=P[1:])
+        out = P[i + (0 if strict else 1)] - P[self._start(i, 0)]
+        out += self._progression_sums(flat, self._levels(i), i)
+        return out.reshape(v.shape)
+
+    def sums(self, n):
+        n = check_n(n)
+        return StructuralSums(np.ones(n), self.rmatvec(n, np.ones(n)))
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        z = (y / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (y.ndim - 1))).reshape(n, -1)
+        j = np.arange(n)
+        T = np.zeros((n + 1, z.shape[1]))  # T[a] = Σ_{i ≥ a} z_i
+        T[:n] = np.cumsum(z[::-1], axis=0)[::-1]
+        out = T[j] - T[np.minimum(n, self._start(j, 0) + self.w)]
+        out += self._progression_sums(z, self._transposed_levels(j, n), j)
+        return out.reshape(y.shape)
+
+    structural_cuts: ClassVar[bool] = True
+
+    def prefix_cuts(self, n, ts):
+        # rows i ≥ t see keys j < t only while their top segment starts before t: i < s_top(t − 1) + S
+        n = check_n(n)
+        count = self.row_normalisers(n)[1]
+        top = self.w << (self.levels - 1)
+        out = np.zeros(len(ts))
+        for m_, t in enumerate(np.asarray(ts, dtype=np.int64)):
+            i = np.arange(t, min(n, self._start(t - 1, self.levels - 1) + top))
+            below = np.maximum(0, t - self._start(i, 0)).astype(float)  # level 0: [s_0(i), i] below t
+            for _, m, lo, hi in self._levels(i):
+                first, last = self._progression(lo, np.minimum(hi, t), i % m, m)
+                below += np.maximum(0, (last - first) // m + 1)
+            out[m_] = float((below / count[i]).sum())
+        return out
+
+    def skew_norms(self, n, d):
+        n = check_n(n)
+        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
+        count = self.row_normalisers(n)[1]
+        # causal: ‖N − Nᵀ‖² = 2 Σ_{j<i} N_ij², ‖N + Nᵀ‖² = 2 Σ_{j<i} N_ij² + 4 Σ N_ii²; the strict sums leave the
+        # diagonal out by their ranges (no subtraction of it)
+        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())
+        diag = x2 / count
+        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())

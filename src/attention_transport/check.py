@@ -177,7 +177,7 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, la
         skipped.update(dict.fromkeys(spectral, f"n = {n} exceeds the spectral limit {spectral_max}"))
     else:
         try:
-            cb = pattern_cheeger_bounds(pattern, n, sums)
+            cb = pattern_cheeger_bounds(pattern, n, sums, landscape=landscape)
             rec.update(lambda2=cb.lambda2, cheeger_lower=cb.lower, cheeger_upper=cb.upper,
                        cheeger_upper_spectral=cb.upper_spectral, cheeger_upper_sweep=cb.upper_sweep,
                        lambda2_residual=cb.residual, lambda2_converged=cb.converged, lambda2_method=cb.method)

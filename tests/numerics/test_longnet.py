@@ -1,0 +1,106 @@
+"""LongNet's structure (O(n · levels) counts, sums, products, G's norms and cuts) against its mask, and the exact
+split: a graph with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is
+refused."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attention_transport.check import check_pattern
+from attention_transport.numerics.landscapes import bipartite_minimum, prefix_landscape
+from attention_transport.numerics.patterns import parse_pattern
+from attention_transport.numerics.spectral import laplacian_spectrum
+from attention_transport.numerics.structured import (
+    exact_split,
+    pattern_bipartite_minimum,
+    pattern_cheeger_bounds,
+    pattern_prefix_landscape,
+)
+
+
+def from_definition(w, levels, n):
+    """The support straight from the paper's definition (level k: segments of w·2^k, residues modulo 2^k)."""
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    M = np.zeros((n, n), dtype=bool)
+    for k in range(levels):
+        M |= (j <= i) & (i // (w << k) == j // (w << k)) & ((i - j) % (1 << k) == 0)
+    return M / M.sum(axis=1, keepdims=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(2, 130), st.integers(0, 2**32 - 1))
+def test_structure_equals_the_definition(w, levels, n, seed):
+    P = parse_pattern(f"longnet:w={w},levels={levels}")
+    A = from_definition(w, levels, n)
+    np.testing.assert_array_equal(P.row_normalisers(n)[1], (A > 0).sum(axis=1))  # the O(n · levels) counts
+    x = np.random.default_rng(seed).standard_normal((n, 3))
+    np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-12)
+    np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-12)
+    np.testing.assert_allclose(P.matvec(n, x[:, 0]), A @ x[:, 0], atol=1e-12)
+    sums = P.sums(n)
+    np.testing.assert_allclose(sums.r, 1.0, rtol=1e-15)
+    np.testing.assert_allclose(sums.c, A.sum(axis=0), rtol=1e-12, atol=1e-14)
+    d = 0.5 * (sums.r + sums.c)
+    N = A / np.sqrt(np.outer(d, d))
+    skew, sym = P.skew_norms(n, d)
+    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
+    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
+    ts = np.arange(1, n)
+    cuts = P.prefix_cuts(n, ts)
+    expected = np.array([A[t:, :t].sum() for t in ts])
+    np.testing.assert_allclose(cuts, expected, rtol=1e-12, atol=0)  # atol 0: a zero cut is exactly zero
+    assert ((cuts == 0) == (expected == 0)).all()
+
+
+def test_past_the_top_segment_the_graph_splits_exactly():
+    """w = 4, 3 levels: the top segment has 16 tokens, and no query sees across a multiple of 16."""
+    P, n = parse_pattern("longnet:w=4,levels=3"), 100
+    A = P.dense(n)
+    landscape = pattern_prefix_landscape(P, n)
+    assert exact_split(landscape) == landscape.t_star == 16 and landscape.capacity == 0.0
+    bm = pattern_bipartite_minimum(P, n, landscape=landscape)
+    assert (bm.phi, bm.a_star, bm.b_star) == (0.0, 16, 16)
+    assert bipartite_minimum(A).phi == 0.0  # the scan of every (a, b) agrees
+    cb = pattern_cheeger_bounds(P, n, landscape=landscape)
+    assert cb.lambda2 == cb.lower == cb.upper == 0.0 and cb.residual < 1e-12 and "split" in cb.method
+    assert laplacian_spectrum(A)[1] == pytest.approx(0.0, abs=1e-12)  # dense: a second zero eigenvalue
+
+
+def test_a_claimed_split_that_is_not_one_is_refused():
+    """The shortcut trusts a zero only with a zero error bound (a cut summed directly), and even then checks the
+    indicator vector's residual: a doctored landscape of a connected graph falls back to the eigensolver."""
+    P, n = parse_pattern("uniform-causal"), 64
+    landscape = pattern_prefix_landscape(P, n)
+    t = landscape.t_star
+    zero_cut = landscape.cut.copy()
+    zero_cut[t - 1] = 0.0
+    from_identity = replace(landscape, cut=zero_cut)  # a zero with the identity's positive error bound
+    assert landscape.cut_error[t - 1] > 0 and exact_split(from_identity) is None
+    errors = landscape.cut_error.copy()
+    errors[t - 1] = 0.0
+    doctored = replace(landscape, cut=zero_cut, cut_error=errors)
+    assert exact_split(doctored) == t
+    cb = pattern_cheeger_bounds(P, n, landscape=doctored)
+    assert cb.lambda2 > 0.01 and "split" not in cb.method
+    assert cb.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-8)
+
+
+def test_check_at_n_beyond_the_sparse_form():
+    """n = 20000 > 8192: no sparse matrix, every quantity from the structure, φ_bip and λ₂ from the split."""
+    rec = check_pattern("longnet:w=64,levels=3", 20000)
+    assert rec["structure"] == "structural"
+    assert (rec["phi"], rec["t_star"], rec["phi_bip"], rec["a_star"], rec["b_star"]) == (0.0, 256, 0.0, 256, 256)
+    assert rec["lambda2"] == 0.0 and rec["cheeger_upper"] == 0.0 and rec["lambda2_converged"]
+    assert 0 < rec["G"] < 1
+
+
+def test_a_connected_longnet_keeps_its_positive_capacity():
+    """n within the top segment: connected, φ > 0 from sums whose tiny cuts (none here) would be summed exactly;
+    the structural route equals the dense one."""
+    P, n = parse_pattern("longnet:w=8,levels=4"), 64
+    dense = prefix_landscape(P.dense(n))
+    landscape = pattern_prefix_landscape(P, n)
+    assert exact_split(landscape) is None and landscape.capacity > 0
+    assert landscape.capacity == pytest.approx(dense.capacity, rel=1e-12)
