@@ -610,6 +610,61 @@ class Document(MaskPattern):
             c[0] += tail[self.L]
         return StructuralSums(np.ones(n), c)
 
+    # Row i's support: its document's tokens up to i, [s(i), i] with s(i) = L·⌊i/L⌋, and token 0 when bos = 1 and
+    # i is past the first document.  Products, G's norms and cuts in O(n) from prefix sums.
+
+    def _support_sums(self, n, v, strict=False):
+        """``Σ_{j ∈ support(i)} v_j`` per row (without j = i when ``strict``); v of shape (n,) or (n, k)."""
+        v = np.asarray(v, dtype=np.float64)
+        i = np.arange(n)
+        P = np.zeros((n + 1,) + v.shape[1:])
+        np.cumsum(v, axis=0, out=P[1:])
+        out = P[i + (0 if strict else 1)] - P[(i // self.L) * self.L]
+        if self.bos:
+            out[self.L:] += v[0]
+        return out
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        z = y / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (y.ndim - 1))
+        j = np.arange(n)
+        T = np.zeros((n + 1,) + y.shape[1:])  # T[a] = Σ_{i ≥ a} z_i
+        T[:n] = np.cumsum(z[::-1], axis=0)[::-1]
+        out = T[j] - T[np.minimum(n, (j // self.L + 1) * self.L)]
+        if self.bos and n > self.L:
+            out[0] += T[self.L]
+        return out
+
+    def skew_norms(self, n, d):
+        n = check_n(n)
+        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
+        count = self.row_normalisers(n)[1]
+        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())  # causal: as for LongNet
+        diag = x2 / count
+        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
+
+    structural_cuts: ClassVar[bool] = True
+
+    def prefix_cuts(self, n, ts):
+        # rows of t's document from t on see its t − s keys below t; with bos, every row of a later document sees
+        # token 0 (and the rows of t's document too, when it is not the first)
+        n = check_n(n)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])  # tail[a] = Σ_{i ≥ a} 1/count_i, from the end
+        out = np.zeros(len(ts))
+        for m, t in enumerate(np.asarray(ts, dtype=np.int64)):
+            start = (t // self.L) * self.L
+            end = min(n, start + self.L) if start < t else t  # rows of t's document at or after t
+            inside = float(((t - start + self.bos * (start > 0)) * inv[t:end]).sum()) if end > t else 0.0
+            out[m] = inside + (self.bos * tail[end] if end < n else 0.0)
+        return out
+
 
 @register
 @dataclass(frozen=True)

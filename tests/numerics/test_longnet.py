@@ -104,3 +104,30 @@ def test_a_connected_longnet_keeps_its_positive_capacity():
     landscape = pattern_prefix_landscape(P, n)
     assert exact_split(landscape) is None and landscape.capacity > 0
     assert landscape.capacity == pytest.approx(dense.capacity, rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 9), st.integers(0, 1), st.integers(2, 60), st.integers(0, 2**32 - 1))
+def test_document_masks_from_their_structure(L, bos, n, seed):
+    """The document mask's O(n) products, norms and cuts against its definition; without a shared BOS it
+    splits at L (when n > L)."""
+    P = parse_pattern(f"document:L={L},bos={bos}")
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    M = (j <= i) & ((i // L == j // L) | ((j == 0) & (bos == 1)))
+    A = M / M.sum(axis=1, keepdims=True)
+    x = np.random.default_rng(seed).standard_normal((n, 2))
+    np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-12)
+    np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-12)
+    d = 0.5 * (1.0 + A.sum(axis=0))
+    N = A / np.sqrt(np.outer(d, d))
+    skew, sym = P.skew_norms(n, d)
+    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
+    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
+    ts = np.arange(1, n)
+    cuts = P.prefix_cuts(n, ts)
+    expected = np.array([A[t:, :t].sum() for t in ts])
+    np.testing.assert_allclose(cuts, expected, rtol=1e-12, atol=0)
+    assert ((cuts == 0) == (expected == 0)).all()
+    if n > L and L > 1:
+        split = exact_split(pattern_prefix_landscape(P, n))
+        assert split == (None if bos else L)
