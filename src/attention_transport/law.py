@@ -153,23 +153,48 @@ def law_report(pattern=None, *, kernel=None, ns=None, dps=20):
 
 def _pinned(law):
     """``(pinned, order)``: certified upper and lower bounds both asymptotic to the law (pinned), or both of
-    its order ``n^α (ln n)^β`` (the ratio bound/law settles between n = 10¹⁰⁰ and 10²⁰⁰ for each side: the order
-    is proven). So far out, corrections of relative size ``n^−0.05`` or ``1/ln n`` have settled, and a ratio that
-    grows like ``ln n`` or ``ln ln n`` has not."""
-    ratios = {"upper": [], "lower": []}
+    its order ``n^α (ln n)^β`` (the order is proven).
+
+    Each bound is judged by ``lim bound/law`` as n → ∞, taken by sympy (:func:`_ratio_limit`): a finite positive
+    limit proves the order, a limit of 1 pins the law.  Where sympy gives no number, the ratio is judged
+    numerically instead: it must settle between n = 10¹⁰⁰ and 10²⁰⁰.  So far out, corrections of relative size
+    ``n^−0.05`` or ``1/ln n`` have settled, and a ratio that grows like ``ln n`` or ``ln ln n`` has not; a slower
+    correction (``n^−0.01``, as the power law's near p = 1 or 2) has not settled either, which is why the limit
+    comes first."""
+    judged = {"upper": [], "lower": []}  # (settled, limit) per certified bound
     for b in law.bounds:
         if b.certified:
-            near, far = (float(b.value(m) / law.value(m)) for m in (10 ** 100, 10 ** 200))
-            ratios[b.side].append((near, far))
-    if sp.sympify(law.alpha) == 0 and law.beta == 0 and ratios["lower"] and not ratios["upper"]:
-        top = float(1 / law.value(10 ** 100))  # a floor's order needs only a lower bound: φ_n ≤ 1 always
-        ratios["upper"].append((top, top))
-    if not ratios["upper"] or not ratios["lower"]:
-        return False, False
-    settled = {side: [r for r in rs if r[1] > 0 and abs(r[0] / r[1] - 1) < 1e-2] for side, rs in ratios.items()}
-    order = bool(settled["upper"] and settled["lower"])
-    pinned = order and all(any(abs(r[1] - 1) < 1e-3 for r in settled[side]) for side in ("upper", "lower"))
+            judged[b.side].append(_order_ratio(b, law))
+    if sp.sympify(law.alpha) == 0 and law.beta == 0 and judged["lower"] and not judged["upper"]:
+        judged["upper"].append((True, float(1 / law.value(10 ** 100))))  # a floor's order: φ_n ≤ 1 always
+    order = all(any(settled for settled, _ in judged[side]) for side in ("upper", "lower"))
+    pinned = order and all(any(settled and abs(limit - 1) < 1e-3 for settled, limit in judged[side])
+                           for side in ("upper", "lower"))
     return pinned, order
+
+
+def _ratio_limit(bound, law):
+    """``lim_{n→∞} bound/law`` as a float (``inf`` for a bound of larger order), or None where sympy gives no
+    number (an expression it cannot take the limit of, such as a ``Min``)."""
+    from attention_transport.theory.laws import n
+
+    try:
+        rate = sp.sympify(law.coefficient) * n ** sp.sympify(law.alpha) * sp.log(n) ** law.beta
+        lim = sp.limit(sp.sympify(bound.expression) / rate, n, sp.oo)
+    except (NotImplementedError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    if lim in (sp.oo, -sp.oo):
+        return float("inf")
+    return float(lim) if lim.is_real and lim.is_finite else None
+
+
+def _order_ratio(bound, law):
+    """``(settled, limit)`` of bound/law: the symbolic limit where there is one, else the numeric judgement."""
+    lim = _ratio_limit(bound, law)
+    if lim is not None:
+        return 0 < lim < float("inf"), lim
+    near, far = (float(bound.value(m) / law.value(m)) for m in (10 ** 100, 10 ** 200))
+    return far > 0 and abs(near / far - 1) < 1e-2, far
 
 
 def _bound_row(b, m, phi, dps):

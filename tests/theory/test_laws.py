@@ -2,6 +2,7 @@
 exact rationals at small n, and hypothesis properties of random kernels and matrices."""
 import json
 import math
+from dataclasses import replace
 from fractions import Fraction
 from io import StringIO
 
@@ -370,6 +371,35 @@ def test_bidirectional_band_law(w):
     rec = law_report(parse_pattern(spec), ns=[2 * w, 100, 1000])
     assert rec["derivation"] == "symbolic" and rec["order_certified"] is True
     assert all(b["holds"] in (True, None) for r in rec["rows"] for b in r["bounds"])
+
+
+@pytest.mark.parametrize("p", ["1.01", "1.003", "1.99", "1.997"])
+def test_order_near_the_regime_edges_is_judged_by_the_limit(p):
+    """Near p = 1 or 2 the law's own correction (n^−0.01 at p = 1.01) has not settled by n = 10²⁰⁰, so sampling
+    the ratio there could not prove what L7 proves; the limit of bound/law as n → ∞ does."""
+    from attention_transport.law import _order_ratio
+
+    law = parse_pattern(f"power-law:p={p}").capacity_law()
+    l7 = [b for b in law.bounds if b.claim == "L7"]
+    assert {b.side for b in l7} == {"upper", "lower"}
+    for b in l7:
+        settled, limit = _order_ratio(b, law)
+        assert settled and 0 < limit < math.inf
+    assert law_report(parse_pattern(f"power-law:p={p}"))["order_certified"] is True
+
+
+def test_a_bound_of_another_order_does_not_certify_it():
+    """A ceiling ln n times the law (or a floor 1/ln n times it) has a limit of ∞ (or 0): the order stays
+    unproven, and a law with only such bounds is not certified."""
+    from attention_transport.law import _pinned
+
+    law = parse_pattern("window:w=8").capacity_law()
+    rate = sp.sympify(law.coefficient) * laws.n ** law.alpha
+    loose = (laws.Bound("upper", rate * sp.log(laws.n), 3, True, "test"),
+             laws.Bound("lower", rate / sp.log(laws.n), 3, True, "test"))
+    assert _pinned(law) == (True, True)
+    assert _pinned(replace(law, bounds=loose)) == (False, False)
+    assert _pinned(replace(law, bounds=(loose[0], law.bounds[-1]))) == (False, False)  # a sound floor alone
 
 
 def test_global_tokens_bounds_exactly_at_small_n():
