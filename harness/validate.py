@@ -254,6 +254,11 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
 
         layers, heads = map_shape(loaded)
         bar = tqdm(total=len(todo), desc=f"{config.benchmark} features", unit="ex", disable=not progress)
+
+        def skipped():
+            return len(info["too_long"]) + len(info["unscorable"])
+
+        counted = skipped()  # the bar advances for skipped examples too, so it ends at its total
         for group in _batches(loaded, todo, config, info):
             n = group[0][1].n
             path = choose_path(config.attention, settings=settings, layers=layers, heads=heads, n=n, kind=loaded.kind)
@@ -276,7 +281,9 @@ def run_features(config, examples, *, loaded=None, cache=None, progress=True):
                 store.save(ex, record)
                 finished[id(ex)] = store.load(ex)
                 info["computed"] += 1
-            bar.update(len(group))
+            bar.update(len(group) + skipped() - counted)
+            counted = skipped()
+        bar.update(skipped() - counted)
         bar.close()
     records = []
     for ex in examples:

@@ -197,6 +197,38 @@ def test_empty_response_is_counted_not_fatal(tmp_path):
     assert evaluate(records, n_boot=0, n_splits=2).n_items == 4  # the item lost its pair
 
 
+@pytest.mark.parametrize("batch", [1, 4])
+def test_the_progress_bar_counts_skipped_examples(tmp_path, monkeypatch, batch):
+    """The bar's total counts every example to compute, so it advances for a skipped one too and ends full."""
+    import tqdm.auto
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total, **kw):
+            self.total, self.n = total, 0
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    data = tmp_path / "qa.jsonl"
+    write_qa(data, 5)
+    examples, _ = load_halueval(data, "qa")
+    from attention_transport.harness.data import Example
+
+    for k in (0, 7):  # one at the start, one in the middle
+        ex = examples[k]
+        examples[k] = Example(ex.item_id, ex.benchmark, ex.label, ex.prompt, "", ex.meta)
+    _, info = run_features(config(tmp_path, data, batch=batch), examples, loaded=tiny_llama(), progress=True)
+    assert len(info["unscorable"]) == 2 and info["computed"] == 8
+    assert [(b.total, b.n) for b in bars] == [(10, 10)]
+
+
 def test_attention_paths_give_the_same_feature_files(tmp_path):
     data = write_qa(tmp_path / "qa.jsonl", 3)
     examples, _ = load_halueval(data, "qa")
