@@ -423,7 +423,7 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
     def apply_l(X):
         X = np.asarray(X, dtype=np.float64)
         Y = X / root
-        return X - 0.5 * (pattern.matvec(n, Y) + pattern.rmatvec(n, Y)) / root
+        return X - 0.5 * pattern.symmetric_product(n, Y) / root
 
     if m < 2:
         vals, vecs = np.array([0.0, np.inf]), None
@@ -552,7 +552,7 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             X = np.asarray(X, dtype=np.float64)
             scale = root.reshape((-1,) + (1,) * (X.ndim - 1))
             Y = X / scale
-            return X - 0.5 * (pattern.matvec(n, Y) + pattern.rmatvec(n, Y)) / scale
+            return X - 0.5 * pattern.symmetric_product(n, Y) / scale
 
         L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
         method = "LOBPCG through the pattern's products"
@@ -685,7 +685,7 @@ def _split_cheeger(pattern, n, sums, t):
     v = root * np.where(inside, 1.0 / d[inside].sum(), -1.0 / d[~inside].sum())
     v /= np.linalg.norm(v)
     y = v / root
-    res = float(np.linalg.norm(v - 0.5 * (pattern.matvec(n, y) + pattern.rmatvec(n, y)) / root))
+    res = float(np.linalg.norm(v - 0.5 * pattern.symmetric_product(n, y) / root))
     if not res <= SPLIT_RESIDUAL_MAX:
         return None
     return ScaledCheeger(lambda2=0.0, lower=0.0, upper_spectral=0.0, upper_sweep=0.0, residual=res, converged=True,

@@ -295,3 +295,19 @@ def test_plot_draws_the_landscape_of_any_pattern(tmp_path, capsys):
     assert code == 0 and "Prefix landscape, n = 5000" in big.read_text() and "Bipartite" not in big.read_text()
     assert main(["check", "window", "--n", "10", "--plot", str(tmp_path / "x.gif")]) == 2
     assert "--plot needs a file ending in .png, .pdf, .svg; got 'x.gif'" in capsys.readouterr().err
+
+
+def test_the_symmetrised_product_evaluates_each_row_block_once(monkeypatch):
+    """Without a sparse form, λ₂'s eigensolver applies (A + Aᵀ) through one pass over the row blocks (each block
+    used twice), not two: half the evaluations of the user's functions per iteration."""
+    P = parse_pattern(f"file:{EXAMPLES}/alibi_sink.py")
+    monkeypatch.setattr(type(P), "sparse_from_blocks_max_n", 1)  # no sparse form: the blocked route
+    n = 70
+    A = by_definition(n, lambda i, j: j <= i, lambda i, j: -(i - j) / 16 + (2.0 if j == 0 else 0.0))
+    assert P.sparse(n) is None
+    passes = []
+    blocks = type(P).row_blocks
+    monkeypatch.setattr(type(P), "row_blocks", lambda self, m, *a: (passes.append(m), blocks(self, m, *a))[1])
+    x = np.random.default_rng(4).standard_normal((n, 3))
+    np.testing.assert_allclose(P.symmetric_product(n, x), (A + A.T) @ x, atol=1e-12)
+    assert len(passes) == 1

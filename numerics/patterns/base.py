@@ -408,6 +408,21 @@ class Pattern(ABC):
             out += R.T @ y[i0:i1]
         return out
 
+    def symmetric_product(self, n, x):
+        """``(A + Aᵀ) x`` for x of shape (n,) or (n, k): the symmetrised graph's product, which λ₂'s eigensolver
+        applies on every iteration.  From the sparse matrix or the structure, the two products; in row blocks,
+        one pass that uses each block twice (the pattern's entries are evaluated once, not twice)."""
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        own = type(self).matvec is not Pattern.matvec or type(self).rmatvec is not Pattern.rmatvec
+        if own or self.sparse(n) is not None:  # products of the family's own, or of the sparse matrix
+            return self.matvec(n, x) + self.rmatvec(n, x)
+        out = np.zeros((n,) + x.shape[1:])
+        for i0, i1, R in self.row_blocks(n):
+            out[i0:i1] += R @ x
+            out += R.T @ x[i0:i1]
+        return out
+
     def skew_norms(self, n, d):
         """``(‖N − Nᵀ‖_F², ‖N + Nᵀ‖_F²)`` with ``N = D^{-1/2} A D^{-1/2}``: ``G`` is the square root of
         their ratio (docs/theory.md §1).

@@ -68,6 +68,7 @@ def test_every_pattern_is_row_stochastic_and_consistent(P, n):
     np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-12)
     np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-12)
     np.testing.assert_allclose(P.matvec(n, x[:, 0]), A @ x[:, 0], atol=1e-12)
+    np.testing.assert_allclose(P.symmetric_product(n, x), (A + A.T) @ x, atol=1e-12)
     M = P.sparse(n)
     if M is not None:
         np.testing.assert_allclose(M.toarray(), A, atol=1e-15)
