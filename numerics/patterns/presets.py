@@ -570,9 +570,30 @@ class PrefixLM(MaskPattern):
         return out
 
 
+class CausalSupportSums:
+    """For a causal pattern uniform on its support whose support sums have a closed form: the family defines
+    ``_support_sums(n, v, strict=False)`` (``Σ_{j ∈ support(i)} v_j`` for every row, without j = i when
+    ``strict``), and gets ``A x`` and G's two norms from it (listed before the pattern base class)."""
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
+
+    def skew_norms(self, n, d):
+        n = check_n(n)
+        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
+        count = self.row_normalisers(n)[1]
+        # causal: ‖N − Nᵀ‖² = 2 Σ_{j<i} N_ij², ‖N + Nᵀ‖² = 2 Σ_{j<i} N_ij² + 4 Σ N_ii²; the strict sums leave the
+        # diagonal out by their ranges (no subtraction of it)
+        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())
+        diag = x2 / count
+        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
+
+
 @register
 @dataclass(frozen=True)
-class Document(MaskPattern):
+class Document(CausalSupportSums, MaskPattern):
     """Document masking for packed sequences: causal inside each document of L tokens, no attention across
     documents; with ``bos=1`` every token also sees token 0 (a shared BOS)."""
 
@@ -624,11 +645,6 @@ class Document(MaskPattern):
             out[self.L:] += v[0]
         return out
 
-    def matvec(self, n, x):
-        n = check_n(n)
-        x = np.asarray(x, dtype=np.float64)
-        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
-
     def rmatvec(self, n, y):
         n = check_n(n)
         y = np.asarray(y, dtype=np.float64)
@@ -640,14 +656,6 @@ class Document(MaskPattern):
         if self.bos and n > self.L:
             out[0] += T[self.L]
         return out
-
-    def skew_norms(self, n, d):
-        n = check_n(n)
-        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
-        count = self.row_normalisers(n)[1]
-        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())  # causal: as for LongNet
-        diag = x2 / count
-        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
 
     structural_cuts: ClassVar[bool] = True
 
@@ -668,7 +676,7 @@ class Document(MaskPattern):
 
 @register
 @dataclass(frozen=True)
-class LongNet(MaskPattern):
+class LongNet(CausalSupportSums, MaskPattern):
     """LongNet's dilated attention, causal, all heads merged: level k = 0..levels−1 splits the sequence
     into segments of w·2^k tokens and, inside a segment, a query sees the earlier keys of its residue
     modulo 2^k; the support is the union of the levels, uniform on it (Ding et al. 2023, "LongNet",
@@ -769,11 +777,6 @@ class LongNet(MaskPattern):
         n = check_n(n)
         return StructuralSums(np.ones(n), self.rmatvec(n, np.ones(n)))
 
-    def matvec(self, n, x):
-        n = check_n(n)
-        x = np.asarray(x, dtype=np.float64)
-        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
-
     def rmatvec(self, n, y):
         n = check_n(n)
         y = np.asarray(y, dtype=np.float64)
@@ -802,12 +805,3 @@ class LongNet(MaskPattern):
             out[m_] = float((below / count[i]).sum())
         return out
 
-    def skew_norms(self, n, d):
-        n = check_n(n)
-        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
-        count = self.row_normalisers(n)[1]
-        # causal: ‖N − Nᵀ‖² = 2 Σ_{j<i} N_ij², ‖N + Nᵀ‖² = 2 Σ_{j<i} N_ij² + 4 Σ N_ii²; the strict sums leave the
-        # diagonal out by their ranges (no subtraction of it)
-        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())
-        diag = x2 / count
-        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())

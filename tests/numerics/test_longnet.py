@@ -29,6 +29,20 @@ def from_definition(w, levels, n):
     return M / M.sum(axis=1, keepdims=True)
 
 
+def assert_norms_and_cuts(P, A, d):
+    """G's two norms entry by entry, and every prefix cut (atol 0: a zero cut is exactly zero)."""
+    n = A.shape[0]
+    N = A / np.sqrt(np.outer(d, d))
+    skew, sym = P.skew_norms(n, d)
+    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
+    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
+    ts = np.arange(1, n)
+    cuts = P.prefix_cuts(n, ts)
+    expected = np.array([A[t:, :t].sum() for t in ts])
+    np.testing.assert_allclose(cuts, expected, rtol=1e-12, atol=0)
+    assert ((cuts == 0) == (expected == 0)).all()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(2, 130), st.integers(0, 2**32 - 1))
 def test_structure_equals_the_definition(w, levels, n, seed):
@@ -42,16 +56,7 @@ def test_structure_equals_the_definition(w, levels, n, seed):
     sums = P.sums(n)
     np.testing.assert_allclose(sums.r, 1.0, rtol=1e-15)
     np.testing.assert_allclose(sums.c, A.sum(axis=0), rtol=1e-12, atol=1e-14)
-    d = 0.5 * (sums.r + sums.c)
-    N = A / np.sqrt(np.outer(d, d))
-    skew, sym = P.skew_norms(n, d)
-    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
-    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
-    ts = np.arange(1, n)
-    cuts = P.prefix_cuts(n, ts)
-    expected = np.array([A[t:, :t].sum() for t in ts])
-    np.testing.assert_allclose(cuts, expected, rtol=1e-12, atol=0)  # atol 0: a zero cut is exactly zero
-    assert ((cuts == 0) == (expected == 0)).all()
+    assert_norms_and_cuts(P, A, 0.5 * (sums.r + sums.c))
 
 
 def test_past_the_top_segment_the_graph_splits_exactly():
@@ -118,16 +123,7 @@ def test_document_masks_from_their_structure(L, bos, n, seed):
     x = np.random.default_rng(seed).standard_normal((n, 2))
     np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-12)
     np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-12)
-    d = 0.5 * (1.0 + A.sum(axis=0))
-    N = A / np.sqrt(np.outer(d, d))
-    skew, sym = P.skew_norms(n, d)
-    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
-    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
-    ts = np.arange(1, n)
-    cuts = P.prefix_cuts(n, ts)
-    expected = np.array([A[t:, :t].sum() for t in ts])
-    np.testing.assert_allclose(cuts, expected, rtol=1e-12, atol=0)
-    assert ((cuts == 0) == (expected == 0)).all()
+    assert_norms_and_cuts(P, A, 0.5 * (1.0 + A.sum(axis=0)))
     if n > L and L > 1:
         split = exact_split(pattern_prefix_landscape(P, n))
         assert split == (None if bos else L)
