@@ -576,9 +576,9 @@ def attention_features(attn, prompt_len, settings=None, **kw):
     -----
     Every head of a group of layers (:func:`layer_group`) is taken at once: the streamed features
     through the streaming accumulators with the whole maps as one block
-    (:func:`~.streaming.map_features`, exact ``phi_bip``), the others (``lambda2``) head by head.  Equal to :func:`head_features` of each
-    head to rounding (tested); a map that fails a check goes head by head, whose error names
-    the offending entry.
+    (:func:`~.streaming.map_features`, exact ``phi_bip``), the others (``lambda2``) head by head.
+    Equal to :func:`head_features` of each head to rounding (tested); a map that fails a check
+    goes head by head, whose error names the offending entry.
     """
     settings = _settings(settings, kw)
     attn = np.asarray(attn)

@@ -721,8 +721,8 @@ class LongNet(CausalSupportSums, MaskPattern):
 
     def _transposed_levels(self, j, n):
         """``(k, m, lo, hi)`` for k = 1..levels − 1: the queries ≡ j (mod m = 2^k) of [lo, hi) that see key j."""
-        return [(k, 1 << k, self._start(j, k - 1) + (self.w << (k - 1)), np.minimum(n, self._start(j, k) + (self.w << k)))
-                for k in range(1, self.levels)]
+        return [(k, 1 << k, self._start(j, k - 1) + (self.w << (k - 1)),
+                 np.minimum(n, self._start(j, k) + (self.w << k))) for k in range(1, self.levels)]
 
     @staticmethod
     def _progression(lo, hi, rho, m):
