@@ -30,7 +30,7 @@ import numpy as np
 
 from attention_transport.errors import AttentionTransportError, UnknownName
 from attention_transport.harness.accumulators import EXACT_BIP_BYTES
-from attention_transport.harness.features import FEATURES, attention_features
+from attention_transport.harness.features import FEATURES, attention_features, layer_group
 
 __all__ = ["AttentionPath", "PATHS", "AUTO", "ATTENTION_CHOICES", "register_path", "attention_path", "choose_path",
            "EAGER_MAX_BYTES", "STREAMING_MIN_N"]
@@ -80,10 +80,11 @@ class AttentionPath(ABC):
         vocab = int(getattr(config, "vocab_size", 0))
         logits = 4 * n * vocab
         activations = 4 * n * (8 * hidden + 3 * inter)
-        # a path with full maps: the exact φ_bip of a layer's heads (:func:`~.accumulators.exact_bipartite_minimum`:
-        # a float64 copy, up to twice that in candidate tiles, the full tables of crowded heads) and one head's
-        # float64 temporaries (lambda2)
-        bip = 3 * 8 * heads * (n + 1) ** 2 + 5 * max(EXACT_BIP_BYTES, 8 * (n + 1) ** 2)
+        # a path with full maps: the exact φ_bip of a group of layers' heads (:func:`~.features.layer_group`, the
+        # heads :func:`~.accumulators.exact_bipartite_minimum` takes at once: a float64 copy, up to twice that in
+        # candidate tiles, the full tables of crowded heads) and one head's float64 temporaries (lambda2)
+        group = heads * layer_group(layers, heads, n)
+        bip = 3 * 8 * group * (n + 1) ** 2 + 5 * max(EXACT_BIP_BYTES, 8 * (n + 1) ** 2)
         head = bip + 4 * 8 * n * n if self.full_maps else 0
         # 10% for the allocator, and 512 MiB of libraries and buffers the first pass brings in.  Measured with
         # SmolLM2-135M, eager, features included: the resident set grew by 0.61, 1.44, 5.02 GB at n = 512, 1024,
