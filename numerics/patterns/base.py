@@ -379,10 +379,15 @@ class Pattern(ABC):
         return StructuralSums(r, c) if self.causal else StructuralSums(r, c, s, u)
 
     def prefix_cuts(self, n, ts):
-        """The causal prefix cuts ``Σ_{i ≥ t} Σ_{j < t} A_ij`` at the given t, each a sum of nonnegative terms, from
-        the structure (families with ``structural_cuts``): the cuts the in-degree identity (C1) cannot resolve,
-        such as the exact zeros of a graph that falls apart."""
-        raise NotImplementedError(f"pattern {self.spec!r} has no structural prefix cuts")
+        """The causal prefix cuts ``Σ_{i ≥ t} Σ_{j < t} A_ij`` at the given t, each a sum of nonnegative terms: the
+        cuts the in-degree identity (C1) cannot resolve, such as the exact zeros of a graph that falls apart.
+
+        Here from the row blocks, O(n²) and refused past ``blocked_max_n``; a family that sums them from its
+        structure overrides this and sets ``structural_cuts`` (the landscape then asks it at any n)."""
+        from attention_transport.numerics.landscapes import direct_prefix_cuts
+
+        n = check_n(n)
+        return direct_prefix_cuts(self.row_blocks(n), n, ts, causal=True)
 
     def matvec(self, n, x):
         """``A @ x`` for x of shape (n,) or (n, k)."""

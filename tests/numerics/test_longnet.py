@@ -127,3 +127,16 @@ def test_document_masks_from_their_structure(L, bos, n, seed):
     if n > L and L > 1:
         split = exact_split(pattern_prefix_landscape(P, n))
         assert split == (None if bos else L)
+
+
+def test_the_default_prefix_cuts_sum_the_row_blocks():
+    """A family without structural cuts gets them from its row blocks, equal to the structural ones."""
+    from attention_transport.numerics.patterns.base import Pattern
+
+    P, n = parse_pattern("longnet:w=3,levels=3"), 40
+    ts = np.arange(1, n)
+    np.testing.assert_allclose(Pattern.prefix_cuts(P, n, ts), P.prefix_cuts(n, ts), rtol=1e-13, atol=0)
+    U = parse_pattern("uniform-causal")
+    assert not U.structural_cuts
+    A = U.dense(n)
+    np.testing.assert_allclose(U.prefix_cuts(n, ts), [A[t:, :t].sum() for t in ts], rtol=1e-13)
