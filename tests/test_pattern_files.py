@@ -179,6 +179,28 @@ def test_random_predicates_and_score_mods(tmp_path_factory, pred, slope, bonus, 
     assert P.rational is not with_score
 
 
+@given(st.floats(0.01, 1).filter(lambda x: x * 2**20 != int(x * 2**20)), st.floats(-3, 3), st.integers(20, 300))
+@settings(max_examples=10, deadline=None)
+def test_torch_score_mods_are_evaluated_in_float64(tmp_path_factory, slope, bonus, n):
+    """``slope * (q_idx - kv_idx)`` on int64 tensors is float32 under torch's default dtype; a score_mod must
+    not lose its digits there (a non-dyadic slope shows it: float32 logits are off by ~1e-7 relative)."""
+    pytest.importorskip("torch")
+    path = _write(tmp_path_factory.mktemp("torch"), f"""
+    import torch
+
+    def mask_mod(b, h, q_idx, kv_idx):
+        return q_idx >= kv_idx
+
+    def score_mod(score, b, h, q_idx, kv_idx):
+        return score - {slope!r} * (q_idx - kv_idx) + torch.where(kv_idx == 0, {bonus!r}, 0.0)
+    """)
+    A = by_definition(n, lambda i, j: j <= i, lambda i, j: -slope * (i - j) + (bonus if j == 0 else 0.0))
+    np.testing.assert_allclose(parse_pattern(f"file:{path}").dense(n), A, rtol=1e-12, atol=1e-300)
+    import torch
+
+    assert torch.get_default_dtype() == torch.float32  # restored after every call
+
+
 def test_a_numpy_file_works_without_torch_and_names_pick_functions(tmp_path):
     path = _write(tmp_path, """
     def sliding(b, h, q_idx, kv_idx):

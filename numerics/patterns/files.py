@@ -10,7 +10,9 @@ its number of parameters, 4 or 5).
 
 The functions run unchanged: they receive broadcast int64 index tensors — torch
 tensors when the file imports torch, numpy arrays otherwise — for a block of rows
-against all keys, never an n×n array.  Errors in the file (a missing function, a
+against all keys, never an n×n array.  Scores are float64: the score argument is a
+float64 zero, and torch's default dtype is float64 while a function runs, so
+``score - 0.1 * (q_idx - kv_idx)`` is not rounded to float32 on the way.  Errors in the file (a missing function, a
 wrong signature, a non-boolean mask, an empty row, a NaN score, an exception in
 the function) are one line naming the file, the function and the first
 offending (i, j).
@@ -130,7 +132,15 @@ class FilePattern(MaskPattern):
         else:
             args = [np.zeros(())] * len(lead) + [np.int64(0), np.int64(0), q, kv]
         try:
-            out = fn(*args)
+            if self._torch:  # Python floats and int → float promotions in the file become float64, not float32
+                previous = torch.get_default_dtype()
+                torch.set_default_dtype(torch.float64)
+                try:
+                    out = fn(*args)
+                finally:
+                    torch.set_default_dtype(previous)
+            else:
+                out = fn(*args)
         except Exception as exc:
             raise AttentionTransportError(f"{self.path}: {fname} raised {type(exc).__name__} on rows "
                                           f"{q.min()}..{q.max()}: {' '.join(str(exc).split())}") from None
