@@ -298,3 +298,46 @@ def test_register_refuses_incomplete_families():
     with pytest.raises(BadType, match="leaves block abstract"):
         register(NoBlock)
     assert math.isfinite(1.0)
+
+
+@given(st.integers(1, 400), st.integers(0, 3), st.lists(st.integers(-30, 30), min_size=1, max_size=12, unique=True),
+       st.booleans(), st.sampled_from([1, 7, 64]))
+@settings(max_examples=60, deadline=None)
+def test_shifted_sums_in_chunks_equal_the_definition(n, k, shifts, equal, chunk):
+    """The window's products add every offset into a cache-sized chunk of rows; chunk boundaries (forced small
+    here), shifts past either end, equal and unequal weights and 1-D and 2-D inputs against the plain sum."""
+    from attention_transport.numerics.patterns import kernels
+
+    rng = np.random.default_rng(n + 31 * k)
+    x = rng.standard_normal((n, k) if k else n)
+    weights = np.full(len(shifts), 0.25) if equal else rng.random(len(shifts))
+    expect = np.zeros_like(x)
+    for s, w in zip(shifts, weights):
+        for i in range(n):
+            if 0 <= i - s < n:
+                expect[i] += w * x[i - s]
+    saved, kernels.SHIFT_CHUNK_ENTRIES = kernels.SHIFT_CHUNK_ENTRIES, chunk
+    try:
+        got = kernels._shifted_sum(x, shifts, weights)
+    finally:
+        kernels.SHIFT_CHUNK_ENTRIES = saved
+    np.testing.assert_allclose(got, expect, rtol=1e-12, atol=1e-12)
+
+
+def test_classifying_a_stack_does_not_build_its_inner_stacks_products(monkeypatch):
+    """``stack(repeat(window, 5), uniform-causal)`` has no sparse form (its last layer has none); asking how it is
+    computed must not multiply out the inner ``repeat`` (7.6·10⁷ nonzeros at n = 10⁶)."""
+    from attention_transport.numerics.patterns.compose import Stack
+
+    built = []
+    original = Stack._sparse
+
+    def recording(self, n):
+        built.append(self.spec)
+        return original(self, n)
+
+    monkeypatch.setattr(Stack, "_sparse", recording)
+    outer = parse_pattern("stack(repeat(window:w=4, 5), uniform-causal)")
+    assert outer.structure(1237) == "structural"
+    assert built == [outer.spec]
+    assert parse_pattern("repeat(window:w=4, 5)").structure(1237) == "sparse"
