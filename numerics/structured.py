@@ -467,6 +467,108 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
                                             "taken through the pattern's products")
 
 
+#: largest reduced matrix (hubs plus one copy of every group of components) the symmetry route diagonalises densely
+SYMMETRY_MAX_SIZE = 4096
+#: degrees of the copies of a component must agree to this: they come from the structural sums, whose suffix-sum
+#: differences carry ~1e-11 relative rounding at n = 10⁶ (the entries of the blocks are compared to 1e-12)
+SYMMETRY_DEGREE_RTOL = 1e-9
+
+
+def _symmetry_fiedler(pattern, n, d, v1, hubs, groups):
+    """λ₂ of L when the graph without ``hubs`` falls apart into groups of identical components
+    (:meth:`~attention_transport.numerics.patterns.Pattern.hub_components`).
+
+    Let a group have m copies of a block of ℓ tokens, ``N_g`` the normalised block of one copy and ``N_hg`` its
+    links to the hubs (the same for every copy).  A vector equal to u on one copy, −u on another and 0
+    elsewhere is mapped by L to the same combination of ``(I − N_g) u`` — the hubs see the two copies
+    cancel — so every eigenvalue of ``I − N_g`` is one of L's, m − 1 times over.  What is orthogonal to
+    all of those is equal on the copies of each group; on it, in the orthonormal basis (hub tokens, and
+    the sum of a group's copies over √m), L acts as the reduced matrix
+
+        R = I − [[N_hh, √m_g N_hg], [√m_g N_gh, N_g]]    (one row block per group).
+
+    Counting dimensions, spec(L) = spec(R) ∪ ⋃_g spec(I − N_g)^(m_g − 1), so λ₂ is the second smallest of
+    that union, from dense eigensolvers of size ``#hubs + Σ ℓ`` and ℓ.  The claimed structure is checked
+    where it is cheap (the cover is exact, degrees agree on every copy, the first and last copies' blocks
+    agree) and the value is checked against L itself: the lifted vector's residual through the pattern's
+    products.  Returns None when a check fails (the general route then decides).
+    """
+    hubs = np.asarray(hubs, dtype=np.int64)
+    groups = [(np.asarray(starts, dtype=np.int64), int(length)) for starts, length in groups]
+    size = hubs.size + sum(length for _, length in groups)
+    if size > SYMMETRY_MAX_SIZE or not groups:
+        return None
+    cover = np.bincount(hubs, minlength=n)
+    for starts, length in groups:
+        cover += np.bincount((starts[:, None] + np.arange(length)).ravel(), minlength=n)
+    if cover.size != n or not np.all(cover == 1):
+        return None  # hubs and components must cover every token exactly once
+    root = np.sqrt(d)
+
+    def copy_blocks(s, length):
+        """A[s:s+ℓ, s:s+ℓ] and the copy's links to and from every hub."""
+        inside = pattern.block(n, s, s + length, s, s + length)
+        out = np.column_stack([pattern.block(n, s, s + length, h, h + 1)[:, 0] for h in hubs])
+        into = np.column_stack([pattern.block(n, h, h + 1, s, s + length)[0] for h in hubs])
+        return inside, out, into
+
+    R = np.eye(size)
+    Ahh = np.array([[pattern.block(n, a, a + 1, b, b + 1)[0, 0] for b in hubs] for a in hubs])
+    rh = root[hubs]
+    R[:hubs.size, :hubs.size] -= 0.5 * (Ahh + Ahh.T) / np.outer(rh, rh)
+    antisymmetric, at = [], hubs.size
+    for starts, length in groups:
+        tokens = starts[:, None] + np.arange(length)
+        if not np.allclose(d[tokens], d[tokens[0]], rtol=SYMMETRY_DEGREE_RTOL, atol=0):
+            return None
+        first = copy_blocks(int(starts[0]), length)
+        if starts.size > 1 and not all(np.allclose(x, y, rtol=1e-12, atol=0)
+                                       for x, y in zip(first, copy_blocks(int(starts[-1]), length))):
+            return None
+        inside, out, into = first
+        rg = root[tokens[0]]
+        Ng = 0.5 * (inside + inside.T) / np.outer(rg, rg)
+        Ngh = 0.5 * (out + into) / np.outer(rg, rh)
+        block = slice(at, at + length)
+        R[block, block] -= Ng
+        R[block, :hubs.size] -= np.sqrt(starts.size) * Ngh
+        R[:hubs.size, block] -= np.sqrt(starts.size) * Ngh.T
+        if starts.size > 1:
+            mu, u = linalg.eigh(np.eye(length) - Ng, subset_by_index=[0, 0])
+            antisymmetric.append((float(mu[0]), starts, length, u[:, 0]))
+        at += length
+    vals, vecs = linalg.eigh(R, subset_by_index=[0, min(1, size - 1)])
+    x = np.zeros(n)
+    best = min(antisymmetric, key=lambda a: a[0], default=None)
+    if vals.size > 1 and (best is None or vals[1] <= best[0]):
+        y = vecs[:, 1]
+        x[hubs] = y[:hubs.size]
+        at = hubs.size
+        for starts, length in groups:
+            x[starts[:, None] + np.arange(length)] = y[at:at + length] / np.sqrt(starts.size)
+            at += length
+        how = f"the {size}×{size} matrix symmetric under permuting identical components"
+    elif best is not None:
+        _, starts, length, u = best
+        x[starts[0]:starts[0] + length], x[starts[1]:starts[1] + length] = u, -u
+        how = (f"a block of {length} tokens ({starts.size} identical components: u on one, −u on another, "
+               "an eigenvector of L)")
+    else:
+        return None
+
+    def apply_l(X):
+        X = np.asarray(X, dtype=np.float64)
+        return X - 0.5 * pattern.symmetric_product(n, X / root) / root
+
+    v, lam, res = _rayleigh(apply_l, x, v1)
+    if res > 1e3 * LOBPCG_TOL:
+        return None
+    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
+                       iterations=0, method=f"symmetry reduction (without its {hubs.size} hub token(s) the graph falls "
+                                            f"into identical components): {how}; residual taken through the "
+                                            "pattern's products")
+
+
 _SYMMETRISED = {}
 
 
@@ -511,6 +613,11 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     blocks = pattern.constant_blocks(n)
     if blocks is not None:
         fp = _quotient_fiedler(pattern, n, d, v1, *blocks)
+        if fp is not None:
+            return fp
+    components = pattern.hub_components(n)
+    if components is not None:
+        fp = _symmetry_fiedler(pattern, n, d, v1, *components)
         if fp is not None:
             return fp
     A = pattern.sparse(n)

@@ -335,6 +335,19 @@ class Pattern(ABC):
         Laplacian is then that of an m×m quotient plus the eigenvalue 1 (vectors summing to 0 on every block)."""
         return None
 
+    def hub_components(self, n):
+        """``(hubs, groups)`` when the transport graph without the ``hubs`` (an int array of tokens) falls apart into
+        contiguous components, given as ``groups``: a list of ``(starts, length)``, every component of a group being
+        a copy of the first — the same entries inside, the same links to each hub, the same degrees — and no link
+        joining two components.  Else ``None``.
+
+        The normalised Laplacian is then reduced by the symmetry that permutes the copies of a group: a
+        vector equal to u on one copy and −u on another is an eigenvector whenever u is one of the copy's
+        own block, and the rest of the spectrum is that of one matrix of size ``#hubs + Σ length``
+        (:func:`~attention_transport.numerics.structured.pattern_fiedler`).  Document masks with a shared
+        BOS are such patterns: ``n/L`` identical documents hanging from token 0."""
+        return None
+
     def band_rows(self, n, i0, i1, w):
         """``D[i − i0, t + w − 1] = A[i, i + t]`` for ``|t| < w``, rows ``i0:i1`` (0 outside the matrix):
         the band of a pattern of bandwidth at most w, O((i1 − i0) · w) memory."""

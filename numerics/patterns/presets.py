@@ -657,6 +657,21 @@ class Document(CausalSupportSums, MaskPattern):
             out[0] += T[self.L]
         return out
 
+    def hub_components(self, n):
+        """With ``bos=1``: token 0 is the hub; the rest of document 0, the full documents 1 .. ⌊n/L⌋ − 1 (copies of
+        one another: the same causal block, each row also seeing token 0) and the partial last document are the
+        components.  Without a BOS the graph falls apart instead (:func:`~..structured.exact_split`)."""
+        n = check_n(n)
+        if not self.bos:
+            return None
+        L, full = self.L, n // self.L
+        groups = [(np.array([1]), min(L, n) - 1)]
+        if full >= 2:
+            groups.append((np.arange(1, full) * L, L))
+        if full >= 1 and n % L:
+            groups.append((np.array([full * L]), n % L))
+        return np.array([0]), [g for g in groups if g[1] > 0]
+
     structural_cuts: ClassVar[bool] = True
 
     def prefix_cuts(self, n, ts):

@@ -13,9 +13,12 @@ from attention_transport.numerics.landscapes import bipartite_minimum, prefix_la
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.spectral import laplacian_spectrum
 from attention_transport.numerics.structured import (
+    _degrees,
+    _symmetry_fiedler,
     exact_split,
     pattern_bipartite_minimum,
     pattern_cheeger_bounds,
+    pattern_fiedler,
     pattern_prefix_landscape,
 )
 
@@ -140,3 +143,43 @@ def test_the_default_prefix_cuts_sum_the_row_blocks():
     assert not U.structural_cuts
     A = U.dense(n)
     np.testing.assert_allclose(U.prefix_cuts(n, ts), [A[t:, :t].sum() for t in ts], rtol=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(2, 90))
+def test_a_shared_bos_reduces_by_the_symmetry_of_identical_documents(L, n):
+    """Without token 0 the documents are identical components: λ₂ from one document's block and one reduced
+    matrix (pattern_fiedler's symmetry route) equals the dense spectrum's, to rounding."""
+    P = parse_pattern(f"document:L={L},bos=1")
+    fp = pattern_fiedler(P, n)
+    assert "symmetry reduction" in fp.method and fp.converged
+    assert fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-10, abs=1e-13)
+
+
+def test_the_symmetry_route_at_a_length_past_the_dense_one():
+    P, n = parse_pattern("document:L=128,bos=1"), 1500
+    fp = pattern_fiedler(P, n)
+    assert "symmetry reduction" in fp.method and fp.residual < 1e-12
+    assert fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-10)
+    rec = check_pattern("document:L=512,bos=1", 20000)
+    assert rec["lambda2_converged"] and "symmetry reduction" in rec["lambda2_method"]
+    assert rec["cheeger_lower"] == pytest.approx(rec["lambda2"] / 2)
+
+
+def test_a_claimed_symmetry_that_is_not_one_is_refused():
+    """Hubs and components must cover every token once, and copies must have equal blocks and hub links:
+    otherwise the symmetry route declines and the general route decides."""
+    P, n = parse_pattern("uniform-causal"), 40
+    d = _degrees(P.sums(n))
+    v1 = np.sqrt(d) / np.linalg.norm(np.sqrt(d))
+    copies = [(np.array([1, 14, 27]), 13)]  # covers 1..39, but later rows reach back past their copy
+    assert _symmetry_fiedler(P, n, d, v1, np.array([0]), copies) is None
+    gap = [(np.array([1, 14]), 13)]  # leaves tokens 27..39 uncovered
+    assert _symmetry_fiedler(P, n, d, v1, np.array([0]), gap) is None
+    Q = parse_pattern("document:L=8,bos=1")
+    wrong_length = [(np.array([1]), 7), (np.array([8, 16, 24, 32]), 8)]
+    dq = _degrees(Q.sums(n))
+    vq = np.sqrt(dq) / np.linalg.norm(np.sqrt(dq))
+    assert _symmetry_fiedler(Q, n, dq, vq, np.array([0]), wrong_length) is not None  # the true structure
+    assert _symmetry_fiedler(Q, n, dq, vq, np.array([0]), [(np.array([1]), 7), (np.array([8, 20]), 12),
+                                                           (np.array([32]), 8)]) is None
