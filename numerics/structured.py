@@ -11,7 +11,8 @@ quantity               how
                        vanish, the general identity otherwise)
 φ_bip, (a*, b*)        banded patterns: the strip |b − a| ≤ K that C5b proves holds the minimum
                        (:mod:`~.band`, O(n · K)); others: the exact O(n²) scan of
-                       :func:`~.landscapes.bipartite_minimum_from_rows` over row blocks
+                       :func:`~.landscapes.bipartite_minimum_from_rows` over row blocks, and past
+                       its limit the exact nested-grid search of :mod:`~.bipsearch` (products only)
 G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
                        offset by offset or by convolutions (Toeplitz kernels), row and column blocks
 λ₂                     banded sparse matrices: shift-invert Lanczos through a banded Cholesky
@@ -40,6 +41,7 @@ from scipy.sparse import linalg as spla
 
 from attention_transport.errors import AttentionTransportError, WontFit
 from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
+from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
 from attention_transport.numerics.landscapes import (
     BipartiteMinimum,
     bipartite_minimum_from_rows,
@@ -78,6 +80,9 @@ def _degrees(sums):
 BAND_MAX_CELLS = 500_000_000
 #: ... and at most this much memory for a chunk's band sums (rows a ± K, 2w − 1 offsets each)
 BAND_MAX_BYTES = 1 << 30
+
+#: The nested-grid search of φ_bip past the scan limit gives up after this long (it never returns an unproven value)
+BOUNDED_SEARCH_SECONDS = 40
 
 #: Cuts the identity cannot resolve (docs/theory.md §1, accuracy) are summed directly from the pattern's
 #: row blocks up to this n (an O(n²) pass); beyond, the landscape keeps their error bounds.
@@ -126,7 +131,9 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
     A pattern with a known bandwidth w is searched on the strip ``|b − a| ≤ K`` that C5b proves
     holds the minimum (:func:`~attention_transport.numerics.band.banded_bipartite_minimum`,
     O(n · K)), with the prefix capacity, widened by its error bound, as the attained value;
-    every other pattern by the O(n²) scan over its row blocks.
+    every other pattern by the O(n²) scan over its row blocks up to ``scan_max``, and past it, when the pattern
+    has products of its own (not "blocked"), by the exact nested-grid search of
+    :func:`~attention_transport.numerics.bipsearch.bounded_bipartite_minimum`.
 
     Parameters
     ----------
@@ -146,6 +153,7 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
                                 method=f"the graph splits at t = {t}: the cut a = b = t is an exact zero")
     sums = sums or pattern.sums(n)
     w = pattern.bandwidth(n)
+    why = "a pattern with a known bandwidth is searched near the diagonal instead (C5b)"
     if w is not None and float(sums.r.min()) > 0:
         landscape = landscape or pattern_prefix_landscape(pattern, n, sums)
         bound = landscape.capacity * (1 + landscape.capacity_rel_error)  # ≥ the true prefix capacity
@@ -156,13 +164,19 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
                 bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w), w,
                                                  bound)
                 return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w})")
-            if scan_max is not None and n > scan_max:
-                raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max}, and the strip of C5b "
-                              f"(|b − a| ≤ {K}, bandwidth {w}: {cells:.2e} cells, {memory / 2**30:.1f} GiB of band "
-                              f"sums) exceeds its limits ({BAND_MAX_CELLS:.0e} cells, {BAND_MAX_BYTES / 2**30:.0f} GiB)")
+            why = (f"the strip of C5b (|b − a| ≤ {K}, bandwidth {w}: {cells:.2e} cells, {memory / 2**30:.1f} GiB "
+                     f"of band sums) exceeds its limits ({BAND_MAX_CELLS:.0e} cells, {BAND_MAX_BYTES / 2**30:.0f} GiB)")
     if scan_max is not None and n > scan_max:
-        raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan; a pattern with "
-                      "a known bandwidth is searched near the diagonal instead, C5b)")
+        if pattern.structure(n) == "blocked":
+            raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan), and {why}")
+        try:
+            return bounded_bipartite_minimum(n, sums.r, sums.c, lambda X: pattern.matvec(n, X),
+                                             lambda Y: pattern.rmatvec(n, Y),
+                                             lambda i0, i1, j0, j1: pattern.block(n, i0, i1, j0, j1),
+                                             max_seconds=BOUNDED_SEARCH_SECONDS)
+        except WontFit as exc:
+            raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan), {why}, and "
+                          f"{exc}") from None
     return bipartite_minimum_from_rows(sums.r, sums.c, pattern.row_blocks(n),
                                        lambda tail: pattern.rows(n, tail, n), direct=lambda: pattern.row_blocks(n))
 

@@ -121,8 +121,14 @@ def test_the_full_scan_limit_applies_only_to_patterns_without_a_band():
 
     rec = check_pattern("window:w=8", 5000, bip_max=100, spectral_max=2)
     assert rec["phi_bip"] == pytest.approx(2 / (5000 - 0.5), rel=1e-9)  # C5, even w: (w/4) / (n − 1/2)
-    rec = check_pattern("sink-window:s=1,w=4", 5000, bip_max=100, spectral_max=2)
+    rec = check_pattern("sink-window:s=1,w=4", 5000, bip_max=100, spectral_max=2)  # no band: the nested grids
+    P = parse_pattern("sink-window:s=1,w=4")
+    ref = bipartite_minimum(P.dense(5000))
+    assert (rec["phi_bip"], rec["a_star"], rec["b_star"]) == (pytest.approx(ref.phi, rel=1e-10), ref.a_star, ref.b_star)
+    assert rec["phi_bip_method"].startswith("bounded search over nested grids")
+    rec = check_pattern("sink-window:s=4,w=16", 10**5, bip_max=100, spectral_max=2)  # flat past the balance point
     assert rec["phi_bip"] is None and "exceeds the bipartite scan limit 100" in rec["skipped"]["phi_bip"]
+    assert "cannot narrow its box" in rec["skipped"]["phi_bip"]
 
 
 def test_band_search_width_refuses_what_it_cannot_bound():
