@@ -34,11 +34,14 @@ no cut is a difference; the comparisons carry the relative margin of such sums
 (:func:`~attention_transport.numerics.landscapes._gamma`), and products by FFT (long
 Toeplitz kernels) are clipped at 0 like everywhere else.
 
-The work is a few dozen products per level, each at the pattern's own cost (O(n) for the
-library's structured patterns), and the levels shrink the boxes until they hold a few
-million cells.  It is not bounded in general: a landscape with many separated near-minima,
-or one flat over a wide region, keeps many cells alive.  :data:`MAX_WORK` caps
-the work (and :data:`MAX_BOXES` the boxes), and past it the search stops with :class:`~attention_transport.errors.WontFit`
+A large box costs about :data:`GRID_LINES` product columns (in calls of 32), each at the
+pattern's own cost (O(n) for the library's structured patterns); a box of at most
+:data:`BLOCK_SUM_CELLS` cells takes its block sums from the block itself.  Near a smooth
+minimum the live region stops shrinking at a few thousand tokens (the bound's slack is first
+order in the cell size, the landscape's rise second order), and such a box is quartered.  The
+cost is not bounded in general: a landscape with many separated near-minima, or one flat over
+a wide region, keeps many cells alive.  :data:`MAX_WORK`, :data:`MAX_BOXES`, :data:`STALL_AREA`
+and an optional time limit stop the search with :class:`~attention_transport.errors.WontFit`
 instead of returning a value it has not proven.
 """
 from __future__ import annotations
@@ -81,7 +84,7 @@ def cell_lower_bounds(P, Q, vol, comp):
         return np.where(den_ub > 0, cut_lb / np.where(den_ub > 0, den_ub, 1.0), np.inf)
 
 
-def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=None):
+def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=None, max_cost_ratio=None):
     """``φ_bip`` and ``(a*, b*)`` by the exact nested-grid search of this module.
 
     Parameters
@@ -98,6 +101,10 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
         Give up (:class:`WontFit`) when the time spent passes this, or when the first product says
         that one level of the grid would take more than a quarter of it (a deep stack's products).
         What is returned never depends on it: it only decides whether the search finishes.
+    max_cost_ratio : float, optional
+        Give up when a product with 32 indicator columns (the second one, past allocation and warm-up)
+        costs more than this many cumulative sums of the same block, timed right after it.  A ratio of two
+        timings taken together, so the decision does not depend on the machine or on what else runs there.
 
     Raises
     ------
@@ -117,8 +124,8 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
 
     def in_time(extra=0.0):
         if max_seconds is not None and time.perf_counter() - start + extra > max_seconds:
-            raise WontFit(f"the bounded bipartite search at n = {n} would take more than {max_seconds:g} s (its products "
-                          f"cost {state.get('per_column', 0.0):.2g} s per column, {GRID_LINES} columns a level)")
+            raise WontFit(f"the bounded bipartite search at n = {n} would take more than {max_seconds:g} s (its "
+                          f"products cost {state.get('per_column', 0.0):.2g} s per column, {GRID_LINES} columns a level)")
 
     def spend(work):
         state["work"] += work
@@ -138,9 +145,23 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
             spend(len(part) * n)
             t0 = time.perf_counter()
             Y = np.maximum(matvec(X), 0.0)[rows_lo:rows_hi]
-            if "per_column" not in state and len(part) == _CHUNK:  # the first full product: what a level will cost
-                state["per_column"] = (time.perf_counter() - t0) / _CHUNK
+            if len(part) == _CHUNK:
+                state["full"] = state.get("full", 0) + 1
+            if state.get("full") == 2 and "per_column" not in state:  # past warm-up: what a level will cost
+                took = time.perf_counter() - t0
+                state["per_column"] = took / _CHUNK
                 in_time(4 * GRID_LINES * state["per_column"] - (time.perf_counter() - start))
+                if max_cost_ratio is not None:
+                    base = np.inf
+                    for _ in range(3):  # the fastest of three: a preempted baseline would excuse a slow product
+                        t1 = time.perf_counter()
+                        np.cumsum(X, axis=0)
+                        base = min(base, time.perf_counter() - t1)
+                    ratio = took / max(base, 1e-9)
+                    if ratio > max_cost_ratio:
+                        raise WontFit(f"the bounded bipartite search at n = {n} needs about {GRID_LINES} product "
+                                      f"columns a level, and this pattern's products cost {ratio:.1f} cumulative sums "
+                                      f"of the same block (more than {max_cost_ratio:g})")
             out[:, s:s + len(part)] = np.add.reduceat(Y, bl[:-1] - rows_lo, axis=0)
         return out
 

@@ -81,8 +81,10 @@ BAND_MAX_CELLS = 500_000_000
 #: ... and at most this much memory for a chunk's band sums (rows a ± K, 2w − 1 offsets each)
 BAND_MAX_BYTES = 1 << 30
 
-#: The nested-grid search of φ_bip past the scan limit gives up after this long (it never returns an unproven value)
-BOUNDED_SEARCH_SECONDS = 40
+#: The nested-grid search of φ_bip past the scan limit runs for patterns whose products cost at most this many
+#: cumulative sums of the same block (library kernels, BigBird, document masks: 1–2; Longformer, deep stacks and
+#: strided patterns: 5–7, where its ~256 product columns a level would take minutes at n = 10⁶)
+BOUNDED_SEARCH_COST_RATIO = 3.0
 
 #: Cuts the identity cannot resolve (docs/theory.md §1, accuracy) are summed directly from the pattern's
 #: row blocks up to this n (an O(n²) pass); beyond, the landscape keeps their error bounds.
@@ -173,7 +175,7 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
             return bounded_bipartite_minimum(n, sums.r, sums.c, lambda X: pattern.matvec(n, X),
                                              lambda Y: pattern.rmatvec(n, Y),
                                              lambda i0, i1, j0, j1: pattern.block(n, i0, i1, j0, j1),
-                                             max_seconds=BOUNDED_SEARCH_SECONDS)
+                                             max_cost_ratio=BOUNDED_SEARCH_COST_RATIO)
         except WontFit as exc:
             raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan), {why}, and "
                           f"{exc}") from None

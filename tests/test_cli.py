@@ -71,7 +71,8 @@ def test_uniform_causal_headline():
     row = next(line for line in text.splitlines() if line.strip().startswith("1000000"))
     assert "0.364311" in row and "0.3178" in row
     assert "φ ≥ 1/5 for every n ≤ 4096" in text
-    # past the O(n²) scan, the nested-grid search: just above C4b's floor φ_bip* ≈ 0.248061, at (a*, b*) ≈ (0.2168, 0.4517)n
+    # past the O(n²) scan, the nested-grid search: just above C4b's floor φ_bip* ≈ 0.248061,
+    # at (a*, b*) ≈ (0.2168, 0.4517) n
     assert "0.248061" in row and "216849" in row and "451686" in row
     assert "skipped phi_bip" not in text
 

@@ -115,7 +115,6 @@ def test_the_cell_bound_is_below_every_point_of_its_cell(A, data):
     """The pruning bound itself: on any grid, no (a, b) inside a cell lies below the cell's bound."""
     A = np.asarray(A, dtype=np.float64)
     n = A.shape[0]
-    a, b = np.arange(n + 1)[None, :], np.arange(n + 1)[:, None]
     rows = np.concatenate([np.zeros((1, n + 1)), np.cumsum(np.concatenate([np.zeros((n, 1)), A], axis=1), axis=0)])
     S = np.cumsum(rows, axis=1)  # S[b, a] = Σ_{i<b, j<a} A_ij
     r_tot, c_tot = S[:, -1:], S[-1:, :]
@@ -131,3 +130,27 @@ def test_the_cell_bound_is_below_every_point_of_its_cell(A, data):
         for m in range(len(al) - 1):
             inside = phi[bl[k]:bl[k + 1] + 1, al[m]:al[m + 1] + 1]
             assert lb[k, m] <= inside.min() * (1 + 1e-9) + 1e-12
+
+
+def test_products_far_dearer_than_a_cumulative_sum_are_declined():
+    """The decision compares two timings taken together (a product and a cumulative sum of the same block), not a
+    clock budget: the pattern's own product (a cumulative sum and a scaling) is searched, the same product padded
+    with a sleep is declined."""
+    import time
+
+    P, n = parse_pattern("uniform-causal"), 900
+    s = P.sums(n)
+
+    def run(matvec):
+        return bipsearch.bounded_bipartite_minimum(n, s.r, s.c, matvec, lambda Y: P.rmatvec(n, Y),
+                                                   lambda i0, i1, j0, j1: P.block(n, i0, i1, j0, j1),
+                                                   max_cost_ratio=50)
+
+    def slow(X):
+        time.sleep(0.2)
+        return P.matvec(n, X)
+
+    with small_grids(256, 1000, 2000):
+        with pytest.raises(WontFit, match="cumulative sums of the same block"):
+            run(slow)
+        assert_same(run(lambda X: P.matvec(n, X)), P.dense(n))
