@@ -6,8 +6,10 @@ Group ``pattern-n{N}`` (``benchmarks/report.py`` turns it into ratios against th
 of C5b) — at n = 10⁶.  Target: each within one minute on 2 cores.  ``extra_info`` records whether λ₂
 converged, its residual and its certified lower bound.
 
-Group ``pattern-file-n{N}``: a FlexAttention file (band + global tokens) at n = 16384, every
-quantity except the exact Cheeger constant (the bipartite scan included).  Target: one minute.
+Group ``pattern-file-n{N}``: FlexAttention files at n = 16384, every quantity except the exact Cheeger
+constant (the bipartite scan included).  Target: one minute.  ``band_global`` has a sparse support (the
+structured route); ``alibi_sink`` a dense one (1.3·10⁸ entries): the whole ``check`` route, which evaluates
+it once into memory and preconditions λ₂ with the Laplacian of its largest entries.
 """
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import size
 
+from attention_transport.check import DENSE_MAX_N, check_pattern
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.structured import (
     pattern_asymmetry,
@@ -56,13 +59,20 @@ def test_pattern_quantities(benchmark, kind):
     assert bip is None or 0 < bip <= phi * (1 + 1e-12)  # φ_bip ≤ φ (the prefix cuts are cells), up to rounding
 
 
-@pytest.mark.parametrize("kind", ["baseline", "band_global"])
+@pytest.mark.parametrize("kind", ["baseline", "band_global", "alibi_sink"])
 def test_pattern_file_quantities(benchmark, kind):
     pytest.importorskip("torch")
     benchmark.group = f"pattern-file-n{N_FILE}"
     benchmark.extra_info["role"] = "baseline" if kind == "baseline" else "candidate"
     if kind == "baseline":
         benchmark(np.cumsum, np.ones(N_FILE))
+        return
+    if kind == "alibi_sink":
+        rec = benchmark.pedantic(check_pattern, args=(f"file:{EXAMPLES / kind}.py", N_FILE), rounds=1, iterations=1)
+        benchmark.extra_info.update(structure=rec["structure"], lambda2_converged=rec.get("lambda2_converged"),
+                                    lambda2_residual=rec.get("lambda2_residual"))
+        assert rec["structure"] == ("materialised" if N_FILE > DENSE_MAX_N else "dense")
+        assert 0 < rec["phi_bip"] <= rec["phi"] and rec["lambda2"] > 0
         return
     pattern = parse_pattern(f"file:{EXAMPLES / kind}.py")
     phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N_FILE, True), rounds=1, iterations=1)

@@ -61,6 +61,8 @@ __all__ = [
     "LOBPCG_MAXITER",
     "LOBPCG_WORK",
     "SWEEP_BLOCKED_MAX_N",
+    "SPARSIFY_PER_ROW",
+    "SPARSIFY_MAX_NNZ",
     "DIRECT_CUT_MAX_N",
     "BAND_MAX_CELLS",
     "BAND_MAX_BYTES",
@@ -605,6 +607,58 @@ def _symmetric_sparse(A, d):
     return (Dm @ W @ Dm).tocsc()
 
 
+#: a pattern without a sparse form (a dense matrix past the dense route, a pattern file) preconditions λ₂'s
+#: eigensolver with the Laplacian of its largest entries: at most this many per row on average
+SPARSIFY_PER_ROW = 256
+#: ... and at most this many in all
+SPARSIFY_MAX_NNZ = 20_000_000
+
+
+def _sparsified(pattern, n, budget):
+    """``(As, tau, dropped)``: the entries ``A_ij ≥ τ`` as a CSR matrix, τ the smallest power of two that keeps
+    at most ``budget`` of them, and the largest row mass left out.  Two passes over the row blocks: a
+    histogram of the entries' binary exponents, then the entries at or above the cut.
+
+    ``D − Ws`` (Ws the symmetrised kept entries, D the true degrees) is diagonally dominant, so the
+    Laplacian ``I − D^{-1/2} Ws D^{-1/2}`` is positive semidefinite and close to L when little mass is
+    left out: a preconditioner only — λ₂ and its residual always come from the exact products."""
+    hist = np.zeros(2048, dtype=np.int64)
+    for _, _, R in pattern.row_blocks(n):
+        exponent = np.ascontiguousarray(R).view(np.int64) >> 52  # nonnegative entries: no sign bit
+        hist += np.bincount(exponent.ravel(), minlength=2048)[:2048]
+    above = np.cumsum(hist[::-1])[::-1]  # above[e]: entries with biased exponent >= e
+    cut = max(1, int(np.argmax(above <= budget)) if above[-1] <= budget else 2047)
+    tau = float(np.ldexp(1.0, cut - 1023))
+    parts, dropped = [], 0.0
+    for i0, i1, R in pattern.row_blocks(n):
+        keep = R >= tau
+        ii, jj = np.nonzero(keep)
+        parts.append((ii + i0, jj, R[ii, jj]))
+        dropped = max(dropped, float(np.where(keep, 0.0, R).sum(axis=1).max()))
+    ii, jj, vv = (np.concatenate(x) for x in zip(*parts))
+    return sp.csr_matrix((vv, (ii, jj)), shape=(n, n)), tau, dropped
+
+
+def _sparse_preconditioner(L, A, n, band):
+    """``(precond, shift_invert, what)`` for the sparse Laplacian L of the sparse matrix A of bandwidth ``band``
+    (None: unknown): a banded Cholesky factor when the band is narrow, a sparse LU when the links outside the
+    hubs stay near the diagonal, else nothing."""
+    if band is not None and band <= CHOLESKY_BAND_MAX_W and n > CHOLESKY_BAND_MAX_W:
+        precond, shift = _banded_cholesky(L, band)
+        return precond, precond.matvec, f"a banded Cholesky factor of L + {shift:g} I (bandwidth {band})"
+    if not _banded_but_hubs(A):
+        return None, None, None
+    try:
+        # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
+        lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
+                       diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    except (RuntimeError, MemoryError):
+        return None, None, None
+    precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),
+                                  matmat=lambda X: lu.solve(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+    return precond, None, "a sparse LU"
+
+
 def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     """``λ₂`` of the normalised Laplacian of the symmetrised transport graph of ``pattern`` at n.
 
@@ -641,33 +695,17 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     if A is not None:
         L = (sp.identity(n, format="csc") - _symmetric_sparse(A, d)).tocsc()
         band = pattern.bandwidth(n)
-        if band is not None and band <= CHOLESKY_BAND_MAX_W and n > CHOLESKY_BAND_MAX_W:
-            precond, shift = _banded_cholesky(L, band)
-            shift_invert = precond.matvec
-            apply_l = L.__matmul__
-            method = (f"LOBPCG on the sparse Laplacian, preconditioned by a banded Cholesky factor of L + {shift:g} I "
-                      f"(bandwidth {band})")
-        elif (hub := _hub_split(A)) is not None and n > CHOLESKY_BAND_MAX_W:
+        apply_l = L.__matmul__
+        if (band is None or band > CHOLESKY_BAND_MAX_W) and n > CHOLESKY_BAND_MAX_W and (hub := _hub_split(A)):
             fp = _hub_fiedler(L, *hub, v1)
             if fp is not None:
                 return fp
-            apply_l = L.__matmul__
             method = "LOBPCG on the sparse Laplacian (the hub inertia count did not settle)"
-        elif not _banded_but_hubs(A):
-            apply_l = L.__matmul__
-            method = "LOBPCG on the sparse Laplacian (long-range links: no LU preconditioner)"
         else:
-            try:
-                # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
-                lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
-                               diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-                precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),
-                                              matmat=lambda X: lu.solve(np.asarray(X, dtype=np.float64)),
-                                              dtype=np.float64)
-                method = "LOBPCG on the sparse Laplacian, sparse-LU preconditioned"
-            except (RuntimeError, MemoryError):
-                method = "LOBPCG on the sparse Laplacian"
-            apply_l = L.__matmul__
+            precond, shift_invert, what = _sparse_preconditioner(L, A, n, band)
+            method = "LOBPCG on the sparse Laplacian" + (f", preconditioned by {what}" if what else
+                                                         " (long-range links: no LU preconditioner)")
+            solved = f"the sparse Laplacian through {what}"
     else:
         root = np.sqrt(d)
 
@@ -679,6 +717,19 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
 
         L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
         method = "LOBPCG through the pattern's products"
+        if pattern.structure(n) in ("blocked", "dense-matrix") and n > CHOLESKY_BAND_MAX_W:
+            # no structure of its own: precondition with the Laplacian of the largest entries
+            As, tau, dropped = _sparsified(pattern, n, min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n))
+            Ls = (sp.identity(n, format="csc") - _symmetric_sparse(As, d)).tocsc()
+            rows = np.repeat(np.arange(n), np.diff(As.indptr))
+            band = int(np.abs(rows - As.indices).max(initial=0)) + 1
+            precond, shift_invert, what = _sparse_preconditioner(Ls, As, n, band)
+            kept = f"its {As.nnz} entries >= 2^{int(np.log2(tau))} (largest row mass left out {dropped:.1e})"
+            if what:
+                method += f", preconditioned by {what} of the Laplacian of {kept}"
+                solved = f"the Laplacian of {kept} through {what}, refined through the pattern's products"
+            else:
+                method += f" (the Laplacian of {kept} has long-range links: no preconditioner)"
     X0 = np.random.default_rng(0).standard_normal((n, k))
     v, iterations = None, 0
     if shift_invert is not None:
@@ -695,8 +746,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             if pair[2] <= 10 * tol:
                 v, lam, res = pair
                 return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=True, iterations=0,
-                                   method=f"shift-invert Lanczos on the sparse Laplacian through a banded Cholesky "
-                                          f"factor of L + {shift:g} I (bandwidth {band})")
+                                   method=f"shift-invert Lanczos on {solved}")
+            X0[:, 0] = pair[0]  # the block iteration below starts from it, with the same factor as preconditioner
         except spla.ArpackNoConvergence:
             pass  # the block iteration below, with the same factor as its preconditioner
     if n >= 5 * (k + 1):  # smaller n: too small for a block iteration, the dense eigensolver below decides

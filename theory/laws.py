@@ -766,6 +766,40 @@ def power_law_law(pv):
 # ----------------------------------------------------------------------------------------------------------------
 # the structural theorems applied to one matrix: the hypotheses checked on the matrix itself
 # ----------------------------------------------------------------------------------------------------------------
+#: rows of the matrix :func:`structural_bounds` reads at once (its partial sums: O(n · block) memory)
+REACH_BLOCK_BYTES = 8 << 20
+
+
+def _reach_masses(A, n, causal):
+    """``(μ, ν, top)``: ``μ[t − 1] = min_{i ≥ t} Σ_{j<t} A_ij`` and (not causal) ``ν[t − 1] = min_{i < t} Σ_{j≥t} A_ij``
+    for t = 1..n−1, as float64 partial sums, and the largest row sum.  Streamed over row blocks, μ from the last
+    rows up and ν from the first rows down, so memory is O(n · block) and a materialised n = 16384 matrix needs
+    no n×n temporaries; the sums are the same as over the whole matrix (each row's cumulative sum is its own)."""
+    import numpy as np
+
+    rows = max(1, REACH_BLOCK_BYTES // (8 * n))
+    ranges = [(i0, min(n, i0 + rows)) for i0 in range(0, n, rows)]
+    block = (lambda i0, i1: np.asarray(A[i0:i1], dtype=np.float64))
+    mu, low, top = np.empty(n - 1), np.full(n, np.inf), 0.0
+    for i0, i1 in reversed(ranges):
+        R = block(i0, i1)
+        top = max(top, float(R.sum(axis=1).max()))
+        lowest = np.minimum(np.minimum.accumulate(np.cumsum(R, axis=1)[::-1], axis=0)[::-1], low)
+        low = lowest[0]  # [k]: min over rows ≥ i0 of Σ_{j≤k} A_ij
+        t = np.arange(max(i0, 1), i1)
+        mu[t - 1] = lowest[t - i0, t - 1]
+    if causal:
+        return mu, None, top
+    nu, high = np.empty(n - 1), np.full(n, np.inf)
+    for i0, i1 in ranges:
+        suffix = np.cumsum(block(i0, i1)[:, ::-1], axis=1)[:, ::-1]  # [i, k] = Σ_{j ≥ k} A_ij, from the right
+        highest = np.minimum(np.minimum.accumulate(suffix, axis=0), high)
+        high = highest[-1]  # [k]: min over rows < i1 of Σ_{j≥k} A_ij
+        i = np.arange(i0, min(i1, n - 1))
+        nu[i] = highest[i - i0, i + 1]
+    return mu, nu, top
+
+
 def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
     """The bounds L1, L2 and L6 certify for one row-stochastic matrix, from facts read off the matrix.
 
@@ -797,12 +831,10 @@ def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
                     "hypothesis": f"band width w = {bandwidth}: φ_n ≤ (w − 1)/(n − w)"})
     if A is None or n < 2:
         return out
-    M = np.asarray(A, dtype=np.float64)
     t = np.arange(1, n)
-    margin = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps) * M.sum(axis=1).max()
-    prefix = np.cumsum(M, axis=1)
-    lowest = np.minimum.accumulate(prefix[::-1], axis=0)[::-1]  # [i, k] = min over rows ≥ i of prefix[·, k]
-    mu = np.clip(lowest[t, t - 1] - margin, 0.0, 1.0)
+    mu, nu, top = _reach_masses(A, n, causal)
+    margin = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps) * top
+    mu = np.clip(mu - margin, 0.0, 1.0)
     if causal:
         c0 = mu * (n - t)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -811,9 +843,7 @@ def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
         claim, hypothesis = "L2", ("reach-back masses μ_t = min_{i≥t} Σ_{j<t} A_ij of this matrix: "
                                    "φ_n ≥ min_t max(c₀/(2t + c₀), μ_t/(2 − μ_t)), c₀ = μ_t(n − t)")
     else:
-        suffix = np.cumsum(M[:, ::-1], axis=1)[:, ::-1]  # [i, k] = Σ_{j ≥ k} A_ij, summed from the right
-        highest = np.minimum.accumulate(suffix, axis=0)  # [i, k] = min over rows ≤ i of suffix[·, k]
-        nu = np.clip(highest[t - 1, t] - margin, 0.0, 1.0)
+        nu = np.clip(nu - margin, 0.0, 1.0)
         bound = float(np.min(np.maximum(mu / (2 - mu), nu / (2 - nu))))
         claim, hypothesis = "L6", ("reach masses of this matrix, μ_t = min_{i≥t} Σ_{j<t} A_ij and "
                                    "ν_t = min_{i<t} Σ_{j≥t} A_ij: φ_n ≥ min_t max(μ_t/(2 − μ_t), ν_t/(2 − ν_t))")

@@ -103,6 +103,30 @@ class MaskPattern(RowNormalised):
                                               "key, or every score is -inf); each query needs a key.")
         return shift, z
 
+    def fill_rows(self, n, out):
+        """Write the matrix into ``out`` (shape (n, n)) in one pass over row blocks: each block's mask and
+        scores are evaluated once and normalised on the spot (no separate pass for the row normalisers)."""
+        n = self._blocked(n)
+        for i0, i1 in row_ranges(n, n):
+            m = self._mask_block(n, i0, i1, 0, n)
+            seen = np.flatnonzero(m.any(axis=0))  # scores only where the block's mask admits a key (causal: j ≤ i)
+            j0, j1 = (int(seen[0]), int(seen[-1]) + 1) if seen.size else (0, 0)
+            m = m[:, j0:j1]
+            if self.has_score:
+                s = self._logits(n, i0, i1, j0, j1, m)
+                top = s.max(axis=1, initial=-np.inf)
+                E = np.exp(s - np.where(np.isfinite(top), top, 0.0)[:, None])
+            else:
+                E = m.astype(np.float64)
+            z = E.sum(axis=1)
+            empty = np.flatnonzero(z == 0)
+            if empty.size:
+                raise AttentionTransportError(f"{self._where()}: row {i0 + empty[0]} is empty (the mask admits no "
+                                              "key, or every score is -inf); each query needs a key.")
+            out[i0:i1, :j0] = 0.0
+            out[i0:i1, j1:] = 0.0
+            np.divide(E, z[:, None], out=out[i0:i1, j0:j1])
+
     def block(self, n, i0, i1, j0, j1):
         n = check_n(n)
         shift, z = self.row_normalisers(n)
@@ -130,6 +154,11 @@ class MaskPattern(RowNormalised):
         :data:`BLOCKS_TO_SPARSE_MAX_NNZ` entries (abandoned as soon as it has more)."""
         if n > min(self.blocked_max_n, self.sparse_from_blocks_max_n):
             return None
+        count = 0
+        for i0, i1 in row_ranges(n, n):  # the mask alone first: a dense support is abandoned before any score
+            count += int(np.count_nonzero(self._mask_block(n, i0, i1, 0, n)))
+            if count > BLOCKS_TO_SPARSE_MAX_NNZ:
+                return None
         parts, count = [], 0
         for i0, i1, R in self.row_blocks(n):
             ii, jj = np.nonzero(self.support_block(n, i0, i1, 0, n))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from attention_transport.errors import AttentionTransportError
-from attention_transport.memory import require
+from attention_transport.memory import available_bytes, require
 from attention_transport.numerics.exact import exact_prefix_capacity
 from attention_transport.numerics.landscapes import (
     BIP_DIRECT_MAX_N,
@@ -30,9 +30,12 @@ from attention_transport.numerics.landscapes import (
 from attention_transport.numerics.operators import asymmetry_coefficient, validate_attention
 from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
+from attention_transport.numerics.patterns.matrix import MATERIALISE_MAX_BYTES, materialised_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 from attention_transport.numerics.structured import (
     DIRECT_CUT_MAX_N,
+    SPARSIFY_MAX_NNZ,
+    SPARSIFY_PER_ROW,
     SWEEP_BLOCKED_MAX_N,
     pattern_asymmetry,
     pattern_bipartite_minimum,
@@ -234,12 +237,25 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
     if n <= dense_max:
         return DENSE_BYTES_PER_ENTRY * n * n
     need = STRUCTURED_BYTES_PER_N * n
+    blocked = pattern.structure(n) == "blocked"
     if n <= spectral_max:
         need += SPECTRAL_BYTES_PER_N * n
-        nnz = pattern.nnz(n) if pattern.structure(n) != "blocked" else None
+        nnz = pattern.nnz(n) if not blocked else None
         if nnz is not None and nnz <= SPARSE_MAX_NNZ:  # a sparse form is built only up to this size
             need += SPARSE_BYTES_PER_NNZ * nnz
+        if blocked:  # λ₂'s preconditioner: the largest entries, in sparse form
+            need += SPARSE_BYTES_PER_NNZ * min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n)
     return need
+
+
+def _materialise(pattern, n, need, dense_max):
+    """Whether ``check`` evaluates ``pattern`` once into a float64 matrix at n: a pattern without structure or a
+    sparse form past the dense route, at most ``MATERIALISE_MAX_BYTES``, and only when that matrix fits in the
+    memory left beside the route's own ``need`` (else its passes stream row blocks, O(n · block) memory)."""
+    if n <= dense_max or 8 * n * n > MATERIALISE_MAX_BYTES or pattern.structure(n) != "blocked":
+        return False
+    have = available_bytes()
+    return have is None or need + 8 * n * n <= have
 
 
 def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N, bip_max=BIP_MAX_N,
@@ -269,13 +285,15 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
         quantity to the reason.
     """
     pattern = parse_pattern(spec)
-    require(memory_needed(pattern, n, dense_max=dense_max, spectral_max=spectral_max),
-            f"check {pattern.spec} at n = {n}")
-    sums = pattern.sums(n)
-    land = pattern_prefix_landscape(pattern, n, sums)
+    need = memory_needed(pattern, n, dense_max=dense_max, spectral_max=spectral_max)
+    require(need, f"check {pattern.spec} at n = {n}")
+    # a pattern without structure is evaluated once into memory where it fits; its passes read that matrix
+    work = materialised_pattern(pattern, n) if _materialise(pattern, n, need, dense_max) else pattern
+    sums = work.sums(n)
+    land = pattern_prefix_landscape(work, n, sums)
     rec = _empty_record(source or pattern.spec, n)
     rec["spec"] = pattern.spec
-    rec["structure"] = "dense" if n <= dense_max else pattern.structure(n)
+    rec["structure"] = "dense" if n <= dense_max else "materialised" if work is not pattern else pattern.structure(n)
     skipped = {}
     rec.update(_prefix_fields(land, n, skipped))
     if pattern.rational and n <= min(EXACT_MAX_N, pattern.exact_max_n):
@@ -292,9 +310,12 @@ def check_pattern(spec, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MAX_N
     if n <= dense_max:
         _dense_fields(pattern.dense(n), rec, skipped, spectral_max)
     else:
-        _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, land)
-    _certified_fields(pattern.dense(n) if n <= dense_max else None, pattern.causal,
-                      pattern.bandwidth(n) if pattern.causal else None, rec, skipped)
+        _structured_fields(work, n, sums, rec, skipped, spectral_max, bip_max, land)
+    if work is not pattern:  # the materialised matrix: its reach masses are read, streamed, from memory
+        _certified_fields(work._A, work.causal, None, rec, skipped)
+    else:
+        _certified_fields(pattern.dense(n) if n <= dense_max else None, pattern.causal,
+                          pattern.bandwidth(n) if pattern.causal else None, rec, skipped)
     rec["skipped"] = skipped
     return _ordered(rec)
 
@@ -306,11 +327,13 @@ def _certified_fields(A, causal, bandwidth, rec, skipped):
 
     n = rec["n"]
     if not causal and A is None:
-        skipped["certified_bounds"] = "L6 reads the reach masses from the dense matrix (n ≤ --dense-max)"
+        skipped["certified_bounds"] = ("L6 reads the reach masses from a matrix in memory (n ≤ --dense-max, or a "
+                                          "pattern without structure evaluated into memory)")
         return
     bounds = structural_bounds(A, bandwidth=bandwidth, n=n, causal=causal)
     if A is None:
-        skipped["certified_lower_bound"] = "L2 reads the reach-back masses from the dense matrix (n ≤ --dense-max)"
+        skipped["certified_lower_bound"] = ("L2 reads the reach-back masses from a matrix in memory (n ≤ --dense-max, or "
+                                                "a pattern without structure evaluated into memory)")
     rec["certified_bounds"] = bounds
 
 
