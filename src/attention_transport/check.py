@@ -485,17 +485,32 @@ def check_matrix(A, *, source="matrix", row_tol="auto", dense_max=DENSE_MAX_N, s
     if n <= dense_max:
         _dense_fields(A.astype(np.float64), rec, skipped, spectral_max)
     else:
+        if A.dtype != np.float64 and 8 * n * n <= MATERIALISE_MAX_BYTES:
+            A = A.astype(np.float64)  # exact; products are then BLAS on the matrix itself (the memory was required)
         P = dense_matrix_pattern(A, source)
         _structured_fields(P, n, P.sums(n), rec, skipped, spectral_max, bip_max)
-    rows, cols = np.nonzero(A)
-    causal = not (cols > rows).any()
-    width = int((rows - cols).max()) + 1 if rows.size else 1
+    causal, width = _support_shape(A)
     if row_tol is None:  # the theorems need row sums of 1
         skipped["certified_bounds"] = "L1, L2 and L6 need row-stochastic rows; --row-tol none skipped that check"
     else:
         _certified_fields(A, causal, width, rec, skipped)
     rec["skipped"] = skipped
     return _ordered(rec)
+
+
+def _support_shape(A, block_bytes=8 << 20):
+    """``(causal, width)`` of a dense matrix's support, in row blocks (no index arrays of its nonzeros): causal when
+    nothing is stored above the diagonal, width ``max(i − j) + 1`` over its nonzeros (L1's band width)."""
+    n = A.shape[0]
+    causal, width = True, 1
+    step = max(1, block_bytes // max(1, A.itemsize * n))
+    for i0 in range(0, n, step):
+        R = A[i0:i0 + step] != 0
+        causal = causal and not np.triu(R, 1 + i0).any()
+        has = R.any(axis=1)
+        reach = (np.arange(i0, i0 + R.shape[0]) - np.argmax(R, axis=1))[has]
+        width = max(width, int(reach.max(initial=-1)) + 1)
+    return causal, width
 
 
 def scaling_summary(spec, records, *, scan_max=SCAN_MAX_N):

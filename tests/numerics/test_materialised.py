@@ -216,3 +216,16 @@ def test_a_dense_support_is_abandoned_before_any_score(tmp_path, monkeypatch):
     monkeypatch.setattr(type(P), "row_normalisers", lambda self, n: calls.append(n))
     assert P.sparse(300) is None and P.structure(300) == "blocked"
     assert calls == []
+
+
+@given(attention_matrices(min_n=2, max_n=30, float16=False), st.integers(1, 6))
+@settings(max_examples=40, deadline=None)
+def test_support_shape_in_row_blocks_equals_the_nonzeros(A, rows):
+    """``check_matrix`` reads causality and L1's band width in row blocks (no index arrays of 10⁸ nonzeros)."""
+    from attention_transport.check import _support_shape
+
+    i, j = np.nonzero(A)
+    causal, width = _support_shape(A, block_bytes=8 * A.shape[0] * rows)
+    assert causal == (not (j > i).any())
+    if causal:
+        assert width == int((i - j).max()) + 1
