@@ -4,7 +4,7 @@ from fractions import Fraction
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from attention_strategies import attention_matrices, causal_matrices, nonnegative_matrices, tiny_capacity_matrices
@@ -157,9 +157,61 @@ def test_prefix_blocks_agree(monkeypatch):
     A = rng.random((257, 257)).astype(np.float32)
     ref = prefix_landscape(A)
     monkeypatch.setattr(landscapes, "_BLOCK_BYTES", 3000)
+    monkeypatch.setattr(landscapes, "_SUM_BLOCK_BYTES", 3000)
     small = prefix_landscape(A)
     np.testing.assert_allclose(small.phi, ref.phi, rtol=1e-12)
     np.testing.assert_allclose(ref.phi, oracle_prefix(A.astype(np.float64).tolist()), rtol=1e-9)
+
+
+def _threaded(threads, block_bytes):
+    """Patch the summing pass to ``threads`` threads over blocks of ``block_bytes`` at every n (restored by the
+    returned callable): a hypothesis test cannot take pytest's function-scoped monkeypatch."""
+    saved = {k: getattr(landscapes, k) for k in ("_SUM_THREADS", "_SUM_THREADED_MIN_ENTRIES", "_SUM_BLOCK_BYTES")}
+    landscapes._SUM_THREADS, landscapes._SUM_THREADED_MIN_ENTRIES, landscapes._SUM_BLOCK_BYTES = threads, 0, block_bytes
+    pool = list(landscapes._POOL)
+    landscapes._POOL.clear()
+
+    def restore():
+        for k, v in saved.items():
+            setattr(landscapes, k, v)
+        for extra in landscapes._POOL:
+            extra.shutdown()
+        landscapes._POOL[:] = pool
+
+    return restore
+
+
+@given(attention_matrices(min_n=2, max_n=40), st.integers(1, 4), st.integers(1, 9))
+@settings(max_examples=60, deadline=None)
+def test_threaded_sums_equal_the_definition(A, threads, rows):
+    """The summing pass shares its row blocks among threads (each with its own column sums): r, c and the
+    strictly-upper sums equal their definitions for any thread count and block size, causal or not."""
+    n = A.shape[0]
+    restore = _threaded(threads, rows * n * A.itemsize)
+    try:
+        r, c, s, u = landscapes._streamed_sums(A)
+    finally:
+        restore()
+    A64 = A.astype(np.float64)
+    upper = np.triu(A64, 1)
+    for got, ref in ((r, A64.sum(axis=1)), (c, A64.sum(axis=0)), (s, upper.sum(axis=1)), (u, upper.sum(axis=0))):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "nan"), (-0.25, "-0.25"), (np.inf, "inf"), (-0.0, None)])
+def test_threaded_sums_refuse_a_bad_entry_in_any_block(bad, message):
+    rng = np.random.default_rng(8)
+    A = np.tril(rng.random((64, 64)))
+    A[50, 20] = bad  # in a late block, taken by the second thread
+    restore = _threaded(2, 4 * 64 * 8)
+    try:
+        if message is None:  # −0.0 is a valid zero: min() >= 0 holds for it
+            assert landscapes._streamed_sums(A)[0][50] == pytest.approx(A[50].sum())
+        else:
+            with pytest.raises(ValueError, match=message):
+                landscapes._streamed_sums(A)
+    finally:
+        restore()
 
 
 @given(attention_matrices(max_n=8), st.data())
