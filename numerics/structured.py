@@ -40,7 +40,12 @@ from scipy import sparse as sp
 from scipy.sparse import linalg as spla
 
 from attention_transport.errors import AttentionTransportError, WontFit
-from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
+from attention_transport.numerics.band import (
+    HUB_BAND_MAX_HUBS,
+    band_search_width,
+    banded_bipartite_minimum,
+    hub_banded_bipartite_minimum,
+)
 from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
 from attention_transport.numerics.landscapes import (
     BipartiteMinimum,
@@ -170,6 +175,19 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
                 return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w})")
             why = (f"the strip of C5b (|b − a| ≤ {K}, bandwidth {w}: {cells:.2e} cells, {memory / 2**30:.1f} GiB "
                      f"of band sums) exceeds its limits ({BAND_MAX_CELLS:.0e} cells, {BAND_MAX_BYTES / 2**30:.0f} GiB)")
+    hub = pattern.hub_band(n)  # reached when the band of C5b, if any, was too wide: sinks and globals span n
+    if hub is not None and 0 < hub[0] <= HUB_BAND_MAX_HUBS:
+        h, hw = hub
+        if 8 * (2 * (2 * hw + 32) + 2 * hw) <= n and (2 * hw + 256) * (2 * hw - 1) * 24 <= BAND_MAX_BYTES:
+            try:
+                bm, K = hub_banded_bipartite_minimum(
+                    sums.r, sums.c, h, hw, lambda i0, i1: pattern.hub_band_rows(n, i0, i1, h, hw),
+                    lambda X: pattern.matvec(n, X), lambda Y: pattern.rmatvec(n, Y), pattern.rows(n, 0, h),
+                    max_cells=BAND_MAX_CELLS)
+                return replace(bm, method=f"hub strip: |b − a| ≤ {K} and the cells with a or b below the {h} hub "
+                                          f"token(s) hold the minimum (C5h, bandwidth {hw} off the hubs)")
+            except WontFit as exc:
+                why = f"the hub strip of C5h declined: {exc}"
     if scan_max is not None and n > scan_max:
         if pattern.structure(n) == "blocked":
             raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan), and {why}")

@@ -335,6 +335,15 @@ class Pattern(ABC):
         Laplacian is then that of an m×m quotient plus the eigenvalue 1 (vectors summing to 0 on every block)."""
         return None
 
+    def hub_band(self, n):
+        """``(h, w)`` when the first h tokens are hubs (sinks, global tokens) and, among the rest, ``A_ij = 0``
+        whenever ``|i − j| ≥ w`` (rows and columns ≥ h): a band once the hub rows and columns are taken out.
+        A structural fact of the support, never read from rounded entries; else ``None``.
+
+        φ_bip then lies in a strip ``|b − a| ≤ K`` or in the cells with a or b below h
+        (:func:`~attention_transport.numerics.band.hub_banded_bipartite_minimum`, docs/theory.md, C5h)."""
+        return None
+
     def hub_components(self, n):
         """``(hubs, groups)`` when the transport graph without the ``hubs`` (an int array of tokens) falls apart into
         contiguous components, given as ``groups``: a list of ``(starts, length)``, every component of a group being
@@ -362,6 +371,15 @@ class Pattern(ABC):
             raise AttentionTransportError(f"pattern {self.spec!r} has an entry {int(np.abs(t).max())} off the "
                                           f"diagonal in rows {i0}..{i1 - 1}, outside the band {w} asked for.")
         D[S.row, t + w - 1] = S.data
+        return D
+
+    def hub_band_rows(self, n, i0, i1, h, w):
+        """:meth:`band_rows` of the matrix with its first h rows and columns set to 0 (the hubs of
+        :meth:`hub_band`): ``D[i − i0, t + w − 1] = A[i, i + t]`` for ``|t| < w``, ``i, i + t ≥ h``."""
+        n = check_n(n)
+        D = band_from_blocks(n, i0, i1, w, lambda a0, a1, lo, hi: self.block(n, a0, a1, lo, hi))
+        i = np.arange(i0, i1)[:, None]
+        D[(i + np.arange(-(w - 1), w)[None, :] < h) | (i < h)] = 0.0
         return D
 
     def sums(self, n):

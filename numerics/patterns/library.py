@@ -46,6 +46,10 @@ class SinkWindow(SupportPattern):
     def _sw(self, n):
         return min(self.s, n), min(self.w, n)
 
+    def hub_band(self, n):
+        """The s sinks are the hubs; the other keys of row i lie in ``i − w < j ≤ i``."""
+        return self._sw(check_n(n))
+
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.sink_window_law`: the floor s/(s + 2w), bounds for every n."""
         from attention_transport.theory.laws import sink_window_law

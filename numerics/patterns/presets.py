@@ -72,6 +72,12 @@ class Alias(Pattern):
     def band_rows(self, n, i0, i1, w):
         return self.expand().band_rows(n, i0, i1, w)
 
+    def hub_band(self, n):
+        return self.expand().hub_band(n)
+
+    def hub_band_rows(self, n, i0, i1, h, w):
+        return self.expand().hub_band_rows(n, i0, i1, h, w)
+
     def sums(self, n):
         return self.expand().sums(n)
 
@@ -222,6 +228,11 @@ class Longformer(SupportPattern):
 
     def _hg(self, n):
         return min(self.w // 2, n), min(self.g, n)
+
+    def hub_band(self, n):
+        """The g global tokens (the first g) are the hubs; the other keys of row i lie in ``|i − j| ≤ w//2``."""
+        h, g = self._hg(check_n(n))
+        return g, h + 1
 
     def _row_stats(self, n):
         h, g = self._hg(n)

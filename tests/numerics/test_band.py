@@ -121,12 +121,15 @@ def test_the_full_scan_limit_applies_only_to_patterns_without_a_band():
 
     rec = check_pattern("window:w=8", 5000, bip_max=100, spectral_max=2)
     assert rec["phi_bip"] == pytest.approx(2 / (5000 - 0.5), rel=1e-9)  # C5, even w: (w/4) / (n − 1/2)
-    rec = check_pattern("sink-window:s=1,w=4", 5000, bip_max=100, spectral_max=2)  # no band: the nested grids
-    P = parse_pattern("sink-window:s=1,w=4")
+    rec = check_pattern("prefix-lm:p=64", 5000, bip_max=100, spectral_max=2)  # no band, no hubs: the nested grids
+    P = parse_pattern("prefix-lm:p=64")
     ref = bipartite_minimum(P.dense(5000))
     assert (rec["phi_bip"], rec["a_star"], rec["b_star"]) == (pytest.approx(ref.phi, rel=1e-10), ref.a_star, ref.b_star)
     assert rec["phi_bip_method"].startswith("bounded search over nested grids")
-    rec = check_pattern("sink-window:s=4,w=16", 10**5, bip_max=100, spectral_max=2)  # flat past the balance point
+    rec = check_pattern("sink-window:s=4,w=16", 10**5, bip_max=100, spectral_max=2)  # hubs, then a band: C5h
+    assert rec["phi_bip_method"].startswith("hub strip") and 0 < rec["phi_bip"] <= rec["phi"]
+    # the same sinks inside a union declare no hubs: flat past the balance point, the nested grids refuse
+    rec = check_pattern("union(sink-window:s=4,w=16, window:w=8)", 10**5, bip_max=100, spectral_max=2)
     assert rec["phi_bip"] is None and "exceeds the bipartite scan limit 100" in rec["skipped"]["phi_bip"]
     assert "cannot narrow its box" in rec["skipped"]["phi_bip"]
 
@@ -182,3 +185,122 @@ def test_the_banded_laplacian_storage_refuses_an_entry_outside_its_band():
     assert _upper_banded(M, 3)[0, 2] == 0.5  # ab[w − 1 + i − j, j] with i − j = −2
     with pytest.raises(AttentionTransportError, match="outside the declared bandwidth 2"):
         _upper_banded(M, 2)
+
+
+# ---------------------------------------------------------------- hubs taken out: the strip of C5h
+from hypothesis import strategies as st  # noqa: E402
+
+from attention_transport.errors import WontFit  # noqa: E402
+from attention_transport.numerics.band import hub_banded_bipartite_minimum, hub_cut_lower_bound  # noqa: E402
+from attention_transport.numerics.landscapes import _suffix  # noqa: E402
+
+
+def _hub_banded(n, h, w, seed, sink_mass=0.3, global_rows=True):
+    """A random row-stochastic matrix that is a band of width w once its first h tokens are taken out: hub
+    columns with random mass, band entries (some exact zeros), and hub rows that attend everywhere (or, without
+    global rows, causally among the hubs, as sink tokens do)."""
+    rng = np.random.default_rng(seed)
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    A = rng.random((n, n)) * (np.abs(i - j) < w) * (rng.random((n, n)) < 0.8)
+    A[:, :h] = 0.0
+    A[np.arange(n), np.arange(n)] += 0.1  # no empty row
+    A /= A.sum(axis=1, keepdims=True)
+    if h:
+        hub = rng.random((n, h))
+        A *= 1 - sink_mass
+        A[:, :h] += sink_mass * hub / hub.sum(axis=1, keepdims=True)
+        A[:h] = rng.random((h, n)) if global_rows else np.tril(rng.random((h, n)) + 0.1)
+        A[:h] /= A[:h].sum(axis=1, keepdims=True)
+    return A
+
+
+def _hub_search(A, h, w, **kw):
+    n = A.shape[0]
+    B = A.copy()
+    B[:h] = 0.0
+    B[:, :h] = 0.0
+    band = lambda i0, i1: np.stack([np.array([B[i, i + t] if 0 <= i + t < n else 0.0  # noqa: E731
+                                              for t in range(-(w - 1), w)]) for i in range(i0, i1)]).reshape(-1, 2 * w - 1)
+    return hub_banded_bipartite_minimum(A.sum(axis=1), A.sum(axis=0), h, w, band, lambda X: A @ X,
+                                        lambda Y: A.T @ Y, A[:h], **kw)
+
+
+@given(st.integers(30, 90), st.integers(1, 4), st.integers(1, 5), st.integers(0, 10**6), st.booleans(),
+       st.floats(0.05, 0.6))
+@settings(max_examples=40, deadline=None)
+def test_the_hub_strip_holds_the_bipartite_minimum(n, h, w, seed, global_rows, sink_mass):
+    A = _hub_banded(n, h, w, seed, sink_mass, global_rows)
+    try:
+        bm, K = _hub_search(A, h, w)
+    except WontFit as exc:  # the mediant bound could not exclude the far cells: said, never a wrong minimum
+        assert "cannot exclude" in str(exc) or "exceeds" in str(exc)
+        return
+    ref = bipartite_minimum(A)
+    assert bm.phi == pytest.approx(ref.phi, rel=1e-12, abs=1e-15)
+    assert bipartite_landscape(A)[bm.b_star, bm.a_star] == pytest.approx(ref.phi, rel=1e-12, abs=1e-15)
+
+
+@given(st.integers(20, 60), st.integers(1, 3), st.integers(1, 5), st.integers(0, 10**6), st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_the_hub_cut_lower_bound_holds_on_every_far_cell(n, h, w, seed, global_rows):
+    """C5h's lemma, cell by cell: ``cut(a, b) ≥ S(b) + Σ β`` over the band's queries a whole band away."""
+    A = _hub_banded(n, h, w, seed, global_rows=global_rows)
+    Sb = _suffix(A[:, :h].sum(axis=1))
+    Bc = np.concatenate([[0.0], np.cumsum(A[:, h:].sum(axis=1))])
+    a, b = np.meshgrid(np.arange(h, n + 1), np.arange(h, n + 1), indexing="xy")
+    far = np.abs(b - a) >= w
+    lower = hub_cut_lower_bound(a[far], b[far], Sb, Bc, w)
+    cut = _cuts(A)[b[far], a[far]]
+    assert (lower <= cut + 1e-12).all()
+
+
+def _cuts(A):
+    """``cut[b, a]`` of every cell by definition (keys j < a and queries i < b on one side)."""
+    n = A.shape[0]
+    out = np.zeros((n + 1, n + 1))
+    for b in range(n + 1):
+        for a in range(n + 1):
+            out[b, a] = A[:b, a:].sum() + A[b:, :a].sum()
+    return out
+
+
+def test_a_weakened_hub_bound_is_caught():
+    """Counting one row too many breaks the lemma: row a + w − 2 may keep its mass on key a − 1, left of the
+    key cut and inside X, so it is not cut.  A causal window w = 3 with one sink, row 11 sending almost all of
+    its mass to key 9: the cell (a, b) = (10, 20) has a cut below the weakened bound, never below the true one."""
+    n, h, w = 30, 1, 3
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    A = ((j <= i) & (j > i - w)).astype(float)
+    A[11] = 0.0
+    A[11, 9], A[11, 11] = 0.98, 0.01
+    A /= A.sum(axis=1, keepdims=True)
+    A *= 0.99
+    A[:, 0] += 0.01  # the sink
+    Sb = _suffix(A[:, :h].sum(axis=1))
+    Bc = np.concatenate([[0.0], np.cumsum(A[:, h:].sum(axis=1))])
+    cut = _cuts(A)[20, 10]
+    assert hub_cut_lower_bound(10, 20, Sb, Bc, w) <= cut < hub_cut_lower_bound(10, 20, Sb, Bc, w - 1)
+
+
+def test_a_row_with_almost_no_mass_off_the_hubs_is_declined():
+    """β_min/c_max near 0: the mediant bound excludes nothing, and the search says so instead of guessing."""
+    A = _hub_banded(80, 2, 3, 1)
+    A[40] = 0.0
+    A[40, 0], A[40, 40] = 1 - 1e-9, 1e-9
+    with pytest.raises(WontFit, match="cannot exclude the far cells"):
+        _hub_search(A, 2, 3)
+
+
+@pytest.mark.parametrize("spec, n", [("sink-window:s=4,w=16", 1500), ("sink-window:s=1,w=3", 900),
+                                     ("streaming-llm:s=3,w=10", 1200), ("longformer:w=16,g=2", 1000),
+                                     ("longformer:w=8,g=1", 800)])
+def test_check_takes_the_hub_strip_and_agrees_with_the_full_scan(spec, n):
+    from attention_transport.check import check_pattern
+
+    P = parse_pattern(spec)
+    rec = check_pattern(P, n, dense_max=100, bip_max=100)
+    assert rec["phi_bip_method"].startswith("hub strip")
+    A = P.dense(n)
+    ref = bipartite_minimum(A)
+    assert rec["phi_bip"] == pytest.approx(ref.phi, rel=1e-11)
+    assert bipartite_landscape(A)[rec["b_star"], rec["a_star"]] == pytest.approx(ref.phi, rel=1e-11)
