@@ -233,7 +233,7 @@ def hub_cut_lower_bound(a, b, Sb, Bc, w):
     return Sb[b] + Bc[hi] - Bc[lo]
 
 
-def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None):
+def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None, K0=None):
     """``φ_bip`` and ``(a*, b*)`` of a matrix that is a band of width w once its first h tokens (the hubs:
     attention sinks, global tokens) are taken out: claim C5h of docs/theory.md.
 
@@ -259,6 +259,8 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         ``A @ X`` and ``Aᵀ @ Y`` for (n, k) blocks.
     hub_rows : numpy.ndarray, shape (h, n)
         The first h rows.
+    K0 : int, optional
+        The first strip's half-width, at least w (default ``2w + 32``; small n and tests take ``w``).
 
     Raises
     ------
@@ -288,7 +290,7 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     rows_in, cols_in = beta[h:], c[h:]
     rho = float(rows_in.min()) * (1 - g) / (float(cols_in.max()) * (1 + g)) if rows_in.size and cols_in.max() > 0 \
         else np.inf
-    K = max(2 * w + 32, w)
+    K = max(2 * w + 32 if K0 is None else K0, w)
     bs = np.arange(h, n + 1)
     while True:
         if (2 * K + 1) * (n + 1) > max_cells:
@@ -297,7 +299,8 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         best = _better(edge, (bm.phi, bm.a_star, bm.b_star))
         rel = 3 * _gamma(n * (h + 1) + 2 * K + 2 * w + 8)
         top = best[0] * (1 + rel) * (1 + 1e-9)
-        ok = rho > top
+        far = n - h > K  # some cell with a, b ≥ h lies past the strip: the mediant bound must exclude it
+        ok = rho > top or not far
         for side in (-1, 1):  # the first excluded a on each side of every b, a ≥ h, and the mediant bound there
             a_e = bs + side * (K + 1)
             inside = (a_e >= h) & (a_e <= n)
@@ -309,7 +312,7 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
             ok = ok and bool((f > top).all())
         if ok:
             return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n, rel_error=rel), K
-        if not rho > top:
+        if far and not rho > top:
             raise WontFit(f"the hub strip cannot exclude the far cells: a row's least mass off the hubs over a "
                           f"column's largest sum, {rho:.3g}, is not above the strip's minimum {best[0]:.6g}")
         if (4 * K + 1) * (n + 1) > max_cells or 2 * K >= n:

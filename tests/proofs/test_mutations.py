@@ -19,6 +19,7 @@ import sympy as sp
 from attention_transport.cli import main
 from attention_transport.proofs import CLAIMS, c4_floor, claim_by_id, core
 from attention_transport.proofs import c5b_band as c5b
+from attention_transport.proofs import c5h_hubs as c5h
 from attention_transport.proofs import c5s_sink_window as c5s
 from attention_transport.proofs import c6_c7_orientation as c6
 from attention_transport.proofs.c4b import CERTIFICATE as C4B
@@ -145,6 +146,14 @@ MUTATIONS = [
     ("c5b-code-strip-narrower", "guard", "C5b", "width", Context(),
      patch(c5b, "band_search_width", lambda *args, real=c5b.band_search_width: real(*args) - 1), True,
      "not proven larger"),
+    # the hub strip (C5h): one band row too many on either side, and the code's bound weakened the same way
+    ("c5h-right-rows-one-early", "direction", "C5h", "right-rows", Context(), patch(c5h, "RIGHT_FIRST", c5h.w - 2),
+     True, "negation is feasible"),
+    ("c5h-left-rows-one-late", "direction", "C5h", "left-rows", Context(), patch(c5h, "LEFT_LAST", c5h.w - 1), True,
+     "negation is feasible"),
+    ("c5h-code-bound-one-row-too-many", "guard", "C5h", "exact", Context(),
+     patch(c5h, "hub_cut_lower_bound", lambda a, b, Sb, Bc, w, real=c5h.hub_cut_lower_bound: real(a, b, Sb, Bc, w - 1)),
+     True, "< ℓ"),
     # exact certificates of the linear-arithmetic steps
     ("lp-forged-multipliers", "certificate", "C1", "rows-inside", Context(),
      patch(core, "farkas_certificate", _forged_farkas), True, "multipliers leave"),

@@ -40,7 +40,7 @@ def verify_json():
 def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
-    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5s", "C6",
+    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5h", "C5s", "C6",
                                                       "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7",
                                                       "L8"]
     for c in payload["claims"]:
@@ -173,7 +173,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, "
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, "
      "L7, L8"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
