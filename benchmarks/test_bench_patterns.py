@@ -3,7 +3,8 @@
 Group ``pattern-n{N}`` (``benchmarks/report.py`` turns it into ratios against the baseline, one
 ``np.cumsum`` over n measured in the same run): for each pattern, the whole structured route of
 ``check`` — φ and t*, G, λ₂ with the Cheeger sandwich, and φ_bip where the pattern has a band (the strip
-of C5b) — at n = 10⁶.  Target: each within one minute on 2 cores.  ``extra_info`` records whether λ₂
+of C5b) or a band beside hub tokens (C5h) — at n = 10⁶.
+Target: each within one minute on 2 cores.  ``extra_info`` records whether λ₂
 converged, its residual and its certified lower bound.
 
 Group ``pattern-file-n{N}``: FlexAttention files at n = 16384, every quantity except the exact Cheeger
@@ -51,7 +52,7 @@ def test_pattern_quantities(benchmark, kind):
         return
     pattern = parse_pattern(kind)
     band = pattern.bandwidth(N)
-    with_bip = band is not None and band < N // 8
+    with_bip = (band is not None and band < N // 8) or pattern.hub_band(N) is not None  # C5b's strip or C5h's
     phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N, with_bip), rounds=1, iterations=1)
     benchmark.extra_info.update(lambda2_converged=cb.converged, lambda2_residual=cb.residual,
                                 lambda2_lower=cb.lambda2_lower, phi_bip=bip)

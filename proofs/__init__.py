@@ -1,5 +1,6 @@
 """Machine-checked claims of docs/theory.md (C1–C7), with C1k (stacks of layers), C4b (bipartite floor),
-C5b (banded patterns' bipartite minimum), C5h (bands with hubs), C5s (sink-window), C7d (G on a causal head) and the structural bounds
+C5b (banded patterns' bipartite minimum),
+C5h (bands with hubs), C5s (sink-window), C7d (G on a causal head) and the structural bounds
 L1 (band width ceiling) and L2 (reach-back floor) of the capacity laws, L3 (the kernel laws, derived in the
 continuum), L4 (reach-back ceiling), L5 (diagonal floor) and L6 (two-sided reach, global tokens and bidirectional
 bands), L7 (the power law 1 ≤ p ≤ 2: bounds of the law's order) and L8

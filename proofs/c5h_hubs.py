@@ -207,9 +207,11 @@ def _numerics(ctx):
                 visited.append((width, n))
     require(narrow >= 20, f"only {narrow} answers came from a strip narrower than the matrix: the edge test is "
             "nearly unexercised")
-    return Checked(f"hub_banded_bipartite_minimum against the exact minimum on random hub-band matrices (n = 3..{N_EXACT},"
-                   f" every w; and the float scan at n = {', '.join(map(str, N_FLOAT))}; 1 or 2 hubs): every default strip and the narrowest, equal to 1e-12 in {answered} answers ({narrow} past a strip narrower than the "
-                   f"matrix), {declined} declined",
+    sizes = ", ".join(map(str, N_FLOAT))
+    return Checked(f"hub_banded_bipartite_minimum against the exact minimum on random hub-band matrices "
+                   f"(n = 3..{N_EXACT}, every w; and the float scan at n = {sizes}; 1 or 2 hubs): every default "
+                   f"strip and the narrowest, equal to 1e-12 in {answered} answers ({narrow} past a strip narrower "
+                   f"than the matrix), {declined} declined",
                    Region.points(("w", "n"), visited))
 
 

@@ -332,8 +332,8 @@ def _certified_fields(A, causal, bandwidth, rec, skipped):
         return
     bounds = structural_bounds(A, bandwidth=bandwidth, n=n, causal=causal)
     if A is None:
-        skipped["certified_lower_bound"] = ("L2 reads the reach-back masses from a matrix in memory (n ≤ --dense-max, or "
-                                                "a pattern without structure evaluated into memory)")
+        skipped["certified_lower_bound"] = ("L2 reads the reach-back masses from a matrix in memory (n ≤ --dense-max, "
+                                            "or a pattern without structure evaluated into memory)")
     rec["certified_bounds"] = bounds
 
 

@@ -219,8 +219,10 @@ def _hub_search(A, h, w, **kw):
     B = A.copy()
     B[:h] = 0.0
     B[:, :h] = 0.0
-    band = lambda i0, i1: np.stack([np.array([B[i, i + t] if 0 <= i + t < n else 0.0  # noqa: E731
-                                              for t in range(-(w - 1), w)]) for i in range(i0, i1)]).reshape(-1, 2 * w - 1)
+    def band(i0, i1):
+        rows = [[B[i, i + t] if 0 <= i + t < n else 0.0 for t in range(-(w - 1), w)] for i in range(i0, i1)]
+        return np.array(rows, dtype=float).reshape(-1, 2 * w - 1)
+
     return hub_banded_bipartite_minimum(A.sum(axis=1), A.sum(axis=0), h, w, band, lambda X: A @ X,
                                         lambda Y: A.T @ Y, A[:h], **kw)
 
