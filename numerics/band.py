@@ -273,6 +273,9 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     n = int(r.size)
     if max_cells is None:
         max_cells = 500_000_000
+    K = max(2 * w + 32 if K0 is None else K0, w)
+    if (2 * K + 1) * (n + 1) > max_cells:  # before any product: the first strip alone is too large
+        raise WontFit(f"the hub strip |b − a| ≤ {K} (bandwidth {w} off the hubs) exceeds {max_cells:.0e} cells")
     R = np.concatenate([[0.0], np.cumsum(r)])
     C = np.concatenate([[0.0], np.cumsum(c)])
     Rs, Cs = _suffix(r), _suffix(c)
@@ -290,7 +293,6 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     rows_in, cols_in = beta[h:], c[h:]
     rho = float(rows_in.min()) * (1 - g) / (float(cols_in.max()) * (1 + g)) if rows_in.size and cols_in.max() > 0 \
         else np.inf
-    K = max(2 * w + 32 if K0 is None else K0, w)
     bs = np.arange(h, n + 1)
     while True:
         if (2 * K + 1) * (n + 1) > max_cells:
