@@ -629,6 +629,12 @@ class Document(CausalSupportSums, MaskPattern):
         i = np.arange(n)
         return np.zeros(n), ((i % self.L) + 1 + (self.bos * (i >= self.L))).astype(float)
 
+    def hub_band(self, n):
+        """With a shared BOS, token 0 is the hub; off it every key of row i lies in its own document, ``i − L < j ≤
+        i``.  Without one the documents fall apart (φ_bip = 0 at their boundary): no hubs to declare."""
+        n = check_n(n)
+        return (1, min(self.L, n)) if self.bos else None
+
     def structure(self, n):
         return "structural"
 

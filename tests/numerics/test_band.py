@@ -295,7 +295,7 @@ def test_a_row_with_almost_no_mass_off_the_hubs_is_declined():
 
 @pytest.mark.parametrize("spec, n", [("sink-window:s=4,w=16", 1500), ("sink-window:s=1,w=3", 900),
                                      ("streaming-llm:s=3,w=10", 1200), ("longformer:w=16,g=2", 1000),
-                                     ("longformer:w=8,g=1", 800)])
+                                     ("longformer:w=8,g=1", 800), ("document:L=16,bos=1", 3000)])
 def test_check_takes_the_hub_strip_and_agrees_with_the_full_scan(spec, n):
     from attention_transport.check import check_pattern
 
