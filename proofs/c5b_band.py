@@ -106,7 +106,9 @@ def _random_band(rng, n, width):
     return A
 
 
-def _cells(A):
+def exact_cells(A):
+    """``(a, b, cut, vol, comp)`` of every cell of an exact matrix, by definition: keys j < a and queries i < b
+    on one side (C5h reads them too)."""
     n = len(A)
     r = [sum(row) for row in A]
     c = [sum(A[p][q] for p in range(n)) for q in range(n)]
@@ -115,8 +117,13 @@ def _cells(A):
         for aa in range(n + 1):
             cut = sum(A[p][q] for p in range(n) for q in range(n) if (p < bb) != (q < aa))
             vol = sum(r[:bb]) + sum(c[:aa])
-            if 0 < vol < total:
-                yield aa, bb, cut / min(vol, total - vol)
+            yield aa, bb, cut, vol, total - vol
+
+
+def _cells(A):
+    for aa, bb, cut, vol, comp in exact_cells(A):
+        if vol > 0 and comp > 0:
+            yield aa, bb, cut / min(vol, comp)
 
 
 def _exact(ctx):

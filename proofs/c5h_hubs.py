@@ -17,6 +17,7 @@ import sympy as sp
 
 from attention_transport.errors import WontFit
 from attention_transport.numerics.band import hub_banded_bipartite_minimum, hub_cut_lower_bound
+from attention_transport.proofs.c5b_band import exact_cells
 from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, infeasible, require, symbolic_zero
 from attention_transport.proofs.scope import Region, Scope
 
@@ -102,18 +103,6 @@ def _random_hub_band(rng, n, h, width, hub_share=1):
     return A
 
 
-def _cells(A):
-    n = len(A)
-    r = [sum(row) for row in A]
-    col = [sum(A[p][q] for p in range(n)) for q in range(n)]
-    total = sum(r) + sum(col)
-    for bb in range(n + 1):
-        for aa in range(n + 1):
-            cut = sum(A[p][q] for p in range(n) for q in range(n) if (p < bb) != (q < aa))
-            vol = sum(r[:bb]) + sum(col[:aa])
-            yield aa, bb, cut, vol, total - vol
-
-
 def _exact(ctx):
     """Every far cell against ℓ, and every cell past a strip whose edges pass the test against the minimum."""
     rng = random.Random(20261207)
@@ -126,7 +115,7 @@ def _exact(ctx):
                 betas = [sum(A[p][h:]) for p in range(n)]
                 Sb = np.array([sum(sigma[k:]) for k in range(n + 1)], dtype=object)
                 Bc = np.array([sum(betas[:k]) for k in range(n + 1)], dtype=object)
-                cells = {(aa, bb): (cut, vol, comp) for aa, bb, cut, vol, comp in _cells(A)}
+                cells = {(aa, bb): (cut, vol, comp) for aa, bb, cut, vol, comp in exact_cells(A)}
                 phis = {k: cut / min(vol, comp) for k, (cut, vol, comp) in cells.items() if min(vol, comp) > 0}
                 best = min(phis.values())
                 for (aa, bb), (cut, vol, comp) in cells.items():
@@ -178,7 +167,7 @@ def _numerics(ctx):
                 F = np.array(A, dtype=float)
                 if n > N_EXACT:  # row-stochastic, as attention is: rows of comparable mass off the hubs
                     F /= F.sum(axis=1, keepdims=True)
-                best = (min(cut / min(vol, comp) for _, _, cut, vol, comp in _cells(A) if min(vol, comp) > 0)
+                best = (min(cut / min(vol, comp) for _, _, cut, vol, comp in exact_cells(A) if min(vol, comp) > 0)
                         if n <= N_EXACT else bipartite_minimum(F).phi)  # exact cells, or the float O(n²) scan
                 B = F.copy()
                 B[:h] = 0.0
