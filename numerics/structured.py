@@ -722,7 +722,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         else:
             precond, shift_invert, what = _sparse_preconditioner(L, A, n, band)
             method = "LOBPCG on the sparse Laplacian" + (f", preconditioned by {what}" if what else
-                                                         " (long-range links: no LU preconditioner)")
+                                                         " (no LU preconditioner: long-range links, or the "
+                                                         "factorization failed)")
             solved = f"the sparse Laplacian through {what}"
     else:
         root = np.sqrt(d)
