@@ -719,8 +719,9 @@ def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows, direct=None):
             a1 = min(i1, a0 + sub)
             blk = np.zeros((a1 - a0, n + 1))
             np.cumsum(rows[a0 - i0: a1 - i0], axis=1, dtype=np.float64, out=blk[:, 1:])
-            np.cumsum(blk, axis=0, out=blk)
-            blk += m_prev
+            blk[0] += m_prev
+            for k in range(1, a1 - a0):  # down the rows one row at a time: numpy's cumsum over axis 0 strides
+                np.add(blk[k], blk[k - 1], out=blk[k])  # across rows, about ten times slower on a C-order block
             m_prev = blk[-1].copy()
             scan(a0 + 1, blk)
     if not np.isfinite(best[0]):
