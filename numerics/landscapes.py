@@ -411,12 +411,12 @@ _POOL = []
 
 def _sum_pool():
     """The summing pass's thread pool, started once per process (starting threads per call costs a tenth of
-    the pass at n = 4096)."""
-    if not _POOL:
+    the pass at n = 4096).  A forked child gets its own: the parent's threads do not exist there."""
+    if not _POOL or _POOL[0][0] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL.append(ThreadPoolExecutor(_SUM_THREADS, thread_name_prefix="attention-transport-sums"))
-    return _POOL[0]
+        _POOL[:] = [(os.getpid(), ThreadPoolExecutor(_SUM_THREADS, thread_name_prefix="attention-transport-sums"))]
+    return _POOL[0][1]
 
 
 def _sum_blocks(A, blocks, r, s):

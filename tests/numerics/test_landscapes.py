@@ -174,7 +174,7 @@ def _threaded(threads, block_bytes):
     def restore():
         for k, v in saved.items():
             setattr(landscapes, k, v)
-        for extra in landscapes._POOL:
+        for _, extra in landscapes._POOL:
             extra.shutdown()
         landscapes._POOL[:] = pool
 
@@ -196,6 +196,24 @@ def test_threaded_sums_equal_the_definition(A, threads, rows):
     upper = np.triu(A64, 1)
     for got, ref in ((r, A64.sum(axis=1)), (c, A64.sum(axis=0)), (s, upper.sum(axis=1)), (u, upper.sum(axis=0))):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_a_forked_child_sums_with_threads_of_its_own():
+    """The pool is per process: a child forked after the parent summed starts a pool of its own (the parent's
+    threads are not copied by a fork) and gets the parent's sums."""
+    import multiprocessing
+
+    rng = np.random.default_rng(2)
+    A = np.tril(rng.random((64, 64)))
+    restore = _threaded(2, 4 * 64 * 8)
+    try:
+        expected = landscapes._streamed_sums(A)[1]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as child:
+            got = child.apply_async(landscapes._streamed_sums, (A,)).get(timeout=60)[1]
+    finally:
+        restore()
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
 @pytest.mark.parametrize("bad, message", [(np.nan, "nan"), (-0.25, "-0.25"), (np.inf, "inf"), (-0.0, None)])
