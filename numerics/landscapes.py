@@ -693,20 +693,28 @@ def bipartite_minimum_from_rows(r, c, row_blocks, tail_rows, direct=None):
         nonlocal best, lowest
         bs = np.arange(first_b, first_b + M.shape[0])
         vol = R[bs][:, None] + C[None, :]
-        comp = Rs[bs][:, None] + Cs[None, :]
-        cut = vol - 2.0 * M
-        side = vol.copy()
-        denom = np.minimum(vol, comp)
+        denom = Rs[bs][:, None] + Cs[None, :]  # comp, then min(vol, comp) in place
+        cut = M * -2.0
+        cut += vol
+        side = vol
         if bs[-1] >= tail:
             k0 = max(0, tail - first_b)
-            cut[k0:] = _cut(vol[k0:], comp[k0:], M[k0:], S_tail[bs[k0:] - tail])
-            side[k0:] = denom[k0:]
+            cut[k0:] = _cut(vol[k0:], denom[k0:], M[k0:], S_tail[bs[k0:] - tail])
+            side = vol.copy()
+            side[k0:] = np.minimum(vol[k0:], denom[k0:])
+        np.minimum(vol, denom, out=denom)
+        ok = denom > 0
+        # low = max(cut − g·side, 0)/(denom (1 + g)) and φ = cut/denom, in place: inf where a side is empty
+        low = side * -g
+        low += cut
+        np.maximum(low, 0.0, out=low)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ok = denom > 0
-            safe = np.where(ok, denom, 1.0)
-            phi = np.where(ok, cut / safe, np.inf)
-            low = np.where(ok, np.maximum(cut - g * side, 0.0) / (safe * (1 + g)), np.inf)
-        lowest = min(lowest, float(low.min()))
+            np.divide(low, denom, out=low, where=ok)
+            np.divide(cut, denom, out=cut, where=ok)
+        low[~ok] = np.inf
+        cut[~ok] = np.inf
+        phi = cut
+        lowest = min(lowest, float(low.min()) / (1 + g))
         k = int(np.argmin(phi))
         if phi.flat[k] < best[0]:
             best = (float(max(phi.flat[k], 0.0)), k % (n + 1), int(bs[k // (n + 1)]))
