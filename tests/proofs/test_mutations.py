@@ -154,6 +154,9 @@ MUTATIONS = [
     ("c5h-code-bound-one-row-too-many", "guard", "C5h", "exact", Context(),
      patch(c5h, "hub_cut_lower_bound", lambda a, b, Sb, Bc, w, real=c5h.hub_cut_lower_bound: real(a, b, Sb, Bc, w - 1)),
      True, "< ℓ"),
+    ("c5h-code-minimum-raised", "guard", "C5h", "numerics", Context(),
+     patch(c5h, "hub_banded_bipartite_minimum", lambda *a, real=c5h.hub_banded_bipartite_minimum, **k: (
+         replace(real(*a, **k)[0], phi=real(*a, **k)[0].phi * (1 + 1e-9)), real(*a, **k)[1])), True, "vs exact"),
     # exact certificates of the linear-arithmetic steps
     ("lp-forged-multipliers", "certificate", "C1", "rows-inside", Context(),
      patch(core, "farkas_certificate", _forged_farkas), True, "multipliers leave"),
