@@ -52,6 +52,8 @@ from functools import cached_property
 
 import numpy as np
 
+from attention_transport.numerics.landscapes import bip_tile
+
 __all__ = ["Accumulator", "sum64", "RowColumnSums", "ResponseRowStatistic", "PromptRows", "RowEntropy",
            "LookbackRows", "ResponseBlock", "Asymmetry", "BipartiteLattice", "exact_bipartite_minimum",
            "full_table_bipartite_minimum", "bip_tile"]
@@ -332,10 +334,8 @@ class BipartiteLattice(Accumulator):
     """
 
     def __init__(self, stream):
-        import torch
-
         super().__init__(stream)
-        n, H = stream.n, stream.H
+        n = stream.n
         self.n, self.s = n, stream.config.stride(n)
         self.g = math.ceil(n / self.s)
         self.b_grid = [min(k * self.s, n) for k in range(self.g + 1)]
@@ -431,13 +431,6 @@ class BipartiteLattice(Accumulator):
 #: stay near the cache are faster (SmolLM2-135M's 270 heads at HaluEval-QA length, all crowded heads of an
 #: example: 0.167 s with 64 MiB chunks, 0.044–0.06 s with 4–8 MiB)
 EXACT_BIP_BYTES = 8 << 20
-
-
-def bip_tile(n):
-    """Side of the tiles of cuts :func:`exact_bipartite_minimum` bounds and searches at n tokens: about √n / 2
-    (smaller tiles bound tighter, larger ones have fewer corners).  Measured on SmolLM2-135M's 270 heads:
-    at n = 231, tiles of 8 took 0.21 s and of 32 0.51 s; at n = 767, tiles of 16 took 1.13 s and of 4 2.07 s."""
-    return 8 if n < 512 else 16 if n < 4096 else 32
 
 
 def full_table_bipartite_minimum(A):

@@ -14,8 +14,10 @@ Undefined cuts (``vol X = 0`` or ``vol Xᶜ = 0``) are ``nan`` in a landscape an
 are excluded from its minimum; a landscape with no defined cut raises.
 
 Complexities (dense ``A``): one pass over A for the prefix landscape (row and
-column sums plus the strictly-upper sums), O(n) afterwards; O(n²) time and
-O(n · block) memory for the bipartite minimum.  For causal A the strictly-upper
+column sums plus the strictly-upper sums), O(n) afterwards; for the bipartite
+minimum one pass, then the tiles of cuts whose corner bounds could hold the
+minimum (O(n²) time and O(n · block) memory when the landscape is too flat to
+prune).  For causal A the strictly-upper
 sums vanish and the landscape is the in-degree identity C1:
 ``cut(t) = Σ_{k≤t} (c_k − r_k)``, ``vol(t) = Σ_{k≤t} (r_k + c_k)``.
 
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.operators import validate_attention
@@ -57,6 +60,7 @@ __all__ = [
     "bipartite_landscape",
     "bipartite_minimum",
     "bipartite_minimum_from_rows",
+    "bip_tile",
     "conductance",
     "direct_prefix_cuts",
     "direct_bipartite_cut",
@@ -592,6 +596,190 @@ def bipartite_landscape(A):
     return phi
 
 
+#: a dense bipartite search whose candidate tiles exceed this fraction of all tiles (a flat landscape: the
+#: bounds prune little) scans every row instead (:func:`bipartite_minimum_from_rows`)
+TILE_CROWDED = 0.25
+#: candidate tiles are evaluated in chunks of about this many bytes of float64 temporaries each
+_TILE_CHUNK_BYTES = 4 << 20
+
+
+def bip_tile(n):
+    """Side T of the tiles of cuts that :func:`bipartite_minimum` bounds and searches at n: smaller tiles bound
+    tighter, larger ones have fewer corners.  Measured on SmolLM2-135M's 270 heads: at n = 231, tiles of 8
+    took 0.21 s and of 32 0.51 s; at n = 767, tiles of 16 took 1.13 s and of 4 2.07 s; on a random causal
+    head at n = 4096, tiles of 32 leave 97 of 16641 tiles to evaluate."""
+    return 8 if n < 512 else 16 if n < 4096 else 32
+
+
+def _tile_sums(A, T, blocks, r, blk):
+    """One pass over the row blocks ``blocks`` of A (each starts at a multiple of T): validates them and
+    writes the row sums ``r`` and ``blk[k, j] = Σ_{i ∈ group k} A_ij`` (row groups of T) on their rows.
+    Returns whether every entry was finite and nonnegative."""
+    n = A.shape[0]
+    for i0, i1 in blocks:
+        b64 = np.asarray(A[i0:i1], dtype=np.float64)  # float64 A is read in place, others once per block
+        if not b64.min() >= 0:  # NaN or a negative entry
+            return False
+        r[i0:i1] = b64.sum(axis=1)
+        k0, m = i0 // T, (i1 - i0) // T
+        if m:
+            blk[k0:k0 + m] = b64[:m * T].reshape(m, T, n).sum(axis=1)
+        if i1 - i0 > m * T:
+            blk[k0 + m] = b64[m * T:].sum(axis=0)
+    return True
+
+
+def _column_groups(x, T, G):
+    """``out[i, m] = Σ_{j ∈ [mT, (m+1)T)} x_ij`` for m = 0..G − 1 (groups past the last column are zero)."""
+    x = np.asarray(x, dtype=np.float64)
+    rows, n = x.shape
+    G0 = n // T
+    out = np.zeros((rows, G))
+    out[:, :G0] = as_strided(x, (rows, G0, T), (x.strides[0], T * x.strides[1], x.strides[1])).sum(axis=2)
+    if n > G0 * T:
+        out[:, G0] = x[:, G0 * T:].sum(axis=1)
+    return out
+
+
+def _head(x):
+    """Exclusive prefix sums down axis 0: ``out[k] = Σ_{k' < k} x[k']`` for k = 0..len(x) (row by row: numpy's
+    cumsum over axis 0 strides across rows, several times slower on a C-order array)."""
+    out = np.empty((x.shape[0] + 1,) + x.shape[1:])
+    out[0] = 0.0
+    for k in range(x.shape[0]):
+        np.add(out[k], x[k], out=out[k + 1])
+    return out
+
+
+def _rest(x):
+    """Suffix sums down axis 0, summed from the end: ``out[k] = Σ_{k' ≥ k} x[k']`` for k = 0..len(x)."""
+    out = np.empty((x.shape[0] + 1,) + x.shape[1:])
+    out[-1] = 0.0
+    for k in range(x.shape[0] - 1, -1, -1):
+        np.add(out[k + 1], x[k], out=out[k])
+    return out
+
+
+def _left(x):
+    """Exclusive prefix sums along the last axis: ``out[..., a] = Σ_{j < a} x[..., j]``, a = 0..len."""
+    out = np.empty(x.shape[:-1] + (x.shape[-1] + 1,))
+    out[..., 0] = 0.0
+    np.cumsum(x, axis=-1, out=out[..., 1:])
+    return out
+
+
+def _right(x):
+    """Suffix sums along the last axis, summed from the end: ``out[..., a] = Σ_{j ≥ a} x[..., j]``."""
+    out = np.empty(x.shape[:-1] + (x.shape[-1] + 1,))
+    out[..., -1] = 0.0
+    np.cumsum(x[..., ::-1], axis=-1, out=out[..., -2::-1])
+    return out
+
+
+def _tile_bounds(U, L, vol, comp):
+    """Lower bounds on φ over each tile from the lattice tables ``[k, m]`` (cut rows and columns lat_k, lat_m).
+
+    Tile (k, m) holds the cells b ∈ [lat_k, lat_{k+1}], a ∈ [lat_m, lat_{m+1}].  U rises with b and falls
+    with a, L the reverse, the volume rises with both and the complement falls, so the tile's corners
+    bound every cell: ``φ ≥ (U(b_0, a_1) + L(b_1, a_0)) / min(vol(b_1, a_1), comp(b_0, a_0))``.  A tile
+    with no volume on one side in every cell gets nan or inf (never a candidate).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (U[:-1, 1:] + L[1:, :-1]) / np.minimum(vol[1:, 1:], comp[:-1, :-1])
+
+
+def _tiled_bipartite_minimum(A, T):
+    """:func:`bipartite_minimum` by bounding tiles of cuts; None when the bounds prune too little.
+
+    ``U(b, a) = Σ_{i<b, j≥a} A_ij`` and ``L(b, a) = Σ_{i≥b, j<a} A_ij`` (cut = U + L) are taken on the
+    lattice of every T-th row and column from the T × T block sums; inside a candidate tile they are the
+    lattice value plus partial sums of the tile's rows and columns.  Every quantity is a sum of nonnegative
+    terms, so every cell's φ carries a relative rounding error of at most ``3 γ_{2n+4}``.
+    """
+    n = A.shape[0]
+    G = -(-(n + 1) // T)  # tiles of T query rows (and T key columns) cover b, a = 0..n
+    r, blk = np.empty(n), np.zeros((G, n))
+    rows = T * max(1, _SUM_BLOCK_BYTES // max(1, T * n * A.itemsize))
+    blocks = [(i0, min(n, i0 + rows)) for i0 in range(0, n, rows)]
+    k = _SUM_THREADS if n * n >= _SUM_THREADED_MIN_ENTRIES else 1
+    if k == 1:
+        ok = _tile_sums(A, T, blocks, r, blk)
+    else:
+        ok = all(_sum_pool().map(lambda part: _tile_sums(A, T, part, r, blk), [blocks[j::k] for j in range(k)]))
+    if not ok or not np.isfinite(r).all():
+        validate_attention(A, dtype=None)  # raises naming the offending entry
+    c = blk.sum(axis=0)
+    R, C, Rs, Cs = _left(r), _left(c), _right(r), _right(c)
+    lat = np.minimum(np.arange(G + 1) * T, n)  # lattice lines: the tiles' first rows and columns, then n
+    B = _column_groups(blk, T, G)  # T × T block sums
+    U = _head(_right(B))  # [k, m] = U(lat_k, lat_m)
+    L = _rest(_left(B))  # [k, m] = L(lat_k, lat_m)
+    vol = R[lat][:, None] + C[lat][None, :]
+    comp = Rs[lat][:, None] + Cs[lat][None, :]
+    den = np.minimum(vol, comp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(den > 0, (U + L) / np.where(den > 0, den, 1.0), np.inf)
+    bound = _tile_bounds(U, L, vol, comp)
+    g = 3 * _gamma(2 * n + 4)
+    kb, ka = divmod(int(np.argmin(phi)), G + 1)
+    best = (float(phi[kb, ka]), int(lat[kb]), int(lat[ka]))  # (φ, b, a): ties go to the smallest b, then a
+    with np.errstate(invalid="ignore"):
+        # a tile whose bound, less its rounding, exceeds the best lattice cell, plus its rounding, holds no minimum
+        cand = np.argwhere(bound * (1 - 4 * g) <= best[0] * (1 + 4 * g))
+    if cand.shape[0] > TILE_CROWDED * G * G and cand.shape[0] > 64:
+        return None
+    if cand.shape[0]:
+        PB, SB = _head(blk), _rest(blk)  # [k, j]: Σ_{i < lat_k} A_ij and Σ_{i ≥ lat_k} A_ij
+        need = np.unique(np.minimum(cand[:, 0][:, None] * T + np.arange(T), n - 1))
+        seg = np.empty((need.size, G))  # the candidate rows' column-group sums, a few MiB of rows at a time
+        step = max(1, _SUM_BLOCK_BYTES // (8 * n))
+        for s0 in range(0, need.size, step):
+            seg[s0:s0 + step] = _column_groups(A[need[s0:s0 + step]], T, G)
+        segP, segS = _left(seg), _right(seg)  # [row, m]: Σ over the groups before m, and from m on
+    t = np.arange(T)
+    chunk = max(1, _TILE_CHUNK_BYTES // (8 * T * T * 8))
+    for c0 in range(0, cand.shape[0], chunk):
+        kk, mm = cand[c0:c0 + chunk, 0], cand[c0:c0 + chunk, 1]
+        b = kk[:, None] * T + t  # (K, T): the tile's cut rows b, up to n
+        a = mm[:, None] * T + t  # (K, T): its cut columns a, up to n
+        bi, ai = np.minimum(b, n - 1), np.minimum(a, n - 1)  # rows i = b and columns j = a, clipped
+        row_in, col_in = b < n, a < n  # rows and columns past n are zeros
+        X = A[bi[:, :, None], ai[:, None, :]].astype(np.float64)
+        X *= row_in[:, :, None] & col_in[:, None, :]
+        at = np.searchsorted(need, bi)
+        # S_i(a) = Σ_{j ≥ a} A_ij and P_i(a) = Σ_{j < a} A_ij for the tile's rows i and columns a: inside the
+        # tile from its entries, outside from the column groups
+        S = _right(X)[:, :, :-1] + segS[at, mm[:, None] + 1][:, :, None]
+        P = _left(X)[:, :, :-1] + segP[at, mm[:, None]][:, :, None]
+        S *= row_in[:, :, None]
+        P *= row_in[:, :, None]
+        # U(b, a) = U(kT, a) + Σ_{kT ≤ i < b} S_i(a), with U(kT, a) = U(kT, lat_{m+1}) + Σ_{a ≤ j < lat_{m+1}}
+        # Σ_{i < kT} A_ij; L(b, a) = L(lat_{k+1}, a) + Σ_{b ≤ i < lat_{k+1}} P_i(a), likewise
+        pb = PB[kk[:, None], ai] * col_in
+        sb = SB[kk[:, None] + 1, ai] * col_in
+        Ut = (U[kk, mm + 1][:, None] + _right(pb)[:, :-1])[:, None, :] + _head(S.transpose(1, 0, 2))[:-1].transpose(
+            1, 0, 2)
+        Lt = (L[kk + 1, mm][:, None] + _left(sb)[:, :-1])[:, None, :] + _rest(P.transpose(1, 0, 2))[:-1].transpose(
+            1, 0, 2)
+        bc, ac = np.minimum(b, n), np.minimum(a, n)
+        vol_t = R[bc][:, :, None] + C[ac][:, None, :]
+        comp_t = Rs[bc][:, :, None] + Cs[ac][:, None, :]
+        den_t = np.minimum(vol_t, comp_t)
+        valid = (den_t > 0) & (b <= n)[:, :, None] & (a <= n)[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi_t = np.where(valid, (Ut + Lt) / np.where(valid, den_t, 1.0), np.inf).reshape(len(kk), -1)
+        j = np.argmin(phi_t, axis=1)
+        v = phi_t[np.arange(len(kk)), j]
+        for q in np.flatnonzero(v <= best[0]):
+            cell = (float(v[q]), int(b[q, j[q] // T]), int(a[q, j[q] % T]))
+            best = min(best, cell)
+    phi, b, a = best
+    if not np.isfinite(phi):
+        raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
+    rel = 0.0 if phi == 0 else (1 + g) / (1 - g) - 1 + g  # every cell carries at most g of rounding
+    return BipartiteMinimum(phi=phi, a_star=a, b_star=b, n=n, rel_error=rel,
+                            method=f"tiles of {T} × {T} cuts bounded by their corners; candidates evaluated cell by cell")
+
 def bipartite_minimum(A):
     """Minimum of the bipartite landscape, ``φ_bip(A)``, and its argmin (a*, b*).
 
@@ -611,12 +799,25 @@ def bipartite_minimum(A):
 
     Notes
     -----
-    O(n²) time; memory O(n · block) beyond A: the running row of 2-D prefix
-    sums ``M_{b,·}`` is advanced a block of query rows at a time, never as an
-    ``(n + 1)²`` temporary.  ``φ_bip ≤ φ`` since the diagonal ``a = b = t``
-    is the prefix cut.
+    First by tiles (:func:`bip_tile`): one pass over A gives the row sums and the
+    column sums of every group of T rows, hence ``U(b, a) = Σ_{i<b, j≥a} A_ij`` and
+    ``L(b, a) = Σ_{i≥b, j<a} A_ij`` on the lattice of every T-th cut row and
+    column.  The corners of each T × T tile of cuts bound every cell of it
+    (:func:`_tile_bounds`); only the tiles whose bound is not above the best
+    lattice cell are evaluated cell by cell, from their own entries and the
+    lattice.  Every quantity is a sum of nonnegative terms, so every cell's φ is
+    accurate to ``3 γ_{2n+4}`` whatever the scale of the cut, and ``rel_error``
+    says so.  On a random causal head at n = 4096 with T = 32, 97 of 16641
+    tiles remain.  ``φ_bip ≤ φ`` since the diagonal ``a = b = t`` is the
+    prefix cut.
 
-    Conditioning: the complement's volume is summed from the end, never formed
+    A flat landscape leaves most tiles as candidates (more than
+    :data:`TILE_CROWDED` of them: a head with all its mass on one key has every
+    cut at 1).  Then every cell is scanned, O(n²) time and memory O(n · block)
+    beyond A: the running row of 2-D prefix sums ``M_{b,·}`` is advanced a block
+    of query rows at a time, never as an ``(n + 1)²`` temporary.
+
+    Conditioning of the scan: the complement's volume is summed from the end, never formed
     as a difference.  The cut ``vol − 2M`` is exact to ``~n·ε·vol``; where the
     complement is the smaller side and tiny (an attention-sink head's last
     keys), that is not enough, so the rows ``b`` whose query suffix is below
@@ -630,6 +831,9 @@ def bipartite_minimum(A):
     :data:`BIP_DIRECT_MAX_N`; beyond, ``rel_error`` bounds the result.
     """
     A = _as_matrix(A)
+    bm = _tiled_bipartite_minimum(A, bip_tile(A.shape[0]))
+    if bm is not None:
+        return bm
     r, c, _, _ = _streamed_sums(A)
 
     def blocks():

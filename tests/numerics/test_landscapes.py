@@ -152,6 +152,103 @@ def test_bipartite_blocking_is_invisible(monkeypatch):
     assert full[one.b_star, one.a_star] == pytest.approx(one.phi, rel=1e-12)
 
 
+def _first_minimum(full):
+    """(φ, a, b) of the smallest finite cell of a landscape [b, a]: ties to the smallest b, then a."""
+    k = int(np.nanargmin(full))
+    b, a = divmod(k, full.shape[1])
+    return float(full[b, a]), a, b
+
+
+@settings(max_examples=150, deadline=None)
+@given(attention_matrices(min_n=2, max_n=40), st.sampled_from([1, 2, 3, 5, 8]))
+def test_tiles_are_exact(A, T):
+    """The tiled search against every cell: each tile's corner bound may prune only cells above the minimum,
+    and the cells inside candidate tiles (rows and columns past n included) are the true cuts."""
+    A = np.asarray(A, dtype=np.float64)
+    full = bipartite_landscape(A)
+    phi, a, b = _first_minimum(full)
+    bm = landscapes._tiled_bipartite_minimum(A, T)
+    if bm is None:  # the bounds pruned too little: the row scan takes it (tested with the public function)
+        assert T <= 3
+        return
+    assert bm.phi == pytest.approx(phi, rel=1e-12, abs=1e-300)
+    assert full[bm.b_star, bm.a_star] == pytest.approx(phi, rel=1e-12, abs=1e-300)
+    assert bm.rel_error < 1e-12
+
+
+@settings(max_examples=100, deadline=None)
+@given(attention_matrices(min_n=2, max_n=24), st.sampled_from([1, 2, 3, 5]))
+def test_tile_bounds_hold_every_cell(A, T):
+    """Each tile's corner bound lies at or below every defined cell of its tile (the full landscape's)."""
+    A = np.asarray(A, dtype=np.float64)
+    n = A.shape[0]
+    full = bipartite_landscape(A)
+    lat = np.minimum(np.arange(-(-(n + 1) // T) + 1) * T, n)
+    U = np.array([[A[:b, a:].sum() for a in lat] for b in lat])
+    L = np.array([[A[b:, :a].sum() for a in lat] for b in lat])
+    vol = np.array([[A[:b].sum() + A[:, :a].sum() for a in lat] for b in lat])
+    comp = np.array([[A[b:].sum() + A[:, a:].sum() for a in lat] for b in lat])
+    bound = landscapes._tile_bounds(U, L, vol, comp)
+    for k in range(len(lat) - 1):
+        for m in range(len(lat) - 1):
+            cells = full[lat[k]: lat[k + 1] + 1, lat[m]: lat[m + 1] + 1]
+            if np.isfinite(cells).any():
+                assert bound[k, m] <= np.nanmin(cells) * (1 + 1e-12) + 1e-300
+
+
+@pytest.mark.parametrize("n, T", [(37, 8), (63, 8), (64, 8), (65, 8), (200, 16), (511, 8)])
+def test_tiles_find_minima_inside_tiles(n, T):
+    """Heads whose minimum lies off the lattice of every T-th cut: the answer is the first minimum of the full
+    landscape, cell for cell (n = 63, 64 and 65 put the last cut row n before, on and after a lattice line)."""
+    rng = np.random.default_rng(n)
+    heads = [np.tril(np.ones((n, n)))]  # uniform causal: a wide, flat valley, where a bound is close to the cells
+    heads += [np.tril(rng.random((n, n)) ** (1 + 4 * trial)) + np.diag(rng.random(n)) for trial in range(6)]
+    for A in heads:
+        A /= A.sum(axis=1, keepdims=True)
+        full = bipartite_landscape(A)
+        phi, a, b = _first_minimum(full)
+        bm = landscapes._tiled_bipartite_minimum(A, T)
+        assert bm is not None
+        assert (bm.phi, bm.a_star, bm.b_star) == (pytest.approx(phi, rel=1e-12), a, b)
+
+
+def test_crowded_tiles_go_to_the_row_scan():
+    """A landscape flat enough that most tiles are candidates (every query on key 1: every defined cut is 1) is
+    scanned row by row instead, with the same answer."""
+    n = 300
+    A = np.zeros((n, n))
+    A[:, 0] = 1.0
+    assert landscapes._tiled_bipartite_minimum(A, 8) is None
+    full = bipartite_landscape(A)
+    bm = bipartite_minimum(A)
+    assert bm.phi == pytest.approx(np.nanmin(full), rel=1e-12)
+    assert bm.method == "scan of every (a, b)"
+
+
+def test_tile_pass_validates():
+    """The tiles' one pass validates each block: a bad entry anywhere gets the one-line error that names it."""
+    for dtype in (np.float64, np.float32):
+        A = np.tril(np.ones((600, 600), dtype=dtype))
+        A[517, 3] = -1.0
+        with pytest.raises(ValueError, match=r"nonnegative; got A\[517, 3\] = -1"):
+            bipartite_minimum(A)
+        A[517, 3] = np.nan
+        with pytest.raises(ValueError, match=r"finite; got A\[517, 3\] = nan"):
+            bipartite_minimum(A)
+
+
+def test_tiled_threads_agree(monkeypatch):
+    """The tiles' pass on one thread and on several gives the same minimum, bit for bit."""
+    rng = np.random.default_rng(7)
+    A = np.tril(rng.random((2100, 2100)))
+    A /= A.sum(axis=1, keepdims=True)
+    many = bipartite_minimum(A)
+    monkeypatch.setattr(landscapes, "_SUM_THREADED_MIN_ENTRIES", 1 << 40)
+    one = bipartite_minimum(A)
+    assert (many.phi, many.a_star, many.b_star) == (one.phi, one.a_star, one.b_star)
+    assert many.method.startswith("tiles")
+
+
 def test_prefix_blocks_agree(monkeypatch):
     rng = np.random.default_rng(5)
     A = rng.random((257, 257)).astype(np.float32)
