@@ -61,6 +61,8 @@ __all__ = [
     "bipartite_minimum",
     "bipartite_minimum_from_rows",
     "bip_tile",
+    "tiled_bipartite_minimum",
+    "sparse_tiled_bipartite_minimum",
     "conductance",
     "direct_prefix_cuts",
     "direct_bipartite_cut",
@@ -689,13 +691,9 @@ def _tile_bounds(U, L, vol, comp):
 
 
 def _tiled_bipartite_minimum(A, T):
-    """:func:`bipartite_minimum` by bounding tiles of cuts; None when the bounds prune too little.
-
-    ``U(b, a) = Σ_{i<b, j≥a} A_ij`` and ``L(b, a) = Σ_{i≥b, j<a} A_ij`` (cut = U + L) are taken on the
-    lattice of every T-th row and column from the T × T block sums; inside a candidate tile they are the
-    lattice value plus partial sums of the tile's rows and columns.  Every quantity is a sum of nonnegative
-    terms, so every cell's φ carries a relative rounding error of at most ``3 γ_{2n+4}``.
-    """
+    """:func:`bipartite_minimum` of a dense A by bounding tiles of cuts (:func:`tiled_bipartite_minimum`); None
+    when the bounds prune too little.  One pass over A, on :data:`_SUM_THREADS` threads, validates it and sums
+    its rows and its groups of T rows."""
     n = A.shape[0]
     G = -(-(n + 1) // T)  # tiles of T query rows (and T key columns) cover b, a = 0..n
     r, blk = np.empty(n), np.zeros((G, n))
@@ -708,6 +706,70 @@ def _tiled_bipartite_minimum(A, T):
         ok = all(_sum_pool().map(lambda part: _tile_sums(A, T, part, r, blk), [blocks[j::k] for j in range(k)]))
     if not ok or not np.isfinite(r).all():
         validate_attention(A, dtype=None)  # raises naming the offending entry
+
+    def group_rows(need):
+        out = np.empty((need.size, G))  # a few MiB of rows at a time
+        step = max(1, _SUM_BLOCK_BYTES // (8 * n))
+        for s0 in range(0, need.size, step):
+            out[s0:s0 + step] = _column_groups(A[need[s0:s0 + step]], T, G)
+        return out
+
+    def entries(bi, ai):
+        return A[bi[:, :, None], ai[:, None, :]].astype(np.float64)
+
+    return tiled_bipartite_minimum(T, r, blk, group_rows, entries)
+
+
+def sparse_tiled_bipartite_minimum(A, T=None):
+    """:func:`tiled_bipartite_minimum` of a validated scipy sparse matrix: the group sums are sparse products
+    with the T-row indicator, the candidate tiles' entries come from CSR slices.  None when the bounds prune
+    too little."""
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(A, dtype=np.float64)
+    n = A.shape[0]
+    T = int(T or bip_tile(n))
+    G = -(-(n + 1) // T)
+    E = sp.csr_matrix((np.ones(n), (np.arange(n) // T, np.arange(n))), shape=(G, n))  # row i in group i // T
+    r = np.asarray(A.sum(axis=1), dtype=np.float64).ravel()
+    blk = (E @ A).toarray()
+
+    def group_rows(need):
+        return (A[need] @ E.T).toarray()
+
+    def entries(bi, ai):  # a tile's rows and columns are contiguous (clipped at n − 1): CSR slices
+        out = np.zeros(bi.shape + (ai.shape[1],))
+        for q in range(bi.shape[0]):
+            b0, b1, a0, a1 = bi[q, 0], bi[q, -1] + 1, ai[q, 0], ai[q, -1] + 1
+            out[q, :b1 - b0, :a1 - a0] = A[b0:b1, a0:a1].toarray()
+        return out
+
+    return tiled_bipartite_minimum(T, r, blk, group_rows, entries)
+
+
+def tiled_bipartite_minimum(T, r, blk, group_rows, entries):
+    """``φ_bip`` and (a*, b*) by bounding tiles of cuts; None when the bounds prune too little.
+
+    ``U(b, a) = Σ_{i<b, j≥a} A_ij`` and ``L(b, a) = Σ_{i≥b, j<a} A_ij`` (cut = U + L) are taken on the
+    lattice of every T-th row and column from the T × T block sums; inside a candidate tile they are the
+    lattice value plus partial sums of the tile's rows and columns.  Every quantity is a sum of nonnegative
+    terms, so every cell's φ carries a relative rounding error of at most ``3 γ_{2n+4}``.
+
+    Parameters
+    ----------
+    T : int
+        Side of the tiles.
+    r : numpy.ndarray, shape (n,)
+        Row sums of A (float64).
+    blk : numpy.ndarray, shape (G, n)
+        ``blk[k, j] = Σ_{kT ≤ i < (k+1)T} A_ij`` with ``G = ⌈(n + 1)/T⌉`` (groups past n are zero).
+    group_rows : callable
+        ``group_rows(rows)`` returns ``out[q, m] = Σ_{mT ≤ j < (m+1)T} A[rows[q], j]``, shape (len(rows), G).
+    entries : callable
+        ``entries(bi, ai)`` with bi, ai of shape (K, T) returns ``A[bi[q, s], ai[q, t]]``, shape (K, T, T).
+    """
+    n = r.size
+    G = blk.shape[0]
     c = blk.sum(axis=0)
     R, C, Rs, Cs = _left(r), _left(c), _right(r), _right(c)
     lat = np.minimum(np.arange(G + 1) * T, n)  # lattice lines: the tiles' first rows and columns, then n
@@ -731,10 +793,7 @@ def _tiled_bipartite_minimum(A, T):
     if cand.shape[0]:
         PB, SB = _head(blk), _rest(blk)  # [k, j]: Σ_{i < lat_k} A_ij and Σ_{i ≥ lat_k} A_ij
         need = np.unique(np.minimum(cand[:, 0][:, None] * T + np.arange(T), n - 1))
-        seg = np.empty((need.size, G))  # the candidate rows' column-group sums, a few MiB of rows at a time
-        step = max(1, _SUM_BLOCK_BYTES // (8 * n))
-        for s0 in range(0, need.size, step):
-            seg[s0:s0 + step] = _column_groups(A[need[s0:s0 + step]], T, G)
+        seg = group_rows(need)  # the candidate rows' column-group sums
         segP, segS = _left(seg), _right(seg)  # [row, m]: Σ over the groups before m, and from m on
     t = np.arange(T)
     chunk = max(1, _TILE_CHUNK_BYTES // (8 * T * T * 8))
@@ -744,7 +803,7 @@ def _tiled_bipartite_minimum(A, T):
         a = mm[:, None] * T + t  # (K, T): its cut columns a, up to n
         bi, ai = np.minimum(b, n - 1), np.minimum(a, n - 1)  # rows i = b and columns j = a, clipped
         row_in, col_in = b < n, a < n  # rows and columns past n are zeros
-        X = A[bi[:, :, None], ai[:, None, :]].astype(np.float64)
+        X = entries(bi, ai)
         X *= row_in[:, :, None] & col_in[:, None, :]
         at = np.searchsorted(need, bi)
         # S_i(a) = Σ_{j ≥ a} A_ij and P_i(a) = Σ_{j < a} A_ij for the tile's rows i and columns a: inside the

@@ -10,7 +10,9 @@ quantity               how
 φ, t*                  the prefix landscape from ``sums(n)`` (C1 when the strictly-upper sums
                        vanish, the general identity otherwise)
 φ_bip, (a*, b*)        banded patterns: the strip |b − a| ≤ K that C5b proves holds the minimum
-                       (:mod:`~.band`, O(n · K)); others: the exact O(n²) scan of
+                       (:mod:`~.band`, O(n · K)), with hubs beside it (C5h); a sparse or dense
+                       matrix in memory: corner-bounded tiles of cuts (one pass, then the tiles
+                       that could hold the minimum); others: the exact O(n²) scan of
                        :func:`~.landscapes.bipartite_minimum_from_rows` over row blocks, and past
                        its limit the exact nested-grid search of :mod:`~.bipsearch` (products only)
 G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
@@ -139,7 +141,9 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
 
     A pattern with a known bandwidth w is searched on the strip ``|b − a| ≤ K`` that C5b proves
     holds the minimum (:func:`~attention_transport.numerics.band.banded_bipartite_minimum`,
-    O(n · K)), with the prefix capacity, widened by its error bound, as the attained value;
+    O(n · K)), with the prefix capacity, widened by its error bound, as the attained value; a pattern
+    holding a matrix in memory by its tiles of cuts
+    (:meth:`~attention_transport.numerics.patterns.Pattern.tiled_bipartite_minimum`, at any n);
     every other pattern by the O(n²) scan over its row blocks up to ``scan_max``, and past it, when the pattern
     has products of its own (not "blocked"), by the exact nested-grid search of
     :func:`~attention_transport.numerics.bipsearch.bounded_bipartite_minimum`.
@@ -188,6 +192,9 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
                                           f"token(s) hold the minimum (C5h, bandwidth {hw} off the hubs)")
             except WontFit as exc:
                 why = f"the hub strip of C5h declined: {exc}"
+    tiled = pattern.tiled_bipartite_minimum(n)  # a matrix in memory: one pass, then the tiles that could hold it
+    if tiled is not None:
+        return tiled
     if scan_max is not None and n > scan_max:
         if pattern.structure(n) == "blocked":
             raise WontFit(f"n = {n} exceeds the bipartite scan limit {scan_max} (an exact O(n²) scan), and {why}")

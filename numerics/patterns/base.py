@@ -53,6 +53,9 @@ __all__ = [
 BLOCK_BYTES = 4 << 20
 #: Largest number of nonzeros for which a pattern's sparse matrix is built (about 1.2 GB in CSR).
 SPARSE_MAX_NNZ = 100_000_000
+#: the tiled bipartite search holds the column sums of every group of T rows, (n/T) × n float64: at most this
+#: many bytes (n ≈ 45000 with T = 32)
+TILE_TABLE_BYTES = 512 << 20
 #: Largest n for the generic O(n²) passes of a pattern without structure (pattern files, unions of them).
 BLOCKED_MAX_N = 1 << 16
 #: Largest value of an integer parameter: index arithmetic stays inside int64.
@@ -334,6 +337,19 @@ class Pattern(ABC):
         ``Q`` a scipy sparse (m, m) matrix of the entry values; else ``None``.  The spectrum of the normalised
         Laplacian is then that of an m×m quotient plus the eigenvalue 1 (vectors summing to 0 on every block)."""
         return None
+
+    def tiled_bipartite_minimum(self, n):
+        """``φ_bip`` at n by corner-bounded tiles of cuts (:func:`~attention_transport.numerics.landscapes.
+        tiled_bipartite_minimum`) from a matrix the pattern holds in memory: its sparse matrix here (a dense
+        matrix in :class:`~.matrix.DenseMatrixPattern`).  ``None`` without one, when the group sums of T rows
+        would exceed :data:`TILE_TABLE_BYTES`, or when the landscape is too flat for the bounds to prune."""
+        from attention_transport.numerics.landscapes import bip_tile, sparse_tiled_bipartite_minimum
+
+        n = check_n(n)
+        if 8 * n * -(-(n + 1) // bip_tile(n)) > TILE_TABLE_BYTES:
+            return None
+        A = self.sparse(n)
+        return None if A is None else sparse_tiled_bipartite_minimum(A)
 
     def hub_band(self, n):
         """``(h, w)`` when the first h tokens are hubs (sinks, global tokens) and, among the rest, ``A_ij = 0``

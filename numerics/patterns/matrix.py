@@ -194,6 +194,11 @@ class DenseMatrixPattern(GivenMatrix):
             out += R.T @ x[i0:i1]
         return out
 
+    def tiled_bipartite_minimum(self, n):
+        from attention_transport.numerics.landscapes import _tiled_bipartite_minimum, bip_tile
+
+        return _tiled_bipartite_minimum(self._A, bip_tile(self._n(n)))
+
     def sums(self, n):
         from attention_transport.numerics.landscapes import _streamed_sums
 

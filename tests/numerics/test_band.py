@@ -104,8 +104,9 @@ def test_the_strip_scan_in_any_chunking_equals_the_full_scan(case):
 def test_the_band_search_is_used_only_where_it_is_cheaper_than_the_full_scan():
     P = parse_pattern("window:w=16")
     assert pattern_bipartite_minimum(P, 1000).method.startswith("band search: |b − a| ≤ 23")
-    assert pattern_bipartite_minimum(P, 400).method == "scan of every (a, b)"  # 8 (2K + 2w) > n: the full scan
-    assert pattern_bipartite_minimum(parse_pattern("sink-window:s=1,w=4"), 200).method == "scan of every (a, b)"
+    # 8 (2K + 2w) > n: not the strip but the sparse matrix's tiles of cuts (an exact search of every cell)
+    assert pattern_bipartite_minimum(P, 400).method.startswith("tiles of 8 × 8 cuts")
+    assert pattern_bipartite_minimum(parse_pattern("sink-window:s=1,w=4"), 200).method.startswith("tiles")
 
 
 def test_a_strip_too_large_for_its_limits_is_skipped_with_the_reason():
@@ -116,14 +117,19 @@ def test_a_strip_too_large_for_its_limits_is_skipped_with_the_reason():
     assert "the strip of C5b (|b − a| ≤ 6143, bandwidth 4096" in rec["skipped"]["phi_bip"]
 
 
-def test_the_full_scan_limit_applies_only_to_patterns_without_a_band():
+def test_the_full_scan_limit_applies_only_to_patterns_without_a_band(monkeypatch):
     from attention_transport.check import check_pattern
+    from attention_transport.numerics.patterns import base
 
     rec = check_pattern("window:w=8", 5000, bip_max=100, spectral_max=2)
     assert rec["phi_bip"] == pytest.approx(2 / (5000 - 0.5), rel=1e-9)  # C5, even w: (w/4) / (n − 1/2)
-    rec = check_pattern("prefix-lm:p=64", 5000, bip_max=100, spectral_max=2)  # no band, no hubs: the nested grids
     P = parse_pattern("prefix-lm:p=64")
     ref = bipartite_minimum(P.dense(5000))
+    rec = check_pattern("prefix-lm:p=64", 5000, bip_max=100, spectral_max=2)  # no band, no hubs: its sparse tiles
+    assert (rec["phi_bip"], rec["a_star"], rec["b_star"]) == (pytest.approx(ref.phi, rel=1e-10), ref.a_star, ref.b_star)
+    assert rec["phi_bip_method"].startswith("tiles of 32 × 32 cuts")
+    monkeypatch.setattr(base, "TILE_TABLE_BYTES", 0)  # no table of group sums: the nested grids, through products
+    rec = check_pattern("prefix-lm:p=64", 5000, bip_max=100, spectral_max=2)
     assert (rec["phi_bip"], rec["a_star"], rec["b_star"]) == (pytest.approx(ref.phi, rel=1e-10), ref.a_star, ref.b_star)
     assert rec["phi_bip_method"].startswith("bounded search over nested grids")
     rec = check_pattern("sink-window:s=4,w=16", 10**5, bip_max=100, spectral_max=2)  # hubs, then a band: C5h

@@ -212,6 +212,25 @@ def test_tiles_find_minima_inside_tiles(n, T):
         assert (bm.phi, bm.a_star, bm.b_star) == (pytest.approx(phi, rel=1e-12), a, b)
 
 
+@settings(max_examples=100, deadline=None)
+@given(attention_matrices(min_n=2, max_n=40), st.sampled_from([1, 2, 3, 5, 8]))
+def test_sparse_tiles_are_exact(A, T):
+    """The same tiles from a scipy sparse matrix (group sums by sparse products, tiles from CSR slices) give
+    the dense tiles' minimum and cell, and the full landscape's."""
+    import scipy.sparse as sp
+
+    A = np.asarray(A, dtype=np.float64)
+    dense = landscapes._tiled_bipartite_minimum(A, T)
+    sparse = landscapes.sparse_tiled_bipartite_minimum(sp.csr_matrix(A), T)
+    assert (dense is None) == (sparse is None)
+    if sparse is None:
+        return
+    full = bipartite_landscape(A)
+    assert sparse.phi == pytest.approx(np.nanmin(full), rel=1e-12, abs=1e-300)
+    assert full[sparse.b_star, sparse.a_star] == pytest.approx(sparse.phi, rel=1e-12, abs=1e-300)
+    assert sparse.phi == pytest.approx(dense.phi, rel=1e-12, abs=1e-300)
+
+
 def test_crowded_tiles_go_to_the_row_scan():
     """A landscape flat enough that most tiles are candidates (every query on key 1: every defined cut is 1) is
     scanned row by row instead, with the same answer."""

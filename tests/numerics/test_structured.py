@@ -42,6 +42,28 @@ def test_structured_route_equals_dense_route(P):
     assert structured["lambda2_residual"] < 1e-9
 
 
+@pytest.mark.parametrize("form", ["sparse", "dense"])
+def test_matrices_in_memory_take_phi_bip_from_tiles_past_the_scan_limit(form, monkeypatch):
+    """A sparse or dense matrix pattern gets φ_bip from the tiles (one pass, then the candidate tiles), also past
+    the O(n²) scan's limit, equal to the full landscape's minimum; a table too large for memory declines them."""
+    from attention_transport.numerics.patterns import base
+    from attention_transport.numerics.patterns.matrix import dense_matrix_pattern
+
+    rng = np.random.default_rng(11)
+    n = 700
+    A = np.tril(rng.random((n, n)) ** 3 * (rng.random((n, n)) < 0.2)) + np.eye(n)
+    A /= A.sum(axis=1, keepdims=True)
+    P = sparse_matrix_pattern(sp.csr_matrix(A), row_tol=1e-9) if form == "sparse" else dense_matrix_pattern(A)
+    bm = pattern_bipartite_minimum(P, n, scan_max=100)
+    full = bipartite_landscape(A)
+    assert bm.method.startswith("tiles") and bm.phi == pytest.approx(np.nanmin(full), rel=1e-12)
+    assert full[bm.b_star, bm.a_star] == pytest.approx(bm.phi, rel=1e-12)
+    if form == "sparse":
+        monkeypatch.setattr(base, "TILE_TABLE_BYTES", 1000)
+        assert P.tiled_bipartite_minimum(n) is None
+        assert pattern_bipartite_minimum(P, n).method == "scan of every (a, b)"
+
+
 @given(attention_matrices(min_n=20, max_n=40, float16=False))
 @settings(max_examples=30, deadline=None)
 def test_sparse_matrix_pattern_matches_dense_quantities(A):
