@@ -56,6 +56,8 @@ SPARSE_MAX_NNZ = 100_000_000
 #: the tiled bipartite search holds the column sums of every group of T rows, (n/T) × n float64: at most this
 #: many bytes (n ≈ 45000 with T = 32)
 TILE_TABLE_BYTES = 512 << 20
+#: ... with tiles doubled up to this side to fit it (a sparse pattern up to n ≈ 2.5·10⁵)
+TILE_MAX = 1024
 #: Largest n for the generic O(n²) passes of a pattern without structure (pattern files, unions of them).
 BLOCKED_MAX_N = 1 << 16
 #: Largest value of an integer parameter: index arithmetic stays inside int64.
@@ -346,10 +348,13 @@ class Pattern(ABC):
         from attention_transport.numerics.landscapes import bip_tile, sparse_tiled_bipartite_minimum
 
         n = check_n(n)
-        if 8 * n * -(-(n + 1) // bip_tile(n)) > TILE_TABLE_BYTES:
+        T = bip_tile(n)
+        while 8 * n * -(-(n + 1) // T) > TILE_TABLE_BYTES and T < TILE_MAX:  # larger tiles, a smaller table
+            T *= 2
+        if 8 * n * -(-(n + 1) // T) > TILE_TABLE_BYTES:
             return None
         A = self.sparse(n)
-        return None if A is None else sparse_tiled_bipartite_minimum(A)
+        return None if A is None else sparse_tiled_bipartite_minimum(A, T)
 
     def hub_band(self, n):
         """``(h, w)`` when the first h tokens are hubs (sinks, global tokens) and, among the rest, ``A_ij = 0``

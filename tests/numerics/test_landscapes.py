@@ -196,7 +196,7 @@ def test_tile_bounds_hold_every_cell(A, T):
                 assert bound[k, m] <= np.nanmin(cells) * (1 + 1e-12) + 1e-300
 
 
-@pytest.mark.parametrize("n, T", [(37, 8), (63, 8), (64, 8), (65, 8), (200, 16), (511, 8)])
+@pytest.mark.parametrize("n, T", [(37, 8), (63, 8), (64, 8), (65, 8), (200, 16), (511, 8), (300, 64), (257, 256)])
 def test_tiles_find_minima_inside_tiles(n, T):
     """Heads whose minimum lies off the lattice of every T-th cut: the answer is the first minimum of the full
     landscape, cell for cell (n = 63, 64 and 65 put the last cut row n before, on and after a lattice line)."""

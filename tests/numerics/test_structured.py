@@ -59,6 +59,9 @@ def test_matrices_in_memory_take_phi_bip_from_tiles_past_the_scan_limit(form, mo
     assert bm.method.startswith("tiles") and bm.phi == pytest.approx(np.nanmin(full), rel=1e-12)
     assert full[bm.b_star, bm.a_star] == pytest.approx(bm.phi, rel=1e-12)
     if form == "sparse":
+        monkeypatch.setattr(base, "TILE_TABLE_BYTES", 8 * n * 12)  # fits with tiles of 64: 11 groups of rows
+        larger = P.tiled_bipartite_minimum(n)
+        assert larger.method.startswith("tiles of 64 × 64") and larger.phi == pytest.approx(bm.phi, rel=1e-12)
         monkeypatch.setattr(base, "TILE_TABLE_BYTES", 1000)
         assert P.tiled_bipartite_minimum(n) is None
         assert pattern_bipartite_minimum(P, n).method == "scan of every (a, b)"
