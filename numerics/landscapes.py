@@ -836,8 +836,9 @@ def tiled_bipartite_minimum(T, r, blk, group_rows, entries):
     if not np.isfinite(phi):
         raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
     rel = 0.0 if phi == 0 else (1 + g) / (1 - g) - 1 + g  # every cell carries at most g of rounding
-    return BipartiteMinimum(phi=phi, a_star=a, b_star=b, n=n, rel_error=rel,
-                            method=f"tiles of {T} × {T} cuts bounded by their corners; candidates evaluated cell by cell")
+    return BipartiteMinimum(phi=phi, a_star=a, b_star=b, n=n, rel_error=rel, method=f"tiles of {T} × {T} cuts "
+                            "bounded by their corners; candidates evaluated cell by cell")
+
 
 def bipartite_minimum(A):
     """Minimum of the bipartite landscape, ``φ_bip(A)``, and its argmin (a*, b*).
