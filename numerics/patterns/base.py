@@ -58,6 +58,17 @@ SPARSE_MAX_NNZ = 100_000_000
 TILE_TABLE_BYTES = 512 << 20
 #: ... with tiles doubled up to this side to fit it (a sparse pattern up to n ≈ 2.5·10⁵)
 TILE_MAX = 1024
+
+
+def table_tile(n):
+    """Side of the tiles of cuts at n: :func:`~attention_transport.numerics.landscapes.bip_tile`, doubled (up to
+    :data:`TILE_MAX`) until the column sums of every group of T rows fit :data:`TILE_TABLE_BYTES`; else None."""
+    from attention_transport.numerics.landscapes import bip_tile
+
+    T = bip_tile(n)
+    while 8 * n * -(-(n + 1) // T) > TILE_TABLE_BYTES and T < TILE_MAX:  # larger tiles, a smaller table
+        T *= 2
+    return T if 8 * n * -(-(n + 1) // T) <= TILE_TABLE_BYTES else None
 #: Largest n for the generic O(n²) passes of a pattern without structure (pattern files, unions of them).
 BLOCKED_MAX_N = 1 << 16
 #: Largest value of an integer parameter: index arithmetic stays inside int64.
@@ -345,15 +356,11 @@ class Pattern(ABC):
         tiled_bipartite_minimum`) from a matrix the pattern holds in memory: its sparse matrix here (a dense
         matrix in :class:`~.matrix.DenseMatrixPattern`).  ``None`` without one, when the group sums of T rows
         would exceed :data:`TILE_TABLE_BYTES`, or when the landscape is too flat for the bounds to prune."""
-        from attention_transport.numerics.landscapes import bip_tile, sparse_tiled_bipartite_minimum
+        from attention_transport.numerics.landscapes import sparse_tiled_bipartite_minimum
 
         n = check_n(n)
-        T = bip_tile(n)
-        while 8 * n * -(-(n + 1) // T) > TILE_TABLE_BYTES and T < TILE_MAX:  # larger tiles, a smaller table
-            T *= 2
-        if 8 * n * -(-(n + 1) // T) > TILE_TABLE_BYTES:
-            return None
-        A = self.sparse(n)
+        T = table_tile(n)
+        A = None if T is None else self.sparse(n)
         return None if A is None else sparse_tiled_bipartite_minimum(A, T)
 
     def hub_band(self, n):

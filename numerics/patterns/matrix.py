@@ -195,9 +195,11 @@ class DenseMatrixPattern(GivenMatrix):
         return out
 
     def tiled_bipartite_minimum(self, n):
-        from attention_transport.numerics.landscapes import _tiled_bipartite_minimum, bip_tile
+        from attention_transport.numerics.landscapes import _tiled_bipartite_minimum
+        from attention_transport.numerics.patterns.base import table_tile
 
-        return _tiled_bipartite_minimum(self._A, bip_tile(self._n(n)))
+        T = table_tile(self._n(n))
+        return None if T is None else _tiled_bipartite_minimum(self._A, T)
 
     def sums(self, n):
         from attention_transport.numerics.landscapes import _streamed_sums
