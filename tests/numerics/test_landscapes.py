@@ -203,13 +203,16 @@ def test_tiles_find_minima_inside_tiles(n, T):
     rng = np.random.default_rng(n)
     heads = [np.tril(np.ones((n, n)))]  # uniform causal: a wide, flat valley, where a bound is close to the cells
     heads += [np.tril(rng.random((n, n)) ** (1 + 4 * trial)) + np.diag(rng.random(n)) for trial in range(6)]
+    lattice = set(np.minimum(np.arange(-(-(n + 1) // T) + 1) * T, n).tolist())
     for A in heads:
         A /= A.sum(axis=1, keepdims=True)
         full = bipartite_landscape(A)
         phi, a, b = _first_minimum(full)
+        assert a not in lattice or b not in lattice  # the minimum is a cell only a candidate tile holds
         bm = landscapes._tiled_bipartite_minimum(A, T)
-        assert bm is not None
+        assert bm is not None, "the tiles declined a head they must search (not a flat landscape)"
         assert (bm.phi, bm.a_star, bm.b_star) == (pytest.approx(phi, rel=1e-12), a, b)
+        assert bm.method.startswith(f"tiles of {T} × {T}")
 
 
 @settings(max_examples=100, deadline=None)
