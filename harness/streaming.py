@@ -279,9 +279,9 @@ def map_features(A, prompt_len, settings):
 
     # float64, as the per-head route sums: φ and φ_bip then come from sums of one precision (φ_bip ≤ φ holds to
     # rounding), and float32 partial sums would cost up to 1e-7 in the entropies
+    causal = _causal_heads(A)
     T = torch.from_numpy(np.ascontiguousarray(A)).to(torch.float64)
     H, n, _ = T.shape
-    causal = ~torch.triu(T, 1).flatten(1).any(-1).numpy()
     wanted = [f for f in FEATURES.values() if f.streams and f.wanted(settings)]
     out = {}
     for kind in (True, False):  # causal heads and the others: some features read which one a head is
@@ -304,6 +304,28 @@ def map_features(A, prompt_len, settings):
             else:
                 out.setdefault(f.name, np.full((H,) + values.shape[1:], np.nan))[heads] = values
     return out
+
+
+#: rows per block of :func:`_causal_heads`
+CAUSAL_ROWS = 32
+
+
+def _causal_heads(A):
+    """Which heads of nonnegative maps ``A`` (heads, n, n) have nothing above the diagonal: the largest entry
+    right of each block of :data:`CAUSAL_ROWS` rows and the strict upper part of the block's diagonal square,
+    read in place (no copy of the strict upper triangle)."""
+    import torch
+
+    X = torch.from_numpy(np.ascontiguousarray(A))
+    H, n = X.shape[0], X.shape[-1]
+    above = torch.zeros(H, dtype=torch.bool)
+    for r0 in range(0, n, CAUSAL_ROWS):
+        r1 = min(n, r0 + CAUSAL_ROWS)
+        if r1 < n:
+            above |= X[:, r0:r1, r1:].amax((1, 2)) > 0
+        if r1 - r0 > 1:
+            above |= torch.triu(X[:, r0:r1, r0:r1], 1).amax((1, 2)) > 0
+    return ~above.numpy()
 
 
 def _streaming_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, *, config, sink,
