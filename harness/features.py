@@ -299,9 +299,10 @@ def lapeig_values(A, k):
 
 
 def _top_k(values, k):
-    lam = np.sort(values)[::-1]
-    out = np.zeros(k)
-    out[: min(k, len(lam))] = lam[:k]
+    """The k largest of ``values`` along its last axis, in descending order, zero-padded past its length."""
+    lam = np.sort(values, axis=-1)[..., ::-1]
+    out = np.zeros(lam.shape[:-1] + (k,))
+    out[..., : min(k, lam.shape[-1])] = lam[..., :k]
     return out
 
 
@@ -413,8 +414,7 @@ class PromptMass(Feature):
     def streamed(self, stream):
         if stream.p >= stream.n:
             return np.full(stream.H, np.nan)
-        pm = stream[PromptRows].values
-        return _per_head(stream, lambda h: pm[h, stream.p:].mean())
+        return stream[PromptRows].values[:, stream.p:].mean(axis=1)
 
 
 # ------------------------------------------------------------------------------------ baselines
@@ -430,8 +430,8 @@ class LapEig(Feature):
         return lapeig_values(head.A64, head.settings.lapeig_k)
 
     def streamed(self, stream):
-        sums, n, k = stream[RowColumnSums], stream.n, stream.settings.lapeig_k
-        return np.stack([_top_k(sums.c[h] / (n - np.arange(n)) - sums.diag[h], k) for h in range(stream.H)])
+        sums, n = stream[RowColumnSums], stream.n
+        return _top_k(sums.c / (n - np.arange(n)) - sums.diag, stream.settings.lapeig_k)
 
 
 @register
@@ -449,9 +449,8 @@ class AttnScore(Feature):
     def streamed(self, stream):
         if stream.p >= stream.n:
             return np.full(stream.H, np.nan)
-        diag = stream[RowColumnSums].diag
         with np.errstate(divide="ignore"):
-            return _per_head(stream, lambda h: np.mean(np.log(diag[h, stream.p:])))
+            return np.log(stream[RowColumnSums].diag[:, stream.p:]).mean(axis=1)
 
 
 @register
@@ -472,7 +471,7 @@ class KLUniform(Feature):
         if stream.p >= stream.n:
             return np.full(stream.H, np.nan)
         ent, i = stream[RowEntropy].values, np.arange(stream.p, stream.n)
-        return _per_head(stream, lambda h: np.mean(np.log(i + 1.0) - ent[h, stream.p:]))
+        return (np.log(i + 1.0) - ent[:, stream.p:]).mean(axis=1)
 
 
 def lookback_ratios(A, prompt_len, causal):
@@ -508,8 +507,7 @@ class Lookback(Feature):
     def streamed(self, stream):
         if stream.p >= stream.n:
             return np.full(stream.H, np.nan)
-        ratios = stream[LookbackRows].values
-        return _per_head(stream, lambda h: ratios[h, stream.p:].mean())
+        return stream[LookbackRows].values[:, stream.p:].mean(axis=1)
 
 
 TRANSPORT_FEATURES = feature_names("transport")
