@@ -277,9 +277,9 @@ def map_features(A, prompt_len, settings):
     """
     import torch
 
+    causal = _causal_heads(A)
     # float64, as the per-head route sums: φ and φ_bip then come from sums of one precision (φ_bip ≤ φ holds to
     # rounding), and float32 partial sums would cost up to 1e-7 in the entropies
-    causal = _causal_heads(A)
     T = torch.from_numpy(np.ascontiguousarray(A)).to(torch.float64)
     H, n, _ = T.shape
     wanted = [f for f in FEATURES.values() if f.streams and f.wanted(settings)]
