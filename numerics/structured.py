@@ -42,6 +42,7 @@ from scipy import sparse as sp
 from scipy.sparse import linalg as spla
 
 from attention_transport.errors import AttentionTransportError, WontFit
+from attention_transport.memory import available_bytes
 from attention_transport.numerics.band import (
     HUB_BAND_MAX_HUBS,
     band_search_width,
@@ -343,21 +344,30 @@ class _HubSolver:
 
     def __init__(self, L, hubs, rest, w):
         L = L.tocsr()
-        self.n, self.hubs, self.rest, self.w = L.shape[0], hubs, rest, w
-        self.band = _upper_banded(L[rest][:, rest], w)
-        self.C = L[rest][:, hubs].toarray()
-        self.Hm = L[hubs][:, hubs].toarray()
+        self._set(_upper_banded(L[rest][:, rest], w), L[rest][:, hubs].toarray(), L[hubs][:, hubs].toarray(), hubs,
+                  rest)
+
+    @classmethod
+    def from_parts(cls, band, C, Hm, hubs, rest):
+        """The solver from the non-hub block in LAPACK's upper banded storage, the hub columns and the hub block."""
+        self = cls.__new__(cls)
+        self._set(band, C, Hm, hubs, rest)
+        return self
+
+    def _set(self, band, C, Hm, hubs, rest):
+        self.n, self.hubs, self.rest, self.w = hubs.size + rest.size, hubs, rest, band.shape[0]
+        self.band, self.C, self.Hm = band, C, Hm
 
     def factor(self, sigma):
         """``(cb, S, X)`` at σ — the banded factor, the Schur complement and ``(B − σ I)^{-1} C`` — or None
         when ``B − σ I`` is not positive definite (σ too high)."""
         shifted = self.band.copy()
         shifted[self.w - 1] -= sigma
-        try:
-            cb = linalg.cholesky_banded(shifted, lower=False)
+        try:  # the band holds finite entries by construction: no O(n w) finiteness pass per call
+            cb = linalg.cholesky_banded(shifted, lower=False, overwrite_ab=True, check_finite=False)
         except np.linalg.LinAlgError:
             return None
-        X = linalg.cho_solve_banded((cb, False), self.C)
+        X = linalg.cho_solve_banded((cb, False), self.C, check_finite=False)
         S = self.Hm - sigma * np.eye(self.hubs.size) - self.C.T @ X
         return cb, 0.5 * (S + S.T), X
 
@@ -370,7 +380,7 @@ class _HubSolver:
         """``(L − σ I)^{-1} y`` by block elimination on the hubs."""
         cb, S, X = factored
         yk, yh = y[self.rest], y[self.hubs]
-        z = linalg.cho_solve_banded((cb, False), yk)
+        z = linalg.cho_solve_banded((cb, False), yk, check_finite=False)
         xh = linalg.solve(S, yh - self.C.T @ z, assume_a="sym")
         out = np.empty(self.n)
         out[self.rest] = z - X @ xh
@@ -439,6 +449,109 @@ def _hub_fiedler(L, hubs, rest, w, v1):
                                f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
                                "shift-invert Lanczos"),
                        lower=lower)
+
+
+#: rows of the hub-band route's band assembled at a time (:func:`_hub_band_fiedler`)
+HUB_BAND_ROWS = 1 << 16
+#: the hub-band route's first shift lies this far (relative) below the coarse upper bound on λ₂, then ten times
+#: further at each retry: close enough to λ₂ that shift-invert Lanczos separates it from a cluster above it
+HUB_BAND_SHIFTS = (1e-3, 1e-2, 1e-1)
+
+
+def _hub_band_laplacian(pattern, n, d, h, w):
+    """LAPACK's upper banded storage (w, n − h) of the normalised Laplacian's non-hub block, from the
+    pattern's band rows (:meth:`~.patterns.Pattern.hub_band_rows`) in chunks of :data:`HUB_BAND_ROWS` rows:
+    ``L_ij = δ_ij − (a_ij + a_ji) / (2 √(d_i d_j))``."""
+    root = np.sqrt(d)
+    ab = np.zeros((w, n - h))
+    for i0 in range(h, n, HUB_BAND_ROWS):
+        i1 = min(n, i0 + HUB_BAND_ROWS)
+        D = pattern.hub_band_rows(n, i0, min(n, i1 + w - 1), h, w)  # rows i0.. and the w − 1 after: a_ji
+        for s in range(min(w, n - i0)):  # entries (i, i + s), i in [i0, i1), i + s < n
+            top = min(i1, n - s)
+            a_ij = D[:top - i0, s + w - 1]
+            a_ji = D[s:top - i0 + s, w - 1 - s]
+            val = -0.5 * (a_ij + a_ji) / (root[i0:top] * root[i0 + s:top + s])
+            if s == 0:
+                val += 1.0
+            ab[w - 1 - s, i0 - h + s:top - h + s] = val
+    return ab
+
+
+def _coarse_upper_bound(apply_l, n, d, h, w):
+    """An upper bound on λ₂ from the Rayleigh–Ritz values of L on the span of the hubs and of blocks of w
+    consecutive tokens, each weighted by ``D^{1/2}``: the span holds the null vector ``D^{1/2} 1``, so its
+    second Ritz value bounds λ₂ above (Courant–Fischer).  Blocks of w only meet their neighbours, so three
+    products (one per block modulo 3) and one per hub give the coarse matrix."""
+    root = np.sqrt(d)
+    label = np.concatenate([np.arange(h), h + (np.arange(h, n) - h) // w])
+    nb = int(label[-1]) - h + 1
+    m = h + nb
+    norms = np.sqrt(np.bincount(label, weights=d, minlength=m))
+    pv = root / norms[label]  # the unit coarse vectors' entries
+    Z = np.zeros((n, 3 + h))
+    for c in range(3):
+        on = (label >= h) & ((label - h) % 3 == c)
+        Z[on, c] = pv[on]
+    Z[np.arange(h), 3 + np.arange(h)] = 1.0
+    Y = apply_l(Z)
+    Lc = np.zeros((m, m))
+    r = np.arange(nb)
+    for c in range(3):  # block r meets one block of colour c among r − 1, r, r + 1
+        dot = np.bincount(label, weights=pv * Y[:, c], minlength=m)[h:]
+        k = r - 1 + (c - (r - 1)) % 3
+        ok = (k >= 0) & (k < nb)
+        Lc[h + r[ok], h + k[ok]] = dot[ok]
+    for g in range(h):
+        Lc[:, g] = Lc[g, :] = np.bincount(label, weights=pv * Y[:, 3 + g], minlength=m)
+    return float(linalg.eigh(0.5 * (Lc + Lc.T), subset_by_index=[1, 1], eigvals_only=True)[0])
+
+
+def _hub_band_fiedler(pattern, n, d, v1, h, w, apply_l, tol):
+    """λ₂ of a pattern whose graph is a band of width w once h hub tokens are taken out, without a sparse form:
+    the non-hub block in LAPACK's banded storage (from the pattern's band rows, O(n w) memory), the hub
+    columns from h products.  A coarse Rayleigh–Ritz bound λ_c ≥ λ₂ (:func:`_coarse_upper_bound`) places the
+    shift σ just below λ₂; one banded Cholesky factor at σ and the Schur complement on the hubs give the
+    inertia of ``L − σ I`` (:class:`_HubSolver`): exactly one eigenvalue (the zero) below σ certifies
+    λ₂ ≥ σ.  Shift-invert Lanczos with the same factor then converges on λ₂, the eigenvalue nearest above σ,
+    even inside a dense cluster; its Rayleigh quotient bounds λ₂ above.  None when no shift certifies."""
+    hubs, rest = np.arange(h), np.arange(h, n)
+    band = _hub_band_laplacian(pattern, n, d, h, w)
+    E = np.zeros((n, h))
+    E[hubs, hubs] = 1.0
+    LH = apply_l(E)
+    hs = _HubSolver.from_parts(band, LH[h:], 0.5 * (LH[:h] + LH[:h].T), hubs, rest)
+    upper_c = _coarse_upper_bound(apply_l, n, d, h, w)
+    for rel in HUB_BAND_SHIFTS:
+        sigma = upper_c * (1.0 - rel)
+        factored = hs.factor(sigma)
+        if factored is not None and hs.below(factored) == 1:
+            break
+    else:
+        return None
+
+    def op(x):
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        x = x - v1 * (v1 @ x)
+        y = hs.solve(factored, x)
+        return y - v1 * (v1 @ y)
+
+    x0 = np.random.default_rng(0).standard_normal(n)
+    try:
+        _, V = spla.eigsh(spla.LinearOperator((n, n), matvec=op, dtype=np.float64), k=1, which="LA", v0=x0,
+                          tol=1e-13, ncv=24, maxiter=HUB_LANCZOS_MAXITER)
+        x = V[:, 0]
+    except spla.ArpackNoConvergence as exc:
+        x = exc.eigenvectors[:, 0] if exc.eigenvectors.shape[1] else op(op(x0))
+    v, lam, res = _rayleigh(apply_l, x, v1)
+    upper = max(lam, sigma)
+    return FiedlerPair(lambda2=upper, vector=v, residual=res,
+                       converged=res <= 10 * tol or upper - sigma <= BRACKET_RTOL * upper, iterations=0,
+                       method=(f"shift-invert Lanczos through a banded Cholesky factor of the non-hub block (bandwidth "
+                               f"{w}, from the pattern's band rows) and the Schur complement on {h} hub vertices, "
+                               f"shifted below a coarse Rayleigh–Ritz bound {upper_c:.6g}; λ₂ ≥ {sigma:.6g} by the "
+                               "inertia count there"),
+                       lower=sigma)
 
 
 def _quotient_fiedler(pattern, n, d, v1, labels, Q):
@@ -743,6 +856,14 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
 
         L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
         method = "LOBPCG through the pattern's products"
+        hub = pattern.hub_band(n)
+        have = available_bytes()
+        if hub is not None and 0 < hub[0] <= HUB_MAX and hub[1] <= CHOLESKY_BAND_MAX_W < n \
+                and (have is None or 4 * 8 * hub[1] * n <= have):  # the band, the shifted copy, its factor
+            fp = _hub_band_fiedler(pattern, n, d, v1, *hub, apply_l, tol)
+            if fp is not None:
+                return fp
+            method += " (no shift below the coarse bound certified λ₂ on the hub-band route)"
         if pattern.structure(n) in ("blocked", "dense-matrix") and n > CHOLESKY_BAND_MAX_W:
             # no structure of its own: precondition with the Laplacian of the largest entries
             As, tau, dropped = _sparsified(pattern, n, min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n))

@@ -234,6 +234,18 @@ class Longformer(SupportPattern):
         h, g = self._hg(check_n(n))
         return g, h + 1
 
+    def hub_band_rows(self, n, i0, i1, h, w):
+        """Closed form: ``A_ij = 1/m_i`` for every non-hub pair within the band (``|i − j| ≤ w//2``: every
+        offset of the hub band), O((i1 − i0) · w) without evaluating the mask."""
+        n = check_n(n)
+        half, g = self._hg(n)
+        if (h, w) != (g, half + 1):
+            return super().hub_band_rows(n, i0, i1, h, w)
+        i = np.arange(i0, i1)[:, None]
+        j = i + np.arange(-(w - 1), w)[None, :]
+        inside = (i >= h) & (j >= h) & (j < n)
+        return np.where(inside, 1.0 / self.row_normalisers(n)[1][i0:i1, None], 0.0)
+
     def _row_stats(self, n):
         h, g = self._hg(n)
         i = np.arange(n)

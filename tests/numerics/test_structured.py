@@ -226,6 +226,74 @@ def test_hub_patterns_bracket_lambda2_by_inertia_counts(spec):
     assert rec["lambda2_lower"] == fp.lower and rec["cheeger_lower"] == pytest.approx(fp.lower / 2)
 
 
+def _without_sparse_form(monkeypatch, P):
+    """The pattern as it is at n = 10⁶: no sparse matrix, so λ₂ cannot take the sparse hub route."""
+    monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
+
+
+@pytest.mark.parametrize("spec, n", [("longformer:w=16,g=2", 800), ("longformer:w=40,g=1", 1500),
+                                     ("longformer:w=30,g=3", 700)])
+def test_hub_band_route_without_a_sparse_form(spec, n, monkeypatch):
+    """A band with global tokens and no sparse form (the default Longformer at n = 10⁶): the non-hub band from the
+    pattern's band rows, one banded Cholesky factor below a coarse Rayleigh–Ritz bound, and shift-invert Lanczos.
+    λ₂ against the dense spectrum; the inertia count's lower bound holds."""
+    P = parse_pattern(spec)
+    true = laplacian_spectrum(P.dense(n))[1]
+    _without_sparse_form(monkeypatch, P)
+    fp = pattern_fiedler(P, n)
+    assert fp.method.startswith("shift-invert Lanczos through a banded Cholesky factor of the non-hub block")
+    assert fp.converged and fp.lambda2 == pytest.approx(true, rel=1e-10)
+    assert 0 < fp.lower <= true <= fp.lambda2 + 1e-13
+
+
+@pytest.mark.parametrize("how", ["shifts above the bound", "two eigenvalues below"])
+def test_hub_band_route_claims_no_bound_it_cannot_certify(how, monkeypatch):
+    """No lower bound without a certificate: shifts above the coarse bound (the non-hub block does not factor
+    there), or an inertia count of two eigenvalues below σ (λ₂ under the shift; possible once two hubs are taken
+    out, where the block's bottom may lie above λ₂).  λ₂ then goes to the block iteration instead."""
+    from attention_transport.numerics import structured
+
+    P = parse_pattern("longformer:w=16,g=2")
+    n = 800
+    true = laplacian_spectrum(P.dense(n))[1]
+    _without_sparse_form(monkeypatch, P)
+    if how == "shifts above the bound":
+        monkeypatch.setattr(structured, "HUB_BAND_SHIFTS", (-0.5, -0.2))  # σ = 1.5 and 1.2 × the coarse bound
+    else:
+        monkeypatch.setattr(structured._HubSolver, "below", staticmethod(lambda factored: 2))
+    fp = pattern_fiedler(P, n)
+    assert "no shift below the coarse bound certified" in fp.method
+    assert fp.lower is None and fp.lambda2 >= true - 1e-12
+
+
+def test_coarse_bound_is_an_upper_bound_on_lambda2():
+    """The Ritz value on hub and block vectors bounds λ₂ from above, close to it for a long band."""
+    from attention_transport.numerics import structured
+
+    P = parse_pattern("longformer:w=20,g=2")
+    n = 900
+    A = P.dense(n)
+    d = 0.5 * (A.sum(axis=0) + A.sum(axis=1))
+    root = np.sqrt(d)
+    L = np.eye(n) - 0.5 * (A + A.T) / np.outer(root, root)
+    true = laplacian_spectrum(A)[1]
+    h, w = P.hub_band(n)
+    bound = structured._coarse_upper_bound(lambda X: L @ X, n, d, h, w)
+    assert true <= bound + 1e-13 and bound < 1.05 * true
+
+
+@pytest.mark.parametrize("spec, n", [("longformer:w=8,g=2", 40), ("longformer:w=6,g=1", 25),
+                                     ("longformer:w=64,g=3", 50), ("longformer:w=512,g=1", 700)])
+def test_longformer_band_rows_in_closed_form(spec, n):
+    """Longformer's closed-form hub band rows equal the generic ones read from its blocks."""
+    from attention_transport.numerics.patterns.base import Pattern
+
+    P = parse_pattern(spec)
+    h, w = P.hub_band(n)
+    for i0, i1 in [(0, n), (3, min(n, 17)), (h, n)]:
+        np.testing.assert_array_equal(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w))
+
+
 def test_three_documents_joined_by_a_shared_token_bracket_lambda2_tightly():
     """Three banded documents that meet only through a weakly attended first token: λ₂ (the document split) sits
     at the bottom of the non-hub block's spectrum, so the inertia bisection brackets it to ~1e-9 relative."""
