@@ -29,7 +29,7 @@ from attention_transport.numerics.structured import (
 
 N = size(10**6, 2000)
 N_FILE = size(16384, 300)
-SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "longformer:w=32,g=2",
+SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "longformer:w=32,g=2", "longformer",
          "bigbird:b=8,g=1,r=1", "bigbird", "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 

@@ -18,7 +18,9 @@ quantity               how
 G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
                        offset by offset or by convolutions (Toeplitz kernels), row and column blocks
 λ₂                     banded sparse matrices: shift-invert Lanczos through a banded Cholesky
-                       factor of ``L + σ I`` (LAPACK, O(n w²)); otherwise LOBPCG on ``L = I − S``
+                       factor of ``L + σ I`` (LAPACK, O(n w²)); a band with hub tokens: inertia
+                       counts through the Schur complement on the hubs, and without a sparse form
+                       one factor just below a coarse Rayleigh–Ritz bound; otherwise LOBPCG on ``L = I − S``
                        orthogonal to the null vector ``D^{1/2} 1``, preconditioned by a sparse LU
                        when there is a sparse matrix, through the pattern's products otherwise
 Cheeger sandwich       ``λ₂/2 ≤ h ≤ min(√(2 λ₂), φ(sweep))``; the sweep cut along
