@@ -246,6 +246,26 @@ def test_hub_band_route_without_a_sparse_form(spec, n, monkeypatch):
     assert 0 < fp.lower <= true <= fp.lambda2 + 1e-13
 
 
+@pytest.mark.parametrize("spec, n", [("longformer:w=16,g=2", 300), ("longformer:w=40,g=1", 120)])
+def test_hub_band_blocks_apply_the_laplacian(spec, n):
+    """The assembled non-hub band, hub columns and hub block apply L exactly as the dense matrix does (the
+    route's Rayleigh quotient and residual come from them)."""
+    from attention_transport.numerics import structured
+
+    P = parse_pattern(spec)
+    A = P.dense(n)
+    d = 0.5 * (A.sum(axis=0) + A.sum(axis=1))
+    root = np.sqrt(d)
+    L = np.eye(n) - 0.5 * (A + A.T) / np.outer(root, root)
+    h, w = P.hub_band(n)
+    hubs, rest = np.arange(h), np.arange(h, n)
+    band = structured._hub_band_laplacian(P, n, d, h, w)
+    hs = structured._HubSolver.from_parts(band, L[h:, :h], L[:h, :h], hubs, rest)
+    X = np.random.default_rng(0).standard_normal((n, 3))
+    for x in X.T:
+        np.testing.assert_allclose(hs.apply(x), L @ x, rtol=0, atol=1e-14)
+
+
 @pytest.mark.parametrize("how", ["shifts above the bound", "two eigenvalues below"])
 def test_hub_band_route_claims_no_bound_it_cannot_certify(how, monkeypatch):
     """No lower bound without a certificate: shifts above the coarse bound (the non-hub block does not factor
