@@ -248,7 +248,7 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
         box = queue.pop()
         in_time()
         children = level(*box)
-        if box != (0, n, 0, n) and sum(area(b, box) for b in children) > STALL_AREA * area(box, box):
+        if sum(area(b, box) for b in children) > STALL_AREA * area(box, box):
             b_lo, b_hi, a_lo, a_hi = box
             if (b_hi - b_lo) * (a_hi - a_lo) <= BLOCK_SUM_CELLS:
                 # near the minimum the live region stops shrinking at a few thousand tokens (the bound's slack is

@@ -431,16 +431,20 @@ def _sum_blocks(A, blocks, r, s):
     n = A.shape[0]
     c = np.zeros(n)
     u = np.zeros(n)
+    ones = np.ones(n)
     bits = _BITS[A.itemsize]
+    buf = np.empty(max(((i1 - i0) * n for i0, i1 in blocks), default=0))  # one copy buffer, reused: in cache
     for i0, i1 in blocks:
         blk = A[i0:i1]
         upper_zero = i1 == n or blk[:, i1:].view(bits).max() == 0
         part = blk[:, :i1] if upper_zero else blk
-        b64 = part.astype(np.float64)  # the block, once, in cache: every sum below reads the copy
+        b64 = buf[:part.size].reshape(part.shape)
+        np.copyto(b64, part)  # the block, once, in cache: every sum below reads the copy
         if not b64.min() >= 0:  # NaN or a negative entry (an infinite one makes its row sum infinite)
             return c, u, False
-        r[i0:i1] = b64.sum(axis=1)
-        c[: part.shape[1]] += b64.sum(axis=0)
+        # both sums as BLAS products with ones (sums of nonnegative float64 terms: any order has the same bound)
+        r[i0:i1] = b64 @ ones[:part.shape[1]]
+        c[: part.shape[1]] += ones[:part.shape[0]] @ b64
         if not upper_zero:
             s[i0:i1] += b64[:, i1:].sum(axis=1)
             u[i1:] += b64[:, i1:].sum(axis=0)

@@ -320,6 +320,13 @@ INERTIA_RTOL = 1e-9
 HUB_LANCZOS_MAXITER = 40
 #: a λ₂ bracketed this tightly (relative) by an inertia count and a Rayleigh quotient counts as converged
 BRACKET_RTOL = 1e-6
+#: the sparse hub route's first shifts lie this far (relative) below the coarse Ritz bounds (on λ₂ and on the
+#: bottom of the non-hub block's spectrum), each tried in turn before a bisection: one to five factors, not thirty
+HUB_SHIFTS = (1e-7, 1e-5, 1e-3, 1e-2, 1e-1)
+#: the coarse bounds cost one product per hub: taken for at most this many hubs (more go straight to bisection)
+HUB_COARSE_MAX = 32
+#: the coarse space of those bounds has at most about this many blocks (blocks of at least the bandwidth w)
+COARSE_BLOCKS = 2048
 
 
 def _hub_split(A):
@@ -428,21 +435,87 @@ def _hub_lanczos(hs, factored, v1):
         return (exc.eigenvectors[:, 0] if exc.eigenvectors.shape[1] else op(op(x0))), op
 
 
-def _hub_fiedler(L, hubs, rest, w, v1):
+def _hub_fiedler(L, hubs, rest, w, v1, d):
     """λ₂ of a banded Laplacian with hub vertices, bracketed by inertia counts (Sylvester's law of inertia).
 
     ``count(σ)`` = the number of eigenvalues of L below σ, from the Schur complement on the hubs,
-    for every σ below the smallest eigenvalue μ of the banded block (where its Cholesky factor exists).
-    Bisection on "factors and count ≤ 1" closes on min(μ, λ₂) from below to :data:`INERTIA_RTOL`; its lower
-    end is a lower bound on λ₂.  Shift-invert Lanczos with the factors there (solves by block elimination)
-    gives a vector whose Rayleigh quotient bounds λ₂ from above (for sink heads λ₂ sits in a dense cluster
-    just above μ, and the quotient lands in it).  Returns None when the banded block does not factor at all.
+    for every σ below the smallest eigenvalue μ of the banded block (where its Cholesky factor exists);
+    a σ where the block factors and ``count(σ) ≤ 1`` is a lower bound on λ₂.  The first shifts tried lie just
+    below the coarse Rayleigh–Ritz bounds on λ₂ and on μ (:func:`_coarse_ritz_bounds`): a handful of factors
+    instead of a bisection's thirty.  Where none certifies, bisection on σ ∈ [0, 2] closes on min(μ, λ₂) from
+    below to :data:`INERTIA_RTOL`.  Shift-invert Lanczos with the factors at the certified shift (solves by block
+    elimination) gives a vector whose Rayleigh quotient bounds λ₂ above (for sink heads λ₂ sits in a dense
+    cluster just above μ, and the quotient lands in it).  When that bracket is still wide and the residual has not
+    converged, bisection between its ends tightens the lower end and Lanczos runs again there.  Returns None when
+    the banded block does not factor at all.
     """
     hs = _HubSolver(L, hubs, rest, w)
-    # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
-    # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
-    # eigenvalues lie below is an upper bound on min(μ, λ₂).  The bracket closes on min(μ, λ₂) from below.
-    lo, hi, f_lo, two_below = 0.0, 2.0, None, False
+    lower = factored = None
+    if hubs.size <= HUB_COARSE_MAX:
+        ceiling = min(_coarse_ritz_bounds(L.__matmul__, hs.n, d, hubs, w))  # ≥ min(λ₂, μ)
+        for rel in HUB_SHIFTS:
+            f = hs.factor(ceiling * (1.0 - rel))
+            if f is not None and hs.below(f) <= 1:
+                lower, factored = ceiling * (1.0 - rel), f
+                how = f"the inertia count {rel:g} below the coarse Ritz bounds on λ₂ and on the block's bottom"
+                break
+    if factored is None:
+        # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
+        # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
+        # eigenvalues lie below is an upper bound on min(μ, λ₂).  The bracket closes on min(μ, λ₂) from below.
+        found = _inertia_bisection(hs, 0.0, None, 2.0)
+        if found is None:
+            return None
+        lower, factored, how = found
+
+    def lanczos(factored):
+        """Shift-invert Lanczos at the factored shift, polished by LOBPCG when its residual stalls."""
+        x, op = _hub_lanczos(hs, factored, v1)
+        v, lam, res = _rayleigh(L.__matmul__, x, v1)
+        if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
+            X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
+                                        matmat=lambda X: np.column_stack([op(c) for c in X.T]))
+                w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
+                                       retResidualNormsHistory=True)
+            polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
+            if polished[2] < res:
+                v, lam, res = polished
+        return v, lam, res
+
+    # shift-invert Lanczos with the factors at the lower end: the Ritz vector's Rayleigh quotient bounds λ₂ above
+    v, lam, res = lanczos(factored)
+    upper = max(lam, lower)
+    if upper - lower > BRACKET_RTOL * upper and res <= 10 * LOBPCG_TOL:
+        # a converged Rayleigh quotient: one more count just below it (an eigenvalue lies within the residual)
+        sigma = lam - max(res, INERTIA_RTOL * lam)
+        f = hs.factor(sigma) if sigma > lower else None
+        if f is not None and hs.below(f) <= 1:
+            lower, how = sigma, "the inertia count just below the converged Rayleigh quotient"
+    if res > 10 * LOBPCG_TOL and upper - lower > BRACKET_RTOL * upper and not how.startswith("bisection"):
+        # a wide bracket from a shift far below a cluster: bisection between its ends, then Lanczos closer to λ₂
+        found = _inertia_bisection(hs, lower, factored, upper)
+        lower, factored, how = found
+        pair = lanczos(factored)
+        if pair[1] <= lam:  # the lower Rayleigh quotient: the tighter upper bound
+            v, lam, res = pair
+        upper = max(lam, lower)
+    converged = res <= 10 * LOBPCG_TOL or upper - lower <= BRACKET_RTOL * upper
+    return FiedlerPair(lambda2=upper, vector=v, residual=res, converged=converged, iterations=0,
+                       method=(f"inertia of L − σ I (Sylvester) through a banded Cholesky factor of the non-hub block "
+                               f"(bandwidth {w}) and the Schur complement on {hubs.size} hub vertices: "
+                               f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
+                               "shift-invert Lanczos"),
+                       lower=lower)
+
+
+def _inertia_bisection(hs, lo, f_lo, hi):
+    """Bisection on σ ∈ [lo, hi] for the largest shift where the non-hub block factors and at most one eigenvalue
+    of L lies below (``f_lo``: the factors at lo, already certified; None when lo is not): ``(lower, factors,
+    how)``, or None when no shift in the bracket certified.  It closes on min(μ, λ₂) to :data:`INERTIA_RTOL`."""
+    two_below = False
     while hi - lo > INERTIA_RTOL * hi:
         mid = 0.5 * (lo + hi)
         f = hs.factor(mid)
@@ -452,31 +525,8 @@ def _hub_fiedler(L, hubs, rest, w, v1):
             hi, two_below = mid, two_below or f is not None
     if f_lo is None:
         return None
-    lower, factored = lo, f_lo
-    how = ("bisection on inertia counts: λ₂ lies in the bracket" if two_below else
-           "bisection: λ₂ lies above the bottom of the non-hub block's spectrum")
-    # shift-invert Lanczos with the factors at the lower end: the Ritz vector's Rayleigh quotient bounds λ₂ above
-    x, op = _hub_lanczos(hs, factored, v1)
-    v, lam, res = _rayleigh(L.__matmul__, x, v1)
-    if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
-        X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
-                                    matmat=lambda X: np.column_stack([op(c) for c in X.T]))
-            w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
-                                   retResidualNormsHistory=True)
-        polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
-        if polished[2] < res:
-            v, lam, res = polished
-    upper = max(lam, lower)
-    converged = res <= 10 * LOBPCG_TOL or upper - lower <= BRACKET_RTOL * upper
-    return FiedlerPair(lambda2=upper, vector=v, residual=res, converged=converged, iterations=0,
-                       method=(f"inertia of L − σ I (Sylvester) through a banded Cholesky factor of the non-hub block "
-                               f"(bandwidth {w}) and the Schur complement on {hubs.size} hub vertices: "
-                               f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
-                               "shift-invert Lanczos"),
-                       lower=lower)
+    return lo, f_lo, ("bisection on inertia counts: λ₂ lies in the bracket" if two_below else
+                      "bisection: λ₂ lies above the bottom of the non-hub block's spectrum")
 
 
 #: rows of the hub-band route's band assembled at a time (:func:`_hub_band_fiedler`)
@@ -507,13 +557,26 @@ def _hub_band_laplacian(pattern, n, d, h, w):
 
 
 def _coarse_upper_bound(apply_l, n, d, h, w):
-    """An upper bound on λ₂ from the Rayleigh–Ritz values of L on the span of the hubs and of blocks of w
-    consecutive tokens, each weighted by ``D^{1/2}``: the span holds the null vector ``D^{1/2} 1``, so its
-    second Ritz value bounds λ₂ above (Courant–Fischer).  Blocks of w only meet their neighbours, so three
+    """The first of :func:`_coarse_ritz_bounds`, with the first h tokens as hubs: an upper bound on λ₂."""
+    return _coarse_ritz_bounds(apply_l, n, d, np.arange(h), w)[0]
+
+
+def _coarse_ritz_bounds(apply_l, n, d, hubs, w):
+    """``(λ_c, μ_c)``: Rayleigh–Ritz values of L on the span of the hub vertices and of blocks of B ≥ w consecutive
+    non-hub tokens (B = w, or larger so that there are at most :data:`COARSE_BLOCKS` blocks), each weighted by
+    ``D^{1/2}``.  The span holds the null vector ``D^{1/2} 1``, so its second Ritz value λ_c bounds λ₂ above;
+    the block vectors alone lie in the non-hub block B of L, so their lowest Ritz value μ_c bounds B's lowest
+    eigenvalue above (Courant–Fischer, twice).  Blocks of at least w only meet their neighbours, so three
     products (one per block modulo 3) and one per hub give the coarse matrix."""
+    hubs = np.asarray(hubs, dtype=np.int64)
+    h = hubs.size
     root = np.sqrt(d)
-    label = np.concatenate([np.arange(h), h + (np.arange(h, n) - h) // w])
-    nb = int(label[-1]) - h + 1
+    rest = np.setdiff1d(np.arange(n), hubs, assume_unique=True)
+    size = max(w, -(-rest.size // COARSE_BLOCKS))
+    label = np.empty(n, dtype=np.int64)
+    label[hubs] = np.arange(h)
+    label[rest] = h + np.arange(rest.size) // size
+    nb = -(-rest.size // size)
     m = h + nb
     norms = np.sqrt(np.bincount(label, weights=d, minlength=m))
     pv = root / norms[label]  # the unit coarse vectors' entries
@@ -521,7 +584,7 @@ def _coarse_upper_bound(apply_l, n, d, h, w):
     for c in range(3):
         on = (label >= h) & ((label - h) % 3 == c)
         Z[on, c] = pv[on]
-    Z[np.arange(h), 3 + np.arange(h)] = 1.0
+    Z[hubs, 3 + np.arange(h)] = 1.0
     Y = apply_l(Z)
     Lc = np.zeros((m, m))
     r = np.arange(nb)
@@ -532,7 +595,12 @@ def _coarse_upper_bound(apply_l, n, d, h, w):
         Lc[h + r[ok], h + k[ok]] = dot[ok]
     for g in range(h):
         Lc[:, g] = Lc[g, :] = np.bincount(label, weights=pv * Y[:, 3 + g], minlength=m)
-    return float(linalg.eigh(0.5 * (Lc + Lc.T), subset_by_index=[1, 1], eigvals_only=True)[0])
+    Lc = 0.5 * (Lc + Lc.T)
+    lam_c = float(linalg.eigh(Lc, subset_by_index=[1, 1], eigvals_only=True)[0])
+    B = Lc[h:, h:]  # tridiagonal: blocks meet only their neighbours
+    mu_c = float(linalg.eigh_tridiagonal(np.diag(B).copy(), np.diag(B, 1).copy(), eigvals_only=True, select="i",
+                                         select_range=(0, 0))[0]) if nb else np.inf
+    return lam_c, mu_c
 
 
 def _hub_band_fiedler(pattern, n, d, v1, h, w, apply_l, tol):
@@ -853,7 +921,7 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         band = pattern.bandwidth(n)
         apply_l = L.__matmul__
         if (band is None or band > CHOLESKY_BAND_MAX_W) and n > CHOLESKY_BAND_MAX_W and (hub := _hub_split(A)):
-            fp = _hub_fiedler(L, *hub, v1)
+            fp = _hub_fiedler(L, *hub, v1, d)
             if fp is not None:
                 return fp
             method = "LOBPCG on the sparse Laplacian (the hub inertia count did not settle)"

@@ -329,14 +329,51 @@ class Stack(Pattern):
         n = check_n(n)
         if self.sparse(n) is not None:
             return super().band_rows(n, i0, i1, w)
+        return band_from_blocks(n, i0, i1, w, self._local_block(n), step=2 * w)  # products of (4w)² blocks a layer
 
+    def _local_block(self, n):
+        """``block(a0, a1, lo, hi)``: the product over paths whose every token lies in ``lo..hi − 1``."""
         def block(a0, a1, lo, hi):
             X = self.layers[-1].block(n, a0, a1, lo, hi)
             for p in reversed(self.layers[:-1]):
                 X = X @ p.block(n, lo, hi, lo, hi)
             return X
 
-        return band_from_blocks(n, i0, i1, w, block, step=2 * w)  # dense products of (4w)² blocks per layer
+        return block
+
+    def hub_band(self, n):
+        """``(h, 1 + Σ (w_k − 1))`` when every layer is a band or a band with hubs (``(h_k, w_k)``, h the largest
+        h_k) and, in every layer but the last, the first h rows reach only the first h columns (causal sinks do;
+        Longformer's global rows reach everything).  A path from a non-hub query to a non-hub key then never
+        passes a hub: once in a hub row it could only go on to hubs.  So it takes each layer's band step (C5b's
+        argument, layer by layer).  Else ``None``."""
+        n = check_n(n)
+        parts = []
+        for p in self.layers:
+            hb = p.hub_band(n)
+            w = p.bandwidth(n) if hb is None else None
+            if hb is None and w is None:
+                return None
+            parts.append(hb or (0, w))
+        h = max(hb[0] for hb in parts)
+        if h == 0 or h >= n:
+            return None
+        for p in self.layers[:-1]:
+            for j0 in range(h, n, 1 << 16):
+                if p.support_block(n, 0, h, j0, min(n, j0 + (1 << 16))).any():
+                    return None
+        return h, min(n, 1 + sum(w - 1 for _, w in parts))
+
+    def hub_band_rows(self, n, i0, i1, h, w):
+        """:meth:`hub_band`'s band from products of local blocks, as :meth:`band_rows` (no hub path reaches a
+        non-hub key, so the paths through tokens outside the block only meet hub columns, set to 0)."""
+        n = check_n(n)
+        if self.sparse(n) is not None:
+            return super().hub_band_rows(n, i0, i1, h, w)
+        D = band_from_blocks(n, i0, i1, w, self._local_block(n), step=2 * w)
+        i = np.arange(i0, i1)[:, None]
+        D[(i + np.arange(-(w - 1), w)[None, :] < h) | (i < h)] = 0.0
+        return D
 
     def skew_norms(self, n, d):
         """G's two norms; a causal banded stack closed by a uniform-causal layer, ``P = U B``, is

@@ -301,7 +301,10 @@ def test_a_row_with_almost_no_mass_off_the_hubs_is_declined():
 
 @pytest.mark.parametrize("spec, n", [("sink-window:s=4,w=16", 1500), ("sink-window:s=1,w=3", 900),
                                      ("streaming-llm:s=3,w=10", 1200), ("longformer:w=16,g=2", 1000),
-                                     ("longformer:w=8,g=1", 800), ("document:L=16,bos=1", 3000)])
+                                     ("longformer:w=8,g=1", 800), ("document:L=16,bos=1", 3000),
+                                     ("stack(sink-window:s=1,w=8, window:w=4)", 1200),
+                                     ("stack(window:w=5, longformer:w=8,g=1)", 1200),
+                                     ("stack(window:w=8, longformer:w=16,g=1)", 1500)])
 def test_check_takes_the_hub_strip_and_agrees_with_the_full_scan(spec, n):
     from attention_transport.check import check_pattern
 
@@ -312,3 +315,31 @@ def test_check_takes_the_hub_strip_and_agrees_with_the_full_scan(spec, n):
     ref = bipartite_minimum(A)
     assert rec["phi_bip"] == pytest.approx(ref.phi, rel=1e-11)
     assert bipartite_landscape(A)[rec["b_star"], rec["a_star"]] == pytest.approx(ref.phi, rel=1e-11)
+
+
+@pytest.mark.parametrize("spec, hub", [("stack(sink-window:s=2,w=4, window:w=3)", (2, 6)),
+                                       ("stack(window:w=5, longformer:w=8,g=1)", (1, 9)),
+                                       ("repeat(sink-window:s=3,w=4, 3)", (3, 10)),
+                                       ("stack(longformer:w=8,g=1, window:w=5)", None),
+                                       ("stack(bidirectional-window:w=4, sink-window:s=2,w=4)", None),
+                                       ("repeat(window:w=4, 2)", None)])
+def test_a_stack_of_hub_bands_is_a_hub_band(spec, hub, monkeypatch):
+    """A stack whose earlier layers keep their hub rows among the hubs is a band off its hubs, of width
+    1 + Σ (w_k − 1); its band rows, from products of local blocks, are those of the dense product.  Global rows
+    that reach every key (Longformer as an earlier layer), bidirectional windows that reach past the hubs, and
+    stacks without hubs declare none."""
+    from attention_transport.numerics.patterns.base import Pattern
+
+    P = parse_pattern(spec)
+    n = 60
+    assert P.hub_band(n) == hub
+    if hub is None:
+        return
+    h, w = hub
+    A = P.dense(n)
+    i, j = np.nonzero(A[h:, h:])
+    assert np.abs(i - j).max() == w - 1  # the width is attained, not only an upper bound
+    monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
+    for i0, i1 in [(0, n), (h, n), (7, 31)]:
+        np.testing.assert_allclose(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w),
+                                   rtol=0, atol=1e-15)
