@@ -459,6 +459,13 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
                 lower, factored = ceiling * (1.0 - rel), f
                 how = f"the inertia count {rel:g} below the coarse Ritz bounds on λ₂ and on the block's bottom"
                 break
+        if factored is not None and rel > INERTIA_RTOL:
+            # closer: just below μ itself, from Lanczos on B alone (cheap solves), when λ₂ lies above it — sink
+            # heads, whose λ₂ sits in a dense cluster just above μ: Lanczos then separates λ₂ in a few steps
+            sigma = min(ceiling, _block_bottom(hs, factored, lower)) * (1.0 - INERTIA_RTOL)
+            f = hs.factor(sigma) if sigma > lower else None
+            if f is not None and hs.below(f) <= 1:
+                lower, factored, how = sigma, f, "the inertia count just below the non-hub block's lowest Ritz value"
     if factored is None:
         # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
         # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
@@ -490,7 +497,7 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
     upper = max(lam, lower)
     if upper - lower > BRACKET_RTOL * upper and res <= 10 * LOBPCG_TOL:
         # a converged Rayleigh quotient: one more count just below it (an eigenvalue lies within the residual)
-        sigma = lam - max(res, INERTIA_RTOL * lam)
+        sigma = (lam - max(res, INERTIA_RTOL * lam)) * (1.0 - INERTIA_RTOL)
         f = hs.factor(sigma) if sigma > lower else None
         if f is not None and hs.below(f) <= 1:
             lower, how = sigma, "the inertia count just below the converged Rayleigh quotient"
@@ -509,6 +516,26 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
                                f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
                                "shift-invert Lanczos"),
                        lower=lower)
+
+
+def _block_bottom(hs, factored, sigma):
+    """An estimate from below of μ, the lowest eigenvalue of the non-hub block B, from shift-invert Lanczos with B's
+    factor at σ < μ: the Ritz value θ of ``(B − σ I)^{-1}``, less the residual of its vector (an eigenvalue of B
+    lies within it).  Only a candidate shift: a count there decides; ``inf`` when Lanczos does not converge."""
+    cb = factored[0]
+    m = hs.rest.size
+    op = spla.LinearOperator((m, m), dtype=np.float64,
+                             matvec=lambda x: linalg.cho_solve_banded((cb, False), np.ravel(x), check_finite=False))
+    try:
+        _, V = spla.eigsh(op, k=1, which="LA", tol=1e-12, ncv=24, maxiter=HUB_LANCZOS_MAXITER,
+                          v0=np.random.default_rng(2).standard_normal(m))
+    except spla.ArpackNoConvergence:
+        return np.inf
+    x = np.zeros(hs.n)
+    x[hs.rest] = V[:, 0] / np.linalg.norm(V[:, 0])
+    Bx = hs.apply(x)[hs.rest]  # B x: L of a vector without hub entries, on the non-hub rows
+    mu = float(x[hs.rest] @ Bx)
+    return mu - float(np.linalg.norm(Bx - mu * x[hs.rest]))
 
 
 def _inertia_bisection(hs, lo, f_lo, hi):
