@@ -453,19 +453,19 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
     lower = factored = None
     if hubs.size <= HUB_COARSE_MAX:
         ceiling = min(_coarse_ritz_bounds(L.__matmul__, hs.n, d, hubs, w))  # ≥ min(λ₂, μ)
+        failed = None
         for rel in HUB_SHIFTS:
             f = hs.factor(ceiling * (1.0 - rel))
             if f is not None and hs.below(f) <= 1:
                 lower, factored = ceiling * (1.0 - rel), f
                 how = f"the inertia count {rel:g} below the coarse Ritz bounds on λ₂ and on the block's bottom"
                 break
-        if factored is not None and rel > INERTIA_RTOL:
-            # closer: just below μ itself, from Lanczos on B alone (cheap solves), when λ₂ lies above it — sink
-            # heads, whose λ₂ sits in a dense cluster just above μ: Lanczos then separates λ₂ in a few steps
-            sigma = min(ceiling, _block_bottom(hs, factored, lower)) * (1.0 - INERTIA_RTOL)
-            f = hs.factor(sigma) if sigma > lower else None
-            if f is not None and hs.below(f) <= 1:
-                lower, factored, how = sigma, f, "the inertia count just below the non-hub block's lowest Ritz value"
+            failed = ceiling * (1.0 - rel)  # B does not factor (σ ≥ μ) or two eigenvalues lie below: ≥ min(μ, λ₂)
+        if factored is not None and failed is not None:
+            # a bracket [σ, failed] on min(μ, λ₂) of relative width ≤ 1e-5 or so: bisection closes it to
+            # INERTIA_RTOL in a dozen factors.  For sink heads λ₂ sits in a dense cluster just above μ, and
+            # Lanczos separates it only from a shift that close
+            lower, factored, how = _inertia_bisection(hs, lower, factored, failed)
     if factored is None:
         # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
         # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
@@ -516,26 +516,6 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
                                f"λ₂ ≥ {lower:.6g} by {how}; the upper bound is the Rayleigh quotient of "
                                "shift-invert Lanczos"),
                        lower=lower)
-
-
-def _block_bottom(hs, factored, sigma):
-    """An estimate from below of μ, the lowest eigenvalue of the non-hub block B, from shift-invert Lanczos with B's
-    factor at σ < μ: the Ritz value θ of ``(B − σ I)^{-1}``, less the residual of its vector (an eigenvalue of B
-    lies within it).  Only a candidate shift: a count there decides; ``inf`` when Lanczos does not converge."""
-    cb = factored[0]
-    m = hs.rest.size
-    op = spla.LinearOperator((m, m), dtype=np.float64,
-                             matvec=lambda x: linalg.cho_solve_banded((cb, False), np.ravel(x), check_finite=False))
-    try:
-        _, V = spla.eigsh(op, k=1, which="LA", tol=1e-12, ncv=24, maxiter=HUB_LANCZOS_MAXITER,
-                          v0=np.random.default_rng(2).standard_normal(m))
-    except spla.ArpackNoConvergence:
-        return np.inf
-    x = np.zeros(hs.n)
-    x[hs.rest] = V[:, 0] / np.linalg.norm(V[:, 0])
-    Bx = hs.apply(x)[hs.rest]  # B x: L of a vector without hub entries, on the non-hub rows
-    mu = float(x[hs.rest] @ Bx)
-    return mu - float(np.linalg.norm(Bx - mu * x[hs.rest]))
 
 
 def _inertia_bisection(hs, lo, f_lo, hi):
