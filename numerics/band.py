@@ -187,6 +187,10 @@ def _better(x, y):
     return x if (x[0], x[2], x[1]) <= (y[0], y[2], y[1]) else y
 
 
+#: the exact edge of C5h may widen past the hubs by at most this many tokens (3 product columns each)
+HUB_EDGE_MAX = 64
+
+
 def _edge_cells(r, c, h, matvec, rmatvec, hub_rows):
     """The exact minimum over the cells with a < h or b < h (the hubs on both sides of a cut), every cut a
     sum of nonnegative terms from 3h products: ``O(n · h)``."""
@@ -233,7 +237,8 @@ def hub_cut_lower_bound(a, b, Sb, Bc, w):
     return Sb[b] + Bc[hi] - Bc[lo]
 
 
-def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None, K0=None):
+def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None, K0=None,
+                                 rows=None):
     """``φ_bip`` and ``(a*, b*)`` of a matrix that is a band of width w once its first h tokens (the hubs:
     attention sinks, global tokens) are taken out: claim C5h of docs/theory.md.
 
@@ -261,6 +266,11 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         The first h rows.
     K0 : int, optional
         The first strip's half-width, at least w (default ``2w + 32``; small n and tests take ``w``).
+    rows : callable, optional
+        ``rows(i0, i1)``: rows i0..i1 − 1 of A, dense.  With it, the first tokens past the hubs whose rows carry
+        little mass off the hubs (a stack's early queries, whose keys are mostly hubs or hub rows) join the
+        exactly evaluated edge, up to :data:`HUB_EDGE_MAX` tokens and n/8: β_min is then taken over the rows
+        past that edge only (every far cell with a and b past it adds only those rows).
 
     Raises
     ------
@@ -290,22 +300,42 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     g = 3 * _gamma(n * (h + 1) + 8 * n)
     edge = _edge_cells(r, c, h, matvec, rmatvec, hub_rows) if h else (np.inf, -1, -1)
     Bc = np.concatenate([[0.0], np.cumsum(beta)])  # Bc[k] = Σ_{i<k} β_i
-    rows_in, cols_in = beta[h:], c[h:]
-    rho = float(rows_in.min()) * (1 - g) / (float(cols_in.max()) * (1 + g)) if rows_in.size and cols_in.max() > 0 \
-        else np.inf
-    bs = np.arange(h, n + 1)
+    def ratio(e):
+        """β_min/c_max over the rows and columns from e on, less the sums' rounding."""
+        rows_in, cols_in = beta[e:], c[e:]
+        return float(rows_in.min()) * (1 - g) / (float(cols_in.max()) * (1 + g)) \
+            if rows_in.size and cols_in.max() > 0 else np.inf
+
+    e = h  # cells with a or b below e are evaluated exactly; the mediant bound covers the far cells past them
+    rho = ratio(e)
     while True:
+        bs = np.arange(e, n + 1)
         if (2 * K + 1) * (n + 1) > max_cells:
             raise WontFit(f"the hub strip |b − a| ≤ {K} (bandwidth {w} off the hubs) exceeds {max_cells:.0e} cells")
         bm, K = banded_bipartite_minimum(r, c, band_rows, w, None, K=K, extra=(Sb, Ha), first=h)
         best = _better(edge, (bm.phi, bm.a_star, bm.b_star))
         rel = 3 * _gamma(n * (h + 1) + 2 * K + 2 * w + 8)
         top = best[0] * (1 + rel) * (1 + 1e-9)
-        far = n - h > K  # some cell with a, b ≥ h lies past the strip: the mediant bound must exclude it
+        far = n - e > K  # some cell with a, b ≥ e lies past the strip: the mediant bound must exclude it
+        if far and not rho > top and rows is not None:
+            # the rows of least mass off the hubs sit just past them: move the exact edge past those rows
+            tail = np.minimum.accumulate(beta[::-1])[::-1]  # tail[i] = min β over the rows i..n − 1
+            cmax = np.maximum.accumulate(c[::-1])[::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                good = np.flatnonzero(tail * (1 - g) > top * cmax * (1 + g))
+            e_new = int(good[0]) if good.size else n
+            if h < e_new <= min(h + HUB_EDGE_MAX, n // 8) and e_new > e:
+                e = e_new
+                edge = _better(edge, _edge_cells(r, c, e, matvec, rmatvec, rows(0, e)))
+                best = _better(edge, (bm.phi, bm.a_star, bm.b_star))
+                top = best[0] * (1 + rel) * (1 + 1e-9)
+                rho = ratio(e)
+                bs = np.arange(e, n + 1)
+                far = n - e > K
         ok = rho > top or not far
-        for side in (-1, 1):  # the first excluded a on each side of every b, a ≥ h, and the mediant bound there
+        for side in (-1, 1):  # the first excluded a on each side of every b ≥ e, a ≥ e, and the mediant bound there
             a_e = bs + side * (K + 1)
-            inside = (a_e >= h) & (a_e <= n)
+            inside = (a_e >= e) & (a_e <= n)
             b_, a_ = bs[inside], a_e[inside]
             lower = hub_cut_lower_bound(a_, b_, Sb, Bc, w) - g * (Sb[b_] + Bc[-1])  # less the sums' rounding
             denom = np.minimum(R[b_] + C[a_], Rs[b_] + Cs[a_]) * (1 + g)
@@ -313,7 +343,10 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
                 f = np.where(denom > 0, lower / np.where(denom > 0, denom, 1.0), np.inf)
             ok = ok and bool((f > top).all())
         if ok:
-            return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n, rel_error=rel), K
+            edge_text = f"the cells with a or b below {e}" + ("" if e == h else f" (the {h} hubs and the {e - h} "
+                                                                    "tokens after them of least mass off the hubs)")
+            return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n, rel_error=rel,
+                                    method=edge_text), K
         if far and not rho > top:
             raise WontFit(f"the hub strip cannot exclude the far cells: a row's least mass off the hubs over a "
                           f"column's largest sum, {rho:.3g}, is not above the strip's minimum {best[0]:.6g}")

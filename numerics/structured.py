@@ -190,9 +190,9 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
                 bm, K = hub_banded_bipartite_minimum(
                     sums.r, sums.c, h, hw, lambda i0, i1: pattern.hub_band_rows(n, i0, i1, h, hw),
                     lambda X: pattern.matvec(n, X), lambda Y: pattern.rmatvec(n, Y), pattern.rows(n, 0, h),
-                    max_cells=BAND_MAX_CELLS)
-                return replace(bm, method=f"hub strip: |b − a| ≤ {K} and the cells with a or b below the {h} hub "
-                                          f"token(s) hold the minimum (C5h, bandwidth {hw} off the hubs)")
+                    max_cells=BAND_MAX_CELLS, rows=lambda i0, i1: pattern.rows(n, i0, i1))
+                return replace(bm, method=f"hub strip: |b − a| ≤ {K} and {bm.method} hold the minimum (C5h, bandwidth "
+                                          f"{hw} off the hubs)")
             except WontFit as exc:
                 why = f"the hub strip of C5h declined: {exc}"
     tiled = pattern.tiled_bipartite_minimum(n)  # a matrix in memory: one pass, then the tiles that could hold it

@@ -343,3 +343,41 @@ def test_a_stack_of_hub_bands_is_a_hub_band(spec, hub, monkeypatch):
     for i0, i1 in [(0, n), (h, n), (7, 31)]:
         np.testing.assert_allclose(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w),
                                    rtol=0, atol=1e-15)
+
+
+def _weak_after_hubs(n, h, w, seed, k, global_rows):
+    """:func:`_hub_banded` with the k rows after the hubs sending all but 1e-3 of their mass to the hubs (a stack's
+    first queries past its sinks, whose keys are mostly sinks or sink rows)."""
+    A = _hub_banded(n, h, w, seed, 0.3, global_rows)
+    for i in range(h, h + k):
+        A[i, h:] *= 1e-3 / A[i, h:].sum()
+        A[i, :h] *= (1 - 1e-3) / A[i, :h].sum()
+    return A
+
+
+@given(st.integers(40, 120), st.integers(1, 3), st.integers(1, 5), st.integers(0, 10**6), st.integers(1, 5),
+       st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_the_widened_edge_holds_the_bipartite_minimum(n, h, w, seed, k, global_rows):
+    """Rows of little mass off the hubs just past them: the exact edge widens past them (cells with a or b below
+    the new edge evaluated exactly), and the minimum is the full landscape's, or the search declines."""
+    A = _weak_after_hubs(n, h, w, seed, k, global_rows)
+    try:
+        bm, K = _hub_search(A, h, w, rows=lambda i0, i1: A[i0:i1])
+    except WontFit as exc:
+        assert "cannot exclude" in str(exc) or "exceeds" in str(exc)
+        return
+    ref = bipartite_minimum(A)
+    assert bm.phi == pytest.approx(ref.phi, rel=1e-12, abs=1e-15)
+    assert bipartite_landscape(A)[bm.b_star, bm.a_star] == pytest.approx(ref.phi, rel=1e-12, abs=1e-15)
+
+
+def test_weak_rows_after_the_hubs_widen_the_edge_instead_of_declining():
+    """Without the rows, the mediant bound cannot exclude the far cells and the search declines; with them the
+    three weak rows join the exact edge and the minimum is found."""
+    A = _weak_after_hubs(200, 2, 4, 7, 3, False)
+    with pytest.raises(WontFit, match="cannot exclude the far cells"):
+        _hub_search(A, 2, 4)
+    bm, _ = _hub_search(A, 2, 4, rows=lambda i0, i1: A[i0:i1])
+    assert "tokens after them" in bm.method
+    assert bm.phi == pytest.approx(bipartite_minimum(A).phi, rel=1e-12)
