@@ -245,6 +245,10 @@ CLAIM = Claim(
     ),
     notes=("The strip is what the search scans exactly, O(n K); the cells with $a < h$ or $b < h$ come from $3h$ "
            "products, and the edge test costs O(n). The test needs $\\hat\\varphi < \\beta_{\\min}/c_{\\max}$: a "
-           "row that sends almost all its mass to the hubs makes the bound vacuous, and the search declines. For a "
-           "sink-window head at n = 10⁶ the strip of the default search is 64 diagonals."),
+           "row that sends almost all its mass to the hubs makes the bound vacuous. When such rows lie just past "
+           "the hubs (a stack's first queries, whose keys are mostly sinks or sink rows), the search evaluates "
+           "the cells with $a < e$ or $b < e$ exactly too, $e \\le h + 64$ and $e \\le n/8$, and takes "
+           "$\\beta_{\\min}$ and $c_{\\max}$ over the rows and columns from $e$ on: for a far cell with "
+           "$a, b \\ge e$ every step of the induction adds a row and a column past $e$. Otherwise it declines. "
+           "For a sink-window head at n = 10⁶ the strip of the default search is 64 diagonals."),
 )
