@@ -415,18 +415,6 @@ class _HubSolver:
         return out
 
 
-class _RefinedSolver:
-    """:meth:`_HubSolver.solve` followed by one step of iterative refinement, its residual taken with the assembled
-    blocks (:meth:`_HubSolver.apply`): twice the solves, but accurate beyond the factor's conditioning."""
-
-    def __init__(self, hs, sigma):
-        self.hs, self.sigma, self.n = hs, sigma, hs.n
-
-    def solve(self, factored, y):
-        z = self.hs.solve(factored, y)
-        return z + self.hs.solve(factored, y - (self.hs.apply(z) - self.sigma * z))
-
-
 def _hub_lanczos(hs, factored, v1):
     """Shift-invert Lanczos with the factors of :meth:`_HubSolver.factor` at σ, orthogonal to the null vector:
     ``(x, op)``, the Ritz vector of the largest eigenvalue of ``P (L − σ I)^{-1} P`` (the eigenvalue of L nearest
@@ -649,12 +637,6 @@ def _hub_band_fiedler(pattern, n, d, v1, h, w, apply_l, tol):
     # the Rayleigh quotient and residual from the assembled blocks: the pattern's products take band sums as
     # differences of prefix sums, whose rounding (~1e-11 at n = 10⁶) would set the residual's floor
     v, lam, res = _rayleigh(hs.apply, x, v1)
-    if res > 10 * tol:
-        # the banded solves carry the conditioning of B − σ I near its bottom (a shift close below λ₂, four global
-        # tokens at n = 10⁶): Lanczos again, each solve refined once against the assembled blocks
-        pair = _rayleigh(hs.apply, _hub_lanczos(_RefinedSolver(hs, sigma), factored, v1)[0], v1)
-        if pair[2] < res:
-            v, lam, res = pair
     upper = max(lam, sigma)
     return FiedlerPair(lambda2=upper, vector=v, residual=res,
                        converged=res <= 10 * tol or upper - sigma <= BRACKET_RTOL * upper, iterations=0,

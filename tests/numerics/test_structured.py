@@ -251,30 +251,6 @@ def test_hub_band_route_without_a_sparse_form(spec, n, monkeypatch):
     assert 0 < fp.lower <= true <= fp.lambda2 + 1e-13
 
 
-def test_hub_band_route_polishes_a_stalled_lanczos_vector(monkeypatch):
-    """A Lanczos vector whose residual stalls above the tolerance (as the banded solves' conditioning leaves it for
-    four global tokens at n = 10⁶) is replaced by a second Lanczos run whose solves are refined once."""
-    from attention_transport.numerics import structured
-
-    P = parse_pattern("longformer:w=16,g=4")
-    n = 900
-    true = laplacian_spectrum(P.dense(n))[1]
-    _without_sparse_form(monkeypatch, P)
-    real = structured._hub_lanczos
-    noise = np.random.default_rng(3).standard_normal(n)
-    calls = []
-
-    def stalled(hs, factored, v1):  # the plain solves stall; the refined ones do not
-        x, op = real(hs, factored, v1)
-        calls.append(type(hs).__name__)
-        return (x if isinstance(hs, structured._RefinedSolver) else x + 1e-5 * noise / np.linalg.norm(noise)), op
-
-    monkeypatch.setattr(structured, "_hub_lanczos", stalled)
-    fp = pattern_fiedler(P, n)
-    assert calls == ["_HubSolver", "_RefinedSolver"]
-    assert fp.converged and fp.residual <= 1e-11 and fp.lambda2 == pytest.approx(true, rel=1e-10)
-
-
 @pytest.mark.parametrize("spec, n", [("longformer:w=16,g=2", 300), ("longformer:w=40,g=1", 120)])
 def test_hub_band_blocks_apply_the_laplacian(spec, n):
     """The assembled non-hub band, hub columns and hub block apply L exactly as the dense matrix does (the
