@@ -40,6 +40,7 @@ import weakref
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 from scipy import sparse as sp
 from scipy.sparse import linalg as spla
 
@@ -345,6 +346,15 @@ def _hub_split(A):
     return (np.flatnonzero(hub), rest, w) if w <= CHOLESKY_BAND_MAX_W else None
 
 
+def _triangular_banded(cb, B, trans):
+    """``U^{-1} B`` (trans "N") or ``U^{-T} B`` (trans "T") for the upper banded factor U of
+    :func:`scipy.linalg.cholesky_banded` (LAPACK ``tbtrs``)."""
+    X, info = lapack.dtbtrs(cb, np.asfortranarray(B, dtype=np.float64), uplo="U", trans=trans)
+    if info != 0:
+        raise AttentionTransportError(f"the banded triangular solve failed (LAPACK tbtrs info {info})")
+    return X
+
+
 class _HubSolver:
     """``L − σ I`` split into a banded block ``B`` (non-hub vertices), the hub columns ``C`` and the hub block
     ``Hm``: for σ below the spectrum of B, a banded Cholesky factor of ``B − σ I`` and the h×h Schur complement
@@ -365,20 +375,22 @@ class _HubSolver:
 
     def _set(self, band, C, Hm, hubs, rest):
         self.n, self.hubs, self.rest, self.w = hubs.size + rest.size, hubs, rest, band.shape[0]
-        self.band, self.C, self.Hm = band, C, Hm
+        self.band, self.C, self.Hm = band, np.asfortranarray(C), Hm  # Fortran order: LAPACK's solves take it as is
 
     def factor(self, sigma):
-        """``(cb, S, X)`` at σ — the banded factor, the Schur complement and ``(B − σ I)^{-1} C`` — or None
-        when ``B − σ I`` is not positive definite (σ too high)."""
+        """``[cb, S, Y, X]`` at σ — the banded factor U of ``B − σ I = Uᵀ U``, the Schur complement
+        ``S = Hm − σ I − Yᵀ Y`` with ``Y = U^{-T} C`` (one triangular solve: the inertia count needs no more), and
+        ``X = (B − σ I)^{-1} C = U^{-1} Y``, left None until a solve needs it — or None when ``B − σ I`` is not
+        positive definite (σ too high)."""
         shifted = self.band.copy()
         shifted[self.w - 1] -= sigma
         try:  # the band holds finite entries by construction: no O(n w) finiteness pass per call
             cb = linalg.cholesky_banded(shifted, lower=False, overwrite_ab=True, check_finite=False)
         except np.linalg.LinAlgError:
             return None
-        X = linalg.cho_solve_banded((cb, False), self.C, check_finite=False)
-        S = self.Hm - sigma * np.eye(self.hubs.size) - self.C.T @ X
-        return cb, 0.5 * (S + S.T), X
+        Y = _triangular_banded(cb, self.C, "T")
+        S = self.Hm - sigma * np.eye(self.hubs.size) - Y.T @ Y
+        return [cb, 0.5 * (S + S.T), Y, None]
 
     @staticmethod
     def below(factored):
@@ -405,7 +417,9 @@ class _HubSolver:
 
     def solve(self, factored, y):
         """``(L − σ I)^{-1} y`` by block elimination on the hubs."""
-        cb, S, X = factored
+        if factored[3] is None:
+            factored[3] = _triangular_banded(factored[0], factored[2], "N")
+        cb, S, _, X = factored
         yk, yh = y[self.rest], y[self.hubs]
         z = linalg.cho_solve_banded((cb, False), yk, check_finite=False)
         xh = linalg.solve(S, yh - self.C.T @ z, assume_a="sym")

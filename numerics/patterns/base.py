@@ -500,14 +500,17 @@ class Pattern(ABC):
         x = 1.0 / np.sqrt(np.asarray(d, dtype=np.float64))
         A = self.sparse(n)
         if A is not None:
-            N = (sp.diags(x) @ A @ sp.diags(x)).tocsr()
+            N = sp.csr_matrix(A, dtype=np.float64, copy=True)
+            N.sum_duplicates()  # each stored value one entry: the sums of squares below square whole entries
+            N.data *= x[np.repeat(np.arange(n), np.diff(N.indptr))] * x[N.indices]  # x_i A_ij x_j, entry by entry
             if self.causal:  # N_ji = 0 off the diagonal for j > i: sums of squares, no transpose
                 strict = sp.tril(N, k=-1)
-                off = float(strict.multiply(strict).sum())
+                off = float(np.square(strict.data).sum())  # pairwise summation
                 diag = N.diagonal()
                 return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
-            K, S = N - N.T, N + N.T
-            return float(K.multiply(K).sum()), float(S.multiply(S).sum())
+            NT = N.T.tocsr()  # one transpose for both
+            K, S = N - NT, N + NT
+            return float(np.square(K.data).sum()), float(np.square(S.data).sum())
         skew = sym = 0.0
         for i0, i1, R in self.row_blocks(n):
             N = R * x[i0:i1, None] * x[None, :]
