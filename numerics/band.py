@@ -343,8 +343,9 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
                 f = np.where(denom > 0, lower / np.where(denom > 0, denom, 1.0), np.inf)
             ok = ok and bool((f > top).all())
         if ok:
-            edge_text = f"the cells with a or b below {e}" + ("" if e == h else f" (the {h} hubs and the {e - h} "
-                                                                    "tokens after them of least mass off the hubs)")
+            edge_text = (f"the cells with a or b below the {h} hub token(s)" if e == h else
+                         f"the cells with a or b below {e} (the {h} hubs and the {e - h} tokens after them of least "
+                         "mass off the hubs)")
             return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n, rel_error=rel,
                                     method=edge_text), K
         if far and not rho > top:

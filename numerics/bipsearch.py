@@ -87,6 +87,37 @@ def cell_lower_bounds(P, Q, vol, comp):
         return np.where(den_ub > 0, cut_lb / np.where(den_ub > 0, den_ub, 1.0), np.inf)
 
 
+def _check_cost(n, matvec, max_cost_ratio):
+    """Decline (:class:`WontFit`) before any level when a product with :data:`_CHUNK` indicator columns, warmed up
+    once, costs more than ``max_cost_ratio`` cumulative sums of the same block, timed right after it: a ratio of two
+    timings taken together, so the decision does not depend on the machine or on what else runs there."""
+    X = np.zeros((n, _CHUNK))
+    edges = np.linspace(0, n, _CHUNK + 1).astype(np.int64)
+    for m in range(_CHUNK):
+        X[edges[m]:edges[m + 1], m] = 1.0
+    matvec(X)  # warm-up: allocation and first touch
+    t0 = time.perf_counter()
+    matvec(X)
+    took = time.perf_counter() - t0
+    base = np.inf
+    for _ in range(3):  # the fastest of three: a preempted baseline would excuse a slow product
+        t1 = time.perf_counter()
+        np.cumsum(X, axis=0)
+        base = min(base, time.perf_counter() - t1)
+    ratio = took / max(base, 1e-9)
+    for _ in range(RETIMES):  # timed again before declining: a preempted product would be too
+        if ratio <= max_cost_ratio:
+            return
+        t1 = time.perf_counter()
+        matvec(X)
+        took = min(took, time.perf_counter() - t1)
+        ratio = took / max(base, 1e-9)
+    if ratio > max_cost_ratio:
+        raise WontFit(f"the bounded bipartite search at n = {n} needs about {GRID_LINES} product columns a level, "
+                      f"and this pattern's products cost {ratio:.1f} cumulative sums of the same block (more than "
+                      f"{max_cost_ratio:g})")
+
+
 def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=None, max_cost_ratio=None):
     """``φ_bip`` and ``(a*, b*)`` by the exact nested-grid search of this module.
 
@@ -105,9 +136,8 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
         that one level of the grid would take more than a quarter of it (a deep stack's products).
         What is returned never depends on it: it only decides whether the search finishes.
     max_cost_ratio : float, optional
-        Give up when a product with 32 indicator columns (the second one, past allocation and warm-up)
-        costs more than this many cumulative sums of the same block, timed right after it.  A ratio of two
-        timings taken together, so the decision does not depend on the machine or on what else runs there.
+        Give up before any level when a product with 32 indicator columns (past a warm-up product) costs more
+        than this many cumulative sums of the same block, timed right after it (:func:`_check_cost`).
 
     Raises
     ------
@@ -151,27 +181,8 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
             if len(part) == _CHUNK:
                 state["full"] = state.get("full", 0) + 1
             if state.get("full") == 2 and "per_column" not in state:  # past warm-up: what a level will cost
-                took = time.perf_counter() - t0
-                state["per_column"] = took / _CHUNK
+                state["per_column"] = (time.perf_counter() - t0) / _CHUNK
                 in_time(4 * GRID_LINES * state["per_column"] - (time.perf_counter() - start))
-                if max_cost_ratio is not None:
-                    base = np.inf
-                    for _ in range(3):  # the fastest of three: a preempted baseline would excuse a slow product
-                        t1 = time.perf_counter()
-                        np.cumsum(X, axis=0)
-                        base = min(base, time.perf_counter() - t1)
-                    ratio = took / max(base, 1e-9)
-                    for _ in range(RETIMES):  # timed again before declining: a preempted product would too
-                        if ratio <= max_cost_ratio:
-                            break
-                        t1 = time.perf_counter()
-                        matvec(X)
-                        took = min(took, time.perf_counter() - t1)
-                        ratio = took / max(base, 1e-9)
-                    if ratio > max_cost_ratio:
-                        raise WontFit(f"the bounded bipartite search at n = {n} needs about {GRID_LINES} product "
-                                      f"columns a level, and this pattern's products cost {ratio:.1f} cumulative sums "
-                                      f"of the same block (more than {max_cost_ratio:g})")
             out[:, s:s + len(part)] = np.add.reduceat(Y, bl[:-1] - rows_lo, axis=0)
         return out
 
@@ -243,6 +254,8 @@ def bounded_bipartite_minimum(n, r, c, matvec, rmatvec, block, *, max_seconds=No
         a = box[3] - box[2] + 1 if parent[3] - parent[2] > GRID_LINES else 1
         return a * b
 
+    if max_cost_ratio is not None:
+        _check_cost(n, matvec, max_cost_ratio)
     queue = [(0, n, 0, n)]
     while queue:
         box = queue.pop()
