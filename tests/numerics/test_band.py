@@ -372,12 +372,36 @@ def test_the_widened_edge_holds_the_bipartite_minimum(n, h, w, seed, k, global_r
     assert bipartite_landscape(A)[bm.b_star, bm.a_star] == pytest.approx(ref.phi, rel=1e-12, abs=1e-15)
 
 
-def test_weak_rows_after_the_hubs_widen_the_edge_instead_of_declining():
+def test_weak_rows_after_the_hubs_widen_the_edge_instead_of_declining(monkeypatch):
     """Without the rows, the mediant bound cannot exclude the far cells and the search declines; with them the
-    three weak rows join the exact edge and the minimum is found."""
+    three weak rows join the exact edge, whose cells are evaluated (and their minimum taken) before the far cells
+    are excluded, and the minimum is found."""
+    from attention_transport.numerics import band
+
     A = _weak_after_hubs(200, 2, 4, 7, 3, False)
     with pytest.raises(WontFit, match="cannot exclude the far cells"):
         _hub_search(A, 2, 4)
+    real, edges = band._edge_cells, []
+
+    def recorded(r, c, h, *args):
+        edges.append(h)
+        return real(r, c, h, *args)
+
+    monkeypatch.setattr(band, "_edge_cells", recorded)
     bm, _ = _hub_search(A, 2, 4, rows=lambda i0, i1: A[i0:i1])
-    assert "tokens after them" in bm.method
+    assert edges == [2, 5] and "below 5 (the 2 hubs and the 3 tokens after them" in bm.method
     assert bm.phi == pytest.approx(bipartite_minimum(A).phi, rel=1e-12)
+
+
+def test_edge_cells_are_the_landscape_minimum_beside_the_edge():
+    """The exact edge's minimum over the cells with a < e or b < e, for any e (the hubs, or past them), equals the
+    full landscape's minimum over those cells."""
+    from attention_transport.numerics.band import _edge_cells
+
+    A = _weak_after_hubs(60, 2, 3, 11, 2, True)
+    land = bipartite_landscape(A)
+    for e in (1, 2, 4, 7):
+        phi, a, b = _edge_cells(A.sum(axis=1), A.sum(axis=0), e, lambda X: A @ X, lambda Y: A.T @ Y, A[:e])
+        ref = np.nanmin(np.concatenate([land[:, :e].ravel(), land[:e, :].ravel()]))
+        assert phi == pytest.approx(ref, rel=1e-12) and (a < e or b < e)
+        assert land[b, a] == pytest.approx(phi, rel=1e-12)

@@ -231,6 +231,20 @@ def test_hub_patterns_bracket_lambda2_by_inertia_counts(spec):
     assert rec["lambda2_lower"] == fp.lower and rec["cheeger_lower"] == pytest.approx(fp.lower / 2)
 
 
+def test_sparse_hub_route_claims_no_bound_when_every_count_finds_two(monkeypatch):
+    """The sparse hub route certifies a shift only where the inertia count finds one eigenvalue below it: with two
+    below at every shift (λ₂ under all of them), neither the coarse shifts nor the bisection claims a lower bound,
+    and λ₂ goes to the block iteration."""
+    from attention_transport.numerics import structured
+
+    P = parse_pattern("sink-window:s=4,w=16")
+    n = 1500
+    monkeypatch.setattr(structured._HubSolver, "below", staticmethod(lambda factored: 2))
+    fp = pattern_fiedler(P, n)
+    assert fp.lower is None and "the hub inertia count did not settle" in fp.method
+    assert fp.lambda2 >= laplacian_spectrum(P.dense(n))[1] - 1e-12
+
+
 def _without_sparse_form(monkeypatch, P):
     """The pattern as it is at n = 10⁶: no sparse matrix, so λ₂ cannot take the sparse hub route."""
     monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
