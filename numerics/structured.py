@@ -467,7 +467,7 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
     lower = factored = None
     if hubs.size <= HUB_COARSE_MAX:
         ceiling = min(_coarse_ritz_bounds(L.__matmul__, hs.n, d, hubs, w))  # ≥ min(λ₂, μ)
-        failed = None
+        failed, two_below = None, False
         for rel in HUB_SHIFTS:
             f = hs.factor(ceiling * (1.0 - rel))
             if f is not None and hs.below(f) <= 1:
@@ -475,11 +475,12 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
                 how = f"the inertia count {rel:g} below the coarse Ritz bounds on λ₂ and on the block's bottom"
                 break
             failed = ceiling * (1.0 - rel)  # B does not factor (σ ≥ μ) or two eigenvalues lie below: ≥ min(μ, λ₂)
+            two_below = two_below or f is not None
         if factored is not None and failed is not None:
             # a bracket [σ, failed] on min(μ, λ₂) of relative width ≤ 1e-5 or so: bisection closes it to
             # INERTIA_RTOL in a dozen factors.  For sink heads λ₂ sits in a dense cluster just above μ, and
             # Lanczos separates it only from a shift that close
-            lower, factored, how = _inertia_bisection(hs, lower, factored, failed)
+            lower, factored, how = _inertia_bisection(hs, lower, factored, failed, two_below)
     if factored is None:
         # bisection on σ ∈ [0, 2] (‖L‖ ≤ 2): a σ at which B − σ I factors and one eigenvalue of L lies below is a
         # certified lower bound on λ₂; a σ where B does not factor (σ above μ, the bottom of B's spectrum) or two
@@ -532,11 +533,11 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
                        lower=lower)
 
 
-def _inertia_bisection(hs, lo, f_lo, hi):
+def _inertia_bisection(hs, lo, f_lo, hi, two_below=False):
     """Bisection on σ ∈ [lo, hi] for the largest shift where the non-hub block factors and at most one eigenvalue
-    of L lies below (``f_lo``: the factors at lo, already certified; None when lo is not): ``(lower, factors,
-    how)``, or None when no shift in the bracket certified.  It closes on min(μ, λ₂) to :data:`INERTIA_RTOL`."""
-    two_below = False
+    of L lies below (``f_lo``: the factors at lo, already certified; None when lo is not; ``two_below``: whether a
+    count above the bracket already found two): ``(lower, factors, how)``, or None when no shift in the bracket
+    certified.  It closes on min(μ, λ₂) to :data:`INERTIA_RTOL`."""
     while hi - lo > INERTIA_RTOL * hi:
         mid = 0.5 * (lo + hi)
         f = hs.factor(mid)
