@@ -322,8 +322,9 @@ HUB_LANCZOS_MAXITER = 40
 #: a λ₂ bracketed this tightly (relative) by an inertia count and a Rayleigh quotient counts as converged
 BRACKET_RTOL = 1e-6
 #: the sparse hub route's first shifts lie this far (relative) below the coarse Ritz bounds (on λ₂ and on the
-#: bottom of the non-hub block's spectrum), each tried in turn before a bisection: one to five factors, not thirty
-HUB_SHIFTS = (1e-7, 1e-5, 1e-3, 1e-2, 1e-1)
+#: bottom of the non-hub block's spectrum), each tried in turn before a bisection inside the bracket they leave
+#: (decades: the bounds at n = 10⁶ lie 1e-7 to 1e-6 above, so the bracket starts under 1e-6 wide)
+HUB_SHIFTS = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 #: the coarse bounds cost one product per hub: taken for at most this many hubs (more go straight to bisection)
 HUB_COARSE_MAX = 32
 #: the coarse space of those bounds has at most about this many blocks (blocks of at least the bandwidth w)
@@ -477,8 +478,8 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
             failed = ceiling * (1.0 - rel)  # B does not factor (σ ≥ μ) or two eigenvalues lie below: ≥ min(μ, λ₂)
             two_below = two_below or f is not None
         if factored is not None and failed is not None:
-            # a bracket [σ, failed] on min(μ, λ₂) of relative width ≤ 1e-5 or so: bisection closes it to
-            # INERTIA_RTOL in a dozen factors.  For sink heads λ₂ sits in a dense cluster just above μ, and
+            # a bracket [σ, failed] on min(μ, λ₂), a decade wide: bisection closes it to INERTIA_RTOL in about
+            # ten factors.  For sink heads λ₂ sits in a dense cluster just above μ, and
             # Lanczos separates it only from a shift that close
             lower, factored, how = _inertia_bisection(hs, lower, factored, failed, two_below)
     if factored is None:
