@@ -132,11 +132,15 @@ def test_the_cell_bound_is_below_every_point_of_its_cell(A, data):
             assert lb[k, m] <= inside.min() * (1 + 1e-9) + 1e-12
 
 
-def test_products_far_dearer_than_a_cumulative_sum_are_declined():
+@pytest.mark.parametrize("gate", [True, False])
+def test_products_far_dearer_than_a_cumulative_sum_are_declined(gate, monkeypatch):
     """The decision compares two timings taken together (a product and a cumulative sum of the same block), not a
     clock budget: the pattern's own product (a cumulative sum and a scaling) is searched, the same product padded
-    with a sleep is declined."""
+    with a sleep is declined — by the 8-column gate, or, with the gate out of the way, by the 32-column timing."""
     import time
+
+    if not gate:
+        monkeypatch.setattr(bipsearch, "_GATE_FACTOR", np.inf)
 
     P, n = parse_pattern("uniform-causal"), 900
     s = P.sums(n)
@@ -151,6 +155,7 @@ def test_products_far_dearer_than_a_cumulative_sum_are_declined():
         return P.matvec(n, X)
 
     with small_grids(256, 1000, 2000):
-        with pytest.raises(WontFit, match="cumulative sums of the same block"):
+        with pytest.raises(WontFit, match="cumulative sums of the same block") as caught:
             run(slow)
+        assert ("on 8 columns" in str(caught.value)) == gate
         assert_same(run(lambda X: P.matvec(n, X)), P.dense(n))
