@@ -460,9 +460,10 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
     instead of a bisection's thirty.  Where none certifies, bisection on σ ∈ [0, 2] closes on min(μ, λ₂) from
     below to :data:`INERTIA_RTOL`.  Shift-invert Lanczos with the factors at the certified shift (solves by block
     elimination) gives a vector whose Rayleigh quotient bounds λ₂ above (for sink heads λ₂ sits in a dense
-    cluster just above μ, and the quotient lands in it).  When that bracket is still wide and the residual has not
-    converged, bisection between its ends tightens the lower end and Lanczos runs again there.  Returns None when
-    the banded block does not factor at all.
+    cluster just above μ, and the quotient lands in it).  The lower end lies within :data:`INERTIA_RTOL` of
+    min(μ, λ₂) after a bisection, or within 1e-7 when the first shift certifies at once (the ceiling is at least
+    min(μ, λ₂)): no count above min(μ, λ₂) can certify, so no later count could raise it further.  Returns None
+    when the banded block does not factor at all.
     """
     hs = _HubSolver(L, hubs, rest, w)
     lower = factored = None
@@ -491,40 +492,21 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
             return None
         lower, factored, how = found
 
-    def lanczos(factored):
-        """Shift-invert Lanczos at the factored shift, polished by LOBPCG when its residual stalls."""
-        x, op = _hub_lanczos(hs, factored, v1)
-        v, lam, res = _rayleigh(L.__matmul__, x, v1)
-        if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
-            X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
-                                        matmat=lambda X: np.column_stack([op(c) for c in X.T]))
-                w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
-                                       retResidualNormsHistory=True)
-            polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
-            if polished[2] < res:
-                v, lam, res = polished
-        return v, lam, res
-
     # shift-invert Lanczos with the factors at the lower end: the Ritz vector's Rayleigh quotient bounds λ₂ above
-    v, lam, res = lanczos(factored)
+    x, op = _hub_lanczos(hs, factored, v1)
+    v, lam, res = _rayleigh(L.__matmul__, x, v1)
+    if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
+        X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
+                                    matmat=lambda X: np.column_stack([op(c) for c in X.T]))
+            w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
+                                   retResidualNormsHistory=True)
+        polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
+        if polished[2] < res:
+            v, lam, res = polished
     upper = max(lam, lower)
-    if upper - lower > BRACKET_RTOL * upper and res <= 10 * LOBPCG_TOL:
-        # a converged Rayleigh quotient: one more count just below it (an eigenvalue lies within the residual)
-        sigma = (lam - max(res, INERTIA_RTOL * lam)) * (1.0 - INERTIA_RTOL)
-        f = hs.factor(sigma) if sigma > lower else None
-        if f is not None and hs.below(f) <= 1:
-            lower, how = sigma, "the inertia count just below the converged Rayleigh quotient"
-    if res > 10 * LOBPCG_TOL and upper - lower > BRACKET_RTOL * upper and not how.startswith("bisection"):
-        # a wide bracket from a shift far below a cluster: bisection between its ends, then Lanczos closer to λ₂
-        found = _inertia_bisection(hs, lower, factored, upper)
-        lower, factored, how = found
-        pair = lanczos(factored)
-        if pair[1] <= lam:  # the lower Rayleigh quotient: the tighter upper bound
-            v, lam, res = pair
-        upper = max(lam, lower)
     converged = res <= 10 * LOBPCG_TOL or upper - lower <= BRACKET_RTOL * upper
     return FiedlerPair(lambda2=upper, vector=v, residual=res, converged=converged, iterations=0,
                        method=(f"inertia of L − σ I (Sylvester) through a banded Cholesky factor of the non-hub block "
