@@ -16,16 +16,19 @@ quantity               how
                        :func:`~.landscapes.bipartite_minimum_from_rows` over row blocks, and past
                        its limit the exact nested-grid search of :mod:`~.bipsearch` (products only)
 G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``skew_norms``: the sparse matrix,
-                       offset by offset or by convolutions (Toeplitz kernels), row and column blocks
+                       offset by offset or by convolutions (Toeplitz kernels), the factors of
+                       ``A = Φ Ψ`` (BigBird and its stacks), row and column blocks
 λ₂                     banded sparse matrices: shift-invert Lanczos through a banded Cholesky
                        factor of ``L + σ I`` (LAPACK, O(n w²)); a band with hub tokens: inertia
                        counts through the Schur complement on the hubs, and without a sparse form
-                       one factor just below a coarse Rayleigh–Ritz bound; otherwise LOBPCG on ``L = I − S``
+                       one factor just below a coarse Rayleigh–Ritz bound; ``A = Φ Ψ`` through m
+                       classes: Arnoldi on a problem of size 2m; otherwise LOBPCG on ``L = I − S``
                        orthogonal to the null vector ``D^{1/2} 1``, preconditioned by a sparse LU
                        when there is a sparse matrix, through the pattern's products otherwise
 Cheeger sandwich       ``λ₂/2 ≤ h ≤ min(√(2 λ₂), φ(sweep))``; the sweep cut along
                        ``D^{-1/2} v₂`` (an actual vertex set, so a true upper bound) from the
-                       sparse symmetrised graph, or from row blocks up to n = 16384
+                       sparse symmetrised graph, the factors ``Φ Ψ`` reordered, or from row blocks
+                       up to n = 16384
 =====================  =======================================================================
 
 λ₂ is the Rayleigh quotient of the computed vector — an upper bound on λ₂ — with
@@ -714,6 +717,67 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
                                             "taken through the pattern's products")
 
 
+#: a row of B = [XΦ, XΨᵀ] with more stored entries than this (and than 16 times the mean) joins the dense
+#: low-rank part of G = BᵀB (keys that every class reaches: BigBird's global tokens), so G's sparse part stays sparse
+FACTORED_HEAVY_ROW = 256
+#: the reduced 2m×2m problem is solved densely up to this size (tests, small n)
+FACTORED_DENSE_MAX = 1024
+
+
+def _factored_fiedler(pattern, n, d, v1, Phi, Psi):
+    """λ₂ of L when ``A = Φ Ψ`` through m ≪ n classes (:meth:`~attention_transport.numerics.patterns.Pattern.
+    factors`), from a problem of size 2m.
+
+    With ``X = D^{-1/2}`` and ``B = [XΦ, XΨᵀ]`` (n × 2m), ``S = ½ X (ΦΨ + ΨᵀΦᵀ) X = ½ B J Bᵀ``,
+    ``J = [[0, I], [I, 0]]``.  The nonzero eigenvalues of ``B (½ J Bᵀ)`` are those of ``(½ J Bᵀ) B = ½ J G``,
+    ``G = BᵀB``, with eigenvectors ``v = B z`` (``S B z = B (½ J G z)``); S vanishes on the rest of ℝⁿ, where
+    L is the identity.  So λ₂ = min(1 − μ₂, 1), μ₂ the second largest eigenvalue of ``½ J G`` (the largest
+    is 1, on ``D^{1/2} 1``).  G is a sparse product plus a low-rank term for the rows of B with many entries
+    (keys every class reaches); Arnoldi (ARPACK) runs on ``z ↦ ½ J G z`` at 2m instead of Lanczos at n.  The
+    lifted vector's Rayleigh quotient and residual are taken through the pattern's own products, so the value
+    is checked against L itself.  ``None`` when that check fails (the general route then decides).
+    """
+    root = np.sqrt(d)
+    x = 1.0 / root
+    m = Phi.shape[1]
+    B = sp.hstack([sp.diags(x) @ Phi, sp.diags(x) @ Psi.T], format="csr")
+    lens = np.diff(B.indptr)
+    heavy = lens > max(FACTORED_HEAVY_ROW, 16.0 * lens.mean())
+    Bl = B[~heavy]
+    Gl = (Bl.T @ Bl).tocsr()
+    Bh = B[heavy].toarray()  # h × 2m, dense: G = Gl + Bhᵀ Bh
+
+    def g(z):
+        return Gl @ z + Bh.T @ (Bh @ z)
+
+    def op(z):
+        y = 0.5 * g(z)
+        return np.concatenate([y[m:], y[:m]])  # ½ J G z
+
+    if 2 * m <= FACTORED_DENSE_MAX:
+        G = Gl.toarray() + Bh.T @ Bh
+        H = 0.5 * np.vstack([G[m:], G[:m]])
+        mu, Z = linalg.eig(H)
+    else:
+        try:
+            mu, Z = spla.eigs(spla.LinearOperator((2 * m, 2 * m), matvec=op, dtype=np.float64), k=3, which="LR",
+                              tol=1e-14, ncv=48, v0=np.random.default_rng(0).standard_normal(2 * m), maxiter=20000)
+        except spla.ArpackNoConvergence:
+            return None
+    order = np.argsort(-mu.real)
+    mu, Z = mu.real[order], Z[:, order]
+    if mu.size < 2 or 1.0 - mu[1] > 1.0:  # λ₂ = 1: a vector orthogonal to B's range
+        return None
+    z = Z[:, 1] * np.exp(-1j * np.angle(Z[np.argmax(np.abs(Z[:, 1])), 1]))  # a real eigenvalue's vector, up to phase
+    v, lam, res = _rayleigh(lambda X: X - 0.5 * pattern.symmetric_product(n, X / root) / root, B @ z.real, v1)
+    if res > 1e3 * LOBPCG_TOL:
+        return None
+    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
+                       iterations=0, method=f"the {2 * m}×{2 * m} problem of A = Φ Ψ through {m} classes of rows "
+                                            f"(S = ½ B J Bᵀ has rank ≤ {2 * m}; Arnoldi on ½ J BᵀB); residual taken "
+                                            "through the pattern's products")
+
+
 #: largest reduced matrix (hubs plus one copy of every group of components) the symmetry route diagonalises densely
 SYMMETRY_MAX_SIZE = 4096
 #: degrees of the copies of a component must agree to this: they come from the structural sums, whose suffix-sum
@@ -920,6 +984,11 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         if fp is not None:
             return fp
     A = pattern.sparse(n)
+    factors = pattern.factors(n) if A is None else None
+    if factors is not None and factors[0].shape[1] < n // 4:
+        fp = _factored_fiedler(pattern, n, d, v1, *factors)
+        if fp is not None:
+            return fp
     precond = shift_invert = None
     if A is not None:
         L = (sp.identity(n, format="csc") - _symmetric_sparse(A, d)).tocsc()
@@ -1066,6 +1135,26 @@ def _sweep_sparse(A, d, v):
     return float(max(phi.min(), 0.0))
 
 
+def _sweep_factored(Phi, Psi, d, v):
+    """The sweep of :func:`_sweep_sparse` for ``A = Φ Ψ``: ordering the vertices permutes the rows of Φ and the
+    columns of Ψ, and the prefix cuts of the ordered matrix come from its strictly-upper sums
+    (:func:`~attention_transport.numerics.patterns.factored.factored_sums`), O((nnz(Φ) + nnz(Ψ)) log n).
+
+    With r, c, s, u the ordered matrix's sums, the first t vertices send ``f_t = Σ_{i<t} s_i − Σ_{j<t} u_j``
+    forward and receive ``f_t + Σ_{j<t} c_j − Σ_{i<t} r_i``; the symmetrised cut is the mean of the two."""
+    from attention_transport.numerics.patterns.factored import factored_sums
+
+    order = np.argsort(v / np.sqrt(d), kind="stable")
+    sums = factored_sums(sp.csr_matrix(Phi)[order], sp.csc_matrix(Psi)[:, order].tocsr())
+    fwd = np.cumsum(sums.s) - np.cumsum(sums.u)
+    cut = (fwd + 0.5 * (np.cumsum(sums.c) - np.cumsum(sums.r)))[:-1]
+    vol = np.cumsum(d[order])
+    denom = np.minimum(vol, vol[-1] - vol)[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
+    return float(max(phi.min(), 0.0))
+
+
 @dataclass(frozen=True)
 class ScaledCheeger:
     lambda2: float
@@ -1114,8 +1203,11 @@ def pattern_cheeger_bounds(pattern, n, sums=None, *, landscape=None):
         return split
     fp = pattern_fiedler(pattern, n, sums)
     A = pattern.sparse(n)
+    factors = pattern.factors(n) if A is None else None
     if A is not None:
         sweep = _sweep_sparse(A, _degrees(sums), fp.vector)
+    elif factors is not None:
+        sweep = _sweep_factored(*factors, _degrees(sums), fp.vector)
     elif n <= SWEEP_BLOCKED_MAX_N and pattern.structure(n) != "structural":
         sweep = _sweep_blocked(pattern, n, _degrees(sums), fp.vector)
     else:

@@ -12,6 +12,7 @@ module                      what lives there
                             Gemma 2/3, prefix-LM, document masks, LongNet
 ``files``                   ``file:PATH.py`` — FlexAttention ``mask_mod`` / ``score_mod``
 ``compose``                 ``union``, ``mix``, ``stack``, ``repeat``
+``factored``                sums and G of ``A = Φ Ψ`` through few classes of rows (BigBird, its stacks)
 ``matrix``                  a scipy sparse matrix as a pattern of one length
 ``spec``                    the spec grammar, :func:`parse_pattern`
 ==========================  ===================================================================

@@ -317,6 +317,15 @@ class Pattern(ABC):
         (more than :data:`SPARSE_MAX_NNZ` nonzeros, or no sparse form)."""
         return _sparse_cached(self, check_n(n))
 
+    def factors(self, n):
+        """``(Φ, Ψ)``, CSR matrices of shapes (n, m) and (m, n) with ``A = Φ Ψ`` and m < n, when the rows of the
+        matrix come from few classes (BigBird: every row of a query block is the same) and no sparse form holds
+        it; else ``None``.  Sums, G and products then cost O(nnz(Φ) + nnz(Ψ)) (:mod:`.factored`)."""
+        return _factors_cached(self, check_n(n))
+
+    def _factors(self, n):
+        return None
+
     def _sparse(self, n):
         nnz = self.nnz(n)
         if nnz is None or nnz > SPARSE_MAX_NNZ:
@@ -427,6 +436,12 @@ class Pattern(ABC):
                 return StructuralSums(r, c)
             U = sp.triu(A, k=1)
             return StructuralSums(r, c, np.asarray(U.sum(axis=1)).ravel(), np.asarray(U.sum(axis=0)).ravel())
+        F = self.factors(n)
+        if F is not None:
+            from attention_transport.numerics.patterns.factored import factored_sums
+
+            sums = factored_sums(*F)
+            return StructuralSums(sums.r, sums.c) if self.causal else sums
         r, c, s, u = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         for i0, i1, R in self.row_blocks(n):
             r[i0:i1] = R.sum(axis=1)
@@ -511,6 +526,15 @@ class Pattern(ABC):
             NT = N.T.tocsr()  # one transpose for both
             K, S = N - NT, N + NT
             return float(np.square(K.data).sum()), float(np.square(S.data).sum())
+        F = self.factors(n)
+        if F is not None:
+            from attention_transport.numerics.patterns.factored import factored_skew_norms
+
+            try:
+                return factored_skew_norms(*F, x)
+            except WontFit:
+                if n > self.blocked_max_n:
+                    raise
         skew = sym = 0.0
         for i0, i1, R in self.row_blocks(n):
             N = R * x[i0:i1, None] * x[None, :]
@@ -556,6 +580,11 @@ def _row_stats_cached(pattern, n):
 @lru_cache(maxsize=4)
 def _sparse_cached(pattern, n):
     return pattern._sparse(n)
+
+
+@lru_cache(maxsize=4)
+def _factors_cached(pattern, n):
+    return pattern._factors(n)
 
 
 def _fmt(v):

@@ -282,6 +282,8 @@ class Stack(Pattern):
     def structure(self, n):
         if self.sparse(n) is not None:
             return "sparse"
+        if self.factors(n) is not None:
+            return "factored"
         return self._products(n)
 
     def _products(self, n):
@@ -407,6 +409,11 @@ class Stack(Pattern):
         A = self.sparse(n)
         if A is not None:
             return A[i0:i1, j0:j1].toarray()
+        F = self.factors(n)
+        if F is not None:
+            rows = F[0][i0:i1]
+            classes = np.unique(rows.indices)  # the rows of Ψ these queries take
+            return (rows[:, classes] @ F[1][classes][:, j0:j1]).toarray()
         if (i1 - i0) >= (j1 - j0):
             return self.columns(n, j0, j1)[i0:i1]
         return self.rows(n, i0, i1)[:, j0:j1]
@@ -449,13 +456,60 @@ class Stack(Pattern):
             return None
         A = mats[0]
         for m in mats[1:]:
-            flops = int(np.diff(m.indptr).max(initial=0)) * A.nnz  # bounds the work of the sparse product
-            if flops > 10 * SPARSE_MAX_NNZ:
+            if _product_flops(m, A) > 10 * SPARSE_MAX_NNZ:
                 return None
             A = (m @ A).tocsr()
             if A.nnz > SPARSE_MAX_NNZ:
                 return None
         return A
+
+    def _factors(self, n):
+        """``A_k ⋯ A_1 = Φ Ψ`` when no sparse form holds the product but every layer has a sparse form or factors
+        (:meth:`~.base.Pattern.factors`): a sparse layer after the factors joins Φ (``C Φ``), one before them
+        joins Ψ (``Ψ B``), and a second factored layer joins the middle (``Φ₂ (Ψ₂ Φ)``).  ``None`` when a layer has
+        neither, when no layer has factors, or when a product would pass :data:`SPARSE_MAX_NNZ` (its work ten
+        times that)."""
+        if not any(p.factors(n) is not None for p in self._leaves()) or self.sparse(n) is not None:
+            return None  # no layer with factors, checked before any product is formed
+        forms = []
+        for p in self.layers:
+            A = p.sparse(n)
+            F = p.factors(n) if A is None else None
+            if A is None and F is None:
+                return None
+            forms.append((A, F))
+        if all(F is None for _, F in forms):
+            return None
+
+        def product(M, X):
+            if _product_flops(M, X) > 10 * SPARSE_MAX_NNZ:
+                return None
+            P = (M @ X).tocsr()
+            return P if P.nnz <= SPARSE_MAX_NNZ else None
+
+        A, F = forms[0]
+        for M, G in forms[1:]:
+            if F is None and G is None:  # sparse so far, and a sparse layer
+                A = product(M, A)
+                if A is None:
+                    return None
+            elif F is None:  # the first factored layer: the product so far joins its Ψ
+                Psi = product(G[1], A)
+                if Psi is None:
+                    return None
+                F, A = (G[0], Psi), None
+            else:  # a later layer joins Φ: C Φ, or Φ₂ (Ψ₂ Φ)
+                inner = F[0] if G is None else product(G[1], F[0])
+                Phi = None if inner is None else product(M if G is None else G[0], inner)
+                if Phi is None:
+                    return None
+                F = (Phi, F[1])
+        return F
+
+    def _leaves(self):
+        """The layers, those of inner stacks in their place."""
+        for p in self.layers:
+            yield from (p._leaves() if isinstance(p, Stack) else (p,))
 
     def nnz(self, n):
         A = self.sparse(check_n(n))
@@ -471,6 +525,11 @@ class Stack(Pattern):
         if A is not None:
             U = sp.triu(A, k=1)
             return StructuralSums(r, c, np.asarray(U.sum(axis=1)).ravel(), np.asarray(U.sum(axis=0)).ravel())
+        F = self.factors(n)
+        if F is not None:
+            from attention_transport.numerics.patterns.factored import factored_sums
+
+            return StructuralSums(r, c, *(lambda f: (f.s, f.u))(factored_sums(*F)))
         s, u = np.zeros(n), np.zeros(n)
         for i0, i1, R in self.row_blocks(n):
             up = np.triu(R, k=1 + i0)
@@ -482,6 +541,14 @@ class Stack(Pattern):
         n = self._blocked(n)
         for i0, i1 in row_ranges(n, n, block_bytes or (4 << 20)):
             yield i0, i1, self.rows(n, i0, i1)
+
+
+def _product_flops(M, A):
+    """Multiply-adds of the sparse product ``M @ A`` (both CSR): column m of M meets row m of A,
+    ``Σ_m nnz(M[:, m]) · nnz(A[m, :])``.  Exact, where ``max row nnz(M) · nnz(A)`` was a bound that a
+    single dense row (a global token) made n times too large."""
+    cols = np.bincount(M.indices, minlength=M.shape[1]).astype(np.float64)
+    return float(cols @ np.diff(A.indptr).astype(np.float64))
 
 
 def _uniform_after_band_norms(below, n, w, d, chunk=1 << 16):

@@ -66,6 +66,9 @@ class Alias(Pattern):
     def sparse(self, n):
         return self.expand().sparse(n)
 
+    def factors(self, n):
+        return self.expand().factors(n)
+
     def bandwidth(self, n):
         return self.expand().bandwidth(n)
 
@@ -417,10 +420,11 @@ class BigBird(SupportPattern):
         return np.zeros(n), m[np.arange(n) // self.b]
 
     def _to_blocks(self, n, x):
+        """Sums of x over each block of b tokens (the last one padded with zeros)."""
         nb = -(-n // self.b)
-        out = np.zeros((nb,) + x.shape[1:])
-        np.add.at(out, np.arange(n) // self.b, x)
-        return out
+        pad = np.zeros((nb * self.b,) + x.shape[1:])
+        pad[:n] = x
+        return pad.reshape((nb, self.b) + x.shape[1:]).sum(axis=1)
 
     def matvec(self, n, x):
         n = check_n(n)
@@ -450,6 +454,13 @@ class BigBird(SupportPattern):
         np.add.at(lower, C.col[C.row < C.col], (size / m)[C.row[C.row < C.col]])
         u = lower[qb] + (i - qb * b) / m[qb]
         return StructuralSums(np.ones(n), self.rmatvec(n, np.ones(n)), s, u)
+
+    def _factors(self, n):
+        """``A = E Ψ``: E the (n, nb) indicator of the query blocks, ``Ψ[q, j] = B[q, block(j)] / m_q`` the rows."""
+        B, size, m = self._blocks(n)
+        nb = B.shape[0]
+        E = sp.csr_matrix((np.ones(n), (np.arange(n), np.arange(n) // self.b)), shape=(n, nb))
+        return E, (sp.diags(1.0 / m) @ B @ E.T).tocsr()
 
     def constant_blocks(self, n):
         B, size, m = self._blocks(check_n(n))
