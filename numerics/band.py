@@ -170,7 +170,7 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
 
 
 #: most hubs the hub strip takes: its edge regions cost 3h products and a few (h, n + 1) tables
-HUB_BAND_MAX_HUBS = 16
+HUB_BAND_MAX_HUBS = 32
 
 
 def _argmin_cell(phi, bs, as_):

@@ -366,7 +366,14 @@ class _HubSolver:
     all positive, plus that of S) and solves with ``L − σ I`` by block elimination."""
 
     def __init__(self, L, hubs, rest, w):
+        if L.format == "csc":  # L is exactly symmetric: its CSC arrays are its CSR arrays
+            L = sp.csr_matrix((L.data, L.indices, L.indptr), shape=L.shape)
         L = L.tocsr()
+        h = hubs.size
+        if np.array_equal(hubs, np.arange(h)):  # hubs first (sinks, global tokens): slices, not fancy indexing
+            R, top = L[h:], L[:h]
+            self._set(_upper_banded(R[:, h:], w), R[:, :h].toarray(), top[:, :h].toarray(), hubs, rest)
+            return
         self._set(_upper_banded(L[rest][:, rest], w), L[rest][:, hubs].toarray(), L[hubs][:, hubs].toarray(), hubs,
                   rest)
 
@@ -453,7 +460,7 @@ def _hub_lanczos(hs, factored, v1):
         return (exc.eigenvectors[:, 0] if exc.eigenvectors.shape[1] else op(op(x0))), op
 
 
-def _hub_fiedler(L, hubs, rest, w, v1, d):
+def _hub_fiedler(hs, apply_l, hubs, w, v1, d):
     """λ₂ of a banded Laplacian with hub vertices, bracketed by inertia counts (Sylvester's law of inertia).
 
     ``count(σ)`` = the number of eigenvalues of L below σ, from the Schur complement on the hubs,
@@ -466,12 +473,11 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
     cluster just above μ, and the quotient lands in it).  The lower end lies within :data:`INERTIA_RTOL` of
     min(μ, λ₂) after a bisection, or within 1e-7 when the first shift certifies at once (the ceiling is at least
     min(μ, λ₂)): no count above min(μ, λ₂) can certify, so no later count could raise it further.  Returns None
-    when the banded block does not factor at all.
+    when the banded block does not factor at all.  ``hs`` is the :class:`_HubSolver` of L, ``apply_l`` L's product.
     """
-    hs = _HubSolver(L, hubs, rest, w)
     lower = factored = None
     if hubs.size <= HUB_COARSE_MAX:
-        ceiling = min(_coarse_ritz_bounds(L.__matmul__, hs.n, d, hubs, w))  # ≥ min(λ₂, μ)
+        ceiling = min(_coarse_ritz_bounds(apply_l, hs.n, d, hubs, w))  # ≥ min(λ₂, μ)
         failed, two_below = None, False
         for rel in HUB_SHIFTS:
             f = hs.factor(ceiling * (1.0 - rel))
@@ -497,16 +503,17 @@ def _hub_fiedler(L, hubs, rest, w, v1, d):
 
     # shift-invert Lanczos with the factors at the lower end: the Ritz vector's Rayleigh quotient bounds λ₂ above
     x, op = _hub_lanczos(hs, factored, v1)
-    v, lam, res = _rayleigh(L.__matmul__, x, v1)
+    v, lam, res = _rayleigh(apply_l, x, v1)
     if res > 10 * LOBPCG_TOL:  # polish: LOBPCG with the exact shift-invert as its preconditioner
         X0 = np.column_stack([v, np.random.default_rng(1).standard_normal((hs.n, 3))])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             M = spla.LinearOperator((hs.n,) * 2, matvec=op, dtype=np.float64,
                                     matmat=lambda X: np.column_stack([op(c) for c in X.T]))
+            L = spla.LinearOperator((hs.n,) * 2, matvec=apply_l, matmat=apply_l, dtype=np.float64)
             w_, V, _ = spla.lobpcg(L, X0, M=M, Y=v1[:, None], largest=False, tol=LOBPCG_TOL, maxiter=20,
                                    retResidualNormsHistory=True)
-        polished = _rayleigh(L.__matmul__, V[:, int(np.argmin(w_))], v1)
+        polished = _rayleigh(apply_l, V[:, int(np.argmin(w_))], v1)
         if polished[2] < res:
             v, lam, res = polished
     upper = max(lam, lower)
@@ -564,6 +571,16 @@ def _hub_band_laplacian(pattern, n, d, h, w):
     return ab
 
 
+def _hub_band_solver(pattern, n, d, h, w, apply_l):
+    """The :class:`_HubSolver` of L for a band of width w off the first h tokens: the banded block from the band
+    rows (:func:`_hub_band_laplacian`), the hub columns and the hub block from h products ``L e_k``."""
+    E = np.zeros((n, h))
+    E[np.arange(h), np.arange(h)] = 1.0
+    LH = apply_l(E)
+    return _HubSolver.from_parts(_hub_band_laplacian(pattern, n, d, h, w), LH[h:], 0.5 * (LH[:h] + LH[:h].T),
+                                 np.arange(h), np.arange(h, n))
+
+
 def _coarse_upper_bound(apply_l, n, d, h, w):
     """The first of :func:`_coarse_ritz_bounds`, with the first h tokens as hubs: an upper bound on λ₂."""
     return _coarse_ritz_bounds(apply_l, n, d, np.arange(h), w)[0]
@@ -619,12 +636,7 @@ def _hub_band_fiedler(pattern, n, d, v1, h, w, apply_l, tol):
     inertia of ``L − σ I`` (:class:`_HubSolver`): exactly one eigenvalue (the zero) below σ certifies
     λ₂ ≥ σ.  Shift-invert Lanczos with the same factor then converges on λ₂, the eigenvalue nearest above σ,
     even inside a dense cluster; its Rayleigh quotient bounds λ₂ above.  None when no shift certifies."""
-    hubs, rest = np.arange(h), np.arange(h, n)
-    band = _hub_band_laplacian(pattern, n, d, h, w)
-    E = np.zeros((n, h))
-    E[hubs, hubs] = 1.0
-    LH = apply_l(E)
-    hs = _HubSolver.from_parts(band, LH[h:], 0.5 * (LH[:h] + LH[:h].T), hubs, rest)
+    hs = _hub_band_solver(pattern, n, d, h, w, apply_l)
     upper_c = _coarse_upper_bound(apply_l, n, d, h, w)
     for rel in HUB_BAND_SHIFTS:
         sigma = upper_c * (1.0 - rel)
@@ -893,11 +905,26 @@ def _symmetrised(A):
     return _SYMMETRISED[key]
 
 
+def _sparse_laplacian_product(A, d):
+    """``X ↦ L X`` through A's own products, ``L = I − ½ D^{-1/2} (A + Aᵀ) D^{-1/2}``: no symmetrised copy."""
+    root = np.sqrt(d)
+
+    def apply_l(X):
+        X = np.asarray(X, dtype=np.float64)
+        scale = root.reshape((-1,) + (1,) * (X.ndim - 1))
+        Y = X / scale
+        return X - 0.5 * (A @ Y + A.T @ Y) / scale
+
+    return apply_l
+
+
 def _symmetric_sparse(A, d):
+    """``D^{-1/2} W D^{-1/2}`` (CSR): W's entries scaled in place on one copy, not by two sparse products."""
     s = 1.0 / np.sqrt(d)
     W = _symmetrised(A)
-    Dm = sp.diags(s)
-    return (Dm @ W @ Dm).tocsc()
+    S = W.copy()
+    S.data *= s[np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))] * s[S.indices]  # s_i s_j: exactly symmetric
+    return S
 
 
 #: a pattern without a sparse form (a dense matrix past the dense route, a pattern file) preconditions λ₂'s
@@ -991,11 +1018,21 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             return fp
     precond = shift_invert = None
     if A is not None:
-        L = (sp.identity(n, format="csc") - _symmetric_sparse(A, d)).tocsc()
         band = pattern.bandwidth(n)
+        wide = (band is None or band > CHOLESKY_BAND_MAX_W) and n > CHOLESKY_BAND_MAX_W
+        hb = pattern.hub_band(n) if wide else None
+        if hb is not None and hb[0] <= HUB_MAX and hb[1] <= CHOLESKY_BAND_MAX_W:
+            # hubs first: the banded block straight from the band rows, L only through A's products
+            h, hw = hb
+            apply_a = _sparse_laplacian_product(A, d)
+            fp = _hub_fiedler(_hub_band_solver(pattern, n, d, h, hw, apply_a), apply_a, np.arange(h), hw, v1, d)
+            if fp is not None:
+                return fp
+        L = (sp.identity(n, format="csr") - _symmetric_sparse(A, d)).tocsr()
+        L = sp.csc_matrix((L.data, L.indices, L.indptr), shape=L.shape)  # exactly symmetric: CSR arrays are CSC's
         apply_l = L.__matmul__
-        if (band is None or band > CHOLESKY_BAND_MAX_W) and n > CHOLESKY_BAND_MAX_W and (hub := _hub_split(A)):
-            fp = _hub_fiedler(L, *hub, v1, d)
+        if wide and (hub := _hub_split(A)):
+            fp = _hub_fiedler(_HubSolver(L, *hub), apply_l, hub[0], hub[2], v1, d)
             if fp is not None:
                 return fp
             method = "LOBPCG on the sparse Laplacian (the hub inertia count did not settle)"
@@ -1123,10 +1160,11 @@ def _sweep_sparse(A, d, v):
     order = np.argsort(v / np.sqrt(d), kind="stable")
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    W = _symmetrised(A).tocoo()
-    # w(X, X) over ordered pairs for X = the first t vertices: an entry counts once its later end is in
-    later = np.maximum(rank[W.row], rank[W.col])
-    inside = np.bincount(later, weights=W.data, minlength=n).cumsum()
+    # w(X, X) over ordered pairs for X = the first t vertices: an entry counts once its later end is in.  The
+    # ordered pairs of W = (A + Aᵀ)/2 inside X sum to those of A: A's entries are binned, with no symmetrised copy
+    C = A.tocoo()
+    later = np.maximum(rank[C.row], rank[C.col])
+    inside = np.bincount(later, weights=C.data, minlength=n).cumsum()
     vol = np.cumsum(d[order])  # W 1 = (r + c)/2 = d
     cut = (vol - inside)[:-1]  # cut_W(X) = vol_W(X) − w(X, X)
     denom = np.minimum(vol, vol[-1] - vol)[:-1]

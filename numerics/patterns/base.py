@@ -378,8 +378,12 @@ class Pattern(ABC):
         A structural fact of the support, never read from rounded entries; else ``None``.
 
         φ_bip then lies in a strip ``|b − a| ≤ K`` or in the cells with a or b below h
-        (:func:`~attention_transport.numerics.band.hub_banded_bipartite_minimum`, docs/theory.md, C5h)."""
-        return None
+        (:func:`~attention_transport.numerics.band.hub_banded_bipartite_minimum`, docs/theory.md, C5h).
+
+        Here read from the sparse form's stored indices, as :meth:`bandwidth` is (every nonzero is stored):
+        the fewest first tokens, at most :data:`SPARSE_HUB_MAX`, whose removal leaves the narrowest band
+        (a stack whose first layer has global rows: every row that reaches them is a hub)."""
+        return _sparse_hub_band_cached(self, check_n(n))
 
     def hub_components(self, n):
         """``(hubs, groups)`` when the transport graph without the ``hubs`` (an int array of tokens) falls apart into
@@ -414,6 +418,17 @@ class Pattern(ABC):
         """:meth:`band_rows` of the matrix with its first h rows and columns set to 0 (the hubs of
         :meth:`hub_band`): ``D[i − i0, t + w − 1] = A[i, i + t]`` for ``|t| < w``, ``i, i + t ≥ h``."""
         n = check_n(n)
+        A = self.sparse(n)
+        if A is not None:  # the stored entries off the hubs, laid out by offset
+            D = np.zeros((i1 - i0, 2 * w - 1))
+            S = A[max(i0, h):i1].tocoo()
+            keep = S.col >= h
+            rows, cols = S.row[keep] + max(i0, h), S.col[keep]
+            if rows.size and int(np.abs(cols - rows).max()) >= w:
+                raise AttentionTransportError(f"pattern {self.spec!r} has an entry {int(np.abs(cols - rows).max())} "
+                                              f"off the diagonal past its {h} hub(s), outside the band {w} asked for.")
+            D[rows - i0, cols - rows + w - 1] = S.data[keep]
+            return D
         D = band_from_blocks(n, i0, i1, w, lambda a0, a1, lo, hi: self.block(n, a0, a1, lo, hi))
         i = np.arange(i0, i1)[:, None]
         D[(i + np.arange(-(w - 1), w)[None, :] < h) | (i < h)] = 0.0
@@ -514,6 +529,11 @@ class Pattern(ABC):
         n = check_n(n)
         x = 1.0 / np.sqrt(np.asarray(d, dtype=np.float64))
         A = self.sparse(n)
+        if A is not None and not self.causal:
+            hb = self.hub_band(n)
+            w = self.bandwidth(n) if hb is None else hb[1]
+            if w is not None and w <= BANDED_SKEW_MAX_W and 4 * w < n:  # pairs (i, j), (j, i) side by side
+                return _banded_skew_norms(A, x, 0 if hb is None else hb[0], w)
         if A is not None:
             N = sp.csr_matrix(A, dtype=np.float64, copy=True)
             N.sum_duplicates()  # each stored value one entry: the sums of squares below square whole entries
@@ -575,6 +595,94 @@ class RowNormalised(Pattern):
 @lru_cache(maxsize=16)
 def _row_stats_cached(pattern, n):
     return pattern._row_stats(n)
+
+
+#: widest band (off the hubs) whose G comes offset by offset from the sparse form (rows of 2w − 1 in chunks)
+BANDED_SKEW_MAX_W = 512
+
+
+def _banded_skew_norms(A, x, h, w, chunk=1 << 16):
+    """G's two norms of ``N = X A X`` (A CSR, ``X = diag(x)``) when A is a band of width w off its first h tokens.
+
+    Each pair of entries ``(i, j), (j, i)`` is compared directly, with no sparse transpose or sum: the band
+    entries of a chunk of rows (and the w − 1 rows after it) are laid out by offset, ``D[i, t + w − 1] =
+    N[i, i + t]``, so ``N_ji`` of the entry at offset t is ``D[i + t, w − 1 − t]``.  The pairs with an end among
+    the hubs come from the h dense hub rows ``R = N[:h]`` and columns ``Cc = N[:, :h]``: ``‖R − Ccᵀ‖²`` for
+    ``i < h`` and ``‖Cc[h:] − R[:, h:]ᵀ‖²`` for ``i ≥ h > j``.  Every term is a square of one pair's entries."""
+    n = A.shape[0]
+    A = sp.csr_matrix(A, dtype=np.float64)
+    if not A.has_canonical_format:
+        A = A.copy()
+        A.sum_duplicates()
+    ptr, idx = A.indptr, A.indices
+    skew = sym = 0.0
+    if h:
+        R = A[:h].toarray() * x[:h, None] * x[None, :]
+        at = ptr[h] + np.flatnonzero(idx[ptr[h]:] < h)
+        rows = np.searchsorted(ptr, at, side="right") - 1
+        Cc = np.zeros((n, h))
+        Cc[rows, idx[at]] = A.data[at] * x[rows] * x[idx[at]]
+        Cc[:h] = R[:, :h]  # N[:h, :h]
+        skew += float(((R - Cc.T) ** 2).sum()) + float(((Cc[h:] - R[:, h:].T) ** 2).sum())
+        sym += float(((R + Cc.T) ** 2).sum()) + float(((Cc[h:] + R[:, h:].T) ** 2).sum())
+    for i0 in range(h, n, chunk):
+        i1, i2 = min(n, i0 + chunk), min(n, i0 + chunk + w - 1)
+        rows = np.repeat(np.arange(i0, i2), np.diff(ptr[i0:i2 + 1]))
+        cols = idx[ptr[i0]:ptr[i2]]
+        band = cols >= h
+        rows, cols = rows[band], cols[band]
+        if rows.size and np.abs(cols - rows).max() >= w:
+            raise AttentionTransportError(f"an entry lies outside the band of width {w} claimed off {h} hub(s): "
+                                          f"offset {int(np.abs(cols - rows).max())}")
+        D = np.zeros((i2 - i0 + w, 2 * w - 1))
+        D[rows - i0, cols - rows + w - 1] = A.data[ptr[i0]:ptr[i2]][band] * x[rows] * x[cols]
+        diag = D[:i1 - i0, w - 1]
+        sym += 4.0 * float((diag * diag).sum())
+        for t in range(1, w):  # pairs (i, i + t) with i in the chunk
+            a, b = D[:i1 - i0, w - 1 + t], D[t:t + i1 - i0, w - 1 - t]
+            skew += 2.0 * float(((a - b) ** 2).sum())
+            sym += 2.0 * float(((a + b) ** 2).sum())
+    return skew, sym
+
+
+#: most leading tokens :meth:`Pattern.hub_band` takes as hubs when it reads them from a sparse form
+SPARSE_HUB_MAX = 32
+
+
+def _sparse_hub_band(A):
+    """``(h, w)`` of :meth:`Pattern.hub_band` from the stored entries of the CSR matrix A, or ``None`` when
+    no h ≤ :data:`SPARSE_HUB_MAX` narrows the band (a plain band, or hubs past the first tokens).
+
+    ``widest[h]`` is the largest offset |i − j| among entries with i, j ≥ h.  Past the first ``cap`` rows and
+    columns, row i's widest entry is its smallest or largest column ≥ cap; the entries with an end below cap
+    (the first cap rows, and later rows' entries in the first cap columns) are read one by one."""
+    n = A.shape[0]
+    cap = min(SPARSE_HUB_MAX, n - 1)
+    ptr, idx = A.indptr, A.indices
+    widest = np.zeros(cap + 1, dtype=np.int64)
+    tail = idx[ptr[cap]:]  # the rows past cap
+    low = tail < cap
+    starts = ptr[cap:-1] - ptr[cap]
+    full = np.flatnonzero(np.diff(ptr[cap:]) > 0)
+    if full.size:
+        first = np.minimum.reduceat(np.where(low, n, tail), starts[full])  # each row's columns past cap
+        last = np.maximum.reduceat(np.where(low, -1, tail), starts[full])
+        i, ok = cap + full, last >= 0
+        widest[cap] = max(np.abs(i[ok] - first[ok]).max(initial=0), np.abs(last[ok] - i[ok]).max(initial=0))
+    at = np.flatnonzero(low)  # later rows' entries in the first cap columns, and the first cap rows'
+    r = np.concatenate([np.searchsorted(ptr, ptr[cap] + at, side="right") - 1,
+                        np.repeat(np.arange(cap), np.diff(ptr[:cap + 1]))])
+    c = np.concatenate([tail[at], idx[:ptr[cap]]]).astype(np.int64)
+    np.maximum.at(widest, np.minimum(r, c), np.abs(r - c))
+    widest = np.maximum.accumulate(widest[::-1])[::-1]  # widest[h]: the largest offset among entries past h
+    h = int(np.argmax(widest == widest[cap]))  # the fewest hubs that reach the narrowest band
+    return (h, int(widest[h]) + 1) if h > 0 else None
+
+
+@lru_cache(maxsize=4)
+def _sparse_hub_band_cached(pattern, n):
+    A = pattern.sparse(n)
+    return None if A is None else _sparse_hub_band(A)
 
 
 @lru_cache(maxsize=4)

@@ -350,6 +350,10 @@ class Stack(Pattern):
         passes a hub: once in a hub row it could only go on to hubs.  So it takes each layer's band step (C5b's
         argument, layer by layer).  Else ``None``."""
         n = check_n(n)
+        hb = self._layered_hub_band(n)
+        return hb if hb is not None else super().hub_band(n)  # else the sparse product's, if there is one
+
+    def _layered_hub_band(self, n):
         parts = []
         for p in self.layers:
             hb = p.hub_band(n)

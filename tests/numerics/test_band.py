@@ -3,7 +3,7 @@ against the full bipartite scan."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
@@ -134,8 +134,16 @@ def test_the_full_scan_limit_applies_only_to_patterns_without_a_band(monkeypatch
     assert rec["phi_bip_method"].startswith("bounded search over nested grids")
     rec = check_pattern("sink-window:s=4,w=16", 10**5, bip_max=100, spectral_max=2)  # hubs, then a band: C5h
     assert rec["phi_bip_method"].startswith("hub strip") and 0 < rec["phi_bip"] <= rec["phi"]
-    # the same sinks inside a union declare no hubs: flat past the balance point, the nested grids refuse
-    rec = check_pattern("union(sink-window:s=4,w=16, window:w=8)", 10**5, bip_max=100, spectral_max=2)
+    # the same sinks inside a union: its hubs are read from its sparse form, and the hub strip finds the minimum
+    union = "union(sink-window:s=4,w=16, window:w=8)"
+    assert parse_pattern(union).hub_band(3000) == (4, 16)
+    rec = check_pattern(union, 3000, bip_max=100, spectral_max=2)
+    ref = bipartite_minimum(parse_pattern(union).dense(3000))
+    assert rec["phi_bip_method"].startswith("hub strip")
+    assert (rec["phi_bip"], rec["a_star"], rec["b_star"]) == (pytest.approx(ref.phi, rel=1e-10), ref.a_star, ref.b_star)
+    # without them, flat past the balance point: the nested grids refuse
+    monkeypatch.setattr(base.Pattern, "hub_band", lambda self, n: None)
+    rec = check_pattern(union, 10**5, bip_max=100, spectral_max=2)
     assert rec["phi_bip"] is None and "exceeds the bipartite scan limit 100" in rec["skipped"]["phi_bip"]
     assert "cannot narrow its box" in rec["skipped"]["phi_bip"]
 
@@ -317,6 +325,16 @@ def test_check_takes_the_hub_strip_and_agrees_with_the_full_scan(spec, n):
     assert bipartite_landscape(A)[rec["b_star"], rec["a_star"]] == pytest.approx(ref.phi, rel=1e-11)
 
 
+def _hub_band_by_definition(A, cap=32):
+    """The fewest first h ≤ cap tokens whose removal leaves the narrowest band, from the dense matrix."""
+    n = A.shape[0]
+    cap = min(cap, n - 1)
+    i, j = np.nonzero(A)
+    widest = [int(np.abs(i - j)[(i >= h) & (j >= h)].max(initial=0)) for h in range(cap + 1)]
+    h = widest.index(widest[cap])
+    return (h, widest[h] + 1) if h > 0 else None
+
+
 @pytest.mark.parametrize("spec, hub", [("stack(sink-window:s=2,w=4, window:w=3)", (2, 6)),
                                        ("stack(window:w=5, longformer:w=8,g=1)", (1, 9)),
                                        ("repeat(sink-window:s=3,w=4, 3)", (3, 10)),
@@ -327,12 +345,14 @@ def test_a_stack_of_hub_bands_is_a_hub_band(spec, hub, monkeypatch):
     """A stack whose earlier layers keep their hub rows among the hubs is a band off its hubs, of width
     1 + Σ (w_k − 1); its band rows, from products of local blocks, are those of the dense product.  Global rows
     that reach every key (Longformer as an earlier layer), bidirectional windows that reach past the hubs, and
-    stacks without hubs declare none."""
+    stacks without hubs declare none by that argument; their sparse product's stored entries then say
+    (every row that reaches a global row is a hub)."""
     from attention_transport.numerics.patterns.base import Pattern
 
     P = parse_pattern(spec)
     n = 60
-    assert P.hub_band(n) == hub
+    assert P._layered_hub_band(n) == hub
+    assert P.hub_band(n) == (hub or _hub_band_by_definition(P.dense(n)))
     if hub is None:
         return
     h, w = hub
@@ -405,3 +425,64 @@ def test_edge_cells_are_the_landscape_minimum_beside_the_edge():
         ref = np.nanmin(np.concatenate([land[:, :e].ravel(), land[:e, :].ravel()]))
         assert phi == pytest.approx(ref, rel=1e-12) and (a < e or b < e)
         assert land[b, a] == pytest.approx(phi, rel=1e-12)
+
+
+@given(st.integers(8, 70), st.integers(0, 40), st.integers(1, 12), st.integers(0, 2**31 - 1), st.booleans(),
+       st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_hubs_read_from_a_sparse_form_are_the_definition(n, h, w, seed, global_rows, causal):
+    """The fewest first h ≤ 32 tokens whose removal leaves the narrowest band: from the stored entries, as from the
+    dense matrix (hubs past 32 tokens, or none at all, give a plain band or nothing)."""
+    from attention_transport.numerics.patterns.base import _sparse_hub_band
+
+    A = _hub_banded(n, min(h, n - 1), w, seed, 0.3, global_rows)
+    if causal:
+        A = np.tril(A)
+    assert _sparse_hub_band(sp.csr_matrix(A)) == _hub_band_by_definition(A)
+
+
+@given(st.integers(8, 70), st.integers(0, 6), st.integers(1, 8), st.integers(0, 2**31 - 1), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_g_of_a_sparse_hub_band_pairs_every_entry_with_its_transpose(n, h, w, seed, global_rows):
+    from attention_transport.numerics.patterns.base import _banded_skew_norms
+
+    A = _hub_banded(n, min(h, n - 1), w, seed, 0.3, global_rows)
+    d = 0.5 * (A.sum(axis=0) + A.sum(axis=1))
+    x = 1 / np.sqrt(d)
+    N = A * np.outer(x, x)
+    ref = (((N - N.T) ** 2).sum(), ((N + N.T) ** 2).sum())
+    np.testing.assert_allclose(_banded_skew_norms(sp.csr_matrix(A), x, min(h, n - 1), w, chunk=16), ref, rtol=1e-12)
+    if w > 1 and h < n - w:  # a band claimed one narrower than the entries: refused, never a silent wrong sum
+        with pytest.raises(AttentionTransportError, match="outside the band"):
+            _banded_skew_norms(sp.csr_matrix(A), x, min(h, n - 1), w - 1)
+
+
+@pytest.mark.parametrize("spec", ["stack(longformer:w=8,g=2, window:w=5)", "longformer:w=8,g=2",
+                                  "stack(window:w=5, longformer:w=8,g=1)", "union(sink-window:s=4,w=16, window:w=8)"])
+def test_sparse_hub_bands_take_the_inertia_route_without_a_laplacian(spec, monkeypatch):
+    """λ₂ of a sparse hub band: the banded block from the band rows, L through A's products, no symmetrised copy;
+    its G offset by offset.  Both against the dense matrix."""
+    from attention_transport.numerics import structured
+    from attention_transport.numerics.patterns.base import Pattern
+    from attention_transport.numerics.structured import pattern_fiedler
+
+    P = parse_pattern(spec)
+    n = 1500  # above CHOLESKY_BAND_MAX_W
+    h, w = P.hub_band(n)
+    A = P.dense(n)
+    monkeypatch.setattr(structured, "_symmetric_sparse", None)  # never reached
+    fp = pattern_fiedler(P, n)
+    assert fp.method.startswith("inertia") and f"on {h} hub vertices" in fp.method
+    d = 0.5 * (A.sum(axis=0) + A.sum(axis=1))
+    W = 0.5 * (A + A.T) / np.sqrt(np.outer(d, d))
+    ev = np.linalg.eigvalsh(np.eye(n) - W)
+    assert fp.converged and fp.lower <= ev[1] * (1 + 1e-12) and fp.lambda2 == pytest.approx(ev[1], rel=1e-9)
+    # the blocks the inertia counts read are L's: the banded block, the hub columns and the hub block
+    hs = structured._hub_band_solver(P, n, d, h, w, structured._sparse_laplacian_product(P.sparse(n), d))
+    X = np.random.default_rng(0).standard_normal((n, 3))
+    np.testing.assert_allclose(np.column_stack([hs.apply(x) for x in X.T]), (np.eye(n) - W) @ X, rtol=0, atol=1e-13)
+    N = A / np.sqrt(np.outer(d, d))
+    np.testing.assert_allclose(P.skew_norms(n, d), (((N - N.T) ** 2).sum(), ((N + N.T) ** 2).sum()), rtol=1e-12)
+    D = P.hub_band_rows(n, 0, n, h, w)  # from the stored entries
+    monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
+    np.testing.assert_allclose(Pattern.hub_band_rows(P, n, 0, n, h, w), D, rtol=0, atol=1e-15)

@@ -105,18 +105,21 @@ def test_lobpcg_lambda2_agrees_with_shift_invert_lanczos():
     assert fp.converged and fp.lambda2 == pytest.approx(ref, rel=1e-8)
 
 
-@pytest.mark.parametrize("route", ["inertia", "lobpcg"])
+@pytest.mark.parametrize("route", ["inertia", "inertia-split", "lobpcg"])
 @pytest.mark.parametrize("spec", ["longformer:w=8,g=2", "sink-window:s=2,w=8"])
 def test_a_cluster_above_lambda2_is_resolved(spec, route, monkeypatch):
-    """Hubs (global tokens, sinks) pack eigenvalues just above λ₂ (gap 1e-5 at n = 2500): both the inertia route and
-    the block iteration must still find λ₂ itself, without the dense fallback."""
+    """Hubs (global tokens, sinks) pack eigenvalues just above λ₂ (gap 1e-5 at n = 2500): the inertia route (its
+    banded block from the band rows, or from the sparse Laplacian split by degree) and the block iteration must
+    still find λ₂ itself, without the dense fallback."""
     from attention_transport.numerics import structured
 
     monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
-    if route == "lobpcg":
-        monkeypatch.setattr(structured, "_hub_split", lambda A: None)
     n = 2500
     P = parse_pattern(spec)
+    if route != "inertia":  # no declared hubs: the sparse Laplacian split by degree, or not split at all
+        monkeypatch.setattr(type(P), "hub_band", lambda self, n: None)
+    if route == "lobpcg":
+        monkeypatch.setattr(structured, "_hub_split", lambda A: None)
     ev = laplacian_spectrum(P.dense(n))
     assert ev[2] - ev[1] < 1e-4
     fp = pattern_fiedler(P, n)
@@ -194,7 +197,7 @@ def test_an_unconverged_lambda2_gives_no_cheeger_lower_bound(monkeypatch):
     monkeypatch.setattr(structured, "LOBPCG_WORK", 1)
     monkeypatch.setattr(structured, "LOBPCG_MIN_ITER", 2)
     monkeypatch.setattr(structured, "DENSE_FALLBACK_N", 0)
-    monkeypatch.setattr(structured, "_hub_split", lambda A: None)  # the block iteration, not the inertia count
+    monkeypatch.setattr(structured, "_hub_fiedler", lambda *a: None)  # the block iteration, not the inertia count
     P = parse_pattern("sink-window:s=2,w=8")
     n = 3000
     rec = check_pattern(P, n, dense_max=2, bip_max=2)
