@@ -202,7 +202,6 @@ def test_the_banded_laplacian_storage_refuses_an_entry_outside_its_band():
 
 
 # ---------------------------------------------------------------- hubs taken out: the strip of C5h
-from hypothesis import strategies as st  # noqa: E402
 
 from attention_transport.errors import WontFit  # noqa: E402
 from attention_transport.numerics.band import hub_banded_bipartite_minimum, hub_cut_lower_bound  # noqa: E402
