@@ -110,9 +110,13 @@ def factored_skew_norms(Phi, Psi, x):
     ------
     WontFit
         When ``(F − T)/(F + T) < SKEW_MIN_SHARE`` (the difference would carry more rounding than G allows), or
-        when the row-pair products would exceed :data:`PAIR_WORK_MAX` multiply-adds.
+        when ``Φᵀ X² Φ`` or the row-pair products would exceed :data:`PAIR_WORK_MAX` multiply-adds.
     """
     Phi, Psi = _csr(Phi), _csr(Psi)
+    gram = float((np.diff(Phi.indptr).astype(np.float64) ** 2).sum())  # the work of Φᵀ X² Φ, before it is formed
+    if gram > PAIR_WORK_MAX:
+        raise WontFit(f"G of the factored form needs {gram:.2e} multiply-adds for Φᵀ X² Φ alone (rows of Φ that "
+                      f"meet many classes), over the limit {PAIR_WORK_MAX:.0e}")
     x2 = np.asarray(x, dtype=np.float64) ** 2
     M1 = (Phi.T @ sp.diags(x2) @ Phi).tocoo()
     H = _csr(Psi @ sp.diags(np.asarray(x, dtype=np.float64)))  # rows of Ψ X: their inner products are ⟨·,·⟩_{X²}

@@ -246,3 +246,14 @@ def test_check_on_the_factored_route_agrees_with_the_dense_route(spec, monkeypat
     assert factored["structure"] == "factored" and dense["structure"] == "dense"
     for key in ("phi", "t_star", "G", "lambda2", "phi_bip", "a_star", "b_star", "cheeger_upper_sweep"):
         assert factored[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
+
+
+def test_g_of_factors_with_dense_rows_declines_before_forming_their_gram(monkeypatch):
+    from attention_transport.numerics.patterns import factored
+
+    Phi = sp.csr_matrix(np.ones((40, 30)))  # every row meets every class: Φᵀ X² Φ would cost 40 · 30² work
+    Psi = sp.csr_matrix(np.random.default_rng(0).random((30, 40)))
+    monkeypatch.setattr(factored, "PAIR_WORK_MAX", 40 * 30 ** 2 - 1)
+    monkeypatch.setattr(factored.sp, "diags", None)  # declined before any product is formed
+    with pytest.raises(WontFit, match="Φᵀ X² Φ alone"):
+        factored_skew_norms(Phi, Psi, np.ones(40))
