@@ -24,7 +24,7 @@ _CHUNK_CELLS = 1 << 22
 #: would then carry more than 1e-10 of G)
 SKEW_MIN_SHARE = 1e-3
 #: most multiply-adds of the row-pair inner products of ``F`` before the factored G declines
-PAIR_WORK_MAX = 400_000_000
+PAIR_WORK_MAX = 1_000_000_000
 
 
 def _csr(M):
@@ -99,43 +99,72 @@ def factored_sums(Phi, Psi):
     return StructuralSums(r, c, s, u)
 
 
+def _heavy(M, floor):
+    """Rows of the CSR matrix M with more than ``max(floor, 16 × the mean)`` stored entries."""
+    lens = np.diff(M.indptr)
+    return lens > max(floor, 16.0 * lens.mean()) if lens.size else np.zeros(0, dtype=bool)
+
+
 def factored_skew_norms(Phi, Psi, x):
     """``(‖N − Nᵀ‖², ‖N + Nᵀ‖²)`` of ``N = X Φ Ψ X`` (``X = diag(x)``).
 
-    ``F = ‖N‖² = Σ_ab (Φᵀ X² Φ)_ab ⟨Ψ_a, Ψ_b⟩_{X²}``: inner products of rows of Ψ only at the stored entries of
-    the m×m matrix ``Φᵀ X² Φ`` (a few a row: rows of Φ meet few classes).  ``T = ⟨N, Nᵀ⟩ = tr((Ψ X² Φ)²)``.
-    Both are sums of nonnegative terms; the norms are ``2(F ∓ T)``.
+    ``F = ‖N‖² = Σ_i x_i² ‖(Φ_i Ψ) X‖²``.  For the light rows of Φ (a few classes each) it is
+    ``Σ_ab (Φ_Lᵀ X² Φ_L)_ab ⟨Ψ_a, Ψ_b⟩_{X²}``: inner products of rows of Ψ only at the stored entries of an m×m
+    matrix, those with a heavy row of Ψ (a global query) read from one product ``Ψ X² Ψ_aᵀ``.  The heavy rows of
+    Φ (queries that reach every class, as a global row after BigBird does) are formed as rows of ``Φ Ψ``.
+    ``T = ⟨N, Nᵀ⟩ = tr(C²)``, ``C = Ψ X² Φ = C_L + U Vᵀ`` with the heavy tokens' part of rank |H|:
+    ``tr(C_L²) + 2 Σ_k V_kᵀ C_L U_k + tr((Vᵀ U)²)``.  Every term is a sum of nonnegative terms; the norms are
+    ``2(F ∓ T)``.
 
     Raises
     ------
     WontFit
         When ``(F − T)/(F + T) < SKEW_MIN_SHARE`` (the difference would carry more rounding than G allows), or
-        when ``Φᵀ X² Φ`` or the row-pair products would exceed :data:`PAIR_WORK_MAX` multiply-adds.
+        when the m×m products or the row pairs would exceed :data:`PAIR_WORK_MAX` multiply-adds.
     """
     Phi, Psi = _csr(Phi), _csr(Psi)
-    gram = float((np.diff(Phi.indptr).astype(np.float64) ** 2).sum())  # the work of Φᵀ X² Φ, before it is formed
-    if gram > PAIR_WORK_MAX:
-        raise WontFit(f"G of the factored form needs {gram:.2e} multiply-adds for Φᵀ X² Φ alone (rows of Φ that "
-                      f"meet many classes), over the limit {PAIR_WORK_MAX:.0e}")
-    x2 = np.asarray(x, dtype=np.float64) ** 2
-    M1 = (Phi.T @ sp.diags(x2) @ Phi).tocoo()
-    H = _csr(Psi @ sp.diags(np.asarray(x, dtype=np.float64)))  # rows of Ψ X: their inner products are ⟨·,·⟩_{X²}
-    upper = M1.row <= M1.col  # M1 is symmetric: each pair once, off-diagonal ones twice
-    a, b, w = M1.row[upper], M1.col[upper], np.where(M1.row[upper] == M1.col[upper], 1.0, 2.0) * M1.data[upper]
-    lens = np.diff(H.indptr)
+    x = np.asarray(x, dtype=np.float64)
+    x2 = x * x
+    heavy = _heavy(Phi, 64)
+    PhiL = Phi[~heavy]
+    gram = float((np.diff(PhiL.indptr).astype(np.float64) ** 2).sum())  # the work of Φ_Lᵀ X² Φ_L, before it is formed
+    if gram > PAIR_WORK_MAX or heavy.sum() * float(Psi.nnz) > 10 * PAIR_WORK_MAX:
+        raise WontFit(f"G of the factored form needs {max(gram, heavy.sum() * float(Psi.nnz)):.2e} multiply-adds "
+                      f"for its m×m products (rows of Φ that meet many classes), over the limit {PAIR_WORK_MAX:.0e}")
+    F = 0.0
+    H = np.flatnonzero(heavy)
+    PsiT = _csr(Psi.T)
+    for k0 in range(0, H.size, 16):  # heavy rows of Φ: rows of Φ Ψ, 16 at a time
+        rows = H[k0:k0 + 16]
+        P = PsiT @ Phi[rows].T.toarray()  # (n, k): P[j, k] = (Φ Ψ)[rows_k, j]
+        F += float((x2[rows] * (x2 @ (P * P))).sum())
+    M1 = (PhiL.T @ sp.diags(x2[~heavy]) @ PhiL).tocoo()
+    R = _csr(Psi @ sp.diags(x))  # rows of Ψ X: their inner products are ⟨·,·⟩_{X²}
+    wide = _heavy(R, 1024)  # global queries: one product for all their pairs
+    a, b, w = M1.row, M1.col, M1.data
+    for k in np.flatnonzero(wide):
+        g = R @ R[k].toarray().ravel()  # ⟨Ψ_b, Ψ_k⟩_{X²} for every b
+        mine = (a == k) | ((b == k) & ~wide[a])  # each pair once: by its first heavy end
+        F += float((w[mine] * g[np.where(a[mine] == k, b[mine], a[mine])]).sum())
+    keep = ~wide[a] & ~wide[b]
+    a, b, w = a[keep], b[keep], w[keep]
+    lens = np.diff(R.indptr)
     work = lens[a] + lens[b]
     if float(work.sum()) > PAIR_WORK_MAX:
         raise WontFit(f"G of the factored form needs {float(work.sum()):.2e} multiply-adds of row pairs, over the "
                       f"limit {PAIR_WORK_MAX:.0e}")
-    F = 0.0
     cum = np.cumsum(work)
     edges = np.searchsorted(cum, np.arange(_CHUNK_CELLS, cum[-1] if cum.size else 0, _CHUNK_CELLS))
     bounds = np.unique(np.concatenate([[0], edges, [a.size]]))  # chunks of about _CHUNK_CELLS multiply-adds
     for k0, k1 in zip(bounds[:-1], bounds[1:]):
-        dots = np.asarray(H[a[k0:k1]].multiply(H[b[k0:k1]]).sum(axis=1)).ravel()
+        dots = np.asarray(R[a[k0:k1]].multiply(R[b[k0:k1]]).sum(axis=1)).ravel()
         F += float((w[k0:k1] * dots).sum())
-    C = _csr(Psi @ sp.diags(x2) @ Phi)
-    T = float(C.multiply(C.T).sum())
+    CL = _csr(Psi[:, ~heavy] @ sp.diags(x2[~heavy]) @ PhiL)
+    T = float(CL.multiply(CL.T).sum())
+    if H.size:
+        U = (Psi[:, H] @ sp.diags(x2[H])).toarray()  # (m, |H|)
+        V = Phi[H].T.toarray()  # (m, |H|)
+        T += 2.0 * float((V * (CL @ U)).sum()) + float(((V.T @ U) * (U.T @ V)).sum())
     if not (F - T) >= SKEW_MIN_SHARE * (F + T):
         raise WontFit(f"G of the factored form would cancel: G² = (F − T)/(F + T) = {(F - T) / (F + T):.1e} is below "
                       f"{SKEW_MIN_SHARE:g}, where F and T's rounding would reach G's tenth digit")

@@ -77,6 +77,8 @@ def factor_pairs(draw, max_n=30):
     Phi = np.zeros((n, m))
     for i in range(n):
         Phi[i, rng.choice(m, size=per_row, replace=False)] = rng.random(per_row)
+    for i in rng.choice(n, size=draw(st.integers(0, min(3, n))), replace=False):
+        Phi[i] = rng.random(m)  # rows meeting every class: global rows after BigBird
     density = draw(st.sampled_from([0.1, 0.5, 1.0]))
     Psi = rng.random((m, n)) * (rng.random((m, n)) < density)
     if draw(st.booleans()):
@@ -117,10 +119,20 @@ def test_running_sums_of_rows_longer_than_a_chunk(monkeypatch):
         np.testing.assert_allclose(T[M.indptr[a]:M.indptr[a + 1]], np.cumsum(data[::-1])[::-1], rtol=1e-14)
 
 
-@given(factor_pairs())
-@settings(max_examples=60, deadline=None)
-def test_factored_skew_norms_are_g_or_refused(pair):
-    Phi, Psi = pair
+@given(factor_pairs(), st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_factored_skew_norms_are_g_or_refused(pair, split):
+    from unittest import mock
+
+    from attention_transport.numerics.patterns import factored
+
+    # split: rows above the mean count as heavy, so the dense rows of Φ and Ψ take their own terms
+    heavy = (lambda M, floor: np.diff(M.indptr) > np.diff(M.indptr).mean()) if split else factored._heavy
+    with mock.patch.object(factored, "_heavy", heavy):
+        _check_skew_norms(*pair)
+
+
+def _check_skew_norms(Phi, Psi):
     A = (Phi @ Psi).toarray()
     if not (A.sum(axis=0) + A.sum(axis=1) > 0).all():
         return  # a zero-degree vertex: G is undefined (the check refuses it before)
@@ -255,5 +267,19 @@ def test_g_of_factors_with_dense_rows_declines_before_forming_their_gram(monkeyp
     Psi = sp.csr_matrix(np.random.default_rng(0).random((30, 40)))
     monkeypatch.setattr(factored, "PAIR_WORK_MAX", 40 * 30 ** 2 - 1)
     monkeypatch.setattr(factored.sp, "diags", None)  # declined before any product is formed
-    with pytest.raises(WontFit, match="Φᵀ X² Φ alone"):
+    with pytest.raises(WontFit, match="m×m products"):
         factored_skew_norms(Phi, Psi, np.ones(40))
+
+
+@pytest.mark.parametrize("spec", ["repeat(bigbird:b=16,g=2,r=3, 2)", "stack(bigbird:b=16,g=2,r=3, longformer:w=8,g=2)"])
+def test_g_of_factors_with_global_rows_takes_them_apart(spec, no_sparse):
+    """Global queries after BigBird meet every block: their rows of Φ are formed as rows of Φ Ψ, the global
+    queries' rows of Ψ pair through one product each, and their tokens' part of Ψ X² Φ is of low rank."""
+    from attention_transport.numerics.patterns.factored import _heavy
+
+    P, n = parse_pattern(spec), 3000
+    Phi, Psi = P.factors(n)
+    assert _heavy(Phi, 64).sum() >= 2 and _heavy(Psi @ sp.identity(n, format="csr"), 1024).sum() >= 2
+    A = _by_definition(P, n)
+    skew, sym, x = _skew(A)
+    np.testing.assert_allclose(factored_skew_norms(Phi, Psi, x), (skew, sym), rtol=1e-11)
