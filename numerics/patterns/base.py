@@ -257,8 +257,8 @@ class Pattern(ABC):
 
     def structure(self, n):
         """How the quantities of this pattern are computed at n: ``"structural"`` (closed forms,
-        O(n) to O(n log n)), ``"sparse"`` (a sparse matrix of nnz entries) or ``"blocked"`` (O(n²)
-        entry evaluations in row blocks)."""
+        O(n) to O(n log n)), ``"sparse"`` (a sparse matrix of nnz entries), ``"factored"`` (a stack
+        through :meth:`factors`) or ``"blocked"`` (O(n²) entry evaluations in row blocks)."""
         return "sparse" if self.nnz(n) is not None and self.nnz(n) <= SPARSE_MAX_NNZ else "blocked"
 
     # -- entries -------------------------------------------------------------------------------

@@ -533,7 +533,8 @@ class Stack(Pattern):
         if F is not None:
             from attention_transport.numerics.patterns.factored import factored_sums
 
-            return StructuralSums(r, c, *(lambda f: (f.s, f.u))(factored_sums(*F)))
+            f = factored_sums(*F)
+            return StructuralSums(r, c, f.s, f.u)
         s, u = np.zeros(n), np.zeros(n)
         for i0, i1, R in self.row_blocks(n):
             up = np.triu(R, k=1 + i0)
