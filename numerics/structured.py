@@ -680,13 +680,6 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
     W = 0.5 * (Q + Q.T)
     scale = np.sqrt(size / dq)
     LQ = (sp.identity(m, format="csr") - sp.diags(scale) @ W @ sp.diags(scale)).tocsr()
-    root = np.sqrt(d)
-
-    def apply_l(X):
-        X = np.asarray(X, dtype=np.float64)
-        Y = X / root
-        return X - 0.5 * pattern.symmetric_product(n, Y) / root
-
     if m < 2:
         vals, vecs = np.array([0.0, np.inf]), None
     elif m <= DENSE_FALLBACK_N:
@@ -721,12 +714,7 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
         toks = np.flatnonzero(labels == big)[:2]
         x[toks] = (1.0, -1.0)
         how = "a vector summing to 0 inside a block (the quotient's λ₂ exceeds 1)"
-    v, lam, res = _rayleigh(apply_l, x, v1)
-    if res > 1e3 * LOBPCG_TOL:
-        return None  # not an eigenvector of L after all: let the general route decide
-    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
-                       iterations=0, method=f"λ₂ of L from {how} (L is constant on blocks of tokens); residual "
-                                            "taken through the pattern's products")
+    return _lifted(pattern, n, d, x, v1, f"λ₂ of L from {how} (L is constant on blocks of tokens)")
 
 
 #: a row of B = [XΦ, XΨᵀ] with more stored entries than this (and than 16 times the mean) joins the dense
@@ -781,13 +769,8 @@ def _factored_fiedler(pattern, n, d, v1, Phi, Psi):
     if mu.size < 2 or 1.0 - mu[1] > 1.0:  # λ₂ = 1: a vector orthogonal to B's range
         return None
     z = Z[:, 1] * np.exp(-1j * np.angle(Z[np.argmax(np.abs(Z[:, 1])), 1]))  # a real eigenvalue's vector, up to phase
-    v, lam, res = _rayleigh(lambda X: X - 0.5 * pattern.symmetric_product(n, X / root) / root, B @ z.real, v1)
-    if res > 1e3 * LOBPCG_TOL:
-        return None
-    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
-                       iterations=0, method=f"the {2 * m}×{2 * m} problem of A = Φ Ψ through {m} classes of rows "
-                                            f"(S = ½ B J Bᵀ has rank ≤ {2 * m}; Arnoldi on ½ J BᵀB); residual taken "
-                                            "through the pattern's products")
+    return _lifted(pattern, n, d, B @ z.real, v1, f"the {2 * m}×{2 * m} problem of A = Φ Ψ through {m} classes of "
+                                                  f"rows (S = ½ B J Bᵀ has rank ≤ {2 * m}; Arnoldi on ½ J BᵀB)")
 
 
 #: largest reduced matrix (hubs plus one copy of every group of components) the symmetry route diagonalises densely
@@ -879,17 +862,8 @@ def _symmetry_fiedler(pattern, n, d, v1, hubs, groups):
     else:
         return None
 
-    def apply_l(X):
-        X = np.asarray(X, dtype=np.float64)
-        return X - 0.5 * pattern.symmetric_product(n, X / root) / root
-
-    v, lam, res = _rayleigh(apply_l, x, v1)
-    if res > 1e3 * LOBPCG_TOL:
-        return None
-    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
-                       iterations=0, method=f"symmetry reduction (without its {hubs.size} hub token(s) the graph falls "
-                                            f"into identical components): {how}; residual taken through the "
-                                            "pattern's products")
+    return _lifted(pattern, n, d, x, v1, f"symmetry reduction (without its {hubs.size} hub token(s) the graph falls "
+                                         f"into identical components): {how}")
 
 
 _SYMMETRISED = {}
@@ -1120,6 +1094,23 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
     v, lam, res = pair
     return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * tol,
                        iterations=iterations, method=method)
+
+
+def _lifted(pattern, n, d, x, v1, method):
+    """The :class:`FiedlerPair` of a vector x lifted from a reduced problem, checked against L itself: its Rayleigh
+    quotient and residual through the pattern's own products.  ``None`` when x is not an eigenvector of L after
+    all (residual above ``1e3 · LOBPCG_TOL``): the general route then decides."""
+    root = np.sqrt(d)
+
+    def apply_l(X):
+        X = np.asarray(X, dtype=np.float64)
+        return X - 0.5 * pattern.symmetric_product(n, X / root) / root
+
+    v, lam, res = _rayleigh(apply_l, x, v1)
+    if res > 1e3 * LOBPCG_TOL:
+        return None
+    return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
+                       iterations=0, method=method + "; residual taken through the pattern's products")
 
 
 def _rayleigh(apply_l, v, v1):
