@@ -243,6 +243,9 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
         nnz = pattern.nnz(n) if not blocked else None
         if nnz is not None and nnz <= SPARSE_MAX_NNZ:  # a sparse form is built only up to this size
             need += SPARSE_BYTES_PER_NNZ * nnz
+        factors = pattern.factors(n) if nnz is None and not blocked else None
+        if factors is not None:  # Φ, Ψ and the 2m problem of λ₂ hold about as much again
+            need += SPARSE_BYTES_PER_NNZ * sum(int(M.nnz) for M in factors)
         if blocked:  # λ₂'s preconditioner: the largest entries, in sparse form
             need += SPARSE_BYTES_PER_NNZ * min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n)
     return need
