@@ -498,10 +498,9 @@ class Stack(Pattern):
                 if A is None:
                     return None
             elif F is None:  # the first factored layer: the product so far joins its Ψ
-                Psi = product(G[1], A)
-                if Psi is None:
+                F, A = _join_psi(G, A, product), None
+                if F is None:
                     return None
-                F, A = (G[0], Psi), None
             else:  # a later layer joins Φ: C Φ, or Φ₂ (Ψ₂ Φ)
                 inner = F[0] if G is None else product(G[1], F[0])
                 Phi = None if inner is None else product(M if G is None else G[0], inner)
@@ -546,6 +545,28 @@ class Stack(Pattern):
         n = self._blocked(n)
         for i0, i1 in row_ranges(n, n, block_bytes or (4 << 20)):
             yield i0, i1, self.rows(n, i0, i1)
+
+
+def _join_psi(G, A, product):
+    """``(Φ, Ψ A)`` for the factors ``G = (Φ, Ψ)`` of a layer after the sparse product A, or ``None``.
+
+    Dense rows of A (global queries: a Longformer layer before BigBird) would meet Ψ's dense columns (BigBird's
+    global keys) in ``Ψ A``.  They are kept apart: with H those rows and ``A_L`` the rest,
+    ``Φ Ψ A = Φ Ψ A_L + (Φ Ψ[:, H]) A[H]``, the factors ``[Φ, Φ Ψ[:, H]]`` and ``[Ψ A_L; A[H]]``
+    (|H| more classes, each a dense row of A)."""
+    Phi, Psi = G
+    lens = np.diff(A.indptr)
+    heavy = np.flatnonzero(lens > max(1024, 16.0 * lens.mean()))
+    if heavy.size == 0 or heavy.size > 64:
+        P = product(Psi, A)
+        return None if P is None else (Phi, P)
+    keep = np.ones(A.shape[0])
+    keep[heavy] = 0.0
+    P = product(Psi, (sp.diags(keep) @ A).tocsr())
+    if P is None:
+        return None
+    cross = (Phi @ Psi[:, heavy]).tocsr()
+    return sp.hstack([Phi, cross], format="csr"), sp.vstack([P, A[heavy]], format="csr")
 
 
 def _product_flops(M, A):

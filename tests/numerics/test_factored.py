@@ -283,3 +283,21 @@ def test_g_of_factors_with_global_rows_takes_them_apart(spec, no_sparse):
     A = _by_definition(P, n)
     skew, sym, x = _skew(A)
     np.testing.assert_allclose(factored_skew_norms(Phi, Psi, x), (skew, sym), rtol=1e-11)
+
+
+def test_global_rows_before_bigbird_join_the_factors_as_classes(no_sparse):
+    """Longformer before BigBird: its dense global rows would meet BigBird's global keys in Ψ A (3·10¹⁰
+    multiply-adds at n = 10⁶), so each becomes a class of its own, ``[Φ, Φ Ψ[:, H]] [Ψ A_L; A[H]]``."""
+    P, n = parse_pattern("stack(longformer:w=8,g=2, bigbird:b=8,g=1,r=2)"), 3000
+    Phi, Psi = P.factors(n)
+    m = -(-n // 8)
+    assert Phi.shape == (n, m + 2) and Psi.shape == (m + 2, n)  # the 2 global rows of Longformer: 2 classes more
+    A = _by_definition(P, n)
+    np.testing.assert_allclose((Phi @ Psi).toarray(), A, rtol=1e-12, atol=1e-15)
+    s = P.sums(n)
+    for x, y in zip((s.r, s.c, s.s, s.u), _dense_sums(A)):
+        np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-14)
+    skew, sym, _ = _skew(A)
+    np.testing.assert_allclose(P.skew_norms(n, 0.5 * (s.r + s.c)), (skew, sym), rtol=1e-10)
+    fp = pattern_fiedler(P, n)
+    assert "classes of rows" in fp.method and fp.lambda2 == pytest.approx(_dense_lambda2(A), abs=1e-10)
