@@ -181,10 +181,8 @@ def test_every_pattern_with_factors_is_their_product(P):
         np.testing.assert_allclose((Phi @ Psi).toarray(), P.dense(n), rtol=1e-14, atol=1e-300)
 
 
-@pytest.mark.parametrize("spec", FACTORED)
-def test_stacks_with_bigbird_are_factored_where_no_sparse_form_holds_them(spec, no_sparse):
-    P, n = parse_pattern(spec), 150
-    assert P.structure(n) == "factored"
+def _factored_matches_its_product(P, n):
+    """The factors, sums and G of P at n against the product of its layers' own blocks; returns that matrix."""
     Phi, Psi = P.factors(n)
     A = _by_definition(P, n)
     np.testing.assert_allclose((Phi @ Psi).toarray(), A, rtol=1e-12, atol=1e-15)
@@ -193,6 +191,14 @@ def test_stacks_with_bigbird_are_factored_where_no_sparse_form_holds_them(spec, 
         np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-14)
     skew, sym, _ = _skew(A)
     np.testing.assert_allclose(P.skew_norms(n, 0.5 * (s.r + s.c)), (skew, sym), rtol=1e-10)
+    return A
+
+
+@pytest.mark.parametrize("spec", FACTORED)
+def test_stacks_with_bigbird_are_factored_where_no_sparse_form_holds_them(spec, no_sparse):
+    P, n = parse_pattern(spec), 150
+    assert P.structure(n) == "factored"
+    A = _factored_matches_its_product(P, n)
     np.testing.assert_allclose(P.block(n, 17, 60, 5, 130), A[17:60, 5:130], rtol=1e-12, atol=1e-15)
 
 
@@ -292,12 +298,6 @@ def test_global_rows_before_bigbird_join_the_factors_as_classes(no_sparse):
     Phi, Psi = P.factors(n)
     m = -(-n // 8)
     assert Phi.shape == (n, m + 2) and Psi.shape == (m + 2, n)  # the 2 global rows of Longformer: 2 classes more
-    A = _by_definition(P, n)
-    np.testing.assert_allclose((Phi @ Psi).toarray(), A, rtol=1e-12, atol=1e-15)
-    s = P.sums(n)
-    for x, y in zip((s.r, s.c, s.s, s.u), _dense_sums(A)):
-        np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-14)
-    skew, sym, _ = _skew(A)
-    np.testing.assert_allclose(P.skew_norms(n, 0.5 * (s.r + s.c)), (skew, sym), rtol=1e-10)
+    A = _factored_matches_its_product(P, n)
     fp = pattern_fiedler(P, n)
     assert "classes of rows" in fp.method and fp.lambda2 == pytest.approx(_dense_lambda2(A), abs=1e-10)
