@@ -26,6 +26,7 @@ accumulated over δ by additions only.  Time O(n · (K + w)), memory O(block · 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -33,12 +34,73 @@ from attention_transport.errors import AttentionTransportError
 from attention_transport.numerics.landscapes import BipartiteMinimum, _gamma, _suffix
 
 __all__ = ["band_search_width", "banded_bipartite_minimum", "BAND_CELLS", "hub_banded_bipartite_minimum",
-           "hub_cut_lower_bound", "HUB_BAND_MAX_HUBS"]
+           "hub_cut_lower_bound", "HUB_BAND_MAX_HUBS", "STRIP_TILES", "STRIP_PRUNE_MIN_CELLS", "STRIP_LATTICE_MAX",
+           "strip_declined"]
 
 #: cells (δ, a) per chunk of the strip scan: chunks of BAND_CELLS / (2K + 1) cut points
 BAND_CELLS = 1 << 21
 #: relative margin on the pruning bound's inputs (rounded row sums and volume)
 _MARGIN = 1e-6
+#: sides of the tiles of cuts whose corners bound a wide strip's cells before the exact scan, coarse to fine
+#: (docs/theory.md, "A wide strip, pruned by tiles"): each lattice is laid over what the coarser one left.  Strips
+#: of fewer than :data:`STRIP_PRUNE_MIN_CELLS` cells are scanned whole.
+STRIP_TILES = (32, 8, 2)
+#: ... when the strip holds more cells than this and reaches at least twice the bandwidth from the diagonal (a
+#: narrower strip is mostly band, whose rows the lattice would read again at every level: at n = 10⁶ the whole
+#: scan is faster for ``window:w=128``, ``sink-window`` and ``repeat(window:w=16, 5)``)
+STRIP_PRUNE_MIN_CELLS = 250_000_000
+#: band rows per chunk of the tiles' lattice pass (each row 2w − 1 offsets wide)
+_LATTICE_ROWS = 1 << 13
+#: most band-row values, n · (2w − 1), the tiles' lattice pass reads (every band row once); the default
+#: Longformer at n = 10⁶ reads 5.1·10⁸ (bandwidth 257 off its global token), Mistral's w = 4096 would read 8.2·10⁹
+STRIP_LATTICE_MAX = 2_000_000_000
+
+
+#: the tiles' lattice reads every band row once, so it runs only where a band row costs at most this many
+#: cumulative sums of the same block (closed forms: 0.3–0.6; rows read from a mask or a sparse product cost more)
+STRIP_ROWS_COST_RATIO = 2.0
+
+
+def _band_rows_ratio(n, band_rows, w):
+    """The cost of :data:`_LATTICE_ROWS` band rows from the middle of the matrix (the fastest of three, the first
+    also a warm-up) over that of a cumulative sum along a block of the same shape (the fastest of three): two timings
+    taken together, so the ratio does not depend on the machine."""
+    rows = min(n, _LATTICE_ROWS)
+    i0 = (n - rows) // 2
+    took = np.inf
+    for _ in range(3):  # the first also warms up (cached normalisers, fresh pages)
+        t0 = time.perf_counter()
+        Dm = band_rows(i0, i0 + rows)
+        took = min(took, time.perf_counter() - t0)
+    base = np.inf
+    for _ in range(3):
+        t1 = time.perf_counter()
+        np.cumsum(Dm, axis=1)
+        base = min(base, time.perf_counter() - t1)
+    return took / max(base, 1e-9)
+
+
+def _prunes(n, K, w):
+    """Whether the strip |b − a| ≤ K at bandwidth w is pruned by tiles before its scan (:data:`STRIP_TILES`)."""
+    return (2 * K + 1) * (n + 1) > STRIP_PRUNE_MIN_CELLS and K >= 2 * w
+
+
+def strip_declined(n, K, w, max_cells, tile=None):
+    """Why the strip ``|b − a| ≤ K`` at bandwidth w is beyond the scan's limits, or None when it is within them.
+
+    A strip scanned whole must hold at most ``max_cells`` cells.  A wider one is pruned by tiles first
+    (:data:`STRIP_TILES`), and then its lattice pass must read at most :data:`STRIP_LATTICE_MAX` band-row values;
+    the cells its tiles leave are held to ``max_cells`` by :func:`banded_bipartite_minimum` itself.
+    """
+    cells = (2 * K + 1) * (n + 1)
+    pruned = _prunes(n, K, w) if tile is None else bool(np.any(tile))
+    if not pruned:
+        return None if cells <= max_cells else (f"the strip |b − a| ≤ {K} (bandwidth {w}) holds {cells:.2e} cells, "
+                                                f"which exceeds {max_cells:.0e}")
+    values = n * (2 * w - 1)
+    return None if values <= STRIP_LATTICE_MAX else (
+        f"the tiles of the strip |b − a| ≤ {K} would read {values:.2e} band-row values (bandwidth {w}), which "
+        f"exceeds {STRIP_LATTICE_MAX:.0e}")
 
 
 def band_search_width(w, phi_hat, r_min, total):
@@ -68,7 +130,179 @@ def band_search_width(w, phi_hat, r_min, total):
     return int(w) - 1 + int(math.floor(reach)) + 1
 
 
-def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None, extra=None, first=0):
+def _lattice(n, first, T):
+    """The cut points ``first, first + T, …`` and n."""
+    lat = np.arange(first, n + 1, T)
+    return lat if lat[-1] == n else np.append(lat, n)
+
+
+def _strip_lattice(n, band_rows, w, K, lat, T, k_lo, k_hi, first, Bc, extra):
+    """The two halves of the cut on the lattice ``lat`` (:func:`_lattice`) around the strip, for the key cuts
+    ``lat[k_lo..k_hi]``.
+
+    Returns ``(D, U, L)``: ``U[k − k_lo, D + o]`` is ``Σ_{i<b, j≥a} A_ij`` and ``L[k − k_lo, D + o]`` is
+    ``Σ_{i≥b, j<a} A_ij`` at ``a = lat[k]``, ``b = lat[k + o]`` for ``|o| ≤ D`` (nan past the lattice), from the band
+    rows of the rows within w of each lattice a and the prefix sums ``Bc`` of the band rows' sums beyond them
+    (module notes: ``T1`` and ``T2``).  ``extra = (Sb, Ha)`` adds the hub terms.  Cost: each band row once.
+    """
+    m = lat.size
+    D = K // T + 3
+    offs = np.arange(-D, D + 1)
+    U = np.full((k_hi - k_lo + 1, 2 * D + 1), np.nan)
+    L = np.full_like(U, np.nan)
+    width = 2 * w - 1
+    ms = np.arange(-w + 1, w - 1)  # rows a + m whose band rows are cut partly by the key cut a
+    cols = w - 1 - ms  # U_{a+m}(m) = Σ of the band row from column w − 1 − m on, P_{a+m}(m) the rest
+    step = max(1, _LATTICE_ROWS // T)
+    clip = lambda v: np.clip(v, 0, n)  # noqa: E731
+    for k0 in range(k_lo, k_hi + 1, step):
+        k1 = min(k_hi + 1, k0 + step)
+        a = lat[k0:k1]
+        lo, hi = int(a[0]) - w + 1, int(a[-1]) + w - 1
+        Dm = np.zeros((hi - lo, width))
+        r0, r1 = max(lo, 0), min(hi, n)
+        if r1 > r0:
+            Dm[r0 - lo: r1 - lo] = band_rows(r0, r1)
+        pre, phase = _lattice_prefix(Dm, (first - lo + w - 1) % T, T)
+        ri = a[:, None] + ms[None, :] - lo
+        P = pre[ri, (cols[None, :] - phase[ri]) // T]  # P_{a+m}(m): the row's mass left of a
+        Uv = Dm.sum(axis=1)[ri] - P  # U_{a+m}(m): right of it (a difference; the bound's margin covers it)
+        c1 = np.zeros((a.size, width))
+        np.cumsum(Uv, axis=1, out=c1[:, 1:])  # [δ + w − 1]: Σ_{m=−w+1}^{δ−1} U_{a+m}(m)
+        c2 = np.zeros((a.size, width))
+        c2[:, :-1] = np.cumsum(P[:, ::-1], axis=1)[:, ::-1]  # [δ + w − 1]: Σ_{m=δ}^{w−2} P_{a+m}(m)
+        kb = np.arange(k0, k1)[:, None] + offs[None, :]
+        valid = (kb >= 0) & (kb < m)
+        b = lat[np.clip(kb, 0, m - 1)]
+        delta = b - a[:, None]
+        idx = np.clip(delta + w - 1, 0, width - 1)
+        t1 = np.take_along_axis(c1, idx, axis=1)
+        t2 = np.take_along_axis(c2, idx, axis=1)
+        A_ = np.broadcast_to(a[:, None], b.shape)
+        t1 = t1 + np.where(delta > w - 1, Bc[clip(b)] - Bc[clip(A_ + w - 1)], 0.0)  # whole rows a + w − 1 … b − 1
+        t2 = t2 + np.where(delta < -w + 1, Bc[clip(A_ - w + 1)] - Bc[clip(b)], 0.0)  # whole rows b … a − w
+        last = a == n  # every key is left of a = n (off the lattice's phase when T does not divide n − first)
+        t1[last] = 0.0
+        t2[last] = Bc[n] - Bc[b[last]]
+        if extra is not None:
+            Sb, Ha = extra
+            t1 = t1 + Ha[A_]
+            t2 = t2 + Sb[b]
+        U[k0 - k_lo:k1 - k_lo] = np.where(valid, t1, np.nan)
+        L[k0 - k_lo:k1 - k_lo] = np.where(valid, t2, np.nan)
+    return D, U, L
+
+
+def _lattice_prefix(Dm, phase0, T):
+    """Prefix sums of the band rows ``Dm`` at the only columns the lattice reads: row ρ's columns
+    ``phase_ρ + u T`` with ``phase_ρ = (phase0 − ρ) mod T``.  Rows T apart share a phase, so each of the T groups
+    is summed in blocks of T columns by one reshape (a read of Dm, where a full cumulative sum would also write
+    it: 4× faster).  Returns ``(pre, phase)`` with ``pre[ρ, u] = Σ_{t < phase_ρ + u T} Dm[ρ, t]``."""
+    rows, width = Dm.shape
+    phase = (phase0 - np.arange(rows)) % T
+    pre = np.zeros((rows, width // T + 2))
+    for g in range(min(T, rows)):
+        Dg, f = Dm[g::T], int(phase[g])
+        nb = (width - f) // T
+        head = Dg[:, :f].sum(axis=1)
+        pre[g::T, 0] = head
+        if nb:
+            blocks = Dg[:, f:f + nb * T].reshape(Dg.shape[0], nb, T).sum(axis=2)
+            pre[g::T, 1:nb + 1] = head[:, None] + np.cumsum(blocks, axis=1)
+    return pre, phase
+
+
+def _strip_candidates(n, K, lat, k_lo, D, U, L, R, C, Rs, Cs, g, E):
+    """The runs of key cuts a whose tiles could hold the strip's minimum, and the lattice's best φ (widened).
+
+    Tile ``(k, o)`` holds the cells ``a ∈ [lat_k, lat_{k+1}]``, ``b ∈ [lat_{k+o}, lat_{k+o+1}]``; its corners bound
+    every cell (:func:`~attention_transport.numerics.landscapes._tile_bounds`), less the tables' rounding ``E``
+    (absolute) and ``g`` (relative, on the volumes).  Every lattice cell inside the strip is a cut, so the smallest
+    of their φ, widened by the same rounding, bounds φ_bip above; a tile whose bound is above it is left out.
+    The tables hold the key cuts ``lat[k_lo..k_lo + len(U) − 1]`` (:func:`_strip_lattice`).
+    """
+    m = lat.size
+    k = k_lo + np.arange(U.shape[0])[:, None]
+    kb = k + np.arange(-D, D + 1)[None, :]
+    ok = (kb >= 0) & (kb < m)
+    b = lat[np.clip(kb, 0, m - 1)]
+    a = np.broadcast_to(lat[k], b.shape)
+    denom = np.minimum(R[b] + C[a], Rs[b] + Cs[a])
+    cell = ok & (np.abs(b - a) <= K) & (denom > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(cell, (U + L + 2 * E) / (denom * (1 - g)), np.inf)
+    top = float(phi.min())
+    # tile (k, j − D) for the rows k but the last, 1 ≤ j ≤ 2D − 1: U at (k + 1, j − 1), L at (k, j + 1)
+    kb0 = kb[:-1, 1:-1]
+    tile_ok = (kb0 >= 0) & (kb0 + 1 < m)
+    b0, b1 = lat[np.clip(kb0, 0, m - 1)], lat[np.clip(kb0 + 1, 0, m - 1)]
+    a0, a1 = a[:-1, :1], a[1:, :1]
+    near = np.maximum(0, np.maximum(b0 - a1, a0 - b1)) <= K  # the tile meets the strip
+    cut = U[1:, :-2] + L[:-1, 2:] - 2 * E
+    den = np.minimum(R[b1] + C[a1], Rs[b0] + Cs[a0]) * (1 + g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = np.where(den > 0, cut / np.where(den > 0, den, 1.0), np.inf)
+    reach = np.maximum(b1 - a0, a1 - b0)  # the tile's largest |b − a|
+    return lower, tile_ok & near, a0[:, 0], a1[:, 0], top, reach
+
+
+def _runs(a0, a1, live):
+    """The merged key-cut ranges ``[a0_k, a1_k]`` of the live tile rows, half-open."""
+    runs = []
+    for kk in np.flatnonzero(live):
+        s, e = int(a0[kk]), int(a1[kk]) + 1
+        if runs and s <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], e)
+        else:
+            runs.append([s, e])
+    return [tuple(x) for x in runs]
+
+
+def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate=True):
+    """The key-cut runs left after the tiles of each side in ``tiles`` (coarse to fine), and the largest
+    ``|b − a|`` of a tile left.  Each finer lattice is laid over the runs the coarser one left, out to the
+    largest ``|b − a|`` it left (every cell beyond lies in a tile already excluded), and each bound is compared
+    with the best lattice cell of every level.  A landscape flat enough that a lattice leaves more than half of
+    its key cuts is not refined further: the next lattice would cost more than it saves.  With ``gate``, band rows
+    dearer than :data:`STRIP_ROWS_COST_RATIO` cumulative sums are declined first
+    (:class:`~attention_transport.errors.WontFit`)."""
+    from attention_transport.errors import WontFit
+
+    ratio = _band_rows_ratio(n, band_rows, w) if gate else 0.0
+    if ratio > STRIP_ROWS_COST_RATIO:
+        raise WontFit(f"the tiles of the strip |b − a| ≤ {K} read every band row, and this pattern's band rows cost "
+                      f"{ratio:.1f} cumulative sums of the same block (more than {STRIP_ROWS_COST_RATIO:g})")
+    g = 3 * _gamma(n + 4 * w + 8)
+    E = g * float(R[-1] + C[-1] + (0.0 if extra is None else extra[0][0] + extra[1][0]))
+    runs, top, reach = [(first, n + 1)], np.inf, K
+    left = 2 * (n + 1 - first)  # the first lattice covers every key cut
+    for T in tiles:
+        if sum(e - s for s, e in runs) > left / 2:  # the last lattice left more than half of what it was given
+            break
+        left = sum(e - s for s, e in runs)
+        lat = _lattice(n, first, T)
+        levels = []
+        for s, e in runs:
+            k_lo = (s - first) // T
+            k_hi = min(lat.size - 1, -(-(e - 1 - first) // T))  # tiles k_lo..k_hi − 1 cover [s, e − 1]
+            if k_hi == k_lo:  # one key cut: a tile needs two
+                k_hi = min(lat.size - 1, k_hi + 1)
+                k_lo = min(k_lo, k_hi - 1)
+            D, U, L = _strip_lattice(n, band_rows, w, reach, lat, T, k_lo, k_hi, first, Bc, extra)
+            lower, ok, a0, a1, level_top, far = _strip_candidates(n, reach, lat, k_lo, D, U, L, R, C, Rs, Cs, g, E)
+            top = min(top, level_top)
+            levels.append((lower, ok, a0, a1, far))
+        runs, reach = [], 0
+        for lower, ok, a0, a1, far in levels:
+            live = ok & ~(lower > top)
+            runs += _runs(a0, a1, live.any(axis=1))
+            reach = max(reach, int(far[live].max(initial=0)))
+        reach = min(K, reach)
+    return runs, reach
+
+
+def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None, extra=None, first=0, beta=None,
+                             tile=None, max_cells=None):
     """``φ_bip`` and ``(a*, b*)`` of a matrix of bandwidth w, from the strip of C5b.
 
     Parameters
@@ -92,14 +326,23 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         terms); the band part is then what ``band_rows`` gives.
     first : int
         Cells with ``a < first`` or ``b < first`` are left out (another search covers them).
+    beta : numpy.ndarray, shape (n,), optional
+        The band rows' sums (default ``r``: the band is all of A); the tiles' lattice needs them.
+    tile : int or sequence of int, optional
+        Sides of the tiles that bound the strip's cells before the scan, coarse to fine (0: scan every cell).
+        Default :data:`STRIP_TILES` for strips of more than :data:`STRIP_PRUNE_MIN_CELLS` cells, else 0.
+    max_cells : int, optional
+        Most cells to scan after pruning; more raise :class:`~attention_transport.errors.WontFit`.
 
     Returns
     -------
     tuple of (BipartiteMinimum, int)
         The minimum (ties: smallest b, then smallest a, as :func:`~.landscapes.bipartite_minimum`)
         and the strip's half-width K.  ``rel_error`` is the a-priori bound of the cells' rounding
-        (sums of nonnegative terms only).
+        (sums of nonnegative terms only); ``method`` says how much of the strip was scanned.
     """
+    from attention_transport.errors import WontFit
+
     n = int(r.size)
     R = np.concatenate([[0.0], np.cumsum(r)])
     C = np.concatenate([[0.0], np.cumsum(c)])
@@ -107,66 +350,90 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
     if K is None:
         K = band_search_width(w, phi_hat, float(r.min()), float(R[-1] + C[-1]))
     K = min(K, n)
-    width = 2 * w - 1
-    deltas = np.arange(-K, K + 1)
+    rel = 3 * _gamma(n + 2 * K + 2 * w + 8)  # cut: ≤ 2K + 2w nonnegative terms; volumes: ≤ n + 1
+    if tile is None:
+        tiles = STRIP_TILES if _prunes(n, K, w) else ()
+    else:
+        tiles = tuple(int(t) for t in np.atleast_1d(tile) if t)
+    tiles = tuple(t for t in tiles if t <= 2 * K)
+    runs, method, K_scan = [(0, n + 1)], "every cell of the strip scanned", K
+    if tiles:
+        Bc = np.concatenate([[0.0], np.cumsum(r if beta is None else beta)])
+        runs, reach = _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate=tile is None)
+        # every cell farther from the diagonal lies in an excluded tile; the scan's sums start at |δ| ≥ w − 1
+        K_scan = min(K, max(w - 1, reach))
+        share = (2 * K_scan + 1) * sum(e - s for s, e in runs) / ((2 * K + 1) * (n + 1))
+        method = (f"the strip's tiles of cuts ({' then '.join(f'{t} × {t}' for t in tiles)}) bounded by their "
+                  f"corners, {100 * share:.2g}% of its cells scanned")
+    scanned = (2 * K_scan + 1) * sum(e - s for s, e in runs)
+    if max_cells is not None and scanned > max_cells:
+        raise WontFit(f"the tiles of the strip |b − a| ≤ {K} leave {scanned:.2e} cells to scan, which exceeds "
+                      f"{max_cells:.0e}")
+    deltas = np.arange(-K_scan, K_scan + 1)
     # U_i(m) and P_i(m) read column k(m) = clip(w − 1 − m, 0, 2w − 1) of the row's suffix / prefix sums
-    cols = np.clip(w - 1 - deltas, 0, width)
+    cols = np.clip(w - 1 - deltas, 0, 2 * w - 1)
+    chunk = chunk or max(256, 2 * K_scan, BAND_CELLS // (2 * K_scan + 1))  # the halo of 2K rows costs at most half
     best = (np.inf, -1, -1)
-    chunk = chunk or max(256, 2 * K, BAND_CELLS // (2 * K + 1))  # the halo of 2K rows costs at most half
-    for a0 in range(0, n + 1, chunk):
-        a1 = min(n + 1, a0 + chunk)
-        lo, hi = a0 - K, a1 + K  # rows a + m for a in [a0, a1), |m| ≤ K
-        D = np.zeros((hi - lo, width))
-        r0, r1 = max(lo, 0), min(hi, n)
-        if r1 > r0:
-            D[r0 - lo: r1 - lo] = band_rows(r0, r1)
-        # prefix and suffix sums of every band row, transposed so that each δ reads contiguous slices
-        preT = np.zeros((width + 1, D.shape[0]))
-        np.cumsum(D.T, axis=0, out=preT[1:])
-        sufT = np.zeros((width + 1, D.shape[0]))
-        sufT[:width] = np.cumsum(D.T[::-1], axis=0)[::-1]
-        span = a1 - a0
-        a = np.arange(a0, a1)
-        # T2[q] = Σ_{m ≥ δ_q} P_{a+m}(m): P vanishes for m ≥ w − 1 ≤ K, so summed from δ = K down;
-        # T1[q] = Σ_{m < δ_q} U_{a+m}(m): U vanishes for m ≤ −w and −K ≤ −(w − 1), so summed from δ = −K up
-        T2 = np.empty((2 * K + 1, span))
-        run = np.zeros(span)
-        for q in range(2 * K, -1, -1):
-            run += preT[cols[q], q: q + span]  # the rows a + δ_q, δ_q = q − K
-            T2[q] = run
-        cut = T2
-        run = np.zeros(span)
-        for q in range(1, 2 * K + 1):
-            run += sufT[cols[q - 1], q - 1: q - 1 + span]
-            cut[q] += run
-        # volumes from padded prefix and suffix sums: b = a + δ_q reads R[a0 + q − K : …], again a slice
-        pad = np.full(K, np.nan)
-        Rp, Rsp = np.concatenate([pad, R, pad]), np.concatenate([pad, Rs, pad])
-        vol = np.lib.stride_tricks.sliding_window_view(Rp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + C[a]
-        comp = np.lib.stride_tricks.sliding_window_view(Rsp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + Cs[a]
-        denom = np.minimum(vol, comp)  # nan where b is outside 0..n
-        b = a[None, :] + deltas[:, None]
-        if extra is not None:
-            Sb, Ha = extra
-            cut = cut + Sb[np.clip(b, 0, n)] + Ha[a][None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            phi = cut / denom
-        phi[~(denom > 0)] = np.inf  # b outside the matrix (nan) or an empty side
-        if first:
-            phi[(b < first) | (a[None, :] < first)] = np.inf
-        low = phi.min()
-        if not np.isfinite(low):
-            continue
-        qs, cs = np.nonzero(phi == low)  # ties: smallest b, then smallest a
-        k = int(np.lexsort((a[cs], b[qs, cs]))[0])
-        cand = (float(max(low, 0.0)), int(a[cs[k]]), int(b[qs[k], cs[k]]))
-        if cand[0] < best[0] or (cand[0] == best[0] and (cand[2], cand[1]) < (best[2], best[1])):
-            best = cand
+    for s, e in runs:
+        for a0 in range(s, e, chunk):
+            cand = _scan_strip(a0, min(e, a0 + chunk), n, K_scan, w, band_rows, cols, deltas, R, C, Rs, Cs, extra,
+                               first)
+            if cand[0] < best[0] or (cand[0] == best[0] and (cand[2], cand[1]) < (best[2], best[1])):
+                best = cand
     if not np.isfinite(best[0]):
         raise AttentionTransportError("no bipartite cut has positive volume on both sides; got an all-zero matrix.")
     phi, a_star, b_star = best
-    rel = 3 * _gamma(n + 2 * K + 2 * w + 8)  # cut: ≤ 2K + 2w nonnegative terms; volumes: ≤ n + 1
-    return BipartiteMinimum(phi=phi, a_star=a_star, b_star=b_star, n=n, rel_error=rel), K
+    return BipartiteMinimum(phi=phi, a_star=a_star, b_star=b_star, n=n, rel_error=rel, method=method), K
+
+
+def _scan_strip(a0, a1, n, K, w, band_rows, cols, deltas, R, C, Rs, Cs, extra, first):
+    """``(φ, a, b)`` of the smallest cell with ``a0 ≤ a < a1`` and ``|b − a| ≤ K``, every cut summed exactly."""
+    width = 2 * w - 1
+    lo, hi = a0 - K, a1 + K  # rows a + m for a in [a0, a1), |m| ≤ K
+    D = np.zeros((hi - lo, width))
+    r0, r1 = max(lo, 0), min(hi, n)
+    if r1 > r0:
+        D[r0 - lo: r1 - lo] = band_rows(r0, r1)
+    # prefix and suffix sums of every band row, transposed so that each δ reads contiguous slices
+    preT = np.zeros((width + 1, D.shape[0]))
+    np.cumsum(D.T, axis=0, out=preT[1:])
+    sufT = np.zeros((width + 1, D.shape[0]))
+    sufT[:width] = np.cumsum(D.T[::-1], axis=0)[::-1]
+    span = a1 - a0
+    a = np.arange(a0, a1)
+    # T2[q] = Σ_{m ≥ δ_q} P_{a+m}(m): P vanishes for m ≥ w − 1 ≤ K, so summed from δ = K down;
+    # T1[q] = Σ_{m < δ_q} U_{a+m}(m): U vanishes for m ≤ −w and −K ≤ −(w − 1), so summed from δ = −K up
+    T2 = np.empty((2 * K + 1, span))
+    run = np.zeros(span)
+    for q in range(2 * K, -1, -1):
+        run += preT[cols[q], q: q + span]  # the rows a + δ_q, δ_q = q − K
+        T2[q] = run
+    cut = T2
+    run = np.zeros(span)
+    for q in range(1, 2 * K + 1):
+        run += sufT[cols[q - 1], q - 1: q - 1 + span]
+        cut[q] += run
+    # volumes from padded prefix and suffix sums: b = a + δ_q reads R[a0 + q − K : …], again a slice
+    pad = np.full(K, np.nan)
+    Rp, Rsp = np.concatenate([pad, R, pad]), np.concatenate([pad, Rs, pad])
+    vol = np.lib.stride_tricks.sliding_window_view(Rp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + C[a]
+    comp = np.lib.stride_tricks.sliding_window_view(Rsp[a0: a0 + span + 2 * K], span)[: 2 * K + 1] + Cs[a]
+    denom = np.minimum(vol, comp)  # nan where b is outside 0..n
+    b = a[None, :] + deltas[:, None]
+    if extra is not None:
+        Sb, Ha = extra
+        cut = cut + Sb[np.clip(b, 0, n)] + Ha[a][None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = cut / denom
+    phi[~(denom > 0)] = np.inf  # b outside the matrix (nan) or an empty side
+    if first:
+        phi[(b < first) | (a[None, :] < first)] = np.inf
+    low = phi.min()
+    if not np.isfinite(low):
+        return (np.inf, -1, -1)
+    qs, cs = np.nonzero(phi == low)  # ties: smallest b, then smallest a
+    k = int(np.lexsort((a[cs], b[qs, cs]))[0])
+    return (float(max(low, 0.0)), int(a[cs[k]]), int(b[qs[k], cs[k]]))
 
 
 #: most hubs the hub strip takes: its edge regions cost 3h products and a few (h, n + 1) tables
@@ -238,7 +505,7 @@ def hub_cut_lower_bound(a, b, Sb, Bc, w):
 
 
 def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None, K0=None,
-                                 rows=None):
+                                 rows=None, tile=None):
     """``φ_bip`` and ``(a*, b*)`` of a matrix that is a band of width w once its first h tokens (the hubs:
     attention sinks, global tokens) are taken out: claim C5h of docs/theory.md.
 
@@ -271,6 +538,8 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         little mass off the hubs (a stack's early queries, whose keys are mostly hubs or hub rows) join the
         exactly evaluated edge, up to :data:`HUB_EDGE_MAX` tokens and n/8: β_min is then taken over the rows
         past that edge only (every far cell with a and b past it adds only those rows).
+    tile : int or sequence of int, optional
+        Sides of the tiles that prune the strip (:func:`banded_bipartite_minimum`; 0: scan every cell).
 
     Raises
     ------
@@ -284,8 +553,9 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     if max_cells is None:
         max_cells = 500_000_000
     K = max(2 * w + 32 if K0 is None else K0, w)
-    if (2 * K + 1) * (n + 1) > max_cells:  # before any product: the first strip alone is too large
-        raise WontFit(f"the hub strip |b − a| ≤ {K} (bandwidth {w} off the hubs) exceeds {max_cells:.0e} cells")
+    why = strip_declined(n, K, w, max_cells, tile)
+    if why:  # before any product: the first strip alone is too large
+        raise WontFit(f"the hub strip: {why}")
     R = np.concatenate([[0.0], np.cumsum(r)])
     C = np.concatenate([[0.0], np.cumsum(c)])
     Rs, Cs = _suffix(r), _suffix(c)
@@ -310,9 +580,11 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     rho = ratio(e)
     while True:
         bs = np.arange(e, n + 1)
-        if (2 * K + 1) * (n + 1) > max_cells:
-            raise WontFit(f"the hub strip |b − a| ≤ {K} (bandwidth {w} off the hubs) exceeds {max_cells:.0e} cells")
-        bm, K = banded_bipartite_minimum(r, c, band_rows, w, None, K=K, extra=(Sb, Ha), first=h)
+        why = strip_declined(n, K, w, max_cells, tile)
+        if why:
+            raise WontFit(f"the hub strip: {why}")
+        bm, K = banded_bipartite_minimum(r, c, band_rows, w, None, K=K, extra=(Sb, Ha), first=h, beta=beta, tile=tile,
+                                         max_cells=max_cells)
         best = _better(edge, (bm.phi, bm.a_star, bm.b_star))
         rel = 3 * _gamma(n * (h + 1) + 2 * K + 2 * w + 8)
         top = best[0] * (1 + rel) * (1 + 1e-9)
@@ -347,11 +619,12 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
                          f"the cells with a or b below {e} (the {h} hubs and the {e - h} tokens after them of least "
                          "mass off the hubs)")
             return BipartiteMinimum(phi=best[0], a_star=best[1], b_star=best[2], n=n, rel_error=rel,
-                                    method=edge_text), K
+                                    method=f"{edge_text} ({bm.method})"), K
         if far and not rho > top:
             raise WontFit(f"the hub strip cannot exclude the far cells: a row's least mass off the hubs over a "
                           f"column's largest sum, {rho:.3g}, is not above the strip's minimum {best[0]:.6g}")
-        if (4 * K + 1) * (n + 1) > max_cells or 2 * K >= n:
+        why = strip_declined(n, 2 * K, w, max_cells, tile)
+        if why or 2 * K >= n:
             raise WontFit(f"the hub strip |b − a| ≤ {K} does not yet exclude every far cell, and doubling it "
-                          f"exceeds {max_cells:.0e} cells")
+                          f"exceeds its limits{': ' + why if why else ''}")
         K *= 2

@@ -54,6 +54,7 @@ from attention_transport.numerics.band import (
     band_search_width,
     banded_bipartite_minimum,
     hub_banded_bipartite_minimum,
+    strip_declined,
 )
 from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
 from attention_transport.numerics.landscapes import (
@@ -179,13 +180,19 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
         bound = landscape.capacity * (1 + landscape.capacity_rel_error)  # ≥ the true prefix capacity
         if np.isfinite(bound):
             K = band_search_width(w, bound, float(sums.r.min()), landscape.total_volume)
-            cells, memory = (2 * K + 1) * (n + 1), (2 * K + 256) * (2 * w - 1) * 24  # band sums of a chunk's rows
-            if 8 * (2 * K + 2 * w) <= n and cells <= BAND_MAX_CELLS and memory <= BAND_MAX_BYTES:
-                bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w), w,
-                                                 bound)
-                return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w})")
-            why = (f"the strip of C5b (|b − a| ≤ {K}, bandwidth {w}: {cells:.2e} cells, {memory / 2**30:.1f} GiB "
-                     f"of band sums) exceeds its limits ({BAND_MAX_CELLS:.0e} cells, {BAND_MAX_BYTES / 2**30:.0f} GiB)")
+            memory = (2 * K + 256) * (2 * w - 1) * 24  # band sums of a chunk's rows
+            declined = strip_declined(n, K, w, BAND_MAX_CELLS)
+            if 8 * (2 * K + 2 * w) <= n and not declined and memory <= BAND_MAX_BYTES:
+                try:
+                    bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w),
+                                                     w, bound, max_cells=BAND_MAX_CELLS)
+                    return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w}; "
+                                              f"{bm.method})")
+                except WontFit as exc:
+                    declined = str(exc)
+            why = (f"the strip of C5b (|b − a| ≤ {K}, bandwidth {w}: {memory / 2**30:.1f} GiB of band sums, limit "
+                   f"{BAND_MAX_BYTES / 2**30:.0f} GiB) is beyond the scan's limits"
+                   + (f": {declined}" if declined else ""))
     hub = pattern.hub_band(n)  # reached when the band of C5b, if any, was too wide: sinks and globals span n
     if hub is not None and 0 < hub[0] <= HUB_BAND_MAX_HUBS:
         h, hw = hub

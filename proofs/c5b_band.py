@@ -175,13 +175,14 @@ def _numerics(ctx):
                 return D
 
             phi_hat = float(exact_prefix_capacity(A)[0])
-            for chunk in (1, 3, None):
-                bm, _ = banded_bipartite_minimum(r, c, rows, width, phi_hat, chunk=chunk)
+            for chunk, tile in ((1, 0), (3, 0), (None, 0), (None, (2, 1))):
+                bm, _ = banded_bipartite_minimum(r, c, rows, width, phi_hat, chunk=chunk, tile=tile)
                 require(abs(bm.phi - float(best)) <= 1e-12 * float(best) + 1e-300,
-                        f"n={n}, w={width}, chunk={chunk}: float {bm.phi} vs exact {float(best)}")
+                        f"n={n}, w={width}, chunk={chunk}, tiles {tile}: float {bm.phi} vs exact {float(best)}")
             visited.append((width, n))
     return Checked("banded_bipartite_minimum against the exact minimum on random band matrices (n = 2..9, every w, "
-                   "chunks of 1, 3 and the default): equal to 1e-12", Region.points(("w", "n"), visited))
+                   "chunks of 1, 3 and the default, and the strip pruned by tiles of 2 then 1): equal to 1e-12",
+                   Region.points(("w", "n"), visited))
 
 
 def _region(ctx=None):

@@ -244,10 +244,15 @@ class Longformer(SupportPattern):
         half, g = self._hg(n)
         if (h, w) != (g, half + 1):
             return super().hub_band_rows(n, i0, i1, h, w)
-        i = np.arange(i0, i1)[:, None]
-        j = i + np.arange(-(w - 1), w)[None, :]
-        inside = (i >= h) & (j >= h) & (j < n)
-        return np.where(inside, 1.0 / self.row_normalisers(n)[1][i0:i1, None], 0.0)
+        D = np.empty((i1 - i0, 2 * w - 1))
+        D[:] = (1.0 / self.row_normalisers(n)[1][i0:i1])[:, None]
+        D[: max(0, min(i1, h) - i0)] = 0.0  # the hub rows
+        t = np.arange(2 * w - 1)[None, :]
+        k = max(0, min(i1, h + w - 1) - i0)  # rows whose band reaches a hub key, j = i + t − (w − 1) < h
+        D[:k][t < (h + w - 1 - np.arange(i0, i0 + k))[:, None]] = 0.0
+        e = min(i1 - i0, max(0, n - w + 1 - i0))  # rows whose band reaches past the last key, j ≥ n
+        D[e:][t >= (n + w - 1 - np.arange(i0 + e, i1))[:, None]] = 0.0
+        return D
 
     def _row_stats(self, n):
         h, g = self._hg(n)
@@ -381,7 +386,7 @@ class BigBird(SupportPattern):
         i = np.arange(i0, i1)
         qb = i // b
         R = self._random_blocks(n)
-        # key blocks of each row: the three neighbours, the g global blocks, the r random ones (O(nnz), no nb-wide array)
+        # key blocks of each row: the neighbours, the g global blocks, the r random ones (O(nnz), no nb-wide array)
         kb = np.concatenate([qb[:, None] + np.arange(-1, 2)[None, :],
                              np.broadcast_to(np.arange(min(self.g, nb))[None, :], (i.size, min(self.g, nb))),
                              R[qb]], axis=1)

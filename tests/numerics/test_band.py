@@ -485,3 +485,180 @@ def test_sparse_hub_bands_take_the_inertia_route_without_a_laplacian(spec, monke
     D = P.hub_band_rows(n, 0, n, h, w)  # from the stored entries
     monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
     np.testing.assert_allclose(Pattern.hub_band_rows(P, n, 0, n, h, w), D, rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------- a wide strip, pruned by tiles
+
+import time  # noqa: E402
+
+from attention_transport.numerics import band as band_module  # noqa: E402
+
+
+def _band_rows_of(B, w):
+    """``band_rows`` of a dense matrix B that is zero outside ``|i − j| < w``."""
+    n = B.shape[0]
+    t = np.arange(-(w - 1), w)
+
+    def rows(i0, i1):
+        j = np.arange(i0, i1)[:, None] + t[None, :]
+        ok = (j >= 0) & (j < n)
+        D = np.zeros(j.shape)
+        D[ok] = B[np.broadcast_to(np.arange(i0, i1)[:, None], j.shape)[ok], j[ok]]
+        return D
+
+    return rows
+
+
+def _lattice_tables(A, h, w, K, T):
+    """The pruning's lattice tables of a hub band (h = 0: a plain band), all key cuts at once."""
+    n = A.shape[0]
+    B = A.copy()
+    B[:h] = 0.0
+    B[:, :h] = 0.0
+    beta = B.sum(axis=1)
+    Bc = np.concatenate([[0.0], np.cumsum(beta)])
+    extra = (_suffix(A[:, :h].sum(axis=1)), _suffix(A[:h].sum(axis=0))) if h else None
+    lat = band_module._lattice(n, h, T)
+    D, U, L = band_module._strip_lattice(n, _band_rows_of(B, w), w, K, lat, T, 0, lat.size - 1, h, Bc, extra)
+    return lat, D, U, L
+
+
+@given(st.integers(12, 70), st.integers(0, 3), st.integers(1, 6), st.integers(1, 9), st.integers(0, 10**6),
+       st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_the_strip_lattice_holds_both_halves_of_the_cut(n, h, w, T, seed, global_rows):
+    """``U(a, b) = Σ_{i<b, j≥a} A_ij`` and ``L(a, b) = Σ_{i≥b, j<a} A_ij`` at every lattice cell, by definition:
+    hub terms, whole rows beyond the band and the last key cut a = n (off the lattice's phase) included."""
+    A = _hub_banded(n, h, w, seed, 0.3, global_rows) if h else _hub_banded(n, 0, w, seed)
+    K = 2 * w + 3
+    lat, D, U, L = _lattice_tables(A, h, w, K, T)
+    for k, a in enumerate(lat):
+        for o in range(-D, D + 1):
+            if not 0 <= k + o < lat.size:
+                assert np.isnan(U[k, D + o]) and np.isnan(L[k, D + o])
+                continue
+            b = lat[k + o]
+            assert U[k, D + o] == pytest.approx(A[:b, a:].sum(), rel=1e-12, abs=1e-12)
+            assert L[k, D + o] == pytest.approx(A[b:, :a].sum(), rel=1e-12, abs=1e-12)
+
+
+@given(st.integers(12, 70), st.integers(0, 3), st.integers(1, 6), st.integers(1, 9), st.integers(0, 10**6))
+@settings(max_examples=40, deadline=None)
+def test_every_tile_bound_is_below_every_cell_of_its_tile(n, h, w, T, seed):
+    A = _hub_banded(n, h, w, seed) if h else _hub_banded(n, 0, w, seed)
+    K = 2 * w + 3
+    lat, D, U, L = _lattice_tables(A, h, w, K, T)
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    R, C = np.concatenate([[0.0], np.cumsum(r)]), np.concatenate([[0.0], np.cumsum(c)])
+    lower, ok, a0, a1, top, reach = band_module._strip_candidates(n, K, lat, 0, D, U, L, R, C, _suffix(r), _suffix(c),
+                                                                  0.0, 0.0)
+    land = bipartite_landscape(A)  # [b, a]
+    assert top == pytest.approx(_lattice_minimum(land, lat, K, h), rel=1e-12)
+    for k in range(lower.shape[0]):
+        for j in range(lower.shape[1]):
+            kb = k + j + 1 - D
+            if not ok[k, j]:
+                continue
+            cells = land[lat[kb]:lat[kb + 1] + 1, lat[k]:lat[k + 1] + 1]
+            assert lower[k, j] <= np.nanmin(cells) * (1 + 1e-12) + 1e-15
+            assert reach[k, j] == max(lat[kb + 1] - lat[k], lat[k + 1] - lat[kb])
+
+
+def _lattice_minimum(land, lat, K, h):
+    """The smallest φ over the lattice cells with |b − a| ≤ K and a, b ≥ h."""
+    best = np.inf
+    for a in lat:
+        for b in lat:
+            if abs(b - a) <= K and a >= h and b >= h and np.isfinite(land[b, a]):
+                best = min(best, land[b, a])
+    return best
+
+
+@given(banded_matrices(min_n=30, max_n=90, max_w=4), st.sampled_from([1, 2, 3, 5, 8, (8, 2), (6, 3, 1), (4, 1)]))
+@settings(max_examples=60, deadline=None)
+def test_the_pruned_strip_is_the_whole_scan_cell_for_cell(case, tile):
+    """Tiles of every side, one or several levels: the same minimum and the same cell (ties included) as the scan
+    of every cell, to the last bit (the cells left are summed by the same code)."""
+    A, w = case
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    ref = bipartite_minimum(A)
+    full, K = banded_bipartite_minimum(r, c, _band_rows_of(A, w), w, ref.phi * 1.0000001, tile=0)
+    bm, K2 = banded_bipartite_minimum(r, c, _band_rows_of(A, w), w, ref.phi * 1.0000001, K=4 * w + 2, tile=tile)
+    assert (bm.phi, bm.a_star, bm.b_star) == (full.phi, full.a_star, full.b_star)
+    assert bm.method.startswith("the strip's tiles of cuts") and full.method == "every cell of the strip scanned"
+
+
+@given(st.integers(30, 90), st.integers(1, 4), st.integers(1, 5), st.integers(0, 10**6), st.booleans(),
+       st.sampled_from([1, 3, 8, (8, 2), (4, 1)]))
+@settings(max_examples=40, deadline=None)
+def test_the_pruned_hub_strip_is_the_whole_scan(n, h, w, seed, global_rows, tile):
+    A = _hub_banded(n, h, w, seed, 0.3, global_rows)
+    try:
+        full, _ = _hub_search(A, h, w, K0=w, tile=0)
+    except WontFit:
+        return
+    bm, _ = _hub_search(A, h, w, K0=w, tile=tile)
+    assert (bm.phi, bm.a_star, bm.b_star) == (full.phi, full.a_star, full.b_star)
+
+
+def test_tiles_prune_a_peaked_landscape():
+    """The pruning is not vacuous: on a Longformer landscape the tiles exclude the key cuts left of the balance
+    point and the cells far from the diagonal (at n = 10⁶ all but 0.4% of the cells), and the minimum is still the
+    whole scan's."""
+    P = parse_pattern("longformer:w=64,g=1")
+    n = 6000
+    sums = P.sums(n)
+    h, w = P.hub_band(n)
+    beta = P.matvec(n, np.r_[np.zeros(h), np.ones(n - h)][:, None])[:, 0]
+    Sb = _suffix(P.matvec(n, np.r_[np.ones(h), np.zeros(n - h)][:, None])[:, 0])
+    Ha = _suffix(P.rows(n, 0, h).sum(axis=0))
+    rows = lambda i0, i1: P.hub_band_rows(n, i0, i1, h, w)  # noqa: E731
+    args = (sums.r, sums.c, rows, w, None)
+    full, K = banded_bipartite_minimum(*args, K=2 * w + 32, extra=(Sb, Ha), first=h, tile=0)
+    bm, _ = banded_bipartite_minimum(*args, K=2 * w + 32, extra=(Sb, Ha), first=h, beta=beta, tile=(32, 8, 2))
+    assert (bm.phi, bm.a_star, bm.b_star) == (full.phi, full.a_star, full.b_star)
+    share = float(bm.method.split("corners, ")[1].split("%")[0])
+    assert share < 50
+
+
+def test_a_corner_value_in_place_of_the_bound_loses_the_minimum(monkeypatch):
+    """Taking a tile's corner cell φ(lat_k, lat_{k+o}) for its bound (a value, not a bound: the landscape can dip
+    inside the tile) makes the pruned scan miss the minimum on some matrix, so the comparisons with the whole scan
+    above have teeth."""
+    real = band_module._strip_candidates
+
+    def corner_value(n, K, lat, k_lo, D, U, L, R, C, Rs, Cs, g, E):
+        lower, ok, a0, a1, top, reach = real(n, K, lat, k_lo, D, U, L, R, C, Rs, Cs, g, E)
+        m = lat.size
+        kb0 = np.clip(k_lo + np.arange(U.shape[0] - 1)[:, None] + np.arange(1 - D, D)[None, :], 0, m - 1)
+        b0, a = lat[kb0], a0[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = (U[:-1, 1:-1] + L[:-1, 1:-1]) / np.minimum(R[b0] + C[a], Rs[b0] + Cs[a])
+        return np.where(np.isfinite(value), value, lower), ok, a0, a1, top, reach
+
+    monkeypatch.setattr(band_module, "_strip_candidates", corner_value)
+    missed = 0
+    for seed in range(40):
+        A = _hub_banded(80, 0, 4, seed)
+        r, c = A.sum(axis=1), A.sum(axis=0)
+        bm, _ = banded_bipartite_minimum(r, c, _band_rows_of(A, 4), 4, None, K=18, tile=8)
+        missed += bm.phi > bipartite_minimum(A).phi * (1 + 1e-9)
+    assert missed
+
+
+def test_the_pruning_runs_only_on_wide_strips_with_cheap_band_rows(monkeypatch):
+    assert band_module._prunes(10**6, 546, 257) and not band_module._prunes(10**6, 130, 128)
+    assert not band_module._prunes(10**5, 546, 257)  # 1.1e8 cells: scanned whole
+    monkeypatch.setattr(band_module, "STRIP_PRUNE_MIN_CELLS", 1000)
+    A = _hub_banded(400, 0, 3, 7)
+    r, c = A.sum(axis=1), A.sum(axis=0)
+    slow = _band_rows_of(A, 3)
+
+    def dear(i0, i1):
+        time.sleep(0.01)
+        return slow(i0, i1)
+
+    with pytest.raises(WontFit, match=r"band rows cost [0-9.]+ cumulative sums of the same block \(more than 2\)"):
+        banded_bipartite_minimum(r, c, dear, 3, None, K=20)
+    bm, _ = banded_bipartite_minimum(r, c, slow, 3, None, K=20, tile=0)
+    assert bm.phi == pytest.approx(bipartite_minimum(A).phi, rel=1e-12)
