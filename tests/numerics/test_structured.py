@@ -336,6 +336,24 @@ def test_longformer_band_rows_in_closed_form(spec, n):
         np.testing.assert_array_equal(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w))
 
 
+def test_longformer_column_sums_at_a_million_tokens_lose_no_digits():
+    """Longformer's band sums are local to blocks of 2h + 1 tokens: its column sums at n = 10⁶ (no sparse form)
+    agree with exactly rounded sums of their entries to 2e-14 (a sum over two blocks: 9e-15 at most here).  Prefix
+    sums over the whole sequence lost 2e-13 of them, which left ``L D^{1/2} 1`` at 1.6e-11 and λ₂'s residual above
+    its tolerance."""
+    import math
+
+    P = parse_pattern("longformer:w=512,g=4")
+    n = 10**6
+    h, g = P._hg(n)
+    inv = 1.0 / P.row_normalisers(n)[1]
+    c = P.sums(n).c
+    for j in np.random.default_rng(3).choice(np.arange(g, n), 200, replace=False):
+        window = [inv[i] for i in range(max(g, j - h), min(n, j + h + 1))]
+        exact = math.fsum(window + [1.0 / n] * g)  # the band's rows, and the g global rows (weight 1/n each)
+        assert abs(c[j] - exact) <= 2e-14 * exact
+
+
 def test_three_documents_joined_by_a_shared_token_bracket_lambda2_tightly():
     """Three banded documents that meet only through a weakly attended first token: λ₂ (the document split) sits
     at the bottom of the non-hub block's spectrum, so the inertia bisection brackets it to ~1e-9 relative."""
