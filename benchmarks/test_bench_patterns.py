@@ -81,3 +81,31 @@ def test_pattern_file_quantities(benchmark, kind):
     pattern = parse_pattern(f"file:{EXAMPLES / kind}.py")
     phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N_FILE, True), rounds=1, iterations=1)
     assert 0 < bip <= phi
+
+
+N_STRIP = size(200_000, 3000)
+
+
+def _hub_strip(pattern, n, tile):
+    """The default Longformer's hub strip (C5h: |b − a| ≤ 2w + 32 beside its global token) with the given tiles."""
+    from attention_transport.numerics.band import hub_banded_bipartite_minimum
+
+    s = pattern.sums(n)
+    h, w = pattern.hub_band(n)
+    return hub_banded_bipartite_minimum(s.r, s.c, h, w, lambda i0, i1: pattern.hub_band_rows(n, i0, i1, h, w),
+                                        lambda X: pattern.matvec(n, X), lambda Y: pattern.rmatvec(n, Y),
+                                        pattern.rows(n, 0, h), tile=tile)[0]
+
+
+@pytest.mark.parametrize("kind", ["baseline", "pruned"])
+def test_wide_hub_strip(benchmark, kind):
+    """Group ``strip-n{N}``: the default Longformer's hub strip (1093 diagonals) scanned cell by cell (the
+    baseline) and pruned by tiles of cuts of 32, then 8, then 2 (docs/theory.md, "A wide strip, pruned by
+    tiles"): the same minimum at the same cell."""
+    benchmark.group = f"strip-n{N_STRIP}"
+    benchmark.extra_info["role"] = "baseline" if kind == "baseline" else "candidate"
+    pattern = parse_pattern("longformer")
+    bm = benchmark.pedantic(_hub_strip, args=(pattern, N_STRIP, 0 if kind == "baseline" else (32, 8, 2)),
+                            rounds=1, iterations=1)
+    benchmark.extra_info.update(phi_bip=bm.phi, a_star=bm.a_star, b_star=bm.b_star, method=bm.method)
+    assert 0 < bm.phi < 1

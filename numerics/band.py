@@ -47,8 +47,8 @@ _MARGIN = 1e-6
 STRIP_TILES = (32, 8, 2)
 #: ... when the strip holds more cells than this and reaches at least twice the bandwidth from the diagonal (a
 #: narrower strip is mostly band, whose rows the lattice would read again at every level: at n = 10⁶ the whole
-#: scan is faster for ``window:w=128``, ``sink-window`` and ``repeat(window:w=16, 5)``)
-STRIP_PRUNE_MIN_CELLS = 250_000_000
+#: scan is faster for ``window:w=128`` and ``repeat(window:w=16, 5)``)
+STRIP_PRUNE_MIN_CELLS = 50_000_000
 #: band rows per chunk of the tiles' lattice pass (each row 2w − 1 offsets wide)
 _LATTICE_ROWS = 1 << 13
 #: most band-row values, n · (2w − 1), the tiles' lattice pass reads (every band row once); the default
@@ -88,15 +88,16 @@ def _prunes(n, K, w):
 def strip_declined(n, K, w, max_cells, tile=None):
     """Why the strip ``|b − a| ≤ K`` at bandwidth w is beyond the scan's limits, or None when it is within them.
 
-    A strip scanned whole must hold at most ``max_cells`` cells.  A wider one is pruned by tiles first
+    A strip of at most ``max_cells`` cells can always be scanned whole.  A wider one must be pruned by tiles
     (:data:`STRIP_TILES`), and then its lattice pass must read at most :data:`STRIP_LATTICE_MAX` band-row values;
     the cells its tiles leave are held to ``max_cells`` by :func:`banded_bipartite_minimum` itself.
     """
     cells = (2 * K + 1) * (n + 1)
+    if cells <= max_cells:  # a whole scan fits, whatever the tiles decide
+        return None
     pruned = _prunes(n, K, w) if tile is None else bool(np.any(tile))
     if not pruned:
-        return None if cells <= max_cells else (f"the strip |b − a| ≤ {K} (bandwidth {w}) holds {cells:.2e} cells, "
-                                                f"which exceeds {max_cells:.0e}")
+        return f"the strip |b − a| ≤ {K} (bandwidth {w}) holds {cells:.2e} cells, which exceeds {max_cells:.0e}"
     values = n * (2 * w - 1)
     return None if values <= STRIP_LATTICE_MAX else (
         f"the tiles of the strip |b − a| ≤ {K} would read {values:.2e} band-row values (bandwidth {w}), which "
@@ -359,7 +360,14 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
     runs, method, K_scan = [(0, n + 1)], "every cell of the strip scanned", K
     if tiles:
         Bc = np.concatenate([[0.0], np.cumsum(r if beta is None else beta)])
-        runs, reach = _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate=tile is None)
+        try:
+            runs, reach = _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles,
+                                       gate=tile is None)
+        except WontFit as exc:  # band rows too dear for the lattice: the whole strip, where it fits
+            if max_cells is not None and (2 * K + 1) * (n + 1) > max_cells:
+                raise
+            tiles, method = (), f"every cell of the strip scanned ({exc})"
+    if tiles:
         # every cell farther from the diagonal lies in an excluded tile; the scan's sums start at |δ| ≥ w − 1
         K_scan = min(K, max(w - 1, reach))
         share = (2 * K_scan + 1) * sum(e - s for s, e in runs) / ((2 * K + 1) * (n + 1))

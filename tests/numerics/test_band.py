@@ -648,7 +648,7 @@ def test_a_corner_value_in_place_of_the_bound_loses_the_minimum(monkeypatch):
 
 def test_the_pruning_runs_only_on_wide_strips_with_cheap_band_rows(monkeypatch):
     assert band_module._prunes(10**6, 546, 257) and not band_module._prunes(10**6, 130, 128)
-    assert not band_module._prunes(10**5, 546, 257)  # 1.1e8 cells: scanned whole
+    assert not band_module._prunes(10**4, 546, 257)  # 1.1e7 cells: scanned whole
     monkeypatch.setattr(band_module, "STRIP_PRUNE_MIN_CELLS", 1000)
     A = _hub_banded(400, 0, 3, 7)
     r, c = A.sum(axis=1), A.sum(axis=0)
@@ -658,7 +658,12 @@ def test_the_pruning_runs_only_on_wide_strips_with_cheap_band_rows(monkeypatch):
         time.sleep(0.01)
         return slow(i0, i1)
 
-    with pytest.raises(WontFit, match=r"band rows cost [0-9.]+ cumulative sums of the same block \(more than 2\)"):
-        banded_bipartite_minimum(r, c, dear, 3, None, K=20)
-    bm, _ = banded_bipartite_minimum(r, c, slow, 3, None, K=20, tile=0)
+    # band rows too dear for the lattice: the whole strip where it fits, else declined with the reason
+    bm, _ = banded_bipartite_minimum(r, c, dear, 3, None, K=20)
     assert bm.phi == pytest.approx(bipartite_minimum(A).phi, rel=1e-12)
+    assert bm.method.startswith("every cell of the strip scanned (the tiles of the strip")
+    with pytest.raises(WontFit, match=r"band rows cost [0-9.]+ cumulative sums of the same block \(more than 2\)"):
+        banded_bipartite_minimum(r, c, dear, 3, None, K=20, max_cells=1000)
+    assert band_module.strip_declined(400, 20, 3, 10**6) is None  # 16441 cells: a whole scan fits
+    monkeypatch.setattr(band_module, "STRIP_LATTICE_MAX", 100)
+    assert "band-row values" in band_module.strip_declined(400, 20, 3, 1000)
