@@ -76,6 +76,7 @@ __all__ = [
     "LOBPCG_MAXITER",
     "LOBPCG_WORK",
     "SWEEP_BLOCKED_MAX_N",
+    "SWEEP_BAND_MAX_VALUES",
     "SPARSIFY_PER_ROW",
     "SPARSIFY_MAX_NNZ",
     "DIRECT_CUT_MAX_N",
@@ -1150,6 +1151,58 @@ def _sweep_blocked(pattern, n, d, v):
 
 #: the sweep cut of a pattern without a sparse matrix costs O(n²); done up to this n
 SWEEP_BLOCKED_MAX_N = 16384
+#: ... or, for a (hub) band with no sparse form, O(n w) from its band rows: up to this many band-row values
+SWEEP_BAND_MAX_VALUES = 1_000_000_000
+#: band rows per chunk of that sweep
+SWEEP_BAND_ROWS = 1 << 14
+
+
+def _sweep_band(pattern, n, d, v, h, w):
+    """The sweep of :func:`_sweep_sparse` for a band of width w off the first h tokens (h = 0: a plain band),
+    from its band rows in chunks (:meth:`~.patterns.Pattern.hub_band_rows`), the h hub rows and the hub columns of
+    the other rows: each of A's entries binned once at the later rank of its two ends, O(n w)."""
+    order = np.argsort(v / np.sqrt(d), kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    inside = np.zeros(n)
+    if h:
+        R = pattern.rows(n, 0, h)  # every entry of the hub rows
+        inside += np.bincount(np.maximum(rank[:h, None], rank[None, :]).ravel(), weights=R.ravel(), minlength=n)
+        Cc = pattern.columns(n, 0, h)[h:]  # the other rows' entries on the hub keys
+        inside += np.bincount(np.maximum(rank[h:, None], rank[None, :h]).ravel(), weights=Cc.ravel(), minlength=n)
+    t = np.arange(-(w - 1), w)
+    rows = (lambda i0, i1: pattern.hub_band_rows(n, i0, i1, h, w)) if h else (
+        lambda i0, i1: pattern.band_rows(n, i0, i1, w))
+    for i0 in range(h, n, SWEEP_BAND_ROWS):
+        i1 = min(n, i0 + SWEEP_BAND_ROWS)
+        D = rows(i0, i1)
+        j = np.arange(i0, i1)[:, None] + t[None, :]
+        keep = (j >= h) & (j < n) & (D != 0)
+        ii = np.broadcast_to(np.arange(i0, i1)[:, None], j.shape)[keep]
+        inside += np.bincount(np.maximum(rank[ii], rank[j[keep]]), weights=D[keep], minlength=n)
+    inside = inside.cumsum()
+    vol = np.cumsum(d[order])
+    cut = (vol - inside)[:-1]
+    denom = np.minimum(vol, vol[-1] - vol)[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
+    return float(max(phi.min(), 0.0))
+
+
+def _sweep_band_shape(pattern, n):
+    """``(h, w)`` when the sweep can bin a structural pattern's entries from its band rows
+    (:func:`_sweep_band`): a band of width w off h ≤ :data:`HUB_BAND_MAX_HUBS` hubs (h = 0: a plain band) with
+    at most :data:`SWEEP_BAND_MAX_VALUES` band-row values, else None."""
+    if pattern.structure(n) != "structural":
+        return None
+    hub = pattern.hub_band(n)
+    if hub is not None and 0 < hub[0] <= HUB_BAND_MAX_HUBS:
+        h, w = hub
+    else:
+        h, w = 0, pattern.bandwidth(n)
+    if w is None or 4 * w >= n or n * (2 * w - 1) > SWEEP_BAND_MAX_VALUES:
+        return None
+    return h, w
 
 
 def _sweep_sparse(A, d, v):
@@ -1246,6 +1299,8 @@ def pattern_cheeger_bounds(pattern, n, sums=None, *, landscape=None):
         sweep = _sweep_factored(*factors, _degrees(sums), fp.vector)
     elif n <= SWEEP_BLOCKED_MAX_N and pattern.structure(n) != "structural":
         sweep = _sweep_blocked(pattern, n, _degrees(sums), fp.vector)
+    elif (band := _sweep_band_shape(pattern, n)) is not None:
+        sweep = _sweep_band(pattern, n, _degrees(sums), fp.vector, *band)
     else:
         sweep = None
     lam = fp.lambda2

@@ -36,6 +36,7 @@ from attention_transport.numerics.structured import (
     DIRECT_CUT_MAX_N,
     SPARSIFY_MAX_NNZ,
     SPARSIFY_PER_ROW,
+    SWEEP_BAND_MAX_VALUES,
     SWEEP_BLOCKED_MAX_N,
     pattern_asymmetry,
     pattern_bipartite_minimum,
@@ -190,7 +191,9 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, la
                 skipped["cheeger_lower"] = (f"λ₂ did not converge (residual {cb.residual:.1e}); its value is an upper "
                                             "bound, so λ₂/2 is not a certified lower bound on h")
             if cb.upper_sweep is None:
-                skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern or n <= "
+                skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern, a band (or a "
+                                                  "band off its hubs) of at most "
+                                                  f"{SWEEP_BAND_MAX_VALUES:.0e} band-row values, or n <= "
                                                   f"{SWEEP_BLOCKED_MAX_N} (an O(n²) pass)")
         except AttentionTransportError as exc:
             skipped.update(dict.fromkeys(spectral, str(exc)))

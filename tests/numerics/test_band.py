@@ -667,3 +667,38 @@ def test_the_pruning_runs_only_on_wide_strips_with_cheap_band_rows(monkeypatch):
     assert band_module.strip_declined(400, 20, 3, 10**6) is None  # 16441 cells: a whole scan fits
     monkeypatch.setattr(band_module, "STRIP_LATTICE_MAX", 100)
     assert "band-row values" in band_module.strip_declined(400, 20, 3, 1000)
+
+
+# ---------------------------------------------------------------- the sweep cut of a band without a sparse form
+
+@pytest.mark.parametrize("spec, n", [("longformer:w=16,g=2", 300), ("longformer:w=64,g=1", 700), ("window:w=8", 200),
+                                     ("bidirectional-window:w=5", 150), ("sink-window:s=2,w=6", 200),
+                                     ("stack(sink-window:s=2,w=4, window:w=3)", 120)])
+@given(seed=st.integers(0, 2**31 - 1))
+@settings(max_examples=10, deadline=None)
+def test_the_sweep_from_band_rows_is_the_sweep_of_the_matrix(spec, n, seed):
+    """Every entry binned once at the later rank of its ends, from the band rows, the hub rows and the hub
+    columns: the same prefix cuts as the matrix's own entries, for any ordering."""
+    from attention_transport.numerics import structured as sm
+
+    P = parse_pattern(spec)
+    d = sm._degrees(P.sums(n))
+    v = np.random.default_rng(seed).standard_normal(n)
+    hub = P.hub_band(n)
+    shape = hub if hub is not None and hub[0] > 0 else (0, P.bandwidth(n))
+    assert sm._sweep_band(P, n, d, v, *shape) == pytest.approx(sm._sweep_sparse(sp.csr_matrix(P.dense(n)), d, v),
+                                                               rel=1e-12)
+
+
+def test_a_structural_band_without_a_sparse_form_gets_its_sweep_cut(monkeypatch):
+    from attention_transport.numerics import structured as sm
+
+    P = parse_pattern("longformer:w=32,g=2")
+    n = 600
+    ref = sm.pattern_cheeger_bounds(P, n)
+    monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
+    monkeypatch.setattr(sm, "SWEEP_BLOCKED_MAX_N", 10)  # not the O(n²) pass
+    cb = sm.pattern_cheeger_bounds(P, n)
+    assert cb.upper_sweep == pytest.approx(ref.upper_sweep, rel=1e-9) and cb.upper_sweep < cb.upper_spectral
+    monkeypatch.setattr(sm, "SWEEP_BAND_MAX_VALUES", 1000)  # beyond the limit: said, not a number
+    assert sm.pattern_cheeger_bounds(P, n).upper_sweep is None
