@@ -33,7 +33,9 @@ from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
 from attention_transport.numerics.patterns.matrix import MATERIALISE_MAX_BYTES, materialised_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
 from attention_transport.numerics.structured import (
+    CHOLESKY_BAND_MAX_W,
     DIRECT_CUT_MAX_N,
+    HUB_MAX,
     SPARSIFY_MAX_NNZ,
     SPARSIFY_PER_ROW,
     SWEEP_BAND_MAX_VALUES,
@@ -251,6 +253,12 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
             need += SPARSE_BYTES_PER_NNZ * sum(int(M.nnz) for M in factors)
         if blocked:  # λ₂'s preconditioner: the largest entries, in sparse form
             need += SPARSE_BYTES_PER_NNZ * min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n)
+        elif nnz is None and factors is None:
+            hub = pattern.hub_band(n)
+            if hub is not None and 0 < hub[0] <= HUB_MAX and hub[1] <= CHOLESKY_BAND_MAX_W < n:
+                # λ₂'s hub-band route: the non-hub block in banded storage, its shifted copy and the factor (the
+                # default longformer at n = 10⁶: 8.2 GB estimated, 6.3 GB at its peak)
+                need += 4 * 8 * hub[1] * n
     return need
 
 

@@ -385,3 +385,30 @@ def test_block_constant_patterns_take_lambda2_from_their_quotient(spec, sparse_s
     fp = pattern_fiedler(P, n)
     assert "quotient" in fp.method or "inside a block" in fp.method
     assert fp.converged and fp.lambda2 == pytest.approx(laplacian_spectrum(P.dense(n))[1], rel=1e-10)
+
+
+def test_a_bigbird_block_reads_only_its_own_key_blocks():
+    """A tall, thin block of BigBird at n = 10⁶ (a box of the nested-grid search) stays within its own size: the
+    mask comes from the blocks of its rows and columns, not from a (rows, n/b) table (3.8 GB before)."""
+    import tracemalloc
+
+    P = parse_pattern("bigbird")
+    n = 10**6
+    P.row_normalisers(n)  # cached: not the block's own memory
+    tracemalloc.start()
+    try:
+        B = P.block(n, 0, 15869, 0, 15)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20 and B.shape == (15869, 15)
+    small = parse_pattern("bigbird:b=4,g=1,r=2")
+    np.testing.assert_array_equal(small.block(90, 0, 90, 0, 90) > 0, small.sparse(90).toarray() > 0)
+
+
+def test_the_memory_estimate_counts_the_hub_band_route_of_lambda2():
+    from attention_transport.check import memory_needed
+
+    P = parse_pattern("longformer")  # no sparse form at 10⁶: λ₂ from the band in LAPACK's storage
+    assert memory_needed(P, 10**6) >= 4 * 8 * 257 * 10**6
+    assert memory_needed(parse_pattern("longformer:w=32,g=2"), 10**6) < 4 * 8 * 257 * 10**6  # a sparse form instead
