@@ -520,20 +520,19 @@ class Stack(Pattern):
 
     def sums(self, n):
         n = check_n(n)
+        A = None if self.causal else self.sparse(n)
+        F = None if self.causal or A is not None else self.factors(n)
+        if F is not None:  # all four from the factors' running sums, each a sum of nonnegative terms
+            from attention_transport.numerics.patterns.factored import factored_sums
+
+            return factored_sums(*F)
         r = self.matvec(n, np.ones(n))
         c = self.rmatvec(n, np.ones(n))
         if self.causal:
             return StructuralSums(r, c)  # C1k: a causal stack's landscape needs only r and c
-        A = self.sparse(n)
         if A is not None:
             U = sp.triu(A, k=1)
             return StructuralSums(r, c, np.asarray(U.sum(axis=1)).ravel(), np.asarray(U.sum(axis=0)).ravel())
-        F = self.factors(n)
-        if F is not None:
-            from attention_transport.numerics.patterns.factored import factored_sums
-
-            f = factored_sums(*F)
-            return StructuralSums(r, c, f.s, f.u)
         s, u = np.zeros(n), np.zeros(n)
         for i0, i1, R in self.row_blocks(n):
             up = np.triu(R, k=1 + i0)
