@@ -44,6 +44,7 @@ __all__ = [
     "check_n",
     "BLOCK_BYTES",
     "SPARSE_MAX_NNZ",
+    "local_range_sums",
     "BLOCKED_MAX_N",
     "row_ranges",
     "band_from_blocks",
@@ -90,6 +91,30 @@ def row_ranges(n, width, block_bytes=BLOCK_BYTES):
     """``(i0, i1)`` row ranges of about ``block_bytes`` each for rows of ``width`` float64 entries."""
     b = max(1, min(n, block_bytes // (8 * max(1, width))))
     return [(i0, min(n, i0 + b)) for i0 in range(0, n, b)]
+
+
+def local_range_sums(v, lo, hi, span):
+    """``Σ_{j=lo_i}^{hi_i} v_j`` for every i (0 where ``hi_i < lo_i``), every range at most ``span`` long, from
+    prefix sums local to blocks of at least ``span`` entries: a range meets at most two blocks, so no sum is read off
+    a difference of prefix sums over the whole vector (at n = 10⁶ those lost 2e-13 of Longformer's column sums).
+    ``v`` has shape (n,) or (n, k); ``lo`` and ``hi`` are int arrays of one length, with ``0 ≤ lo`` and ``hi < n``
+    wherever ``hi ≥ lo``."""
+    v = np.asarray(v, dtype=np.float64)
+    n, tail = v.shape[0], v.shape[1:]
+    B = max(64, int(span))
+    nb = -(-n // B)
+    G = np.zeros((nb * B,) + tail)
+    G[:n] = v
+    G = np.cumsum(G.reshape((nb, B) + tail), axis=1)  # inclusive prefix sums within each block
+    E = np.zeros_like(G)
+    E[:, 1:] = G[:, :-1]  # exclusive
+    G, E, T = G.reshape((nb * B,) + tail), E.reshape((nb * B,) + tail), G[:, -1]
+    empty = hi < lo
+    lo_c, hi_c = np.where(empty, 0, lo), np.where(empty, 0, hi)
+    shape = (-1,) + (1,) * len(tail)
+    split = (lo_c // B != hi_c // B).reshape(shape)  # the range runs into the next block
+    out = np.where(split, T[lo_c // B] - E[lo_c] + G[hi_c], G[hi_c] - E[lo_c])
+    return np.where(empty.reshape(shape), 0.0, out)
 
 
 def band_from_blocks(n, i0, i1, w, block, step=None):

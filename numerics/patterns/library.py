@@ -15,6 +15,7 @@ from attention_transport.numerics.patterns.base import (
     Pattern,
     StructuralSums,
     check_n,
+    local_range_sums,
     register,
     row_ranges,
 )
@@ -93,6 +94,75 @@ class SinkWindow(SupportPattern):
 
     def structure(self, n):
         return "structural"
+
+    # -- closed forms: a causal window of block-local range sums plus the sinks outside it, O(n) ---------------
+    def _outside(self, n):
+        """Per row i, how many sinks lie left of its window: ``min(s, max(0, i − w + 1))``."""
+        s, w = self._sw(n)
+        return np.minimum(s, np.maximum(0, np.arange(n) - w + 1))
+
+    def matvec(self, n, x):
+        """``A x``: through the sparse form when there is one, else the window ``i − w < j ≤ i`` by block-local range
+        sums and the sinks left of it."""
+        n = check_n(n)
+        A = self.sparse(n)
+        if A is not None:  # a narrow window: the sparse product is faster
+            return A @ np.asarray(x, dtype=np.float64)
+        s, w = self._sw(n)
+        x = np.asarray(x, dtype=np.float64)
+        i = np.arange(n)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        sinks = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x[:s], axis=0)])  # Σ_{j<k} x_j, k ≤ s
+        y = local_range_sums(x, np.maximum(0, i - w + 1), i, w) + sinks[self._outside(n)]
+        return y / self._counts(n).reshape(shape)
+
+    def rmatvec(self, n, y):
+        """``Aᵀ y``: column j gathers the rows ``j ≤ i < j + w`` whose window holds it, and a sink j < s the rows
+        ``i ≥ j + w`` past them."""
+        n = check_n(n)
+        A = self.sparse(n)
+        if A is not None:
+            return A.T @ np.asarray(y, dtype=np.float64)
+        s, w = self._sw(n)
+        y = np.asarray(y, dtype=np.float64)
+        j = np.arange(n)
+        z = y / self._counts(n).reshape((-1,) + (1,) * (y.ndim - 1))
+        out = local_range_sums(z, j, np.minimum(n - 1, j + w - 1), w)
+        tail = np.cumsum(z[::-1], axis=0)[::-1]  # Σ_{i ≥ a} z_i, summed from the end
+        for k in range(s):
+            if k + w < n:
+                out[k] += tail[k + w]
+        return out
+
+    def hub_band_rows(self, n, i0, i1, h, w):
+        """Closed form: ``A_ij = 1/count_i`` for the window keys ``i − w < j ≤ i`` off the sinks, O((i1 − i0) w)."""
+        n = check_n(n)
+        if (h, w) != self._sw(n):
+            return super().hub_band_rows(n, i0, i1, h, w)
+        D = np.zeros((i1 - i0, 2 * w - 1))
+        D[:, : w] = (1.0 / self._counts(n)[i0:i1])[:, None]  # offsets t = −(w − 1) … 0
+        D[: max(0, min(i1, h) - i0)] = 0.0  # the sink rows
+        t = np.arange(2 * w - 1)[None, :]
+        k = max(0, min(i1, h + w - 1) - i0)  # rows whose window reaches a sink or the start, j = i + t − (w − 1) < h
+        D[:k][t < (h + w - 1 - np.arange(i0, i0 + k))[:, None]] = 0.0
+        return D
+
+    def skew_norms(self, n, d):
+        """Causal: ``N_ji = 0`` for ``j < i``, so both norms are sums of ``N_ij² = x_i² x_j² / count_i²`` over the
+        strictly-lower support (window sums of x² by block-local range sums, and the sinks left of the window),
+        and the diagonal."""
+        n = check_n(n)
+        if self.sparse(n) is not None:
+            return super().skew_norms(n, d)
+        s, w = self._sw(n)
+        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x_i² with x = D^{-1/2}
+        i = np.arange(n)
+        inv = 1.0 / self._counts(n)
+        sinks = np.concatenate([[0.0], np.cumsum(x2[:s])])
+        below = local_range_sums(x2, np.maximum(0, i - w + 1), i - 1, w) + sinks[self._outside(n)]
+        off = float((inv * inv * x2 * below).sum())
+        diag = float(((inv * x2) ** 2).sum())
+        return 2.0 * off, 2.0 * off + 4.0 * diag
 
     def sums(self, n):
         n = check_n(n)

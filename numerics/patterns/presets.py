@@ -15,7 +15,14 @@ from typing import ClassVar
 import numpy as np
 from scipy import sparse as sp
 
-from attention_transport.numerics.patterns.base import Param, Pattern, StructuralSums, check_n, register
+from attention_transport.numerics.patterns.base import (
+    Param,
+    Pattern,
+    StructuralSums,
+    check_n,
+    local_range_sums,
+    register,
+)
 from attention_transport.numerics.patterns.compose import Repeat, Stack
 from attention_transport.numerics.patterns.kernels import ToeplitzKernel, UniformCausal, Window
 from attention_transport.numerics.patterns.library import SinkWindow
@@ -263,28 +270,13 @@ class Longformer(SupportPattern):
         return np.zeros(n), np.where(i < g, n, m).astype(float)
 
     def _band_sum(self, n, v, start=0):
-        """``Σ_{|i − j| ≤ h, j ≥ start} v_j`` for every i, by prefix sums local to blocks of at least 2h + 1
-        tokens: each window spans at most two blocks, so no sum is read off a difference of prefix sums over the
-        whole sequence.  At n = 10⁶ such differences lost 2e-13 of the column sums, enough that ``L D^{1/2} 1``
-        came to 1.6e-11 and λ₂'s residual stopped there (``longformer:w=512,g=4``)."""
+        """``Σ_{|i − j| ≤ h, j ≥ start} v_j`` for every i, by prefix sums local to blocks of at least 2h + 1 tokens
+        (:func:`~.base.local_range_sums`).  Prefix sums over the whole sequence lost 2e-13 of the column sums at
+        n = 10⁶, enough that ``L D^{1/2} 1`` came to 1.6e-11 and λ₂'s residual stopped there
+        (``longformer:w=512,g=4``)."""
         h, _ = self._hg(n)
-        v = np.asarray(v, dtype=np.float64)
-        tail = v.shape[1:]
-        v = np.where((np.arange(n) >= start).reshape((-1,) + (1,) * len(tail)), v, 0.0)
-        B = max(64, 2 * h + 1)
-        nb = -(-n // B)
-        G = np.zeros((nb * B,) + tail)
-        G[:n] = v
-        G = np.cumsum(G.reshape((nb, B) + tail), axis=1)  # inclusive prefix sums within each block
-        E = np.zeros_like(G)
-        E[:, 1:] = G[:, :-1]  # exclusive
-        G, E, T = G.reshape((nb * B,) + tail), E.reshape((nb * B,) + tail), G[:, -1]
         i = np.arange(n)
-        lo, hi = np.maximum(start, i - h), np.minimum(n - 1, i + h)
-        lo_c = np.minimum(lo, n - 1)
-        split = (lo_c // B != hi // B).reshape((-1,) + (1,) * len(tail))  # the window runs into the next block
-        out = np.where(split, T[lo_c // B] - E[lo_c] + G[hi], G[hi] - E[lo_c])
-        return np.where((hi >= lo).reshape((-1,) + (1,) * len(tail)), out, 0.0)
+        return local_range_sums(v, np.maximum(start, i - h), np.minimum(n - 1, i + h), 2 * h + 1)
 
     def matvec(self, n, x):
         """``A x``: through the sparse form when there is one (at n = 10⁶, w = 32: 6× faster than the band sums

@@ -412,3 +412,45 @@ def test_the_memory_estimate_counts_the_hub_band_route_of_lambda2():
     P = parse_pattern("longformer")  # no sparse form at 10⁶: λ₂ from the band in LAPACK's storage
     assert memory_needed(P, 10**6) >= 4 * 8 * 257 * 10**6
     assert memory_needed(parse_pattern("longformer:w=32,g=2"), 10**6) < 4 * 8 * 257 * 10**6  # a sparse form instead
+
+
+@given(st.integers(1, 400), st.integers(1, 300), st.integers(0, 2**31 - 1), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_local_range_sums_are_the_sums_of_their_ranges(n, span, seed, matrix):
+    from attention_transport.numerics.patterns.base import local_range_sums
+
+    rng = np.random.default_rng(seed)
+    v = rng.random((n, 3)) if matrix else rng.random(n)
+    lo = rng.integers(0, n, n)
+    hi = np.minimum(n - 1, lo + rng.integers(-3, span, n))  # some empty (hi < lo), every range at most span long
+    out = local_range_sums(v, lo, hi, span)
+    ref = np.array([v[a:b + 1].sum(axis=0) if b >= a else np.zeros(v.shape[1:]) for a, b in zip(lo, hi)])
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("spec", ["sink-window:s=4,w=16", "sink-window:s=1,w=3", "sink-window:s=6,w=2",
+                                  "sink-window:s=3,w=40", "sink-window:s=50,w=5"])
+@pytest.mark.parametrize("n", [2, 5, 17, 60, 300])
+def test_sink_window_closed_forms_without_a_sparse_form(spec, n, monkeypatch):
+    """StreamingLLM's window of 1020 keys has no sparse form at n = 10⁶ (10⁹ entries): its products, hub band rows
+    and G come from closed forms, each against the dense matrix."""
+    from attention_transport.numerics.patterns.base import Pattern
+    from attention_transport.numerics.patterns.library import SinkWindow
+
+    monkeypatch.setattr(SinkWindow, "sparse", lambda self, n: None)
+    P = parse_pattern(spec)
+    A = P.dense(n)
+    rng = np.random.default_rng(n)
+    for x in (rng.random(n), rng.random((n, 3))):
+        np.testing.assert_allclose(P.matvec(n, x), A @ x, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, rtol=1e-13, atol=1e-14)
+    d = (A.sum(axis=0) + A.sum(axis=1)) / 2
+    x = 1 / np.sqrt(d)
+    N = x[:, None] * A * x[None, :]
+    skew, sym = P.skew_norms(n, d)
+    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-12)
+    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-12)
+    h, w = P.hub_band(n)
+    if h < n:
+        for i0, i1 in [(0, n), (h, n), (min(3, n - 1), n)]:
+            np.testing.assert_array_equal(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w))
