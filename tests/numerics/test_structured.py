@@ -454,3 +454,27 @@ def test_sink_window_closed_forms_without_a_sparse_form(spec, n, monkeypatch):
     if h < n:
         for i0, i1 in [(0, n), (h, n), (min(3, n - 1), n)]:
             np.testing.assert_array_equal(P.hub_band_rows(n, i0, i1, h, w), Pattern.hub_band_rows(P, n, i0, i1, h, w))
+
+
+@pytest.mark.parametrize("spec, n", [("window:w=8", 600), ("bidirectional-window:w=5", 500), ("mistral:w=40", 900)])
+def test_a_band_without_a_sparse_form_takes_the_two_level_preconditioner(spec, n, monkeypatch):
+    """A structural band with no sparse form (Mistral's w = 4096 at n = 10⁶) runs LOBPCG preconditioned by a coarse
+    solve on blocks of at least w tokens: λ₂ as the dense spectrum's, and a preconditioner with its coarse
+    correction halved changes only the speed, never λ₂."""
+    from attention_transport.numerics import structured as sm
+
+    P = parse_pattern(spec)
+    ref = np.sort(laplacian_spectrum(P.dense(n)))[1]
+    monkeypatch.setattr(type(P), "sparse", lambda self, n: None)
+    fp = sm.pattern_fiedler(P, n)
+    assert "a coarse solve on" in fp.method and fp.converged
+    assert fp.lambda2 == pytest.approx(ref, rel=1e-9)
+    real = sm._coarse_block_preconditioner
+
+    def halved(*args):
+        M, starts, what = real(*args)
+        return spla.LinearOperator(M.shape, matvec=lambda r: 0.5 * (M @ r + r), matmat=lambda R: 0.5 * (M @ R + R),
+                                   dtype=np.float64), starts, what
+
+    monkeypatch.setattr(sm, "_coarse_block_preconditioner", halved)
+    assert sm.pattern_fiedler(P, n).lambda2 == pytest.approx(ref, rel=1e-9)
