@@ -1180,23 +1180,36 @@ def _rayleigh(apply_l, v, v1):
     return v, lam, float(np.linalg.norm(Lv - lam * v))
 
 
-def _sweep_blocked(pattern, n, d, v):
-    """The sweep of :func:`_sweep_sparse` from the pattern's row blocks: O(n²), memory O(n · block)."""
+def _sweep_order(d, v):
+    """The sweep's order of the vertices (by ``D^{-1/2} v``) and each vertex's rank in it."""
     order = np.argsort(v / np.sqrt(d), kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    inside = np.zeros(n)
-    for i0, i1, R in pattern.row_blocks(n):
-        # ordered pairs of W inside X sum to the ordered pairs of A inside X: bin A_ij at max(rank_i, rank_j)
-        later = np.maximum(rank[i0:i1, None], rank[None, :])
-        inside += np.bincount(later.ravel(), weights=R.ravel(), minlength=n)
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return order, rank
+
+
+def _sweep_minimum(inside, d, order):
+    """The best prefix cut of the sweep, from ``inside[k]``: the mass of A's entries whose later end has rank k.
+    ``w(X, X)`` over ordered pairs for X = the first t vertices counts an entry once its later end is in; the
+    ordered pairs of W = (A + Aᵀ)/2 inside X sum to those of A, and ``cut_W(X) = vol_W(X) − w(X, X)``."""
     inside = inside.cumsum()
-    vol = np.cumsum(d[order])
+    vol = np.cumsum(d[order])  # W 1 = (r + c)/2 = d
     cut = (vol - inside)[:-1]
     denom = np.minimum(vol, vol[-1] - vol)[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
     return float(max(phi.min(), 0.0))
+
+
+def _sweep_blocked(pattern, n, d, v):
+    """The sweep of :func:`_sweep_sparse` from the pattern's row blocks: O(n²), memory O(n · block)."""
+    order, rank = _sweep_order(d, v)
+    inside = np.zeros(n)
+    for i0, i1, R in pattern.row_blocks(n):
+        # ordered pairs of W inside X sum to the ordered pairs of A inside X: bin A_ij at max(rank_i, rank_j)
+        later = np.maximum(rank[i0:i1, None], rank[None, :])
+        inside += np.bincount(later.ravel(), weights=R.ravel(), minlength=n)
+    return _sweep_minimum(inside, d, order)
 
 
 #: the sweep cut of a pattern without a sparse matrix costs O(n²); done up to this n
@@ -1211,9 +1224,7 @@ def _sweep_band(pattern, n, d, v, h, w):
     """The sweep of :func:`_sweep_sparse` for a band of width w off the first h tokens (h = 0: a plain band),
     from its band rows in chunks (:meth:`~.patterns.Pattern.hub_band_rows`), the h hub rows and the hub columns of
     the other rows: each of A's entries binned once at the later rank of its two ends, O(n w)."""
-    order = np.argsort(v / np.sqrt(d), kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
+    order, rank = _sweep_order(d, v)
     inside = np.zeros(n)
     if h:
         R = pattern.rows(n, 0, h)  # every entry of the hub rows
@@ -1230,13 +1241,7 @@ def _sweep_band(pattern, n, d, v, h, w):
         keep = (j >= h) & (j < n) & (D != 0)
         ii = np.broadcast_to(np.arange(i0, i1)[:, None], j.shape)[keep]
         inside += np.bincount(np.maximum(rank[ii], rank[j[keep]]), weights=D[keep], minlength=n)
-    inside = inside.cumsum()
-    vol = np.cumsum(d[order])
-    cut = (vol - inside)[:-1]
-    denom = np.minimum(vol, vol[-1] - vol)[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
-    return float(max(phi.min(), 0.0))
+    return _sweep_minimum(inside, d, order)
 
 
 def _sweep_band_shape(pattern, n):
@@ -1258,20 +1263,9 @@ def _sweep_band_shape(pattern, n):
 def _sweep_sparse(A, d, v):
     """Best prefix cut of the vertices ordered by ``D^{-1/2} v`` in the symmetrised graph (O(nnz log n))."""
     n = d.size
-    order = np.argsort(v / np.sqrt(d), kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    # w(X, X) over ordered pairs for X = the first t vertices: an entry counts once its later end is in.  The
-    # ordered pairs of W = (A + Aᵀ)/2 inside X sum to those of A: A's entries are binned, with no symmetrised copy
-    C = A.tocoo()
-    later = np.maximum(rank[C.row], rank[C.col])
-    inside = np.bincount(later, weights=C.data, minlength=n).cumsum()
-    vol = np.cumsum(d[order])  # W 1 = (r + c)/2 = d
-    cut = (vol - inside)[:-1]  # cut_W(X) = vol_W(X) − w(X, X)
-    denom = np.minimum(vol, vol[-1] - vol)[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(denom > 0, cut / np.where(denom > 0, denom, 1.0), np.inf)
-    return float(max(phi.min(), 0.0))
+    order, rank = _sweep_order(d, v)
+    C = A.tocoo()  # A's entries binned at the later rank of their ends (:func:`_sweep_minimum`): no symmetrised copy
+    return _sweep_minimum(np.bincount(np.maximum(rank[C.row], rank[C.col]), weights=C.data, minlength=n), d, order)
 
 
 def _sweep_factored(Phi, Psi, d, v):

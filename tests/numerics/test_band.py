@@ -84,17 +84,8 @@ def test_the_strip_holds_the_bipartite_minimum(case):
 @settings(max_examples=30, deadline=None)
 def test_the_strip_scan_in_any_chunking_equals_the_full_scan(case):
     A, w = case
-    n = A.shape[0]
     r, c = A.sum(axis=1), A.sum(axis=0)
-    t = np.arange(-(w - 1), w)
-
-    def rows(i0, i1):
-        j = np.arange(i0, i1)[:, None] + t[None, :]
-        ok = (j >= 0) & (j < n)
-        D = np.zeros(j.shape)
-        D[ok] = A[np.broadcast_to(np.arange(i0, i1)[:, None], j.shape)[ok], j[ok]]
-        return D
-
+    rows = _band_rows_of(A, w)
     ref = bipartite_minimum(A)
     for chunk in (1, 7, None):
         bm, K = banded_bipartite_minimum(r, c, rows, w, ref.phi * 1.0000001, chunk=chunk)
