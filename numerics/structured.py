@@ -591,32 +591,15 @@ def _hub_band_solver(pattern, n, d, h, w, apply_l):
 
 def _coarse_block_preconditioner(apply_l, n, d, w):
     """A two-level preconditioner for L of a band of width w: ``M r = r + Z L_c^{-1} Zᵀ r`` on the complement of the
-    null vector, with Z the unit ``D^{1/2}``-weighted indicators of blocks of ``B ≥ w`` consecutive tokens (at most
-    :data:`COARSE_BLOCKS` of them) and ``L_c = Zᵀ L Z``, tridiagonal (blocks of at least w meet only their
-    neighbours: three products, one per block modulo 3).  The smooth eigenvectors of a band are nearly constant
-    on such blocks, which the coarse solve handles; the identity (L's diagonal is about 1) handles the rest.
+    null vector, with Z the unit ``D^{1/2}``-weighted indicators of blocks of ``B ≥ w`` consecutive tokens and
+    ``L_c = Zᵀ L Z``, tridiagonal (:func:`_coarse_matrix`, no hubs).  The smooth eigenvectors of a band are nearly
+    constant on such blocks, which the coarse solve handles; the identity (L's diagonal is about 1) handles the
+    rest.
     Returns ``(M, starts, description)``: starts are the coarse Fiedler vectors 2–5, lifted.  For ``mistral``
     (w = 4096) at n = 10⁶, LOBPCG converges in 49 iterations to a residual of 8e-14, where without it it stopped at
     1e-3 after 64 s.  Only a preconditioner: λ₂ and its residual still come from L's exact products."""
-    root = np.sqrt(d)
-    size = max(w, -(-n // COARSE_BLOCKS))
-    label = np.arange(n) // size
-    nb = int(label[-1]) + 1
-    norms = np.sqrt(np.bincount(label, weights=d, minlength=nb))
-    pv = root / norms[label]  # the unit coarse vectors' entries
-    Z3 = np.zeros((n, 3))
-    for c in range(3):
-        on = label % 3 == c
-        Z3[on, c] = pv[on]
-    Y = apply_l(Z3)
-    Lc = np.zeros((nb, nb))
-    r = np.arange(nb)
-    for c in range(3):  # block r meets one block of colour c among r − 1, r, r + 1
-        dot = np.bincount(label, weights=pv * Y[:, c], minlength=nb)
-        k = r - 1 + (c - (r - 1)) % 3
-        ok = (k >= 0) & (k < nb)
-        Lc[r[ok], k[ok]] = dot[ok]
-    Lc = 0.5 * (Lc + Lc.T)
+    Lc, label, pv, norms, _ = _coarse_matrix(apply_l, n, d, (), w)
+    nb = Lc.shape[0]
     zc = norms / np.linalg.norm(norms)  # Zᵀ of the null vector: L_c's own null vector, shifted to 1
     factor = linalg.cho_factor(Lc + np.outer(zc, zc))
 
@@ -629,6 +612,7 @@ def _coarse_block_preconditioner(apply_l, n, d, w):
 
     _, U = linalg.eigh(Lc, subset_by_index=[1, min(4, nb - 1)])
     M = spla.LinearOperator((n, n), matvec=apply, matmat=apply, dtype=np.float64)
+    size = max(w, -(-n // COARSE_BLOCKS))
     return M, pv[:, None] * U[label], f"a coarse solve on {nb} blocks of {size} tokens (two levels)"
 
 
@@ -637,13 +621,12 @@ def _coarse_upper_bound(apply_l, n, d, h, w):
     return _coarse_ritz_bounds(apply_l, n, d, np.arange(h), w)[0]
 
 
-def _coarse_ritz_bounds(apply_l, n, d, hubs, w):
-    """``(λ_c, μ_c)``: Rayleigh–Ritz values of L on the span of the hub vertices and of blocks of B ≥ w consecutive
-    non-hub tokens (B = w, or larger so that there are at most :data:`COARSE_BLOCKS` blocks), each weighted by
-    ``D^{1/2}``.  The span holds the null vector ``D^{1/2} 1``, so its second Ritz value λ_c bounds λ₂ above;
-    the block vectors alone lie in the non-hub block B of L, so their lowest Ritz value μ_c bounds B's lowest
-    eigenvalue above (Courant–Fischer, twice).  Blocks of at least w only meet their neighbours, so three
-    products (one per block modulo 3) and one per hub give the coarse matrix."""
+def _coarse_matrix(apply_l, n, d, hubs, w):
+    """``(L_c, label, pv, norms, h)``: L restricted to the unit ``D^{1/2}``-weighted indicators of the hub vertices
+    and of blocks of B ≥ w consecutive non-hub tokens (B = w, or larger so that there are at most
+    :data:`COARSE_BLOCKS` blocks).  ``label`` maps each token to its coarse vector (hubs first), ``pv`` holds the
+    vectors' entries and ``norms`` their weights.  Blocks of at least w only meet their neighbours, so three
+    products (one per block modulo 3) and one per hub give the whole matrix; its block part is tridiagonal."""
     hubs = np.asarray(hubs, dtype=np.int64)
     h = hubs.size
     root = np.sqrt(d)
@@ -671,11 +654,19 @@ def _coarse_ritz_bounds(apply_l, n, d, hubs, w):
         Lc[h + r[ok], h + k[ok]] = dot[ok]
     for g in range(h):
         Lc[:, g] = Lc[g, :] = np.bincount(label, weights=pv * Y[:, 3 + g], minlength=m)
-    Lc = 0.5 * (Lc + Lc.T)
+    return 0.5 * (Lc + Lc.T), label, pv, norms, h
+
+
+def _coarse_ritz_bounds(apply_l, n, d, hubs, w):
+    """``(λ_c, μ_c)``: Rayleigh–Ritz values of L on the coarse space of :func:`_coarse_matrix`.  The span holds
+    the null vector ``D^{1/2} 1``, so its second Ritz value λ_c bounds λ₂ above; the block vectors alone lie in
+    the non-hub block B of L, so their lowest Ritz value μ_c bounds B's lowest eigenvalue above (Courant–Fischer,
+    twice)."""
+    Lc, _, _, _, h = _coarse_matrix(apply_l, n, d, hubs, w)
     lam_c = float(linalg.eigh(Lc, subset_by_index=[1, 1], eigvals_only=True)[0])
     B = Lc[h:, h:]  # tridiagonal: blocks meet only their neighbours
     mu_c = float(linalg.eigh_tridiagonal(np.diag(B).copy(), np.diag(B, 1).copy(), eigvals_only=True, select="i",
-                                         select_range=(0, 0))[0]) if nb else np.inf
+                                         select_range=(0, 0))[0]) if B.size else np.inf
     return lam_c, mu_c
 
 
