@@ -57,6 +57,7 @@ from attention_transport.numerics.band import (
     strip_declined,
 )
 from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
+from attention_transport.numerics.strided import strided_fiedler
 from attention_transport.numerics.landscapes import (
     BipartiteMinimum,
     bipartite_minimum_from_rows,
@@ -1026,6 +1027,11 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         fp = _symmetry_fiedler(pattern, n, d, v1, *components)
         if fp is not None:
             return fp
+    graph = pattern.strided_graph(n)
+    if graph is not None:  # before the sparse form: its classes are cliques, which fill a sparse LU in
+        fp = _strided_fiedler(pattern, n, d, v1, graph, tol)
+        if fp is not None:
+            return fp
     A = pattern.sparse(n)
     factors = pattern.factors(n) if A is None else None
     if factors is not None and factors[0].shape[1] < n // 4:
@@ -1059,14 +1065,7 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
                                                          "factorization failed)")
             solved = f"the sparse Laplacian through {what}"
     else:
-        root = np.sqrt(d)
-
-        def apply_l(X):
-            X = np.asarray(X, dtype=np.float64)
-            scale = root.reshape((-1,) + (1,) * (X.ndim - 1))
-            Y = X / scale
-            return X - 0.5 * pattern.symmetric_product(n, Y) / scale
-
+        apply_l = _pattern_laplacian(pattern, n, d)
         L = spla.LinearOperator((n, n), matvec=apply_l, matmat=apply_l, dtype=np.float64)
         method = "LOBPCG through the pattern's products"
         hub = pattern.hub_band(n)
@@ -1149,17 +1148,40 @@ def _lifted(pattern, n, d, x, v1, method):
     """The :class:`FiedlerPair` of a vector x lifted from a reduced problem, checked against L itself: its Rayleigh
     quotient and residual through the pattern's own products.  ``None`` when x is not an eigenvector of L after
     all (residual above ``1e3 · LOBPCG_TOL``): the general route then decides."""
-    root = np.sqrt(d)
-
-    def apply_l(X):
-        X = np.asarray(X, dtype=np.float64)
-        return X - 0.5 * pattern.symmetric_product(n, X / root) / root
-
-    v, lam, res = _rayleigh(apply_l, x, v1)
+    v, lam, res = _rayleigh(_pattern_laplacian(pattern, n, d), x, v1)
     if res > 1e3 * LOBPCG_TOL:
         return None
     return FiedlerPair(lambda2=max(lam, 0.0), vector=v, residual=res, converged=res <= 10 * LOBPCG_TOL,
                        iterations=0, method=method + "; residual taken through the pattern's products")
+
+
+def _pattern_laplacian(pattern, n, d):
+    """``X ↦ L X = X − D^{-1/2} (A + Aᵀ)/2 D^{-1/2} X`` through the pattern's own products; X of shape (n,) or
+    (n, k)."""
+    root = np.sqrt(d)
+
+    def apply_l(X):
+        X = np.asarray(X, dtype=np.float64)
+        scale = root.reshape((-1,) + (1,) * (X.ndim - 1))
+        return X - 0.5 * pattern.symmetric_product(n, X / scale) / scale
+
+    return apply_l
+
+
+def _strided_fiedler(pattern, n, d, v1, graph, tol):
+    """λ₂ of a strided pattern (:mod:`~.strided`): certified below by an inertia count of the congruent band,
+    bounded above by the Rayleigh quotient of its vector, whose residual is taken through the pattern's products.
+    None when the route does not apply at n (the leading block does not factor, or no shift certifies)."""
+    apply_l = _pattern_laplacian(pattern, n, d)
+    found = strided_fiedler(graph, d, v1, apply_l, tol)
+    if found is None:
+        return None
+    lower, u, steps, how = found
+    v, lam, res = _rayleigh(apply_l, u, v1)
+    upper = max(lam, lower)
+    return FiedlerPair(lambda2=upper, vector=v, residual=res,
+                       converged=res <= 10 * tol or upper - lower <= BRACKET_RTOL * upper, iterations=steps,
+                       method=how, lower=lower)
 
 
 def _rayleigh(apply_l, v, v1):

@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from functools import lru_cache
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 from scipy import sparse as sp
@@ -39,6 +39,7 @@ __all__ = [
     "Pattern",
     "RowNormalised",
     "StructuralSums",
+    "StridedGraph",
     "REGISTRY",
     "register",
     "check_n",
@@ -181,6 +182,21 @@ class StructuralSums:
     c: np.ndarray
     s: np.ndarray | None = None
     u: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class StridedGraph:
+    """The symmetrised graph ``W = (A + Aᵀ)/2`` of a strided pattern at n (:meth:`Pattern.strided_graph`).
+
+    Entries with ``|i − j| < w`` are the band: ``near(t)[i] = W[i, i + t]`` for ``0 ≤ t < w``, an array of
+    length ``n − t``.  Every entry with ``|i − j| ≥ w`` joins two tokens of the same residue mod ``l`` and
+    equals ``far[max(i, j)]``: the later token's value alone (a causal row normalised uniformly over a stride).
+    """
+
+    l: int
+    w: int
+    near: Callable[[int], np.ndarray]
+    far: np.ndarray
 
 
 #: family name -> class, in registration order (library families, then presets).
@@ -421,6 +437,14 @@ class Pattern(ABC):
         own block, and the rest of the spectrum is that of one matrix of size ``#hubs + Σ length``
         (:func:`~attention_transport.numerics.structured.pattern_fiedler`).  Document masks with a shared
         BOS are such patterns: ``n/L`` identical documents hanging from token 0."""
+        return None
+
+    def strided_graph(self, n):
+        """A :class:`StridedGraph` when, beyond a band, the symmetrised graph links only tokens of one residue class
+        mod l with the later token's weight (the Sparse Transformer's strided heads); else ``None``.
+
+        λ₂ then comes from a band of width ``w + l`` congruent to ``M − σ D`` (:mod:`~attention_transport.
+        numerics.strided`), with no sparse form and no n×n matrix."""
         return None
 
     def band_rows(self, n, i0, i1, w):

@@ -30,6 +30,7 @@ from attention_transport.numerics.patterns.base import (
     SPARSE_MAX_NNZ,
     Param,
     RowNormalised,
+    StridedGraph,
     StructuralSums,
     check_n,
     register,
@@ -75,6 +76,11 @@ class ToeplitzKernel(RowNormalised):
     def kernel_support(self, d):
         """Offsets of the band where κ is nonzero by definition (not by underflow)."""
         return np.ones(np.shape(d), dtype=bool)
+
+    def far_stride(self):
+        """``(l, b)`` when κ vanishes at every offset ``d ≥ b`` but the multiples of l, and equals κ(l) at those
+        (the Sparse Transformer's strided heads); None for a kernel on a band or with full support."""
+        return None
 
     def law_kernel(self):
         """κ for the capacity law: a sympy expression in ``theory.laws.d`` (d ≥ 0), or a dict
@@ -138,6 +144,23 @@ class ToeplitzKernel(RowNormalised):
         hi = np.minimum(i, below) + above  # index of the largest offset d = min(i, below)
         lo = np.maximum(i - (n - 1), -above) + above  # smallest offset d = i − (n − 1)
         return np.zeros(n), K[hi + 1] - K[lo]
+
+    def strided_graph(self, n):
+        """:class:`~.base.StridedGraph` of a causal kernel with a :meth:`far_stride`: ``W[i, i + t] = κ(t) /
+        (2 Z_{i+t})`` inside the band (``κ(0) / Z_i`` on the diagonal), ``κ(l) / (2 Z_i)`` beyond it."""
+        stride = self.far_stride()
+        if stride is None or not self.causal:
+            return None
+        n = check_n(n)
+        l, b = stride
+        z = self.row_normalisers(n)[1]
+        ks = np.arange(max(b, l) + 1)
+        kap = np.where(self.kernel_support(ks), self.kappa(ks), 0.0)
+
+        def near(t):
+            return kap[0] / z if t == 0 else (0.5 * kap[t]) / z[t:]
+
+        return StridedGraph(l=l, w=b, near=near, far=(0.5 * kap[l]) / z)
 
     def block(self, n, i0, i1, j0, j1):
         n = check_n(n)

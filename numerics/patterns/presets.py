@@ -524,6 +524,9 @@ class SparseStrided(ToeplitzKernel):
     def kernel_support(self, d):
         return (d < self.l) | (d % self.l == 0)
 
+    def far_stride(self):
+        return self.l, self.l
+
 
 @register
 @dataclass(frozen=True)
