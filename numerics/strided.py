@@ -70,53 +70,91 @@ STRIDED_INVERSE_ITERATIONS = 3
 STRIDED_POLISH_MAX = 8
 
 
+#: columns of F(σ) assembled at a time (a block of (w + l) × this many float64, written into the factor's buffer)
+STRIDED_CHUNK = 8192
+
+
+class StridedPencil:
+    """``F(σ) = Pᵀ (M − σ D) P`` of a :class:`~.patterns.base.StridedGraph` with degrees d, column by column in
+    LAPACK's upper banded storage: ``F[W − 1 + i − j, j] = F(σ)_ij`` for ``0 ≤ j − i < W = w + l``.
+
+    ``F(σ)_{a,a+s} = G(a, a+s) − G(a+l, a+s) − G(a, a+s+l) + G(a+l, a+s+l) − Δ_a [s = 0] − σ (PᵀDP)_{a,a+s}``,
+    each G term 0 outside the matrix or G's band, with ``PᵀDP`` on two diagonals: ``d_a + d_{a+l}`` and
+    ``−d_{a+l}`` at offset l.  Assembled afresh for every shift, in chunks of :data:`STRIDED_CHUNK` columns: O(n (w +
+    l)) work and nothing of size n × W beyond the factor's own buffer (fresh memory costs about 2 s a GB here)."""
+
+    def __init__(self, graph, d):
+        self.graph, self.d = graph, np.asarray(d, dtype=np.float64)
+        self.n, self.l, self.w = self.d.size, graph.l, graph.w
+        self.W = self.w + self.l
+        f = np.array(graph.far, dtype=np.float64)
+        f[:min(self.l, self.n)] = 0.0  # K's diagonal at a class's first token is free: 0 keeps K out of G there
+        self.f = f
+
+    def _g(self, t, a, b):
+        """``G(i, i + t)`` for i in [a, b), ``0 ≤ a ≤ b ≤ n − t``: D and ``−W`` on the band, K's entries inside the
+        band put back (``M = G − K``), and K's diagonal."""
+        if t == 0:
+            return self.d[a:b] - self.graph.near(0, a, b) + self.f[a:b]
+        out = -np.asarray(self.graph.near(t, a, b), dtype=np.float64)
+        if t % self.l == 0:
+            out = out + self.f[a + t:b + t]
+        return out
+
+    def columns(self, c0, c1, sigma):
+        """Columns ``c0 .. c1 − 1`` of F(σ) in upper banded storage, a (W, c1 − c0) array."""
+        n, l, w, W = self.n, self.l, self.w, self.W
+        C = c1 - c0
+        lo = c0 - W  # every G term of these columns reads G(i, i + t) at i in [lo, c1 + l)
+        span = C + W + l
+        win = np.zeros((w, span))
+        for t in range(w):
+            a, b = max(lo, 0), min(lo + span, n - t)
+            if b > a:
+                win[t, a - lo:b - lo] = self._g(t, a, b)
+        out = np.zeros((W, C))
+        for s in range(W):
+            k = W - s  # row a = c − s of column c sits at window index a − lo = k + (c − c0)
+            row = out[W - 1 - s]
+            if s < w:
+                row += win[s, k:k + C]  # G(a, a + s)
+                row += win[s, k + l:k + l + C]  # G(a + l, a + s + l)
+                if s + l < w:
+                    row -= win[s + l, k:k + C]  # G(a, a + s + l)
+            if s < l and l - s < w:  # G(a + l, a + s) = G(a + s, a + l)
+                row -= win[l - s, k + s:k + s + C]
+            elif l <= s < l + w:  # G(a + l, a + s): offset s − l from row a + l
+                row -= win[s - l, k + l:k + l + C]
+            if s > c0:
+                row[:s - c0] = 0.0  # rows a < 0
+        f, d = self.f, self.d
+        cols = np.arange(c0, c1)
+        nxt = np.where(cols + l < n, cols + l, 0)
+        has = cols + l < n
+        out[W - 1] -= f[c0:c1] - np.where(has, f[nxt], 0.0)  # Δ_a = f_a − f_{a+l}
+        out[W - 1] -= sigma * (d[c0:c1] + np.where(has, d[nxt], 0.0))
+        if W - 1 - l >= 0:
+            out[W - 1 - l] += sigma * np.where(cols >= l, d[c0:c1], 0.0)  # −σ (−d_c) at (c − l, c)
+        return out
+
+    def fill(self, out, c0, c1, sigma):
+        """Write columns c0 .. c1 − 1 of F(σ) into ``out`` (shape (W, c1 − c0)), chunk by chunk."""
+        for a in range(c0, c1, STRIDED_CHUNK):
+            b = min(c1, a + STRIDED_CHUNK)
+            out[:, a - c0:b - c0] = self.columns(a, b, sigma)
+        return out
+
+
 def strided_pencil(graph, d):
-    """``(F0, mass0, mass_l)``: ``F(0) = Pᵀ M P`` in LAPACK's upper banded storage, ``F0[W − 1 + i − j, j] =
-    F_ij`` for ``0 ≤ j − i < W = w + l``, and ``Pᵀ D P``'s two diagonals: ``mass0[i] = d_i + d_{i+l}`` and
-    ``mass_l[j] = −d_j`` at ``(j − l, j)`` (``j ≥ l``; 0 below).
-
-    ``F(0)_{a,a+s} = G(a, a+s) − G(a+l, a+s) − G(a, a+s+l) + G(a+l, a+s+l)`` (each 0 outside the matrix or the
-    band of G), less ``Δ_a`` on the diagonal; O(n (w + l)).
-    """
-    n, l, w = d.size, graph.l, graph.w
-    W = w + l
-    f = np.array(graph.far, dtype=np.float64)
-    f[:min(l, n)] = 0.0  # K's diagonal at a class's first token: its value is free, and 0 keeps K out of G there
-    g = [d - graph.near(0) + f]  # G(i, i + t), t ≥ 0, length n − t
-    for t in range(1, w):
-        gt = -np.asarray(graph.near(t), dtype=np.float64)
-        if t % l == 0:
-            gt = gt + f[t:]  # K's entries inside the band are put back: M = G − K
-        g.append(gt)
-
-    F0 = np.zeros((W, n))
-    for s in range(min(W, n)):  # row s of F0 holds F(a, a + s) at column a + s, a = 0 .. n − s − 1
-        row = F0[W - 1 - s, s:]
-        if s < w:
-            row += g[s]  # G(a, a + s)
-            if s + l < w:
-                row[:n - s - l] -= g[s + l]  # G(a, a + s + l)
-            row[:max(n - s - l, 0)] += g[s][l:]  # G(a + l, a + s + l)
-        if s < l:  # G(a + l, a + s) = G(a + s, a + l): offset l − s from row a + s, a < n − l
-            if l - s < w:
-                row[:max(n - l, 0)] -= g[l - s][s:s + max(n - l, 0)]
-        elif s - l < w:  # G(a + l, a + s): offset s − l from row a + l, a < n − s
-            row[:max(n - s, 0)] -= g[s - l][l:l + max(n - s, 0)]
-    delta = f - np.concatenate([f[l:], np.zeros(min(l, n))])
-    F0[W - 1] -= delta
-    mass0 = d + np.concatenate([d[l:], np.zeros(min(l, n))])
+    """``(F0, mass0, mass_l)``: ``F(0) = Pᵀ M P`` in upper banded storage (:class:`StridedPencil`), and ``Pᵀ D P``'s
+    two diagonals, ``mass0[i] = d_i + d_{i+l}`` and ``mass_l[j] = −d_j`` at ``(j − l, j)`` (``j ≥ l``; 0 below)."""
+    pencil = StridedPencil(graph, d)
+    n, l = pencil.n, pencil.l
+    F0 = pencil.fill(np.zeros((pencil.W, n)), 0, n, 0.0)
+    mass0 = pencil.d + np.concatenate([pencil.d[l:], np.zeros(min(l, n))])
     mass_l = np.zeros(n)
-    mass_l[l:] = -d[l:]
+    mass_l[l:] = -pencil.d[l:]
     return F0, mass0, mass_l
-
-
-def _class_prefix(x, l):
-    """``Uᵀ x``: partial sums of x along each residue class mod l (rows of x), in token order."""
-    n = x.shape[0]
-    q = -(-n // l)
-    pad = np.zeros((q * l,) + x.shape[1:])
-    pad[:n] = x
-    return np.cumsum(pad.reshape((q, l) + x.shape[1:]), axis=0).reshape(pad.shape)[:n]
 
 
 def _class_difference(s, l):
@@ -146,19 +184,6 @@ def _band_dense(ab, lo, hi):
     return out
 
 
-def _band_matvec(ab, x):
-    """``F x`` for F symmetric in upper banded storage, offset by offset; x of shape (n,) or (n, k)."""
-    W, n = ab.shape
-    y = np.zeros_like(x)
-    col = (slice(None),) + (None,) * (x.ndim - 1)
-    for s in range(min(W, n)):
-        diag = ab[W - 1 - s, s:][col]
-        y[:n - s] += diag * x[s:]
-        if s:
-            y[s:] += diag * x[:n - s]
-    return y
-
-
 @dataclass
 class _Factored:
     """The factors of F(σ) at one shift: the leading block's banded Cholesky factor ``cb`` (``B = Uᵀ U``), the
@@ -174,38 +199,33 @@ class _Factored:
 
 
 class StridedSolver:
-    """Inertia counts and solves with ``F(σ) = F0 − σ Pᵀ D P`` (:func:`strided_pencil`), split into its leading
-    block B (unknowns ``0 .. n − h − 1``, banded Cholesky) and its last h unknowns (a dense Schur complement).
+    """Inertia counts and solves with ``F(σ)`` (:class:`StridedPencil`), split into its leading block B (unknowns
+    ``0 .. n − h − 1``, banded Cholesky) and its last h unknowns (a dense Schur complement).
 
     ``count`` at σ = the negative eigenvalues of S(σ) when B(σ) is positive definite (Haynsworth): the number of
-    eigenvalues of L below σ.  ``factor`` returns None when B(σ) is not positive definite (σ above B's bottom)."""
+    eigenvalues of L below σ.  ``factor`` returns None when B(σ) is not positive definite (σ above B's bottom).
+    One buffer holds the factor: a shift factored later overwrites an earlier one's (``current``)."""
 
-    def __init__(self, F0, mass0, mass_l, l, h):
-        self.F0, self.mass0, self.mass_l, self.l, self.h = F0, mass0, mass_l, l, h
-        self.W, self.n = F0.shape
+    def __init__(self, pencil, h):
+        self.pencil, self.h, self.l, self.W, self.n = pencil, h, pencil.l, pencil.W, pencil.n
         self.r0 = max(0, self.n - h - (self.W - 1))  # the first row of B that meets the trailing unknowns
-
-    def _shifted_tail(self, sigma):
-        """``F(σ)[r0:, r0:]`` dense: the rows of B that meet the trailing unknowns, and those unknowns."""
-        T = _band_dense(self.F0, self.r0, self.n)
-        idx = np.arange(self.n - self.r0)
-        T[idx, idx] -= sigma * self.mass0[self.r0:]
-        j = idx[idx >= self.l]
-        T[j - self.l, j] -= sigma * self.mass_l[self.r0 + j]
-        T[j, j - self.l] -= sigma * self.mass_l[self.r0 + j]
-        return T
+        self._buffer = None
+        self.current = None  # the shift whose factor the buffer holds
 
     def factor(self, sigma):
         """The :class:`_Factored` at σ, or None when the leading block is not positive definite there."""
         m, W = self.n - self.h, self.W
-        ab = np.array(self.F0[:, :m], order="F")  # the Fortran copy LAPACK factors in place
-        ab[W - 1] -= sigma * self.mass0[:m]
-        ab[W - 1 - self.l, self.l:m] -= sigma * self.mass_l[self.l:m]
+        if self._buffer is None:
+            self._buffer = np.empty((W, m), order="F")  # LAPACK factors it in place
+        ab = self.pencil.fill(self._buffer, 0, m, sigma)
+        self.current = None
         try:
             cb = linalg.cholesky_banded(ab, lower=False, overwrite_ab=True, check_finite=False)
         except np.linalg.LinAlgError:
             return None
-        T = self._shifted_tail(sigma)
+        if not np.shares_memory(cb, self._buffer):  # LAPACK copied after all: keep its copy as the buffer
+            self._buffer = cb
+        T = _band_dense(self.pencil.columns(self.r0, self.n, sigma), 0, self.n - self.r0)
         k = m - self.r0
         C, H = T[:k, k:], T[k:, k:]
         Y, info = lapack.dtbtrs(cb[:, self.r0:], np.asfortranarray(C), uplo="U", trans="T")
@@ -213,7 +233,12 @@ class StridedSolver:
             raise AttentionTransportError(f"the banded triangular solve failed (LAPACK tbtrs info {info})")
         S = H - Y.T @ Y
         S = 0.5 * (S + S.T)
+        self.current = sigma
         return _Factored(sigma, cb, C, Y, S, int((linalg.eigvalsh(S) < 0).sum()))
+
+    def factors_of(self, f):
+        """f itself when the buffer still holds its factor, else f factored again (the same σ, the same count)."""
+        return f if self.current == f.sigma else self.factor(f.sigma)
 
     def solve(self, f, y):
         """``F(σ)^{-1} y`` by block elimination on the trailing unknowns: one banded solve, one triangular sweep."""
@@ -246,9 +271,9 @@ def _ritz_bound(graph, d):
     block = np.searchsorted(edges, q, side="right") - 1
     lab = r * B + block
     m = l * B
-    Wc = np.bincount(lab * (m + 1), weights=graph.near(0), minlength=m * m)
+    Wc = np.bincount(lab * (m + 1), weights=graph.near(0, 0, n), minlength=m * m)
     for t in range(1, min(w, n)):
-        v = graph.near(t)
+        v = graph.near(t, 0, n - t)
         Wc += np.bincount(lab[:n - t] * m + lab[t:], weights=v, minlength=m * m)
         Wc += np.bincount(lab[t:] * m + lab[:n - t], weights=v, minlength=m * m)
     reach = q - (-(-w // l))  # the class's earlier positions 0..reach lie at distance ≥ w
@@ -291,21 +316,19 @@ def strided_fiedler(graph, d, v1, apply_l, tol):
     halving when the estimate leaves the bracket.  u comes from shift-invert iteration at the last lower bound,
     which converges on the eigenvalue nearest above it."""
     n, l = d.size, graph.l
-    F0, mass0, mass_l = strided_pencil(graph, d)
+    pencil = StridedPencil(graph, d)
     R = _ritz_bound(graph, d)
     solver = top = None
     for rounds in range(STRIDED_MAX_CLASS_ROUNDS):
         h = l << rounds
         if h > n // 4:
             return None
-        solver = StridedSolver(F0, mass0, mass_l, l, h)
+        solver = StridedSolver(pencil, h)
         top = solver.factor(R * (1.0 + 1e-9))  # λ₂ ≤ R: counts at least two unless rounding says otherwise
         if top is not None:
             break
     if top is None:
         return None
-    if top.count >= 2:
-        top.cb = None
     lo, his = (top, []) if top.count <= 1 else (None, [top])
     factors, null = 1, None
     sigma = R * (1.0 - STRIDED_SHIFTS[0])
@@ -318,7 +341,6 @@ def strided_fiedler(graph, d, v1, apply_l, tol):
             if f.count <= 1:
                 lo = f if lo is None or f.sigma > lo.sigma else lo
             else:
-                f.cb = None  # only a lower shift's factor is solved with: 2 GB at n = 10⁶, bandwidth 255
                 his = sorted(his + [f], key=lambda g: g.sigma)
         if not his:
             break
@@ -333,6 +355,8 @@ def strided_fiedler(graph, d, v1, apply_l, tol):
             break
     if lo is None:
         return None
+    factors += solver.current != lo.sigma
+    lo = solver.factors_of(lo)  # the buffer holds the last shift's factor: usually lo's own
     op = _shift_invert(solver, lo, d, v1)
     u = _start(solver, lo, d, v1, null)
     for _ in range(STRIDED_INVERSE_ITERATIONS):

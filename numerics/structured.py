@@ -22,7 +22,8 @@ G                      ``‖N − Nᵀ‖²`` and ``‖N + Nᵀ‖²`` from ``sk
                        factor of ``L + σ I`` (LAPACK, O(n w²)); a band with hub tokens: inertia
                        counts through the Schur complement on the hubs, and without a sparse form
                        one factor just below a coarse Rayleigh–Ritz bound; ``A = Φ Ψ`` through m
-                       classes: Arnoldi on a problem of size 2m; otherwise LOBPCG on ``L = I − S``
+                       classes: Arnoldi on a problem of size 2m; strided patterns: inertia counts on
+                       a band congruent to ``M − σ D`` (:mod:`~.strided`); otherwise LOBPCG on ``L = I − S``
                        orthogonal to the null vector ``D^{1/2} 1``, preconditioned by a sparse LU
                        when there is a sparse matrix, through the pattern's products otherwise
 Cheeger sandwich       ``λ₂/2 ≤ h ≤ min(√(2 λ₂), φ(sweep))``; the sweep cut along

@@ -46,6 +46,7 @@ __all__ = [
     "BLOCK_BYTES",
     "SPARSE_MAX_NNZ",
     "local_range_sums",
+    "class_prefix_sums",
     "BLOCKED_MAX_N",
     "row_ranges",
     "band_from_blocks",
@@ -118,6 +119,19 @@ def local_range_sums(v, lo, hi, span):
     return np.where(empty.reshape(shape), 0.0, out)
 
 
+def class_prefix_sums(v, m):
+    """``Q`` with ``Q[j + m] = Σ_{j' ≤ j, j' ≡ j (mod m)} v_j'`` and ``Q[:m] = 0`` (rows of v, shape (n,) or (n, k)):
+    ``Q[j]`` is then the sum over j's residue class strictly before j.  One cumulative sum along the (n/m, m) view
+    of v, so each sum runs along its own class only."""
+    v = np.asarray(v, dtype=np.float64)
+    n = v.shape[0]
+    pad = -(-n // m) * m
+    Q = np.zeros((pad + m,) + v.shape[1:])
+    Q[m:m + n] = v
+    Q[m:] = np.cumsum(Q[m:].reshape((pad // m, m) + v.shape[1:]), axis=0).reshape((pad,) + v.shape[1:])
+    return Q
+
+
 def band_from_blocks(n, i0, i1, w, block, step=None):
     """The band ``D[i − i0, t + w − 1] = A[i, i + t]`` (``|t| < w``) of rows ``i0:i1`` from
     ``block(a0, a1, lo, hi) = A[a0:a1, lo:hi]``, in sub-blocks of ``step`` rows (default: blocks of
@@ -188,14 +202,15 @@ class StructuralSums:
 class StridedGraph:
     """The symmetrised graph ``W = (A + Aᵀ)/2`` of a strided pattern at n (:meth:`Pattern.strided_graph`).
 
-    Entries with ``|i − j| < w`` are the band: ``near(t)[i] = W[i, i + t]`` for ``0 ≤ t < w``, an array of
-    length ``n − t``.  Every entry with ``|i − j| ≥ w`` joins two tokens of the same residue mod ``l`` and
-    equals ``far[max(i, j)]``: the later token's value alone (a causal row normalised uniformly over a stride).
+    Entries with ``|i − j| < w`` are the band: ``near(t, a, b)[i − a] = W[i, i + t]`` for ``0 ≤ t < w`` and i in
+    ``[a, b)``, ``0 ≤ a ≤ b ≤ n − t`` (a slice, so the band is read in chunks).  Every entry with ``|i − j| ≥ w``
+    joins two tokens of the same residue mod ``l`` and equals ``far[max(i, j)]``: the later token's value alone (a
+    causal row normalised uniformly over a stride).
     """
 
     l: int
     w: int
-    near: Callable[[int], np.ndarray]
+    near: Callable[[int, int, int], np.ndarray]
     far: np.ndarray
 
 

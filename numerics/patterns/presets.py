@@ -20,6 +20,7 @@ from attention_transport.numerics.patterns.base import (
     Pattern,
     StructuralSums,
     check_n,
+    class_prefix_sums,
     local_range_sums,
     register,
 )
@@ -527,6 +528,51 @@ class SparseStrided(ToeplitzKernel):
     def far_stride(self):
         return self.l, self.l
 
+    # Products in O(n) on the (n/l, l) view of the tokens: token i = b l + r.  Query (b, r) sees (b, 0..r) and
+    # (b − 1, r + 1..l − 1) in its window, and (b', r) for every b' < b along its stride: one cumulative sum within
+    # the blocks of l and one along the classes, where the kernel's convolution took two FFTs of length 2n.
+    def _blocks(self, n, v, scale=None):
+        """v (times ``scale`` along its rows) on the zero-padded (n/l, l, k) view: one fresh array."""
+        l = self.l
+        q = -(-n // l)
+        flat = v.reshape(n, -1)
+        V = np.zeros((q * l, flat.shape[1]))
+        if scale is None:
+            V[:n] = flat
+        else:
+            np.multiply(flat, scale[:, None], out=V[:n])
+        return V.reshape(q, l, -1)
+
+    # Two fresh arrays a product, the rest in place: at n = 10⁶ with 32 columns each fresh array is 256 MB, and
+    # touching new memory costs more than the sums themselves.
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        X = self._blocks(n, x)
+        G = np.cumsum(X, axis=1)  # (b, 0..r)
+        np.cumsum(X, axis=0, out=X)  # (b', r) for b' ≤ b
+        X -= G
+        X += G[:, -1:]  # X[b] = (b', r), b' < b, plus (b, r + 1..l − 1)
+        G[1:] += X[:-1]  # the window's (b − 1, r + 1..l − 1) and the stride's (b', r), b' < b
+        out = G.reshape(-1, G.shape[2])[:n]
+        out *= self._inv_z(n, 2)
+        return out.reshape(x.shape)
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        U = self._blocks(n, y, 1.0 / self.row_normalisers(n)[1])
+        R = np.cumsum(U[:, ::-1], axis=1)[:, ::-1]  # (b, r..l − 1)
+        back = U[::-1]
+        np.cumsum(back, axis=0, out=back)  # (b', r) for b' ≥ b
+        U -= R
+        U += R[:, :1]  # U[b] = (b', r), b' > b, plus (b, 0..r − 1)
+        R[:-1] += U[1:]  # the window's (b + 1, 0..r − 1) and the stride's (b', r), b' > b
+        return np.ascontiguousarray(R).reshape(-1, R.shape[2])[:n].reshape(y.shape)
+
+    def _column_sums(self, n, inv):
+        return self.rmatvec(n, np.ones(n))
+
 
 @register
 @dataclass(frozen=True)
@@ -826,21 +872,11 @@ class LongNet(CausalSupportSums, MaskPattern):
     def structure(self, n):
         return "sparse" if check_n(n) <= self.sparse_from_blocks_max_n else "structural"
 
-    @staticmethod
-    def _class_sums(v, m):
-        """``Q`` with ``Q[j + m] = Σ_{j' ≤ j, j' ≡ j (mod m)} v_j'`` and ``Q[:m] = 0`` (rows of v; v is 2-D)."""
-        n = v.shape[0]
-        pad = -(-n // m) * m
-        Q = np.zeros((pad + m,) + v.shape[1:])
-        Q[m:m + n] = v
-        Q[m:] = np.cumsum(Q[m:].reshape((pad // m, m) + v.shape[1:]), axis=0).reshape((pad,) + v.shape[1:])
-        return Q
-
     def _progression_sums(self, v, levels, index):
         """``Σ_k Σ_{j ≡ index (mod m_k), j ∈ [lo_k, hi_k)} v_j`` for each index (levels as :meth:`_levels`)."""
         out = np.zeros((index.size,) + v.shape[1:])
         for _, m, lo, hi in levels:
-            Q = self._class_sums(v, m)
+            Q = class_prefix_sums(v, m)
             first, last = self._progression(lo, hi, index % m, m)
             ok = first <= last
             out[ok] += Q[last[ok] + m] - Q[first[ok]]

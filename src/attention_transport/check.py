@@ -251,6 +251,11 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
         factors = pattern.factors(n) if nnz is None and not blocked else None
         if factors is not None:  # Φ, Ψ and the 2m problem of λ₂ hold about as much again
             need += SPARSE_BYTES_PER_NNZ * sum(int(M.nnz) for M in factors)
+        graph = pattern.strided_graph(n) if not blocked else None
+        if graph is not None:
+            # λ₂'s strided route: the congruent band (w + l rows), the bands of G while it is assembled, and two
+            # factors (sparse-strided:l=128 at n = 10⁶: 7.2 GB estimated; the whole check peaks at 5.3 GB)
+            need += 8 * (3 * (graph.w + graph.l) + graph.w) * n
         if blocked:  # λ₂'s preconditioner: the largest entries, in sparse form
             need += SPARSE_BYTES_PER_NNZ * min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n)
         elif nnz is None and factors is None:
