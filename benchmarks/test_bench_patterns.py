@@ -3,7 +3,7 @@
 Group ``pattern-n{N}`` (``benchmarks/report.py`` turns it into ratios against the baseline, one
 ``np.cumsum`` over n measured in the same run): for each pattern, the whole structured route of
 ``check`` — φ and t*, G, λ₂ with the Cheeger sandwich, and φ_bip where the pattern has a band (the strip
-of C5b) or a band beside hub tokens (C5h) — at n = 10⁶.
+of C5b) or a band beside hub tokens (C5h), and for the strided head — at n = 10⁶.
 Target: each within one minute on 2 cores.  ``extra_info`` records whether λ₂
 converged, its residual and its certified lower bound.
 
@@ -33,7 +33,7 @@ SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "lo
          "bigbird:b=8,g=1,r=1", "bigbird", "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)",
          "stack(sink-window:s=4,w=16, window:w=16)", "repeat(sink-window:s=4,w=16, 2)",
          "stack(longformer:w=32,g=2, window:w=16)", "stack(window:w=16, longformer:w=32,g=2)",
-         "stack(bigbird, window:w=16)", "stack(window:w=16, bigbird)"]
+         "stack(bigbird, window:w=16)", "stack(window:w=16, bigbird)", "sparse-strided:l=128"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
 
@@ -55,7 +55,9 @@ def test_pattern_quantities(benchmark, kind):
         return
     pattern = parse_pattern(kind)
     band = pattern.bandwidth(N)
-    with_bip = (band is not None and band < N // 8) or pattern.hub_band(N) is not None  # C5b's strip or C5h's
+    # C5b's strip or C5h's, and the strided head's nested grids (its products cost two cumulative sums)
+    with_bip = (band is not None and band < N // 8) or pattern.hub_band(N) is not None \
+        or pattern.strided_graph(N) is not None
     phi, bip, G, cb = benchmark.pedantic(structured_route, args=(pattern, N, with_bip), rounds=1, iterations=1)
     benchmark.extra_info.update(lambda2_converged=cb.converged, lambda2_residual=cb.residual,
                                 lambda2_lower=cb.lambda2_lower, phi_bip=bip)

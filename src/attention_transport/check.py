@@ -253,9 +253,9 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
             need += SPARSE_BYTES_PER_NNZ * sum(int(M.nnz) for M in factors)
         graph = pattern.strided_graph(n) if not blocked else None
         if graph is not None:
-            # λ₂'s strided route: the congruent band (w + l rows), the bands of G while it is assembled, and two
-            # factors (sparse-strided:l=128 at n = 10⁶: 7.2 GB estimated; the whole check peaks at 5.3 GB)
-            need += 8 * (3 * (graph.w + graph.l) + graph.w) * n
+            # λ₂'s strided route: one buffer of w + l rows for the congruent band and its factor, assembled in
+            # chunks (sparse-strided:l=128 at n = 10⁶: 2.0 GB, and the whole check peaks at 2.4 GB)
+            need += 8 * (graph.w + graph.l) * n
         if blocked:  # λ₂'s preconditioner: the largest entries, in sparse form
             need += SPARSE_BYTES_PER_NNZ * min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n)
         elif nnz is None and factors is None:

@@ -183,3 +183,20 @@ def test_secant_estimates_lambda2_between_and_beyond_two_shifts():
     for a, b in [(0.9 * lam2, 1.01 * lam2), (1.001 * lam2, 1.01 * lam2)]:
         est, _ = strided._secant(solver.factor(a), solver.factor(b))
         assert abs(est - lam2) < 1e-3 * abs(b - a)
+
+
+@given(st.integers(1, 20), st.integers(2, 150), st.integers(1, 3), st.integers(0, 2**32 - 1))
+@settings(max_examples=60)
+def test_sparse_strided_products_on_the_block_view(l, n, k, seed):
+    """``A x``, ``Aᵀ y`` and the column sums from the (n/l, l) view against the matrix by definition, for n
+    below, at and off multiples of l, vectors and blocks of columns."""
+    P = parse_pattern(f"sparse-strided:l={l}")
+    A = P.dense(n)
+    rng = np.random.default_rng(seed)
+    x, X = rng.standard_normal(n), rng.standard_normal((n, k))
+    np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-13)
+    np.testing.assert_allclose(P.matvec(n, X), A @ X, atol=1e-13)
+    np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-13)
+    np.testing.assert_allclose(P.rmatvec(n, X), A.T @ X, atol=1e-13)
+    np.testing.assert_allclose(P.sums(n).c, A.sum(axis=0), atol=1e-13)
+    assert P.matvec(n, X).shape == (n, k) and P.rmatvec(n, x).shape == (n,)
