@@ -509,6 +509,40 @@ class BigBird(SupportPattern):
         return float((w * (nqk - nkq) ** 2).sum()), float((w * (nqk + nkq) ** 2).sum())
 
 
+class CausalSupportSums:
+    """For a causal pattern uniform on its support whose support sums have a closed form: the family defines
+    ``_support_sums(n, v, strict=False)`` (``Σ_{j ∈ support(i)} v_j`` for every row, without j = i when
+    ``strict``), and gets ``A x`` and G's two norms from it (listed before the pattern base class)."""
+
+    def matvec(self, n, x):
+        n = check_n(n)
+        x = np.asarray(x, dtype=np.float64)
+        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
+
+    def skew_norms(self, n, d):
+        n = check_n(n)
+        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
+        count = self.row_normalisers(n)[1]
+        # causal: ‖N − Nᵀ‖² = 2 Σ_{j<i} N_ij², ‖N + Nᵀ‖² = 2 Σ_{j<i} N_ij² + 4 Σ N_ii²; the strict sums leave the
+        # diagonal out by their ranges (no subtraction of it)
+        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())
+        diag = x2 / count
+        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
+
+
+def _block_view(n, v, l, scale=None):
+    """v (times ``scale`` along its rows) on the zero-padded (⌈n/l⌉, l, k) view of its rows: token i = b l + r
+    at ``[b, r]``.  One fresh array."""
+    q = -(-n // l)
+    flat = v.reshape(n, -1)
+    V = np.zeros((q * l, flat.shape[1]))
+    if scale is None:
+        V[:n] = flat
+    else:
+        np.multiply(flat, scale[:, None], out=V[:n])
+    return V.reshape(q, l, -1)
+
+
 @register
 @dataclass(frozen=True)
 class SparseStrided(ToeplitzKernel):
@@ -531,24 +565,12 @@ class SparseStrided(ToeplitzKernel):
     # Products in O(n) on the (n/l, l) view of the tokens: token i = b l + r.  Query (b, r) sees (b, 0..r) and
     # (b − 1, r + 1..l − 1) in its window, and (b', r) for every b' < b along its stride: one cumulative sum within
     # the blocks of l and one along the classes, where the kernel's convolution took two FFTs of length 2n.
-    def _blocks(self, n, v, scale=None):
-        """v (times ``scale`` along its rows) on the zero-padded (n/l, l, k) view: one fresh array."""
-        l = self.l
-        q = -(-n // l)
-        flat = v.reshape(n, -1)
-        V = np.zeros((q * l, flat.shape[1]))
-        if scale is None:
-            V[:n] = flat
-        else:
-            np.multiply(flat, scale[:, None], out=V[:n])
-        return V.reshape(q, l, -1)
-
     # Two fresh arrays a product, the rest in place: at n = 10⁶ with 32 columns each fresh array is 256 MB, and
     # touching new memory costs more than the sums themselves.
     def matvec(self, n, x):
         n = check_n(n)
         x = np.asarray(x, dtype=np.float64)
-        X = self._blocks(n, x)
+        X = _block_view(n, x, self.l)
         G = np.cumsum(X, axis=1)  # (b, 0..r)
         np.cumsum(X, axis=0, out=X)  # (b', r) for b' ≤ b
         X -= G
@@ -561,7 +583,7 @@ class SparseStrided(ToeplitzKernel):
     def rmatvec(self, n, y):
         n = check_n(n)
         y = np.asarray(y, dtype=np.float64)
-        U = self._blocks(n, y, 1.0 / self.row_normalisers(n)[1])
+        U = _block_view(n, y, self.l, 1.0 / self.row_normalisers(n)[1])
         R = np.cumsum(U[:, ::-1], axis=1)[:, ::-1]  # (b, r..l − 1)
         back = U[::-1]
         np.cumsum(back, axis=0, out=back)  # (b', r) for b' ≥ b
@@ -576,7 +598,7 @@ class SparseStrided(ToeplitzKernel):
 
 @register
 @dataclass(frozen=True)
-class SparseFixed(MaskPattern):
+class SparseFixed(CausalSupportSums, MaskPattern):
     """Sparse Transformer, fixed: causal, key j if it is in the query's block of l tokens, or among the
     last c tokens of an earlier block (the summary columns) (Child et al. 2019, arXiv 1904.10509)."""
 
@@ -615,6 +637,29 @@ class SparseFixed(MaskPattern):
         summary = (j % l) >= l - c
         col = col + np.where(summary, tail[block_end], 0.0)
         return StructuralSums(np.ones(n), col)
+
+    # Row (b, r) of the (n/l, l) view sees (b, 0..r) and the summary tokens (b', l − c..l − 1) of every b' < b:
+    # one cumulative sum within the blocks and one over the blocks' summary sums, O(n).
+    def _support_sums(self, n, v, strict=False):
+        v = np.asarray(v, dtype=np.float64)
+        c = min(self.c, self.l)
+        V = _block_view(n, v, self.l)
+        out = np.cumsum(V, axis=1)  # (b, 0..r)
+        if strict:
+            out -= V
+        summary = V[:, self.l - c:].sum(axis=1)  # each block's summary tokens
+        out[1:] += np.cumsum(summary, axis=0)[:-1, None]  # those of every earlier block
+        return out.reshape(-1, out.shape[2])[:n].reshape(v.shape)
+
+    def rmatvec(self, n, y):
+        n = check_n(n)
+        y = np.asarray(y, dtype=np.float64)
+        c = min(self.c, self.l)
+        U = _block_view(n, y, self.l, 1.0 / self.row_normalisers(n)[1])
+        out = np.cumsum(U[:, ::-1], axis=1)[:, ::-1]  # rows (b, r..l − 1) of column (b, r)
+        later = np.cumsum(U.sum(axis=1)[::-1], axis=0)[::-1]  # rows of blocks b' ≥ b
+        out[:-1, self.l - c:] += later[1:, None]  # a summary column: every row of a later block
+        return np.ascontiguousarray(out).reshape(-1, out.shape[2])[:n].reshape(y.shape)
 
 
 @register
@@ -677,27 +722,6 @@ class PrefixLM(MaskPattern):
         out = tail.copy()
         out[:p] = tail[p] + z[:p].sum(axis=0) if p < n else z[:p].sum(axis=0)
         return out
-
-
-class CausalSupportSums:
-    """For a causal pattern uniform on its support whose support sums have a closed form: the family defines
-    ``_support_sums(n, v, strict=False)`` (``Σ_{j ∈ support(i)} v_j`` for every row, without j = i when
-    ``strict``), and gets ``A x`` and G's two norms from it (listed before the pattern base class)."""
-
-    def matvec(self, n, x):
-        n = check_n(n)
-        x = np.asarray(x, dtype=np.float64)
-        return self._support_sums(n, x) / self.row_normalisers(n)[1].reshape((-1,) + (1,) * (x.ndim - 1))
-
-    def skew_norms(self, n, d):
-        n = check_n(n)
-        x2 = 1.0 / np.asarray(d, dtype=np.float64)  # x = d^{-1/2}: N_ij = A_ij x_i x_j
-        count = self.row_normalisers(n)[1]
-        # causal: ‖N − Nᵀ‖² = 2 Σ_{j<i} N_ij², ‖N + Nᵀ‖² = 2 Σ_{j<i} N_ij² + 4 Σ N_ii²; the strict sums leave the
-        # diagonal out by their ranges (no subtraction of it)
-        off = float((x2 / count ** 2 * self._support_sums(n, x2, strict=True)).sum())
-        diag = x2 / count
-        return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
 
 
 @register

@@ -1,5 +1,5 @@
-"""LongNet's structure (O(n · levels) counts, sums, products, G's norms and cuts) against its mask, and the exact
-split: a graph with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is
+"""LongNet's structure (O(n · levels) counts, sums, products, G's norms and cuts) against its mask, the closed
+forms of the document and Sparse Transformer fixed masks, and the exact split: a graph with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is
 refused."""
 from dataclasses import replace
 
@@ -130,6 +130,27 @@ def test_document_masks_from_their_structure(L, bos, n, seed):
     if n > L and L > 1:
         split = exact_split(pattern_prefix_landscape(P, n))
         assert split == (None if bos else L)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 12), st.integers(2, 80), st.integers(0, 2**32 - 1))
+def test_sparse_fixed_from_its_structure(l, c, n, seed):
+    """The Sparse Transformer's fixed head: O(n) products (its block and every earlier block's summary tokens)
+    and G's norms against its definition, summary widths up to and past the block (c > l)."""
+    P = parse_pattern(f"sparse-fixed:l={l},c={c}")
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    M = (j <= i) & ((i // l == j // l) | (j % l >= l - min(c, l)))
+    A = M / M.sum(axis=1, keepdims=True)
+    x = np.random.default_rng(seed).standard_normal((n, 2))
+    np.testing.assert_allclose(P.matvec(n, x), A @ x, atol=1e-12)
+    np.testing.assert_allclose(P.matvec(n, x[:, 0]), A @ x[:, 0], atol=1e-12)
+    np.testing.assert_allclose(P.rmatvec(n, x), A.T @ x, atol=1e-12)
+    np.testing.assert_allclose(P.rmatvec(n, x[:, 1]), A.T @ x[:, 1], atol=1e-12)
+    d = 0.5 * (1.0 + A.sum(axis=0))
+    N = A / np.sqrt(np.outer(d, d))
+    skew, sym = P.skew_norms(n, d)
+    assert skew == pytest.approx(((N - N.T) ** 2).sum(), rel=1e-11, abs=1e-300)
+    assert sym == pytest.approx(((N + N.T) ** 2).sum(), rel=1e-11)
 
 
 def test_the_default_prefix_cuts_sum_the_row_blocks():
