@@ -43,12 +43,17 @@ __all__ = [
     "strided_pencil",
     "StridedSolver",
     "strided_fiedler",
+    "STRIDED_MAX_ROWS",
+    "strided_route_fits",
     "STRIDED_MAX_CLASS_ROUNDS",
     "STRIDED_SHIFTS",
     "STRIDED_MARGIN",
     "STRIDED_STOP",
 ]
 
+#: the route runs for bands of at most this many rows (w + l): a factor costs O(n (w + l)²), 2.6·10¹¹ multiply-adds
+#: and 4 GB at n = 10⁶ here; wider strides go to the general route
+STRIDED_MAX_ROWS = 512
 #: the trailing unknowns of the Schur complement: the last m partial sums of every class, m = 1, 2, 4, … up to
 #: this many rounds, until the leading block factors at the Rayleigh–Ritz bound
 STRIDED_MAX_CLASS_ROUNDS = 4
@@ -143,6 +148,13 @@ class StridedPencil:
             b = min(c1, a + STRIDED_CHUNK)
             out[:, a - c0:b - c0] = self.columns(a, b, sigma)
         return out
+
+
+def strided_route_fits(graph, n, have=None):
+    """Whether the strided route runs for ``graph`` at n: a band of at most :data:`STRIDED_MAX_ROWS` rows whose
+    factor's buffer (``8 (w + l) n`` bytes) fits in ``have`` bytes (None: not known)."""
+    rows = graph.w + graph.l
+    return rows <= STRIDED_MAX_ROWS and (have is None or 8 * rows * n <= have)
 
 
 def strided_pencil(graph, d):

@@ -58,7 +58,7 @@ from attention_transport.numerics.band import (
     strip_declined,
 )
 from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
-from attention_transport.numerics.strided import strided_fiedler
+from attention_transport.numerics.strided import strided_fiedler, strided_route_fits
 from attention_transport.numerics.landscapes import (
     BipartiteMinimum,
     bipartite_minimum_from_rows,
@@ -1029,7 +1029,8 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
         if fp is not None:
             return fp
     graph = pattern.strided_graph(n)
-    if graph is not None:  # before the sparse form: its classes are cliques, which fill a sparse LU in
+    if graph is not None and strided_route_fits(graph, n, available_bytes()):
+        # before the sparse form: its classes are cliques, which fill a sparse LU in
         fp = _strided_fiedler(pattern, n, d, v1, graph, tol)
         if fp is not None:
             return fp

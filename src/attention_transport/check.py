@@ -32,6 +32,7 @@ from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.patterns.base import SPARSE_MAX_NNZ
 from attention_transport.numerics.patterns.matrix import MATERIALISE_MAX_BYTES, materialised_pattern
 from attention_transport.numerics.spectral import CHEEGER_EXACT_AUTO_N, cheeger_bounds
+from attention_transport.numerics.strided import strided_route_fits
 from attention_transport.numerics.structured import (
     CHOLESKY_BAND_MAX_W,
     DIRECT_CUT_MAX_N,
@@ -252,7 +253,7 @@ def memory_needed(pattern, n, *, dense_max=DENSE_MAX_N, spectral_max=SPECTRAL_MA
         if factors is not None:  # Φ, Ψ and the 2m problem of λ₂ hold about as much again
             need += SPARSE_BYTES_PER_NNZ * sum(int(M.nnz) for M in factors)
         graph = pattern.strided_graph(n) if not blocked else None
-        if graph is not None:
+        if graph is not None and strided_route_fits(graph, n, available_bytes()):  # else the route declines
             # λ₂'s strided route: one buffer of w + l rows for the congruent band and its factor, assembled in
             # chunks (sparse-strided:l=128 at n = 10⁶: 2.0 GB, and the whole check peaks at 2.4 GB)
             need += 8 * (graph.w + graph.l) * n

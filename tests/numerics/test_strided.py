@@ -200,3 +200,24 @@ def test_sparse_strided_products_on_the_block_view(l, n, k, seed):
     np.testing.assert_allclose(P.rmatvec(n, X), A.T @ X, atol=1e-13)
     np.testing.assert_allclose(P.sums(n).c, A.sum(axis=0), atol=1e-13)
     assert P.matvec(n, X).shape == (n, k) and P.rmatvec(n, x).shape == (n,)
+
+
+def test_wide_strides_and_short_memory_go_to_the_general_route(monkeypatch):
+    """Past 512 band rows (l > 256 for sparse-strided) a factor's O(n (w + l)²) is declined, as is a buffer that
+    does not fit the memory left; pattern_fiedler then takes LOBPCG, and check's estimate leaves the buffer out."""
+    from attention_transport import check
+    from attention_transport.numerics import structured
+
+    n = 1200
+    assert strided.strided_route_fits(parse_pattern("sparse-strided:l=256").strided_graph(10**6), 10**6)
+    assert not strided.strided_route_fits(parse_pattern("sparse-strided:l=257").strided_graph(10**6), 10**6)
+    graph = parse_pattern("sparse-strided:l=8").strided_graph(n)
+    assert not strided.strided_route_fits(graph, n, have=8 * 16 * n - 1)
+    monkeypatch.setattr(structured, "available_bytes", lambda: 1000)
+    fp = pattern_fiedler(parse_pattern("sparse-strided:l=8"), n)
+    assert "congruent" not in fp.method
+    P = parse_pattern("sparse-strided:l=8")
+    monkeypatch.setattr(check, "available_bytes", lambda: None)
+    with_route = check.memory_needed(P, 10**6)
+    monkeypatch.setattr(check, "available_bytes", lambda: 10**6)
+    assert with_route - check.memory_needed(P, 10**6) == 8 * 16 * 10**6
