@@ -4,7 +4,8 @@ C5h (bands with hubs), C5s (sink-window), C7d (G on a causal head) and the struc
 L1 (band width ceiling) and L2 (reach-back floor) of the capacity laws, L3 (the kernel laws, derived in the
 continuum), L4 (reach-back ceiling), L5 (diagonal floor) and L6 (two-sided reach, global tokens and bidirectional
 bands), L7 (the power law 1 ≤ p ≤ 2: bounds of the law's order) and L8
-(summable kernels: the law's constant from below).
+(summable kernels: the law's constant from below), and S1 (the banded congruence that certifies λ₂ of strided
+patterns).
 
 Each claim module defines a :class:`~attention_transport.proofs.core.Claim`:
 a statement and an ordered list of steps, each with one checker (symbolic,
@@ -32,9 +33,10 @@ from attention_transport.proofs.l3_kernel_laws import CLAIM as L3
 from attention_transport.proofs.l6_global_tokens import CLAIM as L6
 from attention_transport.proofs.l7_power_bounds import CLAIM as L7
 from attention_transport.proofs.l8_constant_floor import CLAIM as L8
+from attention_transport.proofs.s1_strided import CLAIM as S1
 
 #: Every claim, in the order of docs/theory.md.
-CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, L7, L8)
+CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, L7, L8, S1)
 
 __all__ = ["CLAIMS", "claim_by_id"]
 

@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -42,7 +43,7 @@ def test_verify_passes_every_claim(verify_json):
     assert code == 0
     assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5h", "C5s",
                                                       "C6", "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7",
-                                                      "L8"]
+                                                      "L8", "S1"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -174,7 +175,7 @@ def test_verify_exit_status_on_failure(monkeypatch):
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
      "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, "
-     "L6, L7, L8"),
+     "L6, L7, L8, S1"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -244,6 +245,49 @@ def test_c7d_steps_fail_when_weakened(monkeypatch):
     monkeypatch.setattr(c7d, "_energies", lambda A: (lambda d, o, s, k: (d, o, d + o / 2, o / 2))(*energies(A)))
     with pytest.raises(CheckFailed, match="held on a bidirectional head"):
         c7d._random(ctx)
+
+
+# ---------------------------------------------------------------- S1: each step fails when its argument is weakened
+def test_s1_steps_fail_when_weakened(monkeypatch):
+    from attention_transport.numerics import strided
+    from attention_transport.proofs import s1_strided as s1
+
+    ctx = Context()
+    for step in s1.CLAIM.steps:
+        step.check(ctx)  # the claim as shipped passes
+    # a factor that does not telescope: Δ_k = f(k) + f(k + 1)
+    monkeypatch.setattr(s1, "DELTA", s1.f(s1.k) + s1.f(s1.k + 1))
+    with pytest.raises(CheckFailed, match="f\\(M\\)|f\(M\)"):
+        s1._far_part(ctx)
+    # a half-width one narrower than claimed: the band's own corner (b − a = w + l − 1) is reached
+    monkeypatch.setattr(s1, "HALF_WIDTH", s1.w + s1.l - 2)
+    with pytest.raises(CheckFailed):
+        s1._band(ctx)
+    # the package's band without its far part's diagonal Δ: no longer Pᵀ(M − σD)P
+    columns = strided.StridedPencil.columns
+
+    def without_delta(self, c0, c1, sigma):
+        out = columns(self, c0, c1, sigma)
+        nxt = np.arange(c0, c1) + self.l
+        out[-1] += self.f[c0:c1] - np.where(nxt < self.n, self.f[np.minimum(nxt, self.n - 1)], 0.0)
+        return out
+
+    monkeypatch.setattr(strided.StridedPencil, "columns", without_delta)
+    with pytest.raises(CheckFailed, match="the package's band differs"):
+        s1._congruence(ctx)
+    monkeypatch.setattr(strided.StridedPencil, "columns", columns)
+    # a count that forgets the Schur complement: every eigenvalue below σ sits there
+    factor = strided.StridedSolver.factor
+
+    def leading_block_only(self, sigma):
+        found = factor(self, sigma)
+        if found is not None:
+            found.count = 0
+        return found
+
+    monkeypatch.setattr(strided.StridedSolver, "factor", leading_block_only)
+    with pytest.raises(CheckFailed, match="eigenvalues below"):
+        s1._count(ctx)
 
 
 # ---------------------------------------------------------------- L1–L3: each step fails when its argument is weakened
