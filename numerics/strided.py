@@ -21,13 +21,14 @@ the Schur complement ``S(σ)`` on the last ``h = m l`` unknowns — each class's
 last token being the class's total: the directions of the cluster, so the leading block stays positive definite
 well above it (:class:`StridedSolver`).
 
-λ₂ is then bracketed without a bisection's thirty factors.  A Rayleigh–Ritz bound R ≥ λ₂ from vectors that vary
-over the residues; shifts a decade apart below R until one counts a single eigenvalue (the zero): λ₂ ≥ σ.  Between
-a shift counting one and one counting more, S(σ) is nearly linear (its poles, B's eigenvalues, lie far above the
-cluster) and decreasing, ``S' = −Zᵀ Pᵀ D P Z``: the pencil ``(S(σ_a), S(σ_a) − S(σ_b))`` places every eigenvalue
-between them, and the next shift goes just below the lowest.  Shift-invert iteration with the last certified
-factor then converges on λ₂ — the eigenvalue nearest above the shift — and its Rayleigh quotient, through the
-pattern's own products, bounds λ₂ above.
+λ₂ is then bracketed without a bisection's thirty factors.  A Rayleigh–Ritz bound R ≥ λ₂ on indicators of
+(class, block of positions); one shift just above R and one 10⁻³ below it.  S(σ) decreases, ``S' = −Zᵀ Pᵀ D P Z``,
+and is nearly linear below the leading block's bottom (its poles): the pencil ``(S(σ_a), S(σ_a) − S(σ_b))`` places
+every eigenvalue as a root, whether the two shifts bracket λ₂ or both lie above it, and the next shift goes 10⁻⁷
+below the root that estimates λ₂.  A shift that counts a single eigenvalue (the zero) certifies λ₂ ≥ σ; the
+shifts stop once that bound lies within 10⁻⁶ of the estimate (three factors at n = 10⁶, l = 128).  Shift-invert
+iteration at the certified shift then converges on λ₂, the eigenvalue nearest above it, refined through the
+pattern's own products; its Rayleigh quotient bounds λ₂ above.
 """
 from __future__ import annotations
 
@@ -323,9 +324,9 @@ def strided_fiedler(graph, d, v1, apply_l, tol):
     refined through it to the residual ``tol``.
 
     ``lower`` is a shift σ at which the inertia of ``F(σ)`` counts exactly one eigenvalue of L below σ (the zero):
-    λ₂ ≥ σ.  The shifts: just above R, a decade below it, then each just below the secant's estimate from the
-    two shifts that bracket λ₂ (or, before one counts a single eigenvalue, the two lowest), falling back to
-    halving when the estimate leaves the bracket.  u comes from shift-invert iteration at the last lower bound,
+    λ₂ ≥ σ.  The shifts: just above R, 10⁻³ below it, then each just below the secant's estimate from the two
+    shifts that bracket λ₂ (or, before one counts a single eigenvalue, the two lowest), falling back to halving
+    (or a tenth lower) when the estimate leaves the bracket.  u comes from shift-invert iteration at the last lower bound,
     which converges on the eigenvalue nearest above it."""
     n, l = d.size, graph.l
     pencil = StridedPencil(graph, d)

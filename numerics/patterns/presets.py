@@ -644,9 +644,11 @@ class SparseFixed(CausalSupportSums, MaskPattern):
         v = np.asarray(v, dtype=np.float64)
         c = min(self.c, self.l)
         V = _block_view(n, v, self.l)
-        out = np.cumsum(V, axis=1)  # (b, 0..r)
-        if strict:
-            out -= V
+        if strict:  # (b, 0..r − 1): the diagonal left out by the range, not subtracted
+            out = np.zeros_like(V)
+            np.cumsum(V[:, :-1], axis=1, out=out[:, 1:])
+        else:
+            out = np.cumsum(V, axis=1)  # (b, 0..r)
         summary = V[:, self.l - c:].sum(axis=1)  # each block's summary tokens
         out[1:] += np.cumsum(summary, axis=0)[:-1, None]  # those of every earlier block
         return out.reshape(-1, out.shape[2])[:n].reshape(v.shape)
