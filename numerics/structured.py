@@ -1352,16 +1352,21 @@ def pattern_cheeger_bounds(pattern, n, sums=None, *, landscape=None):
     fp = pattern_fiedler(pattern, n, sums)
     A = pattern.sparse(n)
     factors = pattern.factors(n) if A is None else None
+    d = _degrees(sums)
+    sweep = None
     if A is not None:
-        sweep = _sweep_sparse(A, _degrees(sums), fp.vector)
+        sweep = _sweep_sparse(A, d, fp.vector)
     elif factors is not None:
-        sweep = _sweep_factored(*factors, _degrees(sums), fp.vector)
-    elif n <= SWEEP_BLOCKED_MAX_N and pattern.structure(n) != "structural":
-        sweep = _sweep_blocked(pattern, n, _degrees(sums), fp.vector)
-    elif (band := _sweep_band_shape(pattern, n)) is not None:
-        sweep = _sweep_band(pattern, n, _degrees(sums), fp.vector, *band)
+        sweep = _sweep_factored(*factors, d, fp.vector)
     else:
-        sweep = None
+        order, rank = _sweep_order(d, fp.vector)
+        inside = pattern.sweep_inside(n, rank)  # binned from the pattern's own structure, where it has one
+        if inside is not None:
+            sweep = _sweep_minimum(inside, d, order)
+        elif n <= SWEEP_BLOCKED_MAX_N and pattern.structure(n) != "structural":
+            sweep = _sweep_blocked(pattern, n, d, fp.vector)
+        elif (band := _sweep_band_shape(pattern, n)) is not None:
+            sweep = _sweep_band(pattern, n, d, fp.vector, *band)
     lam = fp.lambda2
     # λ₂/2 ≤ h needs a lower bound on λ₂: the inertia count's, or λ₂ itself once it converged
     lower = fp.lower / 2 if fp.lower is not None else lam / 2 if fp.converged else None

@@ -47,6 +47,7 @@ __all__ = [
     "SPARSE_MAX_NNZ",
     "local_range_sums",
     "class_prefix_sums",
+    "Fenwick",
     "BLOCKED_MAX_N",
     "row_ranges",
     "band_from_blocks",
@@ -130,6 +131,33 @@ def class_prefix_sums(v, m):
     Q[m:m + n] = v
     Q[m:] = np.cumsum(Q[m:].reshape((pad // m, m) + v.shape[1:]), axis=0).reshape((pad,) + v.shape[1:])
     return Q
+
+
+class Fenwick:
+    """A Fenwick (binary indexed) tree over positions ``0 .. size − 1``, updated and queried for whole arrays of
+    positions at once, one level of the tree a numpy call: ``add(pos, w)`` adds w at each position, ``below(pos)``
+    sums what lies strictly below each position.  O(log size) numpy calls an update, whatever its length."""
+
+    def __init__(self, size):
+        self.size = int(size)
+        self.tree = np.zeros(self.size + 1)
+
+    def add(self, pos, w):
+        i = np.asarray(pos, dtype=np.int64) + 1
+        w = np.broadcast_to(np.asarray(w, dtype=np.float64), i.shape)
+        while i.size:
+            np.add.at(self.tree, i, w)
+            i = i + (i & -i)
+            keep = i <= self.size
+            i, w = i[keep], w[keep]
+
+    def below(self, pos):
+        i = np.asarray(pos, dtype=np.int64).copy()
+        out = np.zeros(i.shape)
+        while i.any():  # a finished index stays at 0, and tree[0] is 0
+            out += self.tree[i]
+            i -= i & -i
+        return out
 
 
 def band_from_blocks(n, i0, i1, w, block, step=None):
@@ -460,6 +488,12 @@ class Pattern(ABC):
 
         λ₂ then comes from a band of width ``w + l`` congruent to ``M − σ D`` (:mod:`~attention_transport.
         numerics.strided`), with no sparse form and no n×n matrix."""
+        return None
+
+    def sweep_inside(self, n, rank):
+        """``inside[k]``: the mass of A's entries whose later end, in the sweep's order (``rank[i]``: vertex i's
+        place in it), has rank k, from the pattern's own structure; ``None`` when it has none (the sweep then
+        bins a sparse form, factors, row blocks or band rows instead)."""
         return None
 
     def band_rows(self, n, i0, i1, w):
