@@ -826,7 +826,7 @@ def structural_bounds(A=None, *, bandwidth=None, n=None, causal=True):
 
     out = []
     n = len(A) if A is not None else n
-    if causal and bandwidth is not None and n is not None and n > bandwidth:
+    if causal and bandwidth is not None and n is not None and n >= 2 * bandwidth:  # else (w − 1)/(n − w) ≥ 1: vacuous
         out.append({"side": "upper", "value": (bandwidth - 1) / (n - bandwidth) * (1 + 1e-15), "claim": "L1",
                     "hypothesis": f"band width w = {bandwidth}: φ_n ≤ (w − 1)/(n − w)"})
     if A is None or n < 2:

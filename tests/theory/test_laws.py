@@ -492,7 +492,7 @@ def test_report_function_refuses_both_inputs():
     ("window:w=8", 100, {"upper"}), ("window:w=8", 5000, {"upper"}), ("uniform-causal", 300, {"lower"}),
     ("sink-window:s=4,w=16", 400, {"lower"}), ("power-law:p=0.5", 300, {"lower"}),
     ("repeat(window:w=4, 3)", 200, {"upper"}), ("bidirectional-window:w=4", 100, set()),
-    ("longformer:w=8,g=2", 200, {"lower"}),
+    ("longformer:w=8,g=2", 200, {"lower"}), ("sparse-strided:l=4", 200, set()),
 ])
 def test_check_prints_the_certified_bounds_that_apply(spec, n, sides):
     from attention_transport.check import check_pattern
