@@ -58,13 +58,13 @@ from attention_transport.numerics.band import (
     strip_declined,
 )
 from attention_transport.numerics.bipsearch import bounded_bipartite_minimum
-from attention_transport.numerics.strided import strided_fiedler, strided_route_fits
 from attention_transport.numerics.landscapes import (
     BipartiteMinimum,
     bipartite_minimum_from_rows,
     direct_prefix_cuts,
     prefix_landscape_from_sums,
 )
+from attention_transport.numerics.strided import strided_fiedler, strided_route_fits
 
 __all__ = [
     "pattern_prefix_landscape",

@@ -157,8 +157,8 @@ class ToeplitzKernel(RowNormalised):
         ks = np.arange(max(b, l) + 1)
         kap = np.where(self.kernel_support(ks), self.kappa(ks), 0.0)
 
-        def near(t, a, b):
-            return kap[0] / z[a:b] if t == 0 else (0.5 * kap[t]) / z[a + t:b + t]
+        def near(t, lo, hi):
+            return kap[0] / z[lo:hi] if t == 0 else (0.5 * kap[t]) / z[lo + t:hi + t]
 
         return StridedGraph(l=l, w=b, near=near, far=(0.5 * kap[l]) / z)
 
