@@ -531,6 +531,11 @@ class CausalSupportSums:
         return 2.0 * off, 2.0 * off + 4.0 * float((diag * diag).sum())
 
 
+#: positions along the classes a sweep adds to its Fenwick tree at a time (the pairs inside a batch are compared
+#: directly: this many squared, times l)
+SWEEP_POSITIONS = 16
+
+
 def _block_view(n, v, l, scale=None):
     """v (times ``scale`` along its rows) on the zero-padded (⌈n/l⌉, l, k) view of its rows: token i = b l + r
     at ``[b, r]``.  One fresh array."""
@@ -595,6 +600,56 @@ class SparseStrided(ToeplitzKernel):
 
     def _column_sums(self, n, inv):
         return self.rmatvec(n, np.ones(n))
+
+    def sweep_inside(self, n, rank):
+        """Each entry binned at the later rank of its ends, without the n²/2l stride links one by one.
+
+        The window (``A[i, i − t] = 1/Z_i``, t < l) is binned offset by offset.  A stride link (i, j), j a
+        class-mate l, 2l, … before i, weighs ``1/Z_i``: binned at rank_i it counts i's earlier class-mates ranked
+        below i, binned at rank_j it sums ``1/Z_i`` over j's later class-mates ranked below j.  Both come from a
+        Fenwick tree over (class, rank within the class), positions added :data:`SWEEP_POSITIONS` at a time
+        across all classes, the pairs inside a batch compared directly."""
+        n = check_n(n)
+        l = self.l
+        rank = np.asarray(rank, dtype=np.int64)
+        inv = 1.0 / self.row_normalisers(n)[1]
+        inside = np.zeros(n)
+        for t in range(min(l, n)):  # the window, the diagonal included
+            inside += np.bincount(np.maximum(rank[t:], rank[:n - t]), weights=inv[t:], minlength=n)
+        q = -(-n // l)
+        R = np.full(q * l, n, dtype=np.int64)
+        R[:n] = rank
+        R = R.reshape(q, l)  # R[b, r]: the rank of token b l + r (n past the end)
+        V = np.zeros(q * l)
+        V[:n] = inv
+        V = V.reshape(q, l)
+        live = (np.arange(q * l) < n).reshape(q, l)
+        local = np.empty_like(R)  # rank within the class, the padding last
+        local[np.argsort(R, axis=0, kind="stable"), np.arange(l)[None, :]] = np.arange(q)[:, None]
+        key = local + np.arange(l)[None, :] * q  # one segment of the tree per class
+        for forward in (True, False):
+            tree, seen = Fenwick(q * l), np.zeros(l)  # seen: what each class's segment holds
+            starts = range(0, q, SWEEP_POSITIONS) if forward else range((q - 1) // SWEEP_POSITIONS * SWEEP_POSITIONS,
+                                                                        -1, -SWEEP_POSITIONS)
+            for b0 in starts:
+                b1 = min(q, b0 + SWEEP_POSITIONS)
+                Rb, Kb, Vb, Mb = R[b0:b1], key[b0:b1], V[b0:b1], live[b0:b1]
+                before = np.concatenate([[0.0], np.cumsum(seen)[:-1]])  # the segments of the classes before r
+                got = tree.below(Kb.ravel()).reshape(Kb.shape) - before[None, :]
+                pos = np.arange(b1 - b0)
+                # pairs inside the batch: [a, b, r] for tokens (b0 + a, r) and (b0 + b, r), b before a (forward) or
+                # after it, ranked below it
+                other = (pos[None, :] < pos[:, None]) if forward else (pos[None, :] > pos[:, None])
+                below = (Rb[None, :, :] < Rb[:, None, :]) & other[:, :, None] & Mb[None, :, :]
+                if forward:  # at rank_i: 1/Z_i times the count of earlier class-mates ranked below
+                    inside[Rb[Mb]] += (Vb * (got + below.sum(axis=1)))[Mb]
+                    tree.add(Kb[Mb], 1.0)
+                    seen += Mb.sum(axis=0)
+                else:  # at rank_j: 1/Z_i over the later class-mates ranked below
+                    inside[Rb[Mb]] += (got + (below * Vb[None, :, :]).sum(axis=1))[Mb]
+                    tree.add(Kb[Mb], Vb[Mb])
+                    seen += (Vb * Mb).sum(axis=0)
+        return inside
 
 
 @register

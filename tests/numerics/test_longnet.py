@@ -1,6 +1,6 @@
 """LongNet's structure (O(n · levels) counts, sums, products, G's norms and cuts) against its mask, the closed
-forms of the document and Sparse Transformer fixed masks, and the exact split: a graph with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is
-refused."""
+forms of the document and Sparse Transformer fixed masks (the latter's sweep too), and the exact split: a graph
+with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is refused."""
 from dataclasses import replace
 
 import numpy as np

@@ -221,3 +221,32 @@ def test_wide_strides_and_short_memory_go_to_the_general_route(monkeypatch):
     with_route = check.memory_needed(P, 10**6)
     monkeypatch.setattr(check, "available_bytes", lambda: 10**6)
     assert with_route - check.memory_needed(P, 10**6) == 8 * 16 * 10**6
+
+
+@given(st.integers(1, 12), st.integers(2, 160), st.integers(0, 2**32 - 1))
+@settings(max_examples=50)
+def test_sparse_strided_sweep_bins_every_entry_at_its_later_rank(l, n, seed):
+    """The sweep's ``inside`` from the window offset by offset and the stride links by a Fenwick tree over (class,
+    rank in the class), batches of positions compared directly, equals A's entries binned one by one; the sweep
+    cut equals the sparse route's."""
+    import scipy.sparse as sparse
+
+    from attention_transport.numerics.patterns import presets
+    from attention_transport.numerics.structured import _sweep_minimum, _sweep_order, _sweep_sparse
+
+    P = parse_pattern(f"sparse-strided:l={l}")
+    A = P.dense(n)
+    rng = np.random.default_rng(seed)
+    rank = rng.permutation(n)
+    expected = np.bincount(np.maximum(rank[:, None], rank[None, :]).ravel(), weights=A.ravel(), minlength=n)
+    np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
+    old, presets.SWEEP_POSITIONS = presets.SWEEP_POSITIONS, 1 + seed % 5  # batches of 1 to 5 positions
+    try:
+        np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
+    finally:
+        presets.SWEEP_POSITIONS = old
+    d = _degrees(P.sums(n))
+    v = rng.standard_normal(n)
+    order, rank = _sweep_order(d, v)
+    assert _sweep_minimum(P.sweep_inside(n, rank), d, order) == pytest.approx(
+        _sweep_sparse(sparse.csr_matrix(A), d, v), rel=1e-12)
