@@ -195,9 +195,9 @@ def _structured_fields(pattern, n, sums, rec, skipped, spectral_max, bip_max, la
                                             "bound, so λ₂/2 is not a certified lower bound on h")
             if cb.upper_sweep is None:
                 skipped["cheeger_upper_sweep"] = ("the sweep cut needs a sparse form of the pattern, factors, a "
-                                                  "binning of its own (sparse-fixed), a band (or a band off its "
-                                                  f"hubs) of at most {SWEEP_BAND_MAX_VALUES:.0e} band-row values, "
-                                                  f"or n <= {SWEEP_BLOCKED_MAX_N} (an O(n²) pass)")
+                                                  "binning of its own (the Sparse Transformer presets), a band (or "
+                                                  f"a band off its hubs) of at most {SWEEP_BAND_MAX_VALUES:.0e} "
+                                                  f"band-row values, or n <= {SWEEP_BLOCKED_MAX_N} (an O(n²) pass)")
         except AttentionTransportError as exc:
             skipped.update(dict.fromkeys(spectral, str(exc)))
     skipped["cheeger_exact"] = f"n = {n} exceeds the enumeration limit {CHEEGER_EXACT_AUTO_N}"
