@@ -159,14 +159,23 @@ def test_sparse_fixed_from_its_structure(l, c, n, seed):
 def test_sparse_fixed_sweep_bins_every_entry_at_its_later_rank(l, c, n, seed):
     """The sweep's ``inside`` from the block triangles and two Fenwick passes over the summary links equals A's
     entries binned one by one at the later rank of their ends, and the sweep cut equals the sparse route's."""
+    check_sweep_inside(parse_pattern(f"sparse-fixed:l={l},c={c}"), n, np.random.default_rng(seed))
+
+
+def check_sweep_inside(P, n, rng, again=None):
+    """P's own ``sweep_inside`` against A's entries binned one by one at the later rank of their ends, for a random
+    order (and once more under ``again()``, a context that changes how it is computed), and the sweep cut it
+    gives against the sparse route's for a random vector."""
+    from contextlib import nullcontext
+
     from attention_transport.numerics.structured import _sweep_minimum, _sweep_order, _sweep_sparse
 
-    P = parse_pattern(f"sparse-fixed:l={l},c={c}")
     A = P.dense(n)
-    rng = np.random.default_rng(seed)
     rank = rng.permutation(n)
     expected = np.bincount(np.maximum(rank[:, None], rank[None, :]).ravel(), weights=A.ravel(), minlength=n)
-    np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
+    for context in (nullcontext(), again() if again else nullcontext()):
+        with context:
+            np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
     d = 0.5 * (1.0 + A.sum(axis=0))
     v = rng.standard_normal(n)
     order, rank = _sweep_order(d, v)

@@ -229,24 +229,17 @@ def test_sparse_strided_sweep_bins_every_entry_at_its_later_rank(l, n, seed):
     """The sweep's ``inside`` from the window offset by offset and the stride links by a Fenwick tree over (class,
     rank in the class), batches of positions compared directly, equals A's entries binned one by one; the sweep
     cut equals the sparse route's."""
-    import scipy.sparse as sparse
+    from contextlib import contextmanager
 
     from attention_transport.numerics.patterns import presets
-    from attention_transport.numerics.structured import _sweep_minimum, _sweep_order, _sweep_sparse
+    from test_longnet import check_sweep_inside
 
-    P = parse_pattern(f"sparse-strided:l={l}")
-    A = P.dense(n)
-    rng = np.random.default_rng(seed)
-    rank = rng.permutation(n)
-    expected = np.bincount(np.maximum(rank[:, None], rank[None, :]).ravel(), weights=A.ravel(), minlength=n)
-    np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
-    old, presets.SWEEP_POSITIONS = presets.SWEEP_POSITIONS, 1 + seed % 5  # batches of 1 to 5 positions
-    try:
-        np.testing.assert_allclose(P.sweep_inside(n, rank), expected, rtol=1e-12, atol=1e-14)
-    finally:
-        presets.SWEEP_POSITIONS = old
-    d = _degrees(P.sums(n))
-    v = rng.standard_normal(n)
-    order, rank = _sweep_order(d, v)
-    assert _sweep_minimum(P.sweep_inside(n, rank), d, order) == pytest.approx(
-        _sweep_sparse(sparse.csr_matrix(A), d, v), rel=1e-12)
+    @contextmanager
+    def small_batches():  # batches of 1 to 5 positions
+        old, presets.SWEEP_POSITIONS = presets.SWEEP_POSITIONS, 1 + seed % 5
+        try:
+            yield
+        finally:
+            presets.SWEEP_POSITIONS = old
+
+    check_sweep_inside(parse_pattern(f"sparse-strided:l={l}"), n, np.random.default_rng(seed), small_batches)
