@@ -536,6 +536,23 @@ class CausalSupportSums:
 SWEEP_POSITIONS = 16
 
 
+def _sweep_view(n, rank, inv, l):
+    """``(R, V, live)`` on the (⌈n/l⌉, l) view of the tokens: ranks (n past the end), ``1/Z`` (0 past the end) and
+    which cells hold a token, for the sweeps of the Sparse Transformer presets."""
+    q = -(-n // l)
+    R = np.full(q * l, n, dtype=np.int64)
+    R[:n] = rank
+    V = np.zeros(q * l)
+    V[:n] = inv
+    return R.reshape(q, l), V.reshape(q, l), (np.arange(q * l) < n).reshape(q, l)
+
+
+def _batch_starts(q, forward):
+    """The first rows of the batches of :data:`SWEEP_POSITIONS` rows of a (q, ·) view, in order or in reverse."""
+    starts = range(0, q, SWEEP_POSITIONS)
+    return starts if forward else starts[::-1]
+
+
 def _block_view(n, v, l, scale=None):
     """v (times ``scale`` along its rows) on the zero-padded (⌈n/l⌉, l, k) view of its rows: token i = b l + r
     at ``[b, r]``.  One fresh array."""
@@ -617,21 +634,13 @@ class SparseStrided(ToeplitzKernel):
         for t in range(min(l, n)):  # the window, the diagonal included
             inside += np.bincount(np.maximum(rank[t:], rank[:n - t]), weights=inv[t:], minlength=n)
         q = -(-n // l)
-        R = np.full(q * l, n, dtype=np.int64)
-        R[:n] = rank
-        R = R.reshape(q, l)  # R[b, r]: the rank of token b l + r (n past the end)
-        V = np.zeros(q * l)
-        V[:n] = inv
-        V = V.reshape(q, l)
-        live = (np.arange(q * l) < n).reshape(q, l)
+        R, V, live = _sweep_view(n, rank, inv, l)
         local = np.empty_like(R)  # rank within the class, the padding last
         local[np.argsort(R, axis=0, kind="stable"), np.arange(l)[None, :]] = np.arange(q)[:, None]
         key = local + np.arange(l)[None, :] * q  # one segment of the tree per class
         for forward in (True, False):
             tree, seen = Fenwick(q * l), np.zeros(l)  # seen: what each class's segment holds
-            starts = range(0, q, SWEEP_POSITIONS) if forward else range((q - 1) // SWEEP_POSITIONS * SWEEP_POSITIONS,
-                                                                        -1, -SWEEP_POSITIONS)
-            for b0 in starts:
+            for b0 in _batch_starts(q, forward):
                 b1 = min(q, b0 + SWEEP_POSITIONS)
                 Rb, Kb, Vb, Mb = R[b0:b1], key[b0:b1], V[b0:b1], live[b0:b1]
                 before = np.concatenate([[0.0], np.cumsum(seen)[:-1]])  # the segments of the classes before r
@@ -725,7 +734,8 @@ class SparseFixed(CausalSupportSums, MaskPattern):
         A block's own lower triangle (l(l + 1)/2 entries a block) is binned entry by entry.  A summary link (i, j),
         j a summary token of an earlier block, weighs ``1/Z_i``: binned at rank_i it counts the earlier blocks'
         summary tokens ranked below i (a Fenwick tree over ranks, blocks added in order); binned at rank_j it sums
-        ``1/Z_i`` over the later blocks' tokens ranked below j (a second tree, blocks added in reverse)."""
+        ``1/Z_i`` over the later blocks' tokens ranked below j (a second tree, blocks added in reverse).  Blocks go
+        in :data:`SWEEP_POSITIONS` at a time, the pairs inside a batch compared directly."""
         n = check_n(n)
         l, c = self.l, min(self.c, self.l)
         rank = np.asarray(rank, dtype=np.int64)
@@ -747,20 +757,28 @@ class SparseFixed(CausalSupportSums, MaskPattern):
                 m = e - a
                 rr, cc = np.tril_indices(m)
                 inside += np.bincount(np.maximum(rank[a + rr], rank[a + cc]), weights=inv[a + rr], minlength=n)
-        starts = np.arange(q) * l
-        tree = Fenwick(n)
-        for b in range(1, q):  # at rank_i: the summary tokens of blocks < b ranked below i
-            prev = np.arange(starts[b - 1] + l - c, starts[b - 1] + l)
-            tree.add(rank[prev[prev < n]], 1.0)
-            rows = np.arange(starts[b], min(n, starts[b] + l))
-            inside[rank[rows]] += inv[rows] * tree.below(rank[rows])  # ranks are distinct: no repeated index
-        tree = Fenwick(n)
-        for b in range(q - 2, -1, -1):  # at rank_j: 1/Z_i over the tokens of blocks > b ranked below j
-            rows = np.arange(starts[b + 1], min(n, starts[b + 1] + l))
-            tree.add(rank[rows], inv[rows])
-            summary = np.arange(starts[b] + l - c, starts[b] + l)
-            summary = summary[summary < n]
-            inside[rank[summary]] += tree.below(rank[summary])
+        R, V, live = _sweep_view(n, rank, inv, l)
+        SR, SL = R[:, l - c:], live[:, l - c:]  # the summary tokens
+        for forward in (True, False):
+            tree = Fenwick(n + 1)  # rank n: the padding, never added
+            for b0 in _batch_starts(q, forward):
+                b1 = min(q, b0 + SWEEP_POSITIONS)
+                pos = np.arange(b1 - b0)
+                if forward:  # at rank_i: the summary tokens of earlier blocks ranked below i
+                    earlier = (pos[None, :] < pos[:, None])[:, None, :, None]  # [a, ·, a', ·]: block a' before a
+                    below = (SR[b0:b1][None, None] < R[b0:b1][:, :, None, None]) & earlier & SL[b0:b1][None, None]
+                    got = tree.below(R[b0:b1].ravel()).reshape(R[b0:b1].shape) + below.sum(axis=(2, 3))
+                    Mb = live[b0:b1]
+                    inside[R[b0:b1][Mb]] += (V[b0:b1] * got)[Mb]
+                    tree.add(SR[b0:b1][SL[b0:b1]], 1.0)
+                else:  # at rank_j: 1/Z_i over the tokens of later blocks ranked below j
+                    later = (pos[None, :] > pos[:, None])[:, None, :, None]  # [a, ·, a', ·]: block a' after a
+                    below = (R[b0:b1][None, None] < SR[b0:b1][:, :, None, None]) & later & live[b0:b1][None, None]
+                    got = tree.below(SR[b0:b1].ravel()).reshape(SR[b0:b1].shape) + (below * V[b0:b1][None, None]).sum(
+                        axis=(2, 3))
+                    Mb = SL[b0:b1]
+                    inside[SR[b0:b1][Mb]] += got[Mb]
+                    tree.add(R[b0:b1][live[b0:b1]], V[b0:b1][live[b0:b1]])
         return inside
 
 

@@ -1,6 +1,7 @@
 """LongNet's structure (O(n · levels) counts, sums, products, G's norms and cuts) against its mask, the closed
 forms of the document and Sparse Transformer fixed masks (the latter's sweep too), and the exact split: a graph
 with a certified zero cut has φ = φ_bip = h = λ₂ = 0, and a claimed split that is not one is refused."""
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -159,7 +160,20 @@ def test_sparse_fixed_from_its_structure(l, c, n, seed):
 def test_sparse_fixed_sweep_bins_every_entry_at_its_later_rank(l, c, n, seed):
     """The sweep's ``inside`` from the block triangles and two Fenwick passes over the summary links equals A's
     entries binned one by one at the later rank of their ends, and the sweep cut equals the sparse route's."""
-    check_sweep_inside(parse_pattern(f"sparse-fixed:l={l},c={c}"), n, np.random.default_rng(seed))
+    check_sweep_inside(parse_pattern(f"sparse-fixed:l={l},c={c}"), n, np.random.default_rng(seed),
+                       lambda: batches_of(1 + seed % 5))
+
+
+@contextmanager
+def batches_of(k):
+    """The Sparse Transformer presets' sweeps with k positions (blocks) a batch."""
+    from attention_transport.numerics.patterns import presets
+
+    old, presets.SWEEP_POSITIONS = presets.SWEEP_POSITIONS, k
+    try:
+        yield
+    finally:
+        presets.SWEEP_POSITIONS = old
 
 
 def check_sweep_inside(P, n, rng, again=None):

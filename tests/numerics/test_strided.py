@@ -229,17 +229,7 @@ def test_sparse_strided_sweep_bins_every_entry_at_its_later_rank(l, n, seed):
     """The sweep's ``inside`` from the window offset by offset and the stride links by a Fenwick tree over (class,
     rank in the class), batches of positions compared directly, equals A's entries binned one by one; the sweep
     cut equals the sparse route's."""
-    from contextlib import contextmanager
+    from test_longnet import batches_of, check_sweep_inside
 
-    from attention_transport.numerics.patterns import presets
-    from test_longnet import check_sweep_inside
-
-    @contextmanager
-    def small_batches():  # batches of 1 to 5 positions
-        old, presets.SWEEP_POSITIONS = presets.SWEEP_POSITIONS, 1 + seed % 5
-        try:
-            yield
-        finally:
-            presets.SWEEP_POSITIONS = old
-
-    check_sweep_inside(parse_pattern(f"sparse-strided:l={l}"), n, np.random.default_rng(seed), small_batches)
+    check_sweep_inside(parse_pattern(f"sparse-strided:l={l}"), n, np.random.default_rng(seed),
+                       lambda: batches_of(1 + seed % 5))
