@@ -42,6 +42,7 @@ from attention_transport.errors import AttentionTransportError
 
 __all__ = [
     "strided_pencil",
+    "StridedPencil",
     "StridedSolver",
     "strided_fiedler",
     "STRIDED_MAX_ROWS",
