@@ -308,7 +308,9 @@ def _secant(a, b):
     """L's second eigenvalue as S(σ) taken linear through the shifts ``a.σ < b.σ`` — inside them or beyond — and
     the trailing part of its null vector: the pencil ``(S_a, S_a − S_b)`` (positive definite: S decreases) has
     its roots ``t`` in L's order, ``σ = a.σ + t (b.σ − a.σ)``; the second is λ₂'s.  ``(None, None)`` when the
-    pencil is not numerically definite."""
+    pencil is not numerically definite, or too small to hold λ₂'s root (one trailing unknown: l = 1)."""
+    if a.S.shape[0] < 2:
+        return None, None
     N = a.S - b.S
     try:
         t, V = linalg.eigh(a.S, 0.5 * (N + N.T))

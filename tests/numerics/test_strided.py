@@ -11,6 +11,8 @@ from attention_transport.numerics.patterns import parse_pattern
 from attention_transport.numerics.patterns.base import StridedGraph
 from attention_transport.numerics.structured import _degrees, _pattern_laplacian, pattern_fiedler
 
+from test_longnet import batches_of, check_sweep_inside
+
 
 def dense_symmetrised(n, l, w, near, far):
     """W of a :class:`StridedGraph` by its definition: the band from ``near``, every link of one residue class at
@@ -229,7 +231,14 @@ def test_sparse_strided_sweep_bins_every_entry_at_its_later_rank(l, n, seed):
     """The sweep's ``inside`` from the window offset by offset and the stride links by a Fenwick tree over (class,
     rank in the class), batches of positions compared directly, equals A's entries binned one by one; the sweep
     cut equals the sparse route's."""
-    from test_longnet import batches_of, check_sweep_inside
 
     check_sweep_inside(parse_pattern(f"sparse-strided:l={l}"), n, np.random.default_rng(seed),
                        lambda: batches_of(1 + seed % 5))
+
+
+def test_a_secant_with_one_trailing_unknown_gives_no_estimate():
+    """With h = 1 (l = 1) the pencil has a single root, λ₁'s: no estimate of λ₂, so the shifts halve instead of
+    reading a root that is not there."""
+    one = strided._Factored(0.1, None, None, None, np.array([[-1.0]]), 1)
+    two = strided._Factored(0.2, None, None, None, np.array([[-2.0]]), 2)
+    assert strided._secant(one, two) == (None, None)
