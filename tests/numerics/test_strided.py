@@ -231,7 +231,6 @@ def test_sparse_strided_sweep_bins_every_entry_at_its_later_rank(l, n, seed):
     """The sweep's ``inside`` from the window offset by offset and the stride links by a Fenwick tree over (class,
     rank in the class), batches of positions compared directly, equals A's entries binned one by one; the sweep
     cut equals the sparse route's."""
-
     check_sweep_inside(parse_pattern(f"sparse-strided:l={l}"), n, np.random.default_rng(seed),
                        lambda: batches_of(1 + seed % 5))
 
