@@ -65,6 +65,7 @@ from attention_transport.numerics.landscapes import (
     prefix_landscape_from_sums,
 )
 from attention_transport.numerics.strided import strided_fiedler, strided_route_fits
+from attention_transport.numerics.twogrid import two_grid_fiedler
 
 __all__ = [
     "pattern_prefix_landscape",
@@ -591,6 +592,29 @@ def _hub_band_solver(pattern, n, d, h, w, apply_l):
                                  np.arange(h), np.arange(h, n))
 
 
+def _two_grid_band(pattern, n, hub=None, band=None):
+    """``(h, w)`` when λ₂ should be taken by the two-grid route of :mod:`~.twogrid`: a band of width w off its
+    first h ≤ :data:`HUB_COARSE_MAX` tokens, wider than a banded factor takes (:data:`CHOLESKY_BAND_MAX_W`) and
+    at least 8 bandwidths long; else None.  ``hub`` and ``band``: the pattern's own, when already taken."""
+    hub = pattern.hub_band(n) if hub is None else hub
+    if hub is None:
+        band = pattern.bandwidth(n) if band is None else band
+        hub = None if band is None or pattern.structure(n) != "structural" else (0, band)
+    if hub is None:
+        return None
+    h, w = int(hub[0]), int(hub[1])
+    return (h, w) if h <= HUB_COARSE_MAX and w > CHOLESKY_BAND_MAX_W and n - h >= 8 * w else None
+
+
+def _two_grid(apply_l, d, v1, h, w, tol, through):
+    """The :class:`FiedlerPair` of :func:`~.twogrid.two_grid_fiedler` (converged when its residual is within
+    10 tol) and its vector, a start for LOBPCG when it is not."""
+    u, lam, res, steps, what = two_grid_fiedler(apply_l, d, v1, h, w, tol)
+    fp = FiedlerPair(lambda2=max(lam, 0.0), vector=u, residual=res, converged=res <= 10 * tol, iterations=steps,
+                     method=f"{what}, through {through}; a Rayleigh–Ritz value: an upper bound on λ₂")
+    return fp, u
+
+
 def _coarse_block_preconditioner(apply_l, n, d, w):
     """A two-level preconditioner for L of a band of width w: ``M r = r + Z L_c^{-1} Zᵀ r`` on the complement of the
     null vector, with Z the unit ``D^{1/2}``-weighted indicators of blocks of ``B ≥ w`` consecutive tokens and
@@ -1060,6 +1084,13 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
             if fp is not None:
                 return fp
             method = "LOBPCG on the sparse Laplacian (the hub inertia count did not settle)"
+        elif wide and (grid := _two_grid_band(pattern, n)) is not None:
+            # a band (or a band off a few hubs) too wide for a banded factor, whose sparse LU would fill it in
+            fp, start = _two_grid(apply_l, d, v1, *grid, tol, "the sparse Laplacian")
+            if fp.converged:
+                return fp
+            starts = start[:, None]
+            method = f"LOBPCG on the sparse Laplacian, from {fp.method} (residual {fp.residual:.1e})"
         else:
             precond, shift_invert, what = _sparse_preconditioner(L, A, n, band)
             method = "LOBPCG on the sparse Laplacian" + (f", preconditioned by {what}" if what else
@@ -1079,10 +1110,20 @@ def pattern_fiedler(pattern, n, sums=None, *, tol=LOBPCG_TOL, maxiter=None):
                 return fp
             method += " (no shift below the coarse bound certified λ₂ on the hub-band route)"
         band = pattern.bandwidth(n)
+        grid = _two_grid_band(pattern, n, hub, band)
+        if grid is not None:
+            fp, start = _two_grid(apply_l, d, v1, *grid, tol, "the pattern's products")
+            if fp.converged:
+                return fp
+            method += f", from {fp.method} (residual {fp.residual:.1e})"
         if pattern.structure(n) == "structural" and band is not None and 8 * band <= n:
             # a band with no sparse form (wider than a banded factor fits, or too many entries): two levels
             precond, starts, what = _coarse_block_preconditioner(apply_l, n, d, band)
             method += f", preconditioned by {what}"
+            if grid is not None:
+                starts[:, 0] = start
+        elif grid is not None:
+            starts = start[:, None]
         elif pattern.structure(n) in ("blocked", "dense-matrix") and n > CHOLESKY_BAND_MAX_W:
             # no structure of its own: precondition with the Laplacian of the largest entries
             As, tau, dropped = _sparsified(pattern, n, min(SPARSIFY_MAX_NNZ, SPARSIFY_PER_ROW * n))
