@@ -33,7 +33,8 @@ SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "lo
          "bigbird:b=8,g=1,r=1", "bigbird", "repeat(window:w=16, 3)", "stack(repeat(window:w=16, 5), uniform-causal)",
          "stack(sink-window:s=4,w=16, window:w=16)", "repeat(sink-window:s=4,w=16, 2)",
          "stack(longformer:w=32,g=2, window:w=16)", "stack(window:w=16, longformer:w=32,g=2)",
-         "stack(bigbird, window:w=16)", "stack(window:w=16, bigbird)", "sparse-strided:l=128"]
+         "stack(bigbird, window:w=16)", "stack(window:w=16, bigbird)", "sparse-strided:l=128", "streaming-llm",
+         "mistral"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
 

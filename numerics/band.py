@@ -35,7 +35,7 @@ from attention_transport.numerics.landscapes import BipartiteMinimum, _gamma, _s
 
 __all__ = ["band_search_width", "banded_bipartite_minimum", "BAND_CELLS", "hub_banded_bipartite_minimum",
            "hub_cut_lower_bound", "HUB_BAND_MAX_HUBS", "STRIP_TILES", "STRIP_PRUNE_MIN_CELLS", "STRIP_LATTICE_MAX",
-           "strip_declined"]
+           "strip_declined", "translate_range", "TRANSLATES_MIN"]
 
 #: cells (δ, a) per chunk of the strip scan: chunks of BAND_CELLS / (2K + 1) cut points
 BAND_CELLS = 1 << 21
@@ -85,20 +85,28 @@ def _prunes(n, K, w):
     return (2 * K + 1) * (n + 1) > STRIP_PRUNE_MIN_CELLS and K >= 2 * w
 
 
-def strip_declined(n, K, w, max_cells, tile=None):
+def strip_declined(n, K, w, max_cells, tile=None, translates=None):
     """Why the strip ``|b − a| ≤ K`` at bandwidth w is beyond the scan's limits, or None when it is within them.
 
     A strip of at most ``max_cells`` cells can always be scanned whole.  A wider one must be pruned by tiles
     (:data:`STRIP_TILES`), and then its lattice pass must read at most :data:`STRIP_LATTICE_MAX` band-row values;
-    the cells its tiles leave are held to ``max_cells`` by :func:`banded_bipartite_minimum` itself.
+    the cells its tiles leave are held to ``max_cells`` by :func:`banded_bipartite_minimum` itself.  With
+    ``translates`` (the rows ``i0 … i1 − 1``), the key cuts of :func:`translate_range` are not scanned.
     """
-    cells = (2 * K + 1) * (n + 1)
+    span = n + 1
+    rng = None if translates is None else translate_range(n, K, w, *translates)
+    if rng is not None:
+        span -= rng[1] - rng[0] + 1
+    cells = (2 * K + 1) * span
     if cells <= max_cells:  # a whole scan fits, whatever the tiles decide
         return None
-    pruned = _prunes(n, K, w) if tile is None else bool(np.any(tile))
+    if tile is not None:
+        pruned = bool(np.any(tile))
+    else:
+        pruned = cells > STRIP_PRUNE_MIN_CELLS if rng is not None else _prunes(n, K, w)
     if not pruned:
         return f"the strip |b − a| ≤ {K} (bandwidth {w}) holds {cells:.2e} cells, which exceeds {max_cells:.0e}"
-    values = n * (2 * w - 1)
+    values = min(n, span + 2 * w) * (2 * w - 1)
     return None if values <= STRIP_LATTICE_MAX else (
         f"the tiles of the strip |b − a| ≤ {K} would read {values:.2e} band-row values (bandwidth {w}), which "
         f"exceeds {STRIP_LATTICE_MAX:.0e}")
@@ -259,14 +267,15 @@ def _runs(a0, a1, live):
     return [tuple(x) for x in runs]
 
 
-def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate=True):
+def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate=True, runs=None, top=np.inf):
     """The key-cut runs left after the tiles of each side in ``tiles`` (coarse to fine), and the largest
     ``|b − a|`` of a tile left.  Each finer lattice is laid over the runs the coarser one left, out to the
     largest ``|b − a|`` it left (every cell beyond lies in a tile already excluded), and each bound is compared
     with the best lattice cell of every level.  A landscape flat enough that a lattice leaves more than half of
     its key cuts is not refined further: the next lattice would cost more than it saves.  With ``gate``, band rows
     dearer than :data:`STRIP_ROWS_COST_RATIO` cumulative sums are declined first
-    (:class:`~attention_transport.errors.WontFit`)."""
+    (:class:`~attention_transport.errors.WontFit`).  ``runs``: the key-cut runs to start from (default every key
+    cut from ``first`` on); ``top``: a value some cell attains (bounds above it exclude their tiles)."""
     from attention_transport.errors import WontFit
 
     ratio = _band_rows_ratio(n, band_rows, w) if gate else 0.0
@@ -275,8 +284,8 @@ def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate
                       f"{ratio:.1f} cumulative sums of the same block (more than {STRIP_ROWS_COST_RATIO:g})")
     g = 3 * _gamma(n + 4 * w + 8)
     E = g * float(R[-1] + C[-1] + (0.0 if extra is None else extra[0][0] + extra[1][0]))
-    runs, top, reach = [(first, n + 1)], np.inf, K
-    left = 2 * (n + 1 - first)  # the first lattice covers every key cut
+    runs, reach = [(first, n + 1)] if runs is None else list(runs), K
+    left = 2 * sum(e - s for s, e in runs)  # the first lattice covers every key cut it is given
     for T in tiles:
         if sum(e - s for s, e in runs) > left / 2:  # the last lattice left more than half of what it was given
             break
@@ -302,8 +311,83 @@ def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate
     return runs, reach
 
 
+#: the translates' key cuts are left out of the scan when they number at least this many
+TRANSLATES_MIN = 64
+
+
+def translate_range(n, K, w, i0, i1, least=TRANSLATES_MIN):
+    """The key cuts ``[A0, A1]`` whose cells ``(a, a + δ)``, ``|δ| ≤ K`` (K ≥ 1), read only the band rows
+    ``i0 … i1 − 1``: the rows ``a + min(δ, 0) − w + 1 … a + max(δ, 0) + w − 2`` (claim C5t), so
+    ``A0 = i0 + w − 1 + K`` and ``A1 = i1 − w + 1 − K``; None when that leaves fewer than ``least``
+    (:data:`TRANSLATES_MIN`)."""
+    A0, A1 = i0 + w - 1 + K, min(i1 - w + 1 - K, n)
+    return (A0, A1) if K >= 1 and A1 - A0 + 1 >= max(1, least) else None
+
+
+#: the arrays a translate range rests on may vary this much (relative) over it: rounding of closed forms only
+TRANSLATES_RTOL = 1e-12
+
+
+def constant_over(x, lo, hi):
+    """Whether ``x[lo:hi]`` is constant up to :data:`TRANSLATES_RTOL` (relative to its largest magnitude)."""
+    seg = np.asarray(x)[max(lo, 0):hi]
+    return seg.size == 0 or float(np.ptp(seg)) <= TRANSLATES_RTOL * max(float(np.abs(seg).max()), 1e-300)
+
+
+def _interior(n, K, w, first, i0, i1, r, c, band_rows, least):
+    """:func:`translate_range` when the arrays the cells there rest on are constant over it — the row sums of the
+    rows they read, the column sums of their key cuts — and a few band rows across ``i0 … i1 − 1`` agree (a check
+    of the pattern's declaration, not a proof of it); else None."""
+    i0 = max(i0, first)
+    rng = translate_range(n, K, w, i0, i1, least)
+    if rng is None:
+        return None
+    A0, A1 = rng
+    if not (constant_over(r, A0 - K, A1 + K + 1) and constant_over(c, A0, A1 + 1)):
+        return None
+    ref = band_rows(i0, i0 + 1)[0]
+    for i in sorted({i0 + 1, (i0 + i1) // 2, i1 - 1}):
+        row = band_rows(i, i + 1)[0]
+        if float(np.abs(row - ref).max()) > TRANSLATES_RTOL * max(float(np.abs(ref).max()), 1e-300):
+            return None
+    return rng
+
+
+def _interior_minimum(cband, A0, A1, K, R, C, Rs, Cs, extra):
+    """``(φ, a, b)`` of the smallest cell ``(a, a + δ)`` with ``A0 ≤ a ≤ A1``, ``|δ| ≤ K``, when the band's cut along
+    each diagonal is ``cband[δ + K]`` there and every other term (hub terms, volumes) is affine in a: the cut is
+    then affine in a along a diagonal and ``min(vol, comp)`` affine on each side of the balance cut, so φ is
+    monotone on each side (a ratio of affine functions) and its minimum lies at A0, A1 or beside the balance cut
+    (claim C5t).  The balance cut is located from the affine volumes; the two cells on each side of it are
+    evaluated."""
+    deltas = np.arange(-K, K + 1)
+    n = R.size - 1
+    row, col = np.clip(A0 + deltas, 0, n - 1), min(A0, n - 1)  # one step's row and column: constant over the range
+    slope = (R[row + 1] - R[row]) + (C[col + 1] - C[col])  # vol gains it, comp loses it
+    gap = (Rs[A0 + deltas] + Cs[A0]) - (R[A0 + deltas] + C[A0])  # comp − vol at A0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(slope > 0, np.ceil(gap / (2 * np.where(slope > 0, slope, 1.0))), 0.0)
+    balance = A0 + np.clip(steps, -2, A1 - A0 + 2).astype(np.int64)
+    cand = np.stack([np.full(deltas.size, A0), np.full(deltas.size, A1)]
+                    + [balance + k for k in (-2, -1, 0, 1)], axis=1)
+    cand = np.clip(cand, A0, A1)
+    b = cand + deltas[:, None]
+    ok = (b >= 0) & (b <= n)
+    bc = np.clip(b, 0, n)
+    cut = cband[:, None] + (0.0 if extra is None else extra[0][bc] + extra[1][cand])
+    denom = np.minimum(R[bc] + C[cand], Rs[bc] + Cs[cand])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(ok & (denom > 0), cut / np.where(denom > 0, denom, 1.0), np.inf)
+    low = float(phi.min())
+    if not np.isfinite(low):
+        return (np.inf, -1, -1)
+    qs, ks = np.nonzero(phi == low)
+    k = int(np.lexsort((cand[qs, ks], b[qs, ks]))[0])
+    return (max(low, 0.0), int(cand[qs[k], ks[k]]), int(b[qs[k], ks[k]]))
+
+
 def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None, extra=None, first=0, beta=None,
-                             tile=None, max_cells=None):
+                             tile=None, max_cells=None, translates=None, translates_min=TRANSLATES_MIN):
     """``φ_bip`` and ``(a*, b*)`` of a matrix of bandwidth w, from the strip of C5b.
 
     Parameters
@@ -334,6 +418,13 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         Default :data:`STRIP_TILES` for strips of more than :data:`STRIP_PRUNE_MIN_CELLS` cells, else 0.
     max_cells : int, optional
         Most cells to scan after pruning; more raise :class:`~attention_transport.errors.WontFit`.
+    translates : tuple of two ints, optional
+        ``(i0, i1)`` when the band rows ``i0 … i1 − 1`` are translates of one another and the hub terms
+        ``Sb``, ``Ha`` are affine in b and a over them (:func:`translate_range`): the key cuts a whose cells read
+        only those rows are not scanned; each diagonal's minimum over them lies at an end of the range or at its
+        balance cut (claim C5t), so four cells per diagonal stand for them.
+    translates_min : int
+        Fewest such key cuts worth leaving out (default :data:`TRANSLATES_MIN`; 1 in the claim's checks).
 
     Returns
     -------
@@ -352,19 +443,33 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         K = band_search_width(w, phi_hat, float(r.min()), float(R[-1] + C[-1]))
     K = min(K, n)
     rel = 3 * _gamma(n + 2 * K + 2 * w + 8)  # cut: ≤ 2K + 2w nonnegative terms; volumes: ≤ n + 1
-    if tile is None:
-        tiles = STRIP_TILES if _prunes(n, K, w) else ()
-    else:
+    rowsum = r if beta is None else beta
+    cols_all = np.clip(w - 1 - np.arange(-K, K + 1), 0, 2 * w - 1)
+    runs, method, K_scan, best = [(first, n + 1)], "every cell of the strip scanned", K, (np.inf, -1, -1)
+    middle = None if translates is None else _interior(n, K, w, first, *translates, r, c, band_rows, translates_min)
+    if translates is not None and middle is None and (why := strip_declined(n, K, w, max_cells or np.inf, tile)):
+        raise WontFit(f"the rows {translates[0]}…{translates[1] - 1} did not check out as translates, and {why}")
+    if middle is not None:  # the translates' cells: four per diagonal (C5t), the rest of the strip scanned
+        A0, A1 = middle
+        cband = _band_cuts(A0, A0 + 1, n, K, w, band_rows, cols_all, rowsum)[:, 0]
+        best = _interior_minimum(cband, A0, A1, K, R, C, Rs, Cs, extra)
+        runs = [(first, A0), (A1 + 1, n + 1)]
+    if tile is not None:
         tiles = tuple(int(t) for t in np.atleast_1d(tile) if t)
+    elif middle is not None:  # the lattice reads only the rows near the key cuts left: as the scan would
+        tiles = STRIP_TILES if (2 * K + 1) * sum(e - s for s, e in runs) > STRIP_PRUNE_MIN_CELLS else ()
+    else:
+        tiles = STRIP_TILES if _prunes(n, K, w) else ()
     tiles = tuple(t for t in tiles if t <= 2 * K)
-    runs, method, K_scan = [(0, n + 1)], "every cell of the strip scanned", K
+    cells = (2 * K + 1) * sum(e - s for s, e in runs)
     if tiles:
-        Bc = np.concatenate([[0.0], np.cumsum(r if beta is None else beta)])
+        Bc = np.concatenate([[0.0], np.cumsum(rowsum)])
         try:
             runs, reach = _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles,
-                                       gate=tile is None)
+                                       gate=tile is None and middle is None, runs=runs,
+                                       top=best[0] * (1 + rel) * (1 + 1e-9))
         except WontFit as exc:  # band rows too dear for the lattice: the whole strip, where it fits
-            if max_cells is not None and (2 * K + 1) * (n + 1) > max_cells:
+            if max_cells is not None and cells > max_cells:
                 raise
             tiles, method = (), f"every cell of the strip scanned ({exc})"
     if tiles:
@@ -373,6 +478,9 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         share = (2 * K_scan + 1) * sum(e - s for s, e in runs) / ((2 * K + 1) * (n + 1))
         method = (f"the strip's tiles of cuts ({' then '.join(f'{t} × {t}' for t in tiles)}) bounded by their "
                   f"corners, {100 * share:.2g}% of its cells scanned")
+    if middle is not None:
+        method += (f"; the key cuts {A0}…{A1} read only rows that are translates of one another, so each diagonal's "
+                   f"minimum there lies at an end or at the balance cut (C5t): 4 cells per diagonal")
     scanned = (2 * K_scan + 1) * sum(e - s for s, e in runs)
     if max_cells is not None and scanned > max_cells:
         raise WontFit(f"the tiles of the strip |b − a| ≤ {K} leave {scanned:.2e} cells to scan, which exceeds "
@@ -380,12 +488,12 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
     deltas = np.arange(-K_scan, K_scan + 1)
     # U_i(m) and P_i(m) read column k(m) = clip(w − 1 − m, 0, 2w − 1) of the row's suffix / prefix sums
     cols = np.clip(w - 1 - deltas, 0, 2 * w - 1)
-    chunk = chunk or max(256, 2 * K_scan, BAND_CELLS // (2 * K_scan + 1))  # the halo of 2K rows costs at most half
-    best = (np.inf, -1, -1)
+    # the halo of 2 min(K, w) band rows costs at most half
+    chunk = chunk or max(256, 2 * min(K_scan, w), BAND_CELLS // (2 * K_scan + 1))
     for s, e in runs:
         for a0 in range(s, e, chunk):
             cand = _scan_strip(a0, min(e, a0 + chunk), n, K_scan, w, band_rows, cols, deltas, R, C, Rs, Cs, extra,
-                               first)
+                               first, rowsum)
             if cand[0] < best[0] or (cand[0] == best[0] and (cand[2], cand[1]) < (best[2], best[1])):
                 best = cand
     if not np.isfinite(best[0]):
@@ -394,10 +502,13 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
     return BipartiteMinimum(phi=phi, a_star=a_star, b_star=b_star, n=n, rel_error=rel, method=method), K
 
 
-def _scan_strip(a0, a1, n, K, w, band_rows, cols, deltas, R, C, Rs, Cs, extra, first):
-    """``(φ, a, b)`` of the smallest cell with ``a0 ≤ a < a1`` and ``|b − a| ≤ K``, every cut summed exactly."""
+def _band_cuts(a0, a1, n, K, w, band_rows, cols, rowsum):
+    """``cut[q, a − a0]``: the band's cut at ``(a, a + δ_q)``, ``δ_q = q − K``, for ``a0 ≤ a < a1``, every cut a sum of
+    nonnegative terms.  Only the rows within w of the key cuts are read as band rows; a row farther from the key
+    cut lies on one side of it, so it adds its whole sum (``rowsum``, the band rows' sums) or nothing."""
     width = 2 * w - 1
-    lo, hi = a0 - K, a1 + K  # rows a + m for a in [a0, a1), |m| ≤ K
+    near = min(K, w)  # rows a + m, |m| ≤ near, are read; beyond, m ≥ w − 1 or m ≤ −w: a whole row or nothing
+    lo, hi = a0 - near, a1 + near
     D = np.zeros((hi - lo, width))
     r0, r1 = max(lo, 0), min(hi, n)
     if r1 > r0:
@@ -407,20 +518,44 @@ def _scan_strip(a0, a1, n, K, w, band_rows, cols, deltas, R, C, Rs, Cs, extra, f
     np.cumsum(D.T, axis=0, out=preT[1:])
     sufT = np.zeros((width + 1, D.shape[0]))
     sufT[:width] = np.cumsum(D.T[::-1], axis=0)[::-1]
+    del D
     span = a1 - a0
-    a = np.arange(a0, a1)
+    sums = np.zeros(span + 2 * K)  # rowsum at the rows a0 − K … a1 + K − 1, 0 outside the matrix
+    s0, s1 = max(a0 - K, 0), min(a1 + K, n)
+    if s1 > s0:
+        sums[s0 - (a0 - K): s1 - (a0 - K)] = rowsum[s0:s1]
+
+    def whole(q):  # the sums of the rows a + δ_q, a in [a0, a1)
+        return sums[q: q + span]
+
     # T2[q] = Σ_{m ≥ δ_q} P_{a+m}(m): P vanishes for m ≥ w − 1 ≤ K, so summed from δ = K down;
     # T1[q] = Σ_{m < δ_q} U_{a+m}(m): U vanishes for m ≤ −w and −K ≤ −(w − 1), so summed from δ = −K up
     T2 = np.empty((2 * K + 1, span))
     run = np.zeros(span)
     for q in range(2 * K, -1, -1):
-        run += preT[cols[q], q: q + span]  # the rows a + δ_q, δ_q = q − K
+        delta = q - K
+        if abs(delta) <= near:
+            run += preT[cols[q], delta + near: delta + near + span]  # the rows a + δ_q
+        elif delta < 0:  # P_{a+δ}(δ) for δ ≤ −w: the whole row lies left of a
+            run += whole(q)
         T2[q] = run
     cut = T2
     run = np.zeros(span)
     for q in range(1, 2 * K + 1):
-        run += sufT[cols[q - 1], q - 1: q - 1 + span]
+        delta = q - 1 - K
+        if abs(delta) <= near:
+            run += sufT[cols[q - 1], delta + near: delta + near + span]
+        elif delta > 0:  # U_{a+δ}(δ) for δ ≥ w: the whole row lies right of a
+            run += whole(q - 1)
         cut[q] += run
+    return cut
+
+
+def _scan_strip(a0, a1, n, K, w, band_rows, cols, deltas, R, C, Rs, Cs, extra, first, rowsum):
+    """``(φ, a, b)`` of the smallest cell with ``a0 ≤ a < a1`` and ``|b − a| ≤ K``, every cut summed exactly."""
+    span = a1 - a0
+    a = np.arange(a0, a1)
+    cut = _band_cuts(a0, a1, n, K, w, band_rows, cols, rowsum)
     # volumes from padded prefix and suffix sums: b = a + δ_q reads R[a0 + q − K : …], again a slice
     pad = np.full(K, np.nan)
     Rp, Rsp = np.concatenate([pad, R, pad]), np.concatenate([pad, Rs, pad])
@@ -513,7 +648,7 @@ def hub_cut_lower_bound(a, b, Sb, Bc, w):
 
 
 def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_rows, *, max_cells=None, K0=None,
-                                 rows=None, tile=None):
+                                 rows=None, tile=None, translates=None, translates_min=TRANSLATES_MIN):
     """``φ_bip`` and ``(a*, b*)`` of a matrix that is a band of width w once its first h tokens (the hubs:
     attention sinks, global tokens) are taken out: claim C5h of docs/theory.md.
 
@@ -548,6 +683,10 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         past that edge only (every far cell with a and b past it adds only those rows).
     tile : int or sequence of int, optional
         Sides of the tiles that prune the strip (:func:`banded_bipartite_minimum`; 0: scan every cell).
+    translates : tuple of two ints, optional
+        ``(i0, i1)``: the rows ``i0 … i1 − 1`` are translates of one another off the hubs, with the same hub
+        entries, and the hub rows are constant on their columns (``Pattern.translates``); their key cuts are then
+        not scanned (C5t), when each row's hub mass and the hub rows' column sums are indeed constant there.
 
     Raises
     ------
@@ -561,7 +700,7 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     if max_cells is None:
         max_cells = 500_000_000
     K = max(2 * w + 32 if K0 is None else K0, w)
-    why = strip_declined(n, K, w, max_cells, tile)
+    why = strip_declined(n, K, w, max_cells, tile, translates)
     if why:  # before any product: the first strip alone is too large
         raise WontFit(f"the hub strip: {why}")
     R = np.concatenate([[0.0], np.cumsum(r)])
@@ -575,6 +714,10 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     Sb = _suffix(sigma)  # Sb[b] = Σ_{i ≥ b} σ_i
     hub_rows = np.asarray(hub_rows, dtype=np.float64).reshape(h, n)
     Ha = _suffix(hub_rows.sum(axis=0))  # Ha[a] = Σ_{i < h} Σ_{j ≥ a} A_ij
+    if translates is not None:  # the hub terms must be affine over the translates: Sb in b, Ha in a
+        i0, i1 = translates
+        if not (constant_over(sigma, i0, i1) and constant_over(hub_rows.sum(axis=0), i0, i1)):
+            translates = None
     g = 3 * _gamma(n * (h + 1) + 8 * n)
     edge = _edge_cells(r, c, h, matvec, rmatvec, hub_rows) if h else (np.inf, -1, -1)
     Bc = np.concatenate([[0.0], np.cumsum(beta)])  # Bc[k] = Σ_{i<k} β_i
@@ -588,11 +731,12 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     rho = ratio(e)
     while True:
         bs = np.arange(e, n + 1)
-        why = strip_declined(n, K, w, max_cells, tile)
+        why = strip_declined(n, K, w, max_cells, tile, translates)
         if why:
             raise WontFit(f"the hub strip: {why}")
         bm, K = banded_bipartite_minimum(r, c, band_rows, w, None, K=K, extra=(Sb, Ha), first=h, beta=beta, tile=tile,
-                                         max_cells=max_cells)
+                                         max_cells=max_cells, translates=translates,
+                                         translates_min=translates_min)
         best = _better(edge, (bm.phi, bm.a_star, bm.b_star))
         rel = 3 * _gamma(n * (h + 1) + 2 * K + 2 * w + 8)
         top = best[0] * (1 + rel) * (1 + 1e-9)
@@ -631,7 +775,7 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         if far and not rho > top:
             raise WontFit(f"the hub strip cannot exclude the far cells: a row's least mass off the hubs over a "
                           f"column's largest sum, {rho:.3g}, is not above the strip's minimum {best[0]:.6g}")
-        why = strip_declined(n, 2 * K, w, max_cells, tile)
+        why = strip_declined(n, 2 * K, w, max_cells, tile, translates)
         if why or 2 * K >= n:
             raise WontFit(f"the hub strip |b − a| ≤ {K} does not yet exclude every far cell, and doubling it "
                           f"exceeds its limits{': ' + why if why else ''}")

@@ -99,8 +99,9 @@ def _degrees(sums):
 
 #: Largest strip (cells (a, b) with |b − a| ≤ K) the band search of C5b scans: about half a minute on 2 cores
 BAND_MAX_CELLS = 500_000_000
-#: ... and at most this much memory for a chunk's band sums (rows a ± K, 2w − 1 offsets each)
-BAND_MAX_BYTES = 1 << 30
+#: ... and at most this much memory for a chunk's band sums (rows a ± min(K, w), 2w − 1 offsets each: Mistral's
+#: w = 4096 needs 1.7 GB)
+BAND_MAX_BYTES = 2 << 30
 
 #: The nested-grid search of φ_bip past the scan limit runs for patterns whose products cost at most this many
 #: cumulative sums of the same block (library kernels, BigBird, document masks: 1–2; Longformer, deep stacks and
@@ -148,6 +149,17 @@ def exact_split(landscape):
     return t if landscape.cut[t - 1] == 0 and landscape.cut_error[t - 1] == 0 else None
 
 
+def _hub_translates(pattern, n, h):
+    """The pattern's translated rows ``(i0, i1)`` when it declares them with the same h hubs; else None."""
+    found = pattern.translates(n)
+    return found[1:] if found is not None and found[0] == h else None
+
+
+def _strip_bytes(K, w):
+    """Memory of the strip scan's chunk: the band rows within w of 256 key cuts, their prefix and suffix sums."""
+    return (2 * min(K, w) + 256) * (2 * w - 1) * 24
+
+
 def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max=None):
     """``φ_bip`` and ``(a*, b*)`` of ``pattern`` at n, exactly.
 
@@ -184,12 +196,14 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
         bound = landscape.capacity * (1 + landscape.capacity_rel_error)  # ≥ the true prefix capacity
         if np.isfinite(bound):
             K = band_search_width(w, bound, float(sums.r.min()), landscape.total_volume)
-            memory = (2 * K + 256) * (2 * w - 1) * 24  # band sums of a chunk's rows
-            declined = strip_declined(n, K, w, BAND_MAX_CELLS)
+            memory = _strip_bytes(K, w)
+            found = pattern.translates(n)
+            translates = found[1:] if found is not None and found[0] == 0 else None
+            declined = strip_declined(n, K, w, BAND_MAX_CELLS, translates=translates)
             if 8 * (2 * K + 2 * w) <= n and not declined and memory <= BAND_MAX_BYTES:
                 try:
                     bm, K = banded_bipartite_minimum(sums.r, sums.c, lambda i0, i1: pattern.band_rows(n, i0, i1, w),
-                                                     w, bound, max_cells=BAND_MAX_CELLS)
+                                                     w, bound, max_cells=BAND_MAX_CELLS, translates=translates)
                     return replace(bm, method=f"band search: |b − a| ≤ {K} holds the minimum (C5b, bandwidth {w}; "
                                               f"{bm.method})")
                 except WontFit as exc:
@@ -200,12 +214,13 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
     hub = pattern.hub_band(n)  # reached when the band of C5b, if any, was too wide: sinks and globals span n
     if hub is not None and 0 < hub[0] <= HUB_BAND_MAX_HUBS:
         h, hw = hub
-        if 8 * (2 * (2 * hw + 32) + 2 * hw) <= n and (2 * hw + 256) * (2 * hw - 1) * 24 <= BAND_MAX_BYTES:
+        if 8 * (2 * (2 * hw + 32) + 2 * hw) <= n and _strip_bytes(2 * hw + 32, hw) <= BAND_MAX_BYTES:
             try:
                 bm, K = hub_banded_bipartite_minimum(
                     sums.r, sums.c, h, hw, lambda i0, i1: pattern.hub_band_rows(n, i0, i1, h, hw),
                     lambda X: pattern.matvec(n, X), lambda Y: pattern.rmatvec(n, Y), pattern.rows(n, 0, h),
-                    max_cells=BAND_MAX_CELLS, rows=lambda i0, i1: pattern.rows(n, i0, i1))
+                    max_cells=BAND_MAX_CELLS, rows=lambda i0, i1: pattern.rows(n, i0, i1),
+                    translates=_hub_translates(pattern, n, h))
                 return replace(bm, method=f"hub strip: |b − a| ≤ {K} and {bm.method} hold the minimum (C5h, bandwidth "
                                           f"{hw} off the hubs)")
             except WontFit as exc:

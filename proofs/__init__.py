@@ -1,6 +1,6 @@
 """Machine-checked claims of docs/theory.md (C1–C7), with C1k (stacks of layers), C4b (bipartite floor),
 C5b (banded patterns' bipartite minimum),
-C5h (bands with hubs), C5s (sink-window), C7d (G on a causal head) and the structural bounds
+C5h (bands with hubs), C5t (translated rows: four cells per diagonal), C5s (sink-window), C7d (G on a causal head) and the structural bounds
 L1 (band width ceiling) and L2 (reach-back floor) of the capacity laws, L3 (the kernel laws, derived in the
 continuum), L4 (reach-back ceiling), L5 (diagonal floor) and L6 (two-sided reach, global tokens and bidirectional
 bands), L7 (the power law 1 ≤ p ≤ 2: bounds of the law's order) and L8
@@ -24,6 +24,7 @@ from attention_transport.proofs.c4b import CLAIM as C4b
 from attention_transport.proofs.c5_window import CLAIM as C5
 from attention_transport.proofs.c5b_band import CLAIM as C5b
 from attention_transport.proofs.c5h_hubs import CLAIM as C5h
+from attention_transport.proofs.c5t_translates import CLAIM as C5t
 from attention_transport.proofs.c5s_sink_window import CLAIM as C5s
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C6 as C6
 from attention_transport.proofs.c6_c7_orientation import CLAIM_C7 as C7
@@ -36,7 +37,7 @@ from attention_transport.proofs.l8_constant_floor import CLAIM as L8
 from attention_transport.proofs.s1_strided import CLAIM as S1
 
 #: Every claim, in the order of docs/theory.md.
-CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, L7, L8, S1)
+CLAIMS = (C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5t, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, L6, L7, L8, S1)
 
 __all__ = ["CLAIMS", "claim_by_id"]
 

@@ -469,6 +469,17 @@ class Pattern(ABC):
         (a stack whose first layer has global rows: every row that reaches them is a hub)."""
         return _sparse_hub_band_cached(self, check_n(n))
 
+    def translates(self, n):
+        """``(h, i0, i1)`` when the rows ``i0 … i1 − 1`` are translates of one another: with the first h tokens
+        as hubs (those of :meth:`hub_band` when h > 0), ``A[i, i + t]`` off the hubs (0 past the matrix) and
+        ``A[i, g]`` on each hub g do not depend on i there, and each hub row is constant on the columns
+        ``i0 … i1 − 1``.  A structural fact (a Toeplitz band's rows with their whole kernel inside the matrix);
+        else ``None``.
+
+        Along each diagonal ``b = a + δ`` of the bipartite landscape, the cells whose cuts read only such rows
+        then have a cut affine in a, and φ_bip needs only four of them (docs/theory.md, C5t)."""
+        return None
+
     def hub_components(self, n):
         """``(hubs, groups)`` when the transport graph without the ``hubs`` (an int array of tokens) falls apart into
         contiguous components, given as ``groups``: a list of ``(starts, length)``, every component of a group being

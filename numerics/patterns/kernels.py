@@ -145,6 +145,15 @@ class ToeplitzKernel(RowNormalised):
         lo = np.maximum(i - (n - 1), -above) + above  # smallest offset d = i − (n − 1)
         return np.zeros(n), K[hi + 1] - K[lo]
 
+    def translates(self, n):
+        """The rows whose whole band lies inside the matrix, ``below ≤ i < n − above``: the same kernel over the same
+        normaliser (none for a kernel reaching every key, whose band is the matrix)."""
+        n = check_n(n)
+        below, above = self.band(n)
+        if self.far_stride() is not None or below + above >= n - 1:
+            return None
+        return (0, below, n - above)
+
     def strided_graph(self, n):
         """:class:`~.base.StridedGraph` of a causal kernel with a :meth:`far_stride`: ``W[i, i + t] = κ(t) /
         (2 Z_{i+t})`` inside the band (``κ(0) / Z_i`` on the diagonal), ``κ(l) / (2 Z_i)`` beyond it."""
@@ -174,6 +183,23 @@ class ToeplitzKernel(RowNormalised):
     def support_block(self, n, i0, i1, j0, j1):
         d = np.arange(i0, i1)[:, None] - np.arange(j0, j1)[None, :]
         return self._in_band(check_n(n), d)
+
+    def band_rows(self, n, i0, i1, w):
+        """Closed form: ``D[i − i0, t + w − 1] = κ(−t)/Z_i`` on the kernel's offsets, 0 past the matrix's edges
+        (only the first and last w − 1 rows have such entries), O((i1 − i0) · w) without a block of the matrix."""
+        n = check_n(n)
+        t = np.arange(-(w - 1), w)  # j − i
+        inside = self._in_band(n, -t)
+        if int(self.bandwidth(n)) > w:
+            return super().band_rows(n, i0, i1, w)  # the generic path names the entry outside the band
+        k = np.zeros(t.size)
+        k[inside] = self.kappa(-t[inside])
+        D = k[None, :] / self.row_normalisers(n)[1][i0:i1, None]
+        for lo, hi in ((i0, min(i1, w - 1)), (max(i0, n - w + 1), i1)):  # rows whose band crosses an edge
+            if hi > lo:
+                j = np.arange(lo, hi)[:, None] + t[None, :]
+                D[lo - i0:hi - i0][(j < 0) | (j >= n)] = 0.0
+        return D
 
     def structure(self, n):
         return "structural"

@@ -51,6 +51,12 @@ class SinkWindow(SupportPattern):
         """The s sinks are the hubs; the other keys of row i lie in ``i − w < j ≤ i``."""
         return self._sw(check_n(n))
 
+    def translates(self, n):
+        """The rows ``i ≥ s + w − 1``: the s sinks and the whole window ``i − w < j ≤ i`` past them, ``s + w`` keys,
+        uniform; the sink rows reach no key past the sinks."""
+        s, w = self._sw(check_n(n))
+        return (s, s + w - 1, n) if n > s + w - 1 else None
+
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.sink_window_law`: the floor s/(s + 2w), bounds for every n."""
         from attention_transport.theory.laws import sink_window_law

@@ -90,6 +90,9 @@ class Alias(Pattern):
     def hub_band_rows(self, n, i0, i1, h, w):
         return self.expand().hub_band_rows(n, i0, i1, h, w)
 
+    def translates(self, n):
+        return self.expand().translates(n)
+
     def sums(self, n):
         return self.expand().sums(n)
 
@@ -245,6 +248,12 @@ class Longformer(SupportPattern):
         """The g global tokens (the first g) are the hubs; the other keys of row i lie in ``|i − j| ≤ w//2``."""
         h, g = self._hg(check_n(n))
         return g, h + 1
+
+    def translates(self, n):
+        """The rows ``g + w//2 ≤ i < n − w//2``: the g global keys and the whole window ``|i − j| ≤ w//2`` off them,
+        ``2 (w//2) + 1 + g`` keys, uniform; the global rows reach every key uniformly."""
+        half, g = self._hg(check_n(n))
+        return (g, g + half, n - half) if n - half > g + half else None
 
     def hub_band_rows(self, n, i0, i1, h, w):
         """Closed form: ``A_ij = 1/m_i`` for every non-hub pair within the band (``|i − j| ≤ w//2``: every

@@ -100,9 +100,11 @@ def test_the_band_search_is_used_only_where_it_is_cheaper_than_the_full_scan():
     assert pattern_bipartite_minimum(parse_pattern("sink-window:s=1,w=4"), 200).method.startswith("tiles")
 
 
-def test_a_strip_too_large_for_its_limits_is_skipped_with_the_reason():
+def test_a_strip_too_large_for_its_limits_is_skipped_with_the_reason(monkeypatch):
     from attention_transport.check import check_pattern
+    from attention_transport.numerics.patterns.kernels import Window
 
+    monkeypatch.setattr(Window, "translates", lambda self, n: None)  # no rows to leave out (C5t)
     rec = check_pattern("mistral", 10**6, spectral_max=2)  # w = 4096: the strip has 1.2e10 cells
     assert rec["phi_bip"] is None
     assert "the strip of C5b (|b − a| ≤ 6143, bandwidth 4096" in rec["skipped"]["phi_bip"]
@@ -693,3 +695,104 @@ def test_a_structural_band_without_a_sparse_form_gets_its_sweep_cut(monkeypatch)
     assert cb.upper_sweep == pytest.approx(ref.upper_sweep, rel=1e-9) and cb.upper_sweep < cb.upper_spectral
     monkeypatch.setattr(sm, "SWEEP_BAND_MAX_VALUES", 1000)  # beyond the limit: said, not a number
     assert sm.pattern_cheeger_bounds(P, n).upper_sweep is None
+
+
+# ---------------------------------------------------------------- translated rows: four cells per diagonal (C5t)
+@st.composite
+def translate_bands(draw):
+    """A random nonnegative float band of width w off h hubs whose rows i0 … i1 − 1 are translates (one row κ and
+    one set of hub entries), hub rows constant on those columns, every other row random: ``(F, h, w, i0, i1)``."""
+    h = draw(st.integers(0, 3))
+    w = draw(st.integers(1, 6))
+    causal = draw(st.booleans())
+    n = draw(st.integers(h + 3 * w + 8, 160))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    i0 = h + w - 1 + int(rng.integers(0, 3))
+    i1 = (n if causal else n - w + 1) - int(rng.integers(0, 3))
+    F = np.zeros((n, n))
+    t = np.arange(-(w - 1), 1 if causal else w)
+    kappa = rng.random(t.size) * (rng.random(t.size) < 0.8)
+    kappa[t == 0] += 0.5
+    tau = rng.random(h)
+    for i in range(h, n):
+        if i0 <= i < i1:
+            F[i, i + t] = kappa
+            F[i, :h] = tau
+        else:
+            lo, hi = max(h, i - w + 1), (i + 1 if causal else min(n, i + w))
+            F[i, lo:hi] = rng.random(hi - lo) * (rng.random(hi - lo) < 0.8)
+            F[i, i] += 0.5
+            F[i, :h] = rng.random(h)
+    for g in range(h):
+        F[g, :h] = rng.random(h) + 0.1
+        if rng.random() < 0.5:  # global rows, constant on the translates' columns
+            F[g, h:] = rng.random(n - h)
+            F[g, i0:i1] = rng.random()
+    return F, h, w, i0, i1
+
+
+def _band_rows(F, h, w):
+    n = F.shape[0]
+    B = F.copy()
+    B[:h] = 0.0
+    B[:, :h] = 0.0
+    t = np.arange(-(w - 1), w)
+    idx = np.arange(n)[:, None] + t[None, :]
+    D = np.where((idx >= 0) & (idx < n), B[np.arange(n)[:, None], np.clip(idx, 0, n - 1)], 0.0)
+    return lambda i0, i1: D[i0:i1]
+
+
+@given(translate_bands())
+@settings(max_examples=80, deadline=None)
+def test_leaving_translates_out_keeps_the_exact_minimum(case):
+    """The searches with the translates' key cuts left out (four cells per diagonal) give the minimum of the full
+    O(n²) scan, with and without hubs, whatever the strip's width."""
+    from attention_transport.errors import WontFit
+    from attention_transport.numerics.band import hub_banded_bipartite_minimum
+
+    F, h, w, i0, i1 = case
+    best = bipartite_minimum(F)
+    rows = _band_rows(F, h, w)
+    r, c = F.sum(axis=1), F.sum(axis=0)
+    if h == 0:
+        for K in (w, 2 * w + 3, None):
+            bm, _ = banded_bipartite_minimum(r, c, rows, w, best.phi * 1.5 + 1e-9, K=K, translates=(i0, i1),
+                                             translates_min=1)
+            assert bm.phi == pytest.approx(best.phi, rel=1e-12), bm.method
+        return
+    for K0 in (w, None):
+        try:
+            bm, _ = hub_banded_bipartite_minimum(r, c, h, w, rows, lambda X: F @ X, lambda Y: F.T @ Y, F[:h], K0=K0,
+                                                 translates=(i0, i1), translates_min=1)
+        except WontFit:
+            continue
+        assert bm.phi == pytest.approx(best.phi, rel=1e-12), bm.method
+
+
+@pytest.mark.parametrize("spec, n", [("window:w=8", 3000), ("mistral:w=40", 4000), ("bidirectional-window:w=5", 3000),
+                                     ("streaming-llm:s=4,w=30", 4000), ("longformer:w=32,g=2", 3000),
+                                     ("sink-window:s=1,w=4", 2000), ("dilated:w=4,k=3", 3000)])
+def test_patterns_leave_their_translates_out(spec, n, monkeypatch):
+    """A pattern that declares translated rows gets the same φ_bip and cell with them left out as with every cell of
+    its strip scanned, and says so."""
+    P = parse_pattern(spec)
+    fast = pattern_bipartite_minimum(P, n)
+    assert "C5t" in fast.method
+    monkeypatch.setattr(type(P), "translates", lambda self, n: None)
+    full = pattern_bipartite_minimum(P, n)
+    assert "C5t" not in full.method
+    assert (fast.phi, fast.a_star, fast.b_star) == pytest.approx((full.phi, full.a_star, full.b_star), rel=1e-12)
+    if n <= 3000:
+        assert fast.phi == pytest.approx(bipartite_minimum(P.dense(n)).phi, rel=1e-12)
+
+
+def test_a_wrong_declaration_of_translates_is_caught_or_harmless(monkeypatch):
+    """Rows declared translates that are not (a window's first rows, whose keys are fewer) fail the search's checks
+    (constant row and column sums over the range, a few band rows across it), and the whole strip is scanned."""
+    from attention_transport.numerics.patterns.kernels import Window
+
+    P = parse_pattern("window:w=8")
+    monkeypatch.setattr(Window, "translates", lambda self, n: (0, 0, n))
+    bm = pattern_bipartite_minimum(P, 400)
+    assert "C5t" not in bm.method
+    assert bm.phi == pytest.approx(bipartite_minimum(P.dense(400)).phi, rel=1e-12)

@@ -341,3 +341,41 @@ def test_classifying_a_stack_does_not_build_its_inner_stacks_products(monkeypatc
     assert outer.structure(1237) == "structural"
     assert built == [outer.spec]
     assert parse_pattern("repeat(window:w=4, 5)").structure(1237) == "sparse"
+
+
+@pytest.mark.parametrize("P", ALL, ids=IDS)
+@pytest.mark.parametrize("n", [7, 31, 64])
+def test_declared_translates_are_translates(P, n):
+    """Where a pattern declares rows i0 … i1 − 1 translates (claim C5t), the dense matrix agrees: the same band off
+    the hubs and the same hub entries in every such row, and every hub row constant on those columns."""
+    found = P.translates(n)
+    if found is None:
+        return
+    h, i0, i1 = found
+    w = P.bandwidth(n) if h == 0 else P.hub_band(n)[1]
+    assert h == 0 or P.hub_band(n)[0] == h
+    assert 0 <= h + w - 1 <= i0 < i1 <= n
+    A = P.dense(n)
+    t = np.arange(-(w - 1), w)
+    ref = None
+    for i in range(i0, i1):
+        cols = i + t
+        assert (cols >= h).all(), (i, w, h)  # the band off the hubs; past the matrix an entry counts 0
+        band = np.where(cols < n, A[i, np.minimum(cols, n - 1)], 0.0)
+        row = np.concatenate([band, A[i, :h]])
+        ref = row if ref is None else ref
+        np.testing.assert_allclose(row, ref, rtol=1e-13, atol=1e-300)
+    for g in range(h):
+        np.testing.assert_allclose(A[g, i0:i1], A[g, i0], rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("spec", ["window:w=5", "mistral:w=9", "bidirectional-window:w=4", "dilated:w=3,k=3",
+                                  "exp-decay:m=4", "power-law:p=2"])
+@pytest.mark.parametrize("n", [3, 20, 101])
+def test_kernel_band_rows_in_closed_form(spec, n):
+    """ToeplitzKernel.band_rows (κ over the normalisers, edges zeroed) equals the rows read from blocks."""
+    P = parse_pattern(spec)
+    w = P.bandwidth(n) + 1
+    for i0, i1 in [(0, n), (1, min(n, 4)), (max(0, n - 5), n)]:
+        np.testing.assert_allclose(P.band_rows(n, i0, i1, w), Pattern.band_rows(P, n, i0, i1, w), rtol=1e-15,
+                                   atol=0)

@@ -41,9 +41,9 @@ def verify_json():
 def test_verify_passes_every_claim(verify_json):
     code, payload = verify_json
     assert code == 0
-    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5h", "C5s",
-                                                      "C6", "C7", "C7d", "L1", "L2", "L3", "L4", "L5", "L6", "L7",
-                                                      "L8", "S1"]
+    assert [c["id"] for c in payload["claims"]] == ["C1", "C1k", "C2", "C3", "C4", "C4b", "C5", "C5b", "C5h",
+                                                      "C5t", "C5s", "C6", "C7", "C7d", "L1", "L2", "L3", "L4", "L5",
+                                                      "L6", "L7", "L8", "S1"]
     for c in payload["claims"]:
         assert c["status"] == "pass", c
         assert c["steps"] and all(s["status"] == "pass" and s["evidence"] for s in c["steps"])
@@ -174,8 +174,8 @@ def test_verify_exit_status_on_failure(monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["verify", "--only", "C9"],
-     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5s, C6, C7, C7d, L1, L2, L3, L4, L5, "
-     "L6, L7, L8, S1"),
+     "unknown claim 'C9'; known claims: C1, C1k, C2, C3, C4, C4b, C5, C5b, C5h, C5t, C5s, C6, C7, C7d, L1, L2, L3, L4, "
+     "L5, L6, L7, L8, S1"),
     (["verify", "--dps", "3"], "must be in [5, 1000]; got 3"),
     (["verify", "--dps", "many"], "must be an integer; got 'many'"),
     (["verify", "--enum-max", "1"], "must be in [2, 200]; got 1"),
@@ -490,3 +490,38 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step():
     assert ran == ["first"]
     assert signal.getsignal(signal.SIGINT) is before
     interrupts._SEEN.clear()  # this process goes on running tests
+
+
+def test_c5t_steps_fail_when_weakened(monkeypatch):
+    from attention_transport.numerics import band
+    from attention_transport.proofs import c5t_translates as c5t
+
+    ctx = Context()
+    for step in c5t.CLAIM.steps:
+        step.check(ctx)  # the claim as shipped passes
+    # a range one key cut wider at the start: a cell there reads the row before the translates
+    monkeypatch.setattr(c5t, "FIRST_REACH", c5t.w - 2)
+    with pytest.raises(CheckFailed, match="i ≥ a \\+ δ ⇒ i ≥ i0"):
+        c5t._reads(ctx)
+    monkeypatch.setattr(c5t, "FIRST_REACH", c5t.w - 1)
+    # the code's range one key cut wider at each end
+    real_range = band.translate_range
+
+    def wider(n, K, w, i0, i1, least=band.TRANSLATES_MIN):
+        found = real_range(n, K, w, i0, i1, least)
+        return None if found is None else (found[0] - 1, found[1] + 1)
+
+    monkeypatch.setattr(c5t, "translate_range", wider)
+    with pytest.raises(CheckFailed, match="outside the proven"):
+        c5t._range(ctx)
+    monkeypatch.setattr(c5t, "translate_range", real_range)
+    # the search's middle cells without the two beside the balance cut: only the ends of each diagonal
+    real_middle = band._interior_minimum
+
+    def ends_only(cband, A0, A1, K, R, C, Rs, Cs, extra):
+        return min(real_middle(cband, A0, A0, K, R, C, Rs, Cs, extra),
+                   real_middle(cband, A1, A1, K, R, C, Rs, Cs, extra))
+
+    monkeypatch.setattr(band, "_interior_minimum", ends_only)
+    with pytest.raises(CheckFailed, match="float"):
+        c5t._numerics(ctx)
