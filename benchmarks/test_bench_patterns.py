@@ -34,7 +34,7 @@ SPECS = ["window:w=16", "bidirectional-window:w=16", "sink-window:s=4,w=16", "lo
          "stack(sink-window:s=4,w=16, window:w=16)", "repeat(sink-window:s=4,w=16, 2)",
          "stack(longformer:w=32,g=2, window:w=16)", "stack(window:w=16, longformer:w=32,g=2)",
          "stack(bigbird, window:w=16)", "stack(window:w=16, bigbird)", "sparse-strided:l=128", "streaming-llm",
-         "mistral"]
+         "mistral", "document:L=512,bos=1"]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "patterns"
 
 

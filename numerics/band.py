@@ -94,7 +94,7 @@ def strip_declined(n, K, w, max_cells, tile=None, translates=None):
     ``translates`` (the rows ``i0 … i1 − 1``), the key cuts of :func:`translate_range` are not scanned.
     """
     span = n + 1
-    rng = None if translates is None else translate_range(n, K, w, *translates)
+    rng = None if translates is None else translate_range(n, K, w, translates[0], translates[1])
     if rng is not None:
         span -= rng[1] - rng[0] + 1
     cells = (2 * K + 1) * span
@@ -313,6 +313,9 @@ def _pruned_runs(n, band_rows, w, K, first, Bc, extra, R, C, Rs, Cs, tiles, gate
 
 #: the translates' key cuts are left out of the scan when they number at least this many
 TRANSLATES_MIN = 64
+#: the steps around the estimated balance cut evaluated along each diagonal and phase of the translates (C5t:
+#: the last step whose volume is at most its complement and the first after it; the estimate may be one off)
+BALANCE_STEPS = (-2, -1, 0, 1)
 
 
 def translate_range(n, K, w, i0, i1, least=TRANSLATES_MIN):
@@ -328,62 +331,75 @@ def translate_range(n, K, w, i0, i1, least=TRANSLATES_MIN):
 TRANSLATES_RTOL = 1e-12
 
 
-def constant_over(x, lo, hi):
-    """Whether ``x[lo:hi]`` is constant up to :data:`TRANSLATES_RTOL` (relative to its largest magnitude)."""
+def periodic_over(x, lo, hi, p=1):
+    """Whether ``x[k] = x[k − p]`` over ``lo ≤ k − p < k < hi`` up to :data:`TRANSLATES_RTOL` (relative to the
+    largest magnitude there): constant for p = 1."""
     seg = np.asarray(x)[max(lo, 0):hi]
-    return seg.size == 0 or float(np.ptp(seg)) <= TRANSLATES_RTOL * max(float(np.abs(seg).max()), 1e-300)
+    if seg.size <= p:
+        return True
+    return float(np.abs(seg[p:] - seg[:-p]).max()) <= TRANSLATES_RTOL * max(float(np.abs(seg).max()), 1e-300)
 
 
-def _interior(n, K, w, first, i0, i1, r, c, band_rows, least):
-    """:func:`translate_range` when the arrays the cells there rest on are constant over it — the row sums of the
-    rows they read, the column sums of their key cuts — and a few band rows across ``i0 … i1 − 1`` agree (a check
-    of the pattern's declaration, not a proof of it); else None."""
+def _interior(n, K, w, first, i0, i1, p, r, c, band_rows, least):
+    """:func:`translate_range` when the arrays the cells there rest on are p-periodic over it — the row sums of the
+    rows they read, the column sums of their key cuts — and band rows p apart across ``i0 … i1 − 1`` agree, at
+    three phases (a check of the pattern's declaration, not a proof of it); else None."""
     i0 = max(i0, first)
     rng = translate_range(n, K, w, i0, i1, least)
     if rng is None:
         return None
     A0, A1 = rng
-    if not (constant_over(r, A0 - K, A1 + K + 1) and constant_over(c, A0, A1 + 1)):
+    if not (periodic_over(r, A0 - K, A1 + K + 1, p) and periodic_over(c, A0, A1 + 1, p)):
         return None
-    ref = band_rows(i0, i0 + 1)[0]
-    for i in sorted({i0 + 1, (i0 + i1) // 2, i1 - 1}):
-        row = band_rows(i, i + 1)[0]
-        if float(np.abs(row - ref).max()) > TRANSLATES_RTOL * max(float(np.abs(ref).max()), 1e-300):
-            return None
+    last = (i1 - 1 - i0) // p  # rows i0 + phase + k p, k = 0 … last (− 1 for the late phases)
+    for phase in sorted({0, min(1, p - 1), p - 1}):
+        ref = band_rows(i0 + phase, i0 + phase + 1)[0]
+        for k in sorted({1, last // 2, last - 1}):
+            i = i0 + phase + k * p
+            if k <= 0 or i >= i1:
+                continue
+            row = band_rows(i, i + 1)[0]
+            if float(np.abs(row - ref).max()) > TRANSLATES_RTOL * max(float(np.abs(ref).max()), 1e-300):
+                return None
     return rng
 
 
 def _interior_minimum(cband, A0, A1, K, R, C, Rs, Cs, extra):
-    """``(φ, a, b)`` of the smallest cell ``(a, a + δ)`` with ``A0 ≤ a ≤ A1``, ``|δ| ≤ K``, when the band's cut along
-    each diagonal is ``cband[δ + K]`` there and every other term (hub terms, volumes) is affine in a: the cut is
-    then affine in a along a diagonal and ``min(vol, comp)`` affine on each side of the balance cut, so φ is
-    monotone on each side (a ratio of affine functions) and its minimum lies at A0, A1 or beside the balance cut
-    (claim C5t).  The balance cut is located from the affine volumes; the two cells on each side of it are
-    evaluated."""
-    deltas = np.arange(-K, K + 1)
+    """``(φ, a, b)`` of the smallest cell ``(a, a + δ)`` with ``A0 ≤ a ≤ A1``, ``|δ| ≤ K``, when the rows there are
+    translates with period p (``cband`` of shape (2K + 1, p): the band's cut at ``(A0 + ρ, A0 + ρ + δ)``) and every
+    other term (hub terms, volumes) moves by a constant from a to a + p: along each diagonal and phase ρ the cut is
+    then affine in ``k`` (``a = A0 + ρ + k p``) and ``min(vol, comp)`` affine on each side of the balance cut, so φ
+    is monotone on each side (a ratio of affine functions) and its minimum lies at the first or last a, or beside
+    the balance cut (claim C5t).  The balance cut is located from the affine volumes; the two cells on each side
+    of it are evaluated."""
+    p = cband.shape[1]
     n = R.size - 1
-    row, col = np.clip(A0 + deltas, 0, n - 1), min(A0, n - 1)  # one step's row and column: constant over the range
-    slope = (R[row + 1] - R[row]) + (C[col + 1] - C[col])  # vol gains it, comp loses it
-    gap = (Rs[A0 + deltas] + Cs[A0]) - (R[A0 + deltas] + C[A0])  # comp − vol at A0
+    deltas = np.arange(-K, K + 1)[:, None]
+    a0 = A0 + np.arange(p)[None, :]  # each phase's first key cut
+    last = np.where(a0 <= A1, (A1 - a0) // p, -1)  # its last step (−1: the phase has no key cut in the range)
+    a0c = np.minimum(a0, n)  # a phase with no key cut in the range may start past the matrix: never evaluated
+    b0 = np.clip(a0c + deltas, 0, n)
+    step = np.minimum(p, np.maximum(last, 0) * p)  # one period, inside the range (0 when it holds one key cut)
+    slope = (R[np.minimum(b0 + step, n)] - R[b0]) + (C[np.minimum(a0c + step, n)] - C[a0c])  # vol gains it
+    gap = (Rs[b0] + Cs[a0c]) - (R[b0] + C[a0c])  # comp − vol at the phase's first key cut
     with np.errstate(divide="ignore", invalid="ignore"):
-        steps = np.where(slope > 0, np.ceil(gap / (2 * np.where(slope > 0, slope, 1.0))), 0.0)
-    balance = A0 + np.clip(steps, -2, A1 - A0 + 2).astype(np.int64)
-    cand = np.stack([np.full(deltas.size, A0), np.full(deltas.size, A1)]
-                    + [balance + k for k in (-2, -1, 0, 1)], axis=1)
-    cand = np.clip(cand, A0, A1)
-    b = cand + deltas[:, None]
-    ok = (b >= 0) & (b <= n)
-    bc = np.clip(b, 0, n)
-    cut = cband[:, None] + (0.0 if extra is None else extra[0][bc] + extra[1][cand])
-    denom = np.minimum(R[bc] + C[cand], Rs[bc] + Cs[cand])
+        ks = np.where(slope > 0, np.ceil(gap / (2 * np.where(slope > 0, slope, 1.0))), 0.0)
+    ks = np.clip(ks, -2, np.maximum(last, 0) + 2).astype(np.int64)
+    cand = np.stack([np.zeros_like(ks), np.broadcast_to(last, ks.shape)] + [ks + k for k in BALANCE_STEPS], axis=-1)
+    cand = a0[..., None] + p * np.clip(cand, 0, np.maximum(last, 0)[..., None])
+    b = cand + deltas[..., None]
+    ok = (b >= 0) & (b <= n) & (last >= 0)[..., None]
+    bc, ac = np.clip(b, 0, n), np.clip(cand, 0, n)
+    cut = cband[..., None] + (0.0 if extra is None else extra[0][bc] + extra[1][ac])
+    denom = np.minimum(R[bc] + C[ac], Rs[bc] + Cs[ac])
     with np.errstate(divide="ignore", invalid="ignore"):
         phi = np.where(ok & (denom > 0), cut / np.where(denom > 0, denom, 1.0), np.inf)
     low = float(phi.min())
     if not np.isfinite(low):
         return (np.inf, -1, -1)
-    qs, ks = np.nonzero(phi == low)
-    k = int(np.lexsort((cand[qs, ks], b[qs, ks]))[0])
-    return (max(low, 0.0), int(cand[qs[k], ks[k]]), int(b[qs[k], ks[k]]))
+    hit = np.nonzero(phi == low)
+    k = int(np.lexsort((cand[hit], b[hit]))[0])
+    return (max(low, 0.0), int(cand[hit][k]), int(b[hit][k]))
 
 
 def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None, extra=None, first=0, beta=None,
@@ -418,11 +434,12 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         Default :data:`STRIP_TILES` for strips of more than :data:`STRIP_PRUNE_MIN_CELLS` cells, else 0.
     max_cells : int, optional
         Most cells to scan after pruning; more raise :class:`~attention_transport.errors.WontFit`.
-    translates : tuple of two ints, optional
-        ``(i0, i1)`` when the band rows ``i0 … i1 − 1`` are translates of one another and the hub terms
-        ``Sb``, ``Ha`` are affine in b and a over them (:func:`translate_range`): the key cuts a whose cells read
-        only those rows are not scanned; each diagonal's minimum over them lies at an end of the range or at its
-        balance cut (claim C5t), so four cells per diagonal stand for them.
+    translates : tuple of two or three ints, optional
+        ``(i0, i1)`` or ``(i0, i1, p)`` when the band rows ``i0 … i1 − 1`` are translates of one another with period
+        p (default 1: every row the next one shifted; row i + p is row i shifted by p) and the hub terms ``Sb``,
+        ``Ha`` move by constants over a period (:func:`translate_range`): the key cuts a whose cells read only those
+        rows are not scanned; along each diagonal and phase their minimum lies at an end of the range or at its
+        balance cut (claim C5t), so four cells per diagonal and phase stand for them.
     translates_min : int
         Fewest such key cuts worth leaving out (default :data:`TRANSLATES_MIN`; 1 in the claim's checks).
 
@@ -446,12 +463,15 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
     rowsum = r if beta is None else beta
     cols_all = np.clip(w - 1 - np.arange(-K, K + 1), 0, 2 * w - 1)
     runs, method, K_scan, best = [(first, n + 1)], "every cell of the strip scanned", K, (np.inf, -1, -1)
+    if translates is not None and len(translates) == 2:
+        translates = (*translates, 1)
     middle = None if translates is None else _interior(n, K, w, first, *translates, r, c, band_rows, translates_min)
     if translates is not None and middle is None and (why := strip_declined(n, K, w, max_cells or np.inf, tile)):
         raise WontFit(f"the rows {translates[0]}…{translates[1] - 1} did not check out as translates, and {why}")
     if middle is not None:  # the translates' cells: four per diagonal (C5t), the rest of the strip scanned
         A0, A1 = middle
-        cband = _band_cuts(A0, A0 + 1, n, K, w, band_rows, cols_all, rowsum)[:, 0]
+        period = translates[2]
+        cband = _band_cuts(A0, A0 + period, n, K, w, band_rows, cols_all, rowsum)
         best = _interior_minimum(cband, A0, A1, K, R, C, Rs, Cs, extra)
         runs = [(first, A0), (A1 + 1, n + 1)]
     if tile is not None:
@@ -479,8 +499,10 @@ def banded_bipartite_minimum(r, c, band_rows, w, phi_hat, chunk=None, *, K=None,
         method = (f"the strip's tiles of cuts ({' then '.join(f'{t} × {t}' for t in tiles)}) bounded by their "
                   f"corners, {100 * share:.2g}% of its cells scanned")
     if middle is not None:
-        method += (f"; the key cuts {A0}…{A1} read only rows that are translates of one another, so each diagonal's "
-                   f"minimum there lies at an end or at the balance cut (C5t): 4 cells per diagonal")
+        method += (f"; the key cuts {A0}…{A1} read only rows that are translates of one another"
+                   + (f" with period {period}" if period > 1 else "")
+                   + ", so each diagonal's minimum there lies at an end or at the balance cut (C5t): 4 cells per "
+                   + ("diagonal" if period == 1 else "diagonal and phase"))
     scanned = (2 * K_scan + 1) * sum(e - s for s, e in runs)
     if max_cells is not None and scanned > max_cells:
         raise WontFit(f"the tiles of the strip |b − a| ≤ {K} leave {scanned:.2e} cells to scan, which exceeds "
@@ -683,10 +705,11 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
         past that edge only (every far cell with a and b past it adds only those rows).
     tile : int or sequence of int, optional
         Sides of the tiles that prune the strip (:func:`banded_bipartite_minimum`; 0: scan every cell).
-    translates : tuple of two ints, optional
-        ``(i0, i1)``: the rows ``i0 … i1 − 1`` are translates of one another off the hubs, with the same hub
-        entries, and the hub rows are constant on their columns (``Pattern.translates``); their key cuts are then
-        not scanned (C5t), when each row's hub mass and the hub rows' column sums are indeed constant there.
+    translates : tuple of two or three ints, optional
+        ``(i0, i1)`` or ``(i0, i1, p)``: the rows ``i0 … i1 − 1`` are translates of one another off the hubs with
+        period p (default 1), with the same hub entries, and the hub rows are p-periodic on their columns
+        (``Pattern.translates``); their key cuts are then not scanned (C5t), when each row's hub mass and the hub
+        rows' column sums are indeed p-periodic there.
 
     Raises
     ------
@@ -715,8 +738,8 @@ def hub_banded_bipartite_minimum(r, c, h, w, band_rows, matvec, rmatvec, hub_row
     hub_rows = np.asarray(hub_rows, dtype=np.float64).reshape(h, n)
     Ha = _suffix(hub_rows.sum(axis=0))  # Ha[a] = Σ_{i < h} Σ_{j ≥ a} A_ij
     if translates is not None:  # the hub terms must be affine over the translates: Sb in b, Ha in a
-        i0, i1 = translates
-        if not (constant_over(sigma, i0, i1) and constant_over(hub_rows.sum(axis=0), i0, i1)):
+        i0, i1, period = (*translates, 1)[:3]
+        if not (periodic_over(sigma, i0, i1, period) and periodic_over(hub_rows.sum(axis=0), i0, i1, period)):
             translates = None
     g = 3 * _gamma(n * (h + 1) + 8 * n)
     edge = _edge_cells(r, c, h, matvec, rmatvec, hub_rows) if h else (np.inf, -1, -1)

@@ -150,9 +150,9 @@ def exact_split(landscape):
 
 
 def _hub_translates(pattern, n, h):
-    """The pattern's translated rows ``(i0, i1)`` when it declares them with the same h hubs; else None."""
+    """The pattern's translated rows ``(i0, i1, p)`` when it declares them with the same h hubs; else None."""
     found = pattern.translates(n)
-    return found[1:] if found is not None and found[0] == h else None
+    return tuple(found[1:]) if found is not None and found[0] == h else None
 
 
 def _strip_bytes(K, w):
@@ -198,7 +198,7 @@ def pattern_bipartite_minimum(pattern, n, sums=None, *, landscape=None, scan_max
             K = band_search_width(w, bound, float(sums.r.min()), landscape.total_volume)
             memory = _strip_bytes(K, w)
             found = pattern.translates(n)
-            translates = found[1:] if found is not None and found[0] == 0 else None
+            translates = tuple(found[1:]) if found is not None and found[0] == 0 else None
             declined = strip_declined(n, K, w, BAND_MAX_CELLS, translates=translates)
             if 8 * (2 * K + 2 * w) <= n and not declined and memory <= BAND_MAX_BYTES:
                 try:

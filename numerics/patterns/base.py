@@ -470,11 +470,12 @@ class Pattern(ABC):
         return _sparse_hub_band_cached(self, check_n(n))
 
     def translates(self, n):
-        """``(h, i0, i1)`` when the rows ``i0 … i1 − 1`` are translates of one another: with the first h tokens
-        as hubs (those of :meth:`hub_band` when h > 0), ``A[i, i + t]`` off the hubs (0 past the matrix) and
-        ``A[i, g]`` on each hub g do not depend on i there, and each hub row is constant on the columns
-        ``i0 … i1 − 1``.  A structural fact (a Toeplitz band's rows with their whole kernel inside the matrix);
-        else ``None``.
+        """``(h, i0, i1, p)`` when the rows ``i0 … i1 − 1`` are translates of one another with period p: with the
+        first h tokens as hubs (those of :meth:`hub_band` when h > 0), ``A[i, i + t]`` off the hubs (0 past the
+        matrix) and ``A[i, g]`` on each hub g equal ``A[i + p, i + p + t]`` and ``A[i + p, g]`` whenever i and
+        i + p lie there, and each hub row is p-periodic on the columns ``i0 … i1 − 1``.  A structural fact (p = 1:
+        a Toeplitz band's rows with their whole kernel inside the matrix; p = L: documents of L tokens); else
+        ``None``.
 
         Along each diagonal ``b = a + δ`` of the bipartite landscape, the cells whose cuts read only such rows
         then have a cut affine in a, and φ_bip needs only four of them (docs/theory.md, C5t)."""

@@ -152,7 +152,7 @@ class ToeplitzKernel(RowNormalised):
         below, above = self.band(n)
         if self.far_stride() is not None or below + above >= n - 1:
             return None
-        return (0, below, n - above)
+        return (0, below, n - above, 1)
 
     def strided_graph(self, n):
         """:class:`~.base.StridedGraph` of a causal kernel with a :meth:`far_stride`: ``W[i, i + t] = κ(t) /

@@ -55,7 +55,7 @@ class SinkWindow(SupportPattern):
         """The rows ``i ≥ s + w − 1``: the s sinks and the whole window ``i − w < j ≤ i`` past them, ``s + w`` keys,
         uniform; the sink rows reach no key past the sinks."""
         s, w = self._sw(check_n(n))
-        return (s, s + w - 1, n) if n > s + w - 1 else None
+        return (s, s + w - 1, n, 1) if n > s + w - 1 else None
 
     def capacity_law(self):
         """:func:`~attention_transport.theory.laws.sink_window_law`: the floor s/(s + 2w), bounds for every n."""

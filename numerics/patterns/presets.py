@@ -253,7 +253,7 @@ class Longformer(SupportPattern):
         """The rows ``g + w//2 ≤ i < n − w//2``: the g global keys and the whole window ``|i − j| ≤ w//2`` off them,
         ``2 (w//2) + 1 + g`` keys, uniform; the global rows reach every key uniformly."""
         half, g = self._hg(check_n(n))
-        return (g, g + half, n - half) if n - half > g + half else None
+        return (g, g + half, n - half, 1) if n - half > g + half else None
 
     def hub_band_rows(self, n, i0, i1, h, w):
         """Closed form: ``A_ij = 1/m_i`` for every non-hub pair within the band (``|i − j| ≤ w//2``: every
@@ -888,6 +888,12 @@ class Document(CausalSupportSums, MaskPattern):
         i = np.arange(n)
         return np.zeros(n), ((i % self.L) + 1 + (self.bos * (i >= self.L))).astype(float)
 
+    def translates(self, n):
+        """With a shared BOS, the rows from the second document on, period L: row i + L is row i shifted by L
+        (keys ``{0} ∪ [L⌊i/L⌋, i]``, weights ``1/(i mod L + 2)``), and the BOS row reaches no other key."""
+        n = check_n(n)
+        return (1, self.L, n, self.L) if self.bos and n > 2 * self.L else None
+
     def hub_band(self, n):
         """With a shared BOS, token 0 is the hub; off it every key of row i lies in its own document, ``i − L < j ≤
         i``.  Without one the documents fall apart (φ_bip = 0 at their boundary): no hubs to declare."""
@@ -898,13 +904,17 @@ class Document(CausalSupportSums, MaskPattern):
         return "structural"
 
     def sums(self, n):
+        """Column j sums its document's rows from j on: a suffix sum inside each document (the (documents, L) view),
+        never a difference of sums over the whole sequence, so every full document's column sums are the same
+        numbers; with a shared BOS, token 0 adds every later document's rows."""
         n = check_n(n)
         inv = 1.0 / self.row_normalisers(n)[1]
-        j = np.arange(n)
-        tail = np.concatenate([np.cumsum(inv[::-1])[::-1], [0.0]])
-        c = tail[j] - tail[np.minimum(n, (j // self.L + 1) * self.L)]
+        docs = np.zeros(-(-n // self.L) * self.L)
+        docs[:n] = inv
+        docs = docs.reshape(-1, self.L)
+        c = np.cumsum(docs[:, ::-1], axis=1)[:, ::-1].reshape(-1)[:n].copy()
         if self.bos and n > self.L:
-            c[0] += tail[self.L]
+            c[0] += float(np.cumsum(inv[self.L:][::-1])[-1])
         return StructuralSums(np.ones(n), c)
 
     # Row i's support: its document's tokens up to i, [s(i), i] with s(i) = L·⌊i/L⌋, and token 0 when bos = 1 and

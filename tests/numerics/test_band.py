@@ -700,9 +700,11 @@ def test_a_structural_band_without_a_sparse_form_gets_its_sweep_cut(monkeypatch)
 # ---------------------------------------------------------------- translated rows: four cells per diagonal (C5t)
 @st.composite
 def translate_bands(draw):
-    """A random nonnegative float band of width w off h hubs whose rows i0 … i1 − 1 are translates (one row κ and
-    one set of hub entries), hub rows constant on those columns, every other row random: ``(F, h, w, i0, i1)``."""
+    """A random nonnegative float band of width w off h hubs whose rows i0 … i1 − 1 are translates with period p (one
+    row κ and one set of hub entries per phase), hub rows p-periodic on those columns, every other row random:
+    ``(F, h, w, i0, i1, p)``."""
     h = draw(st.integers(0, 3))
+    p = draw(st.sampled_from([1, 1, 2, 5, 9]))
     w = draw(st.integers(1, 6))
     causal = draw(st.booleans())
     n = draw(st.integers(h + 3 * w + 8, 160))
@@ -711,13 +713,13 @@ def translate_bands(draw):
     i1 = (n if causal else n - w + 1) - int(rng.integers(0, 3))
     F = np.zeros((n, n))
     t = np.arange(-(w - 1), 1 if causal else w)
-    kappa = rng.random(t.size) * (rng.random(t.size) < 0.8)
-    kappa[t == 0] += 0.5
-    tau = rng.random(h)
+    kappa = rng.random((p, t.size)) * (rng.random((p, t.size)) < 0.8)
+    kappa[:, t == 0] += 0.5
+    tau = rng.random((p, h))
     for i in range(h, n):
         if i0 <= i < i1:
-            F[i, i + t] = kappa
-            F[i, :h] = tau
+            F[i, i + t] = kappa[(i - i0) % p]
+            F[i, :h] = tau[(i - i0) % p]
         else:
             lo, hi = max(h, i - w + 1), (i + 1 if causal else min(n, i + w))
             F[i, lo:hi] = rng.random(hi - lo) * (rng.random(hi - lo) < 0.8)
@@ -725,10 +727,10 @@ def translate_bands(draw):
             F[i, :h] = rng.random(h)
     for g in range(h):
         F[g, :h] = rng.random(h) + 0.1
-        if rng.random() < 0.5:  # global rows, constant on the translates' columns
+        if rng.random() < 0.5:  # global rows, p-periodic on the translates' columns
             F[g, h:] = rng.random(n - h)
-            F[g, i0:i1] = rng.random()
-    return F, h, w, i0, i1
+            F[g, i0:i1] = rng.random(p)[(np.arange(i0, i1) - i0) % p]
+    return F, h, w, i0, i1, p
 
 
 def _band_rows(F, h, w):
@@ -750,20 +752,20 @@ def test_leaving_translates_out_keeps_the_exact_minimum(case):
     from attention_transport.errors import WontFit
     from attention_transport.numerics.band import hub_banded_bipartite_minimum
 
-    F, h, w, i0, i1 = case
+    F, h, w, i0, i1, p = case
     best = bipartite_minimum(F)
     rows = _band_rows(F, h, w)
     r, c = F.sum(axis=1), F.sum(axis=0)
     if h == 0:
         for K in (w, 2 * w + 3, None):
-            bm, _ = banded_bipartite_minimum(r, c, rows, w, best.phi * 1.5 + 1e-9, K=K, translates=(i0, i1),
+            bm, _ = banded_bipartite_minimum(r, c, rows, w, best.phi * 1.5 + 1e-9, K=K, translates=(i0, i1, p),
                                              translates_min=1)
             assert bm.phi == pytest.approx(best.phi, rel=1e-12), bm.method
         return
     for K0 in (w, None):
         try:
             bm, _ = hub_banded_bipartite_minimum(r, c, h, w, rows, lambda X: F @ X, lambda Y: F.T @ Y, F[:h], K0=K0,
-                                                 translates=(i0, i1), translates_min=1)
+                                                 translates=(i0, i1, p), translates_min=1)
         except WontFit:
             continue
         assert bm.phi == pytest.approx(best.phi, rel=1e-12), bm.method
@@ -771,7 +773,8 @@ def test_leaving_translates_out_keeps_the_exact_minimum(case):
 
 @pytest.mark.parametrize("spec, n", [("window:w=8", 3000), ("mistral:w=40", 4000), ("bidirectional-window:w=5", 3000),
                                      ("streaming-llm:s=4,w=30", 4000), ("longformer:w=32,g=2", 3000),
-                                     ("sink-window:s=1,w=4", 2000), ("dilated:w=4,k=3", 3000)])
+                                     ("sink-window:s=1,w=4", 2000), ("dilated:w=4,k=3", 3000),
+                                     ("document:L=64,bos=1", 4000), ("document:L=100,bos=1", 6000)])
 def test_patterns_leave_their_translates_out(spec, n, monkeypatch):
     """A pattern that declares translated rows gets the same φ_bip and cell with them left out as with every cell of
     its strip scanned, and says so."""
@@ -792,7 +795,7 @@ def test_a_wrong_declaration_of_translates_is_caught_or_harmless(monkeypatch):
     from attention_transport.numerics.patterns.kernels import Window
 
     P = parse_pattern("window:w=8")
-    monkeypatch.setattr(Window, "translates", lambda self, n: (0, 0, n))
+    monkeypatch.setattr(Window, "translates", lambda self, n: (0, 0, n, 1))
     bm = pattern_bipartite_minimum(P, 400)
     assert "C5t" not in bm.method
     assert bm.phi == pytest.approx(bipartite_minimum(P.dense(400)).phi, rel=1e-12)
