@@ -35,7 +35,7 @@ from attention_transport.numerics.landscapes import BipartiteMinimum, _gamma, _s
 
 __all__ = ["band_search_width", "banded_bipartite_minimum", "BAND_CELLS", "hub_banded_bipartite_minimum",
            "hub_cut_lower_bound", "HUB_BAND_MAX_HUBS", "STRIP_TILES", "STRIP_PRUNE_MIN_CELLS", "STRIP_LATTICE_MAX",
-           "strip_declined", "translate_range", "TRANSLATES_MIN"]
+           "strip_declined", "translate_range", "TRANSLATES_MIN", "dense_band_rows"]
 
 #: cells (δ, a) per chunk of the strip scan: chunks of BAND_CELLS / (2K + 1) cut points
 BAND_CELLS = 1 << 21
@@ -110,6 +110,20 @@ def strip_declined(n, K, w, max_cells, tile=None, translates=None):
     return None if values <= STRIP_LATTICE_MAX else (
         f"the tiles of the strip |b − a| ≤ {K} would read {values:.2e} band-row values (bandwidth {w}), which "
         f"exceeds {STRIP_LATTICE_MAX:.0e}")
+
+
+def dense_band_rows(F, w, h=0):
+    """``band_rows(i0, i1)`` of a dense matrix F (the searches' input format) with its first h rows and columns set
+    to 0 (the hubs): ``D[i − i0, t + w − 1] = F[i, i + t]`` for ``|t| < w``, 0 outside the matrix.  For checks and
+    tests on matrices held in memory; the patterns read their own band rows."""
+    F = np.asarray(F, dtype=np.float64)
+    n = F.shape[0]
+    B = F.copy()
+    B[:h] = 0.0
+    B[:, :h] = 0.0
+    idx = np.arange(n)[:, None] + np.arange(-(w - 1), w)[None, :]
+    D = np.where((idx >= 0) & (idx < n), B[np.arange(n)[:, None], np.clip(idx, 0, n - 1)], 0.0)
+    return lambda i0, i1: D[i0:i1]
 
 
 def band_search_width(w, phi_hat, r_min, total):

@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from attention_transport.errors import WontFit
-from attention_transport.numerics.band import hub_banded_bipartite_minimum, hub_cut_lower_bound
+from attention_transport.numerics.band import dense_band_rows, hub_banded_bipartite_minimum, hub_cut_lower_bound
 from attention_transport.proofs.c5b_band import exact_cells
 from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, infeasible, require, symbolic_zero
 from attention_transport.proofs.scope import Region, Scope
@@ -229,18 +229,12 @@ def _widened_edge(rng):
                     for i in range(h, h + k):
                         F[i, h:] *= 1e-6 / F[i, h:].sum()
                         F[i, :h] *= (1 - 1e-6) / F[i, :h].sum()
-                    B = F.copy()
-                    B[:h] = 0.0
-                    B[:, :h] = 0.0
-                    t = np.arange(-(width - 1), width)
-                    idx = np.arange(n)[:, None] + t[None, :]
-                    ok = (idx >= 0) & (idx < n)
-                    D = np.where(ok, B[np.arange(n)[:, None], np.clip(idx, 0, n - 1)], 0.0)
+                    band_rows = dense_band_rows(F, width, h)
                     best = bipartite_minimum(F).phi
                     for K0 in (None, width):
                         try:
                             bm, _ = hub_banded_bipartite_minimum(F.sum(axis=1), F.sum(axis=0), h, width,
-                                                                 lambda i0, i1, D=D: D[i0:i1], lambda X, F=F: F @ X,
+                                                                 band_rows, lambda X, F=F: F @ X,
                                                                  lambda Y, F=F: F.T @ Y, F[:h], K0=K0,
                                                                  rows=lambda i0, i1, F=F: F[i0:i1])
                         except WontFit:

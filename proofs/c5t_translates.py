@@ -19,7 +19,12 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from attention_transport.numerics.band import banded_bipartite_minimum, hub_banded_bipartite_minimum, translate_range
+from attention_transport.numerics.band import (
+    banded_bipartite_minimum,
+    dense_band_rows,
+    hub_banded_bipartite_minimum,
+    translate_range,
+)
 from attention_transport.numerics.exact import exact_bipartite_minimum
 from attention_transport.proofs.c5b_band import exact_cells
 from attention_transport.proofs.core import Case, Checked, Claim, Part, Step, infeasible, require, symbolic_zero
@@ -230,18 +235,6 @@ def _exact(ctx):
                    "cells (exact)", Region.points(("w", "n"), visited))
 
 
-def _band_rows_of(F, width, h):
-    n = F.shape[0]
-    B = F.copy()
-    B[:h] = 0.0
-    B[:, :h] = 0.0
-    tt = np.arange(-(width - 1), width)
-    idx = np.arange(n)[:, None] + tt[None, :]
-    ok = (idx >= 0) & (idx < n)
-    D = np.where(ok, B[np.arange(n)[:, None], np.clip(idx, 0, n - 1)], 0.0)
-    return lambda i0_, i1_: D[i0_:i1_]
-
-
 def _numerics(ctx):
     """The float search with the translates left out equals the exact minimum, or the float O(n²) scan."""
     from attention_transport.errors import WontFit
@@ -259,7 +252,7 @@ def _numerics(ctx):
         A, lo, hi = found
         F = np.array(A, dtype=float)
         best = float(exact_bipartite_minimum(A)[0]) if n <= N_EXACT else bipartite_minimum(F).phi
-        rows = _band_rows_of(F, width, h)
+        rows = dense_band_rows(F, width, h)
         r, c = F.sum(axis=1), F.sum(axis=0)
         try:
             if h == 0:

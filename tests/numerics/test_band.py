@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
 from attention_transport.errors import AttentionTransportError
-from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum
+from attention_transport.numerics.band import band_search_width, banded_bipartite_minimum, dense_band_rows
 from attention_transport.numerics.landscapes import bipartite_landscape, bipartite_minimum
 from attention_transport.numerics.patterns import parse_pattern, sparse_matrix_pattern
 from attention_transport.numerics.patterns.compose import Stack
@@ -733,17 +733,6 @@ def translate_bands(draw):
     return F, h, w, i0, i1, p
 
 
-def _band_rows(F, h, w):
-    n = F.shape[0]
-    B = F.copy()
-    B[:h] = 0.0
-    B[:, :h] = 0.0
-    t = np.arange(-(w - 1), w)
-    idx = np.arange(n)[:, None] + t[None, :]
-    D = np.where((idx >= 0) & (idx < n), B[np.arange(n)[:, None], np.clip(idx, 0, n - 1)], 0.0)
-    return lambda i0, i1: D[i0:i1]
-
-
 @given(translate_bands())
 @settings(max_examples=80, deadline=None)
 def test_leaving_translates_out_keeps_the_exact_minimum(case):
@@ -754,7 +743,7 @@ def test_leaving_translates_out_keeps_the_exact_minimum(case):
 
     F, h, w, i0, i1, p = case
     best = bipartite_minimum(F)
-    rows = _band_rows(F, h, w)
+    rows = dense_band_rows(F, w, h)
     r, c = F.sum(axis=1), F.sum(axis=0)
     if h == 0:
         for K in (w, 2 * w + 3, None):
