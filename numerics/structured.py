@@ -39,6 +39,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import contextlib
+import ctypes
+import os
+import sys
 import warnings
 import weakref
 
@@ -289,6 +293,33 @@ DENSE_FALLBACK_N = 4096
 
 #: LU-precondition only when the links outside hub rows and columns stay within this band
 LU_BAND = 4096
+
+
+@contextlib.contextmanager
+def _c_stdout_to_stderr():
+    """SuperLU reports a factorization it cannot fit with C's ``printf`` on stdout, which would land inside
+    ``check --json``'s output: while it runs, file descriptor 1 points at stderr, C's buffers flushed on both
+    sides of the switch."""
+    try:
+        flush = ctypes.CDLL(None).fflush
+    except (OSError, AttributeError):  # no C library to flush through: the switch alone
+        flush = None
+    sys.stdout.flush()
+    if flush is not None:
+        flush(None)
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all: nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        if flush is not None:
+            flush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _banded_but_hubs(A):
@@ -768,7 +799,8 @@ def _quotient_fiedler(pattern, n, d, v1, labels, Q):
     elif m <= DENSE_FALLBACK_N:
         vals, vecs = linalg.eigh(LQ.toarray(), subset_by_index=[0, 1])
     elif _banded_but_hubs(W):  # a sparse LU stays sparse: shift-invert Lanczos
-        lu = spla.splu((LQ + 1e-9 * sp.identity(m, format="csc")).tocsc(), permc_spec="COLAMD")
+        with _c_stdout_to_stderr():
+            lu = spla.splu((LQ + 1e-9 * sp.identity(m, format="csc")).tocsc(), permc_spec="COLAMD")
         op = spla.LinearOperator((m, m), matvec=lu.solve, dtype=np.float64)
         vals, vecs = spla.eigsh(LQ, k=2, sigma=-1e-9, which="LM", OPinv=op, tol=1e-13)
         order = np.argsort(vals)
@@ -1027,8 +1059,9 @@ def _sparse_preconditioner(L, A, n, band):
         return None, None, None
     try:
         # L + εI is symmetric positive definite: no pivoting, a fill-reducing column order
-        lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
-                       diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        with _c_stdout_to_stderr():
+            lu = spla.splu((L + 1e-9 * sp.identity(n, format="csc")).tocsc(), permc_spec="COLAMD",
+                           diag_pivot_thresh=0.0, options={"SymmetricMode": True})
     except (RuntimeError, MemoryError):
         return None, None, None
     precond = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(np.asarray(x, dtype=np.float64)),

@@ -1,11 +1,15 @@
 """λ₂ of wide bands by Rayleigh–Ritz on hats plus residual directions (numerics/twogrid.py), against dense
 matrices built by definition: the hat space, its Galerkin matrix, the eigenvalue, and the route inside
 pattern_fiedler."""
+import os
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import linalg
+from scipy.sparse import linalg as spla
 
 from attention_transport.numerics import structured
 from attention_transport.numerics.patterns import parse_pattern
@@ -116,3 +120,22 @@ def test_pattern_fiedler_takes_the_two_grid_route(monkeypatch, spec, sparse):
     assert "two grids" in fp.method, fp.method
     assert ("sparse Laplacian" in fp.method) == sparse
     assert fp.converged and abs(fp.lambda2 - exact) <= 1e-10
+
+
+def test_superlu_reports_go_to_stderr_not_into_json(capfd, monkeypatch):
+    """A sparse LU that SuperLU cannot fit prints from C onto stdout; the preconditioner's attempt sends that to
+    stderr (stdout carries `check --json`) and falls back to no preconditioner."""
+    def failing_splu(*args, **kwargs):
+        os.write(1, b"Not enough memory to perform factorization.\n")
+        raise MemoryError("SuperLU")
+
+    monkeypatch.setattr(spla, "splu", failing_splu)
+    P = parse_pattern("longformer:w=16,g=1")
+    A = P.sparse(700)
+    L, d = laplacian(A.toarray())
+    got = structured._sparse_preconditioner(sp.csc_matrix(L), A, 700, None)
+    out, err = capfd.readouterr()
+    assert got == (None, None, None)
+    assert "Not enough memory" not in out and "Not enough memory" in err
+    print("after")  # stdout itself is back
+    assert capfd.readouterr().out == "after\n"
